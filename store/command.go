@@ -1,0 +1,127 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Command kinds.
+const (
+	KindDistrictInit   = "district.init"
+	KindTownshipCreate = "township.create"
+	KindVillageCreate  = "village.create"
+	KindGroupCreate    = "group.create"
+	KindSchoolCreate   = "school.create"
+	KindUserCreate     = "user.create"
+	KindStudentCreate  = "student.create"
+	KindStudentUpdate  = "student.update"
+	KindStudentStatus  = "student.status"
+)
+
+// Command is one change to the register. It is made by the node that takes
+// the request, carried in the Raft log, and applied by every node.
+type Command struct {
+	// ID is unique, made by the client or the receiving node (a ULID).
+	// A command with an ID already applied is answered with its first result.
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	// Actor is who asked for the change. Apply checks the actor's role and
+	// scope against the register, so a forwarded command cannot do more than
+	// its author could.
+	Actor Actor `json:"actor"`
+	// Origin and Seq identify the command in its origin node's outbox. A
+	// command with Seq at or below the origin's applied mark is a duplicate.
+	// Both are empty for commands applied without an outbox.
+	Origin string `json:"origin,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	// Version is the version of the record the user saw (edits only).
+	Version uint64          `json:"version,omitempty"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// Actor says who, with which role, on which node.
+type Actor struct {
+	User string `json:"user"`
+	Role string `json:"role"`
+	Node string `json:"node"`
+}
+
+// Entry is a command as committed: its log index and the time the leader
+// appended it. Apply reads time only from here, never from a clock.
+type Entry struct {
+	Index   uint64
+	Time    time.Time
+	Command Command
+}
+
+// Command states.
+const (
+	StateApplied  = "applied"
+	StateRejected = "rejected"
+	StatePending  = "pending" // used by nodes for commands not yet applied
+)
+
+// Rejection codes.
+const (
+	CodeInvalid   = "invalid"   // the payload fails validation (Field names the field)
+	CodeNotFound  = "not_found" // a record named does not exist
+	CodeDuplicate = "duplicate" // the record exists already (ExistingID points at it)
+	CodeConflict  = "conflict"  // the record changed since the version the user saw
+	CodeForbidden = "forbidden" // the actor may not do this
+	CodeState     = "state"     // not allowed in the record's current state
+	CodeGap       = "gap"       // an outbox sequence gap: resend later
+)
+
+// Result is what applying a command came to. It is stored by command ID.
+type Result struct {
+	CommandID  string `json:"id"`
+	State      string `json:"state"`
+	Reason     string `json:"reason,omitempty"`
+	Code       string `json:"code,omitempty"`
+	Field      string `json:"field,omitempty"`
+	Index      uint64 `json:"index"`
+	RecordID   string `json:"record_id,omitempty"`
+	Version    uint64 `json:"version,omitempty"`
+	ExistingID string `json:"existing_id,omitempty"`
+}
+
+// Applied reports whether the command took effect.
+func (r Result) Applied() bool { return r.State == StateApplied }
+
+// Payloads.
+
+// DistrictInit sets up an empty register: the district and its first admin.
+type DistrictInit struct {
+	District District `json:"district"`
+	Admin    User     `json:"admin"`
+}
+
+// UserCreate adds a user. Scope is in its written form.
+type UserCreate struct {
+	User User `json:"user"`
+}
+
+// StudentUpdate replaces a child's fields (all but status) at Command.Version.
+type StudentUpdate struct {
+	ID     string        `json:"id"`
+	Fields StudentFields `json:"fields"`
+}
+
+// StudentStatus changes a child's status (R6).
+type StudentStatus struct {
+	ID             string `json:"id"`
+	Status         string `json:"status"`
+	Date           string `json:"date"`
+	Reason         string `json:"reason"`
+	Destination    string `json:"destination"`
+	ExpectedReturn string `json:"expected_return"`
+}
+
+// NewCommand builds a command with its payload encoded.
+func NewCommand(id, kind string, actor Actor, payload any) (Command, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return Command{}, err
+	}
+	return Command{ID: id, Kind: kind, Actor: actor, Payload: b}, nil
+}

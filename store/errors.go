@@ -1,0 +1,28 @@
+package store
+
+import "errors"
+
+// Errors returned by the store. Callers match them with errors.Is.
+var (
+	// ErrNotFound: no such record, or the record is outside the caller's scope
+	// (the two are deliberately indistinguishable to the caller).
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: input that fails validation; see *FieldError for the field.
+	ErrInvalid = errors.New("invalid input")
+	// ErrClosed: the register file is closed.
+	ErrClosed = errors.New("register closed")
+)
+
+// FieldError names the field that failed validation. It wraps ErrInvalid.
+type FieldError struct {
+	Field   string // JSON field name, e.g. "id_number"
+	Code    string // machine-readable reason, e.g. "check_digit"
+	Message string // English sentence for logs and API clients
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+func fieldErr(field, code, msg string) *FieldError {
+	return &FieldError{Field: field, Code: code, Message: msg}
+}
