@@ -1,0 +1,191 @@
+// Package store is the district register: the domain types, the commands
+// that change it, a deterministic Apply onto a bbolt file, and scoped,
+// indexed queries.
+//
+// Every change is a Command applied by Apply in log order; Apply reads no
+// clock and no randomness, so every node fed the same log holds the same
+// register (see DESIGN.md for the invariants and the tests that check them).
+// Queries are served from the bbolt file through an in-memory index that is
+// derived from it at Open and kept current by Apply.
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Buckets of register.db.
+var (
+	bucketMeta          = []byte("meta")
+	bucketTownships     = []byte("townships")
+	bucketVillages      = []byte("villages")
+	bucketGroups        = []byte("groups")
+	bucketSchools       = []byte("schools")
+	bucketUsers         = []byte("users")
+	bucketStudents      = []byte("students")        // be64(id) → Student
+	bucketIDNumbers     = []byte("ix_id_number")    // ID number → be64(id)
+	bucketStudentNos    = []byte("ix_student_no")   // student number → be64(id)
+	bucketStatusChanges = []byte("status_changes")  // be64(id) be64(index) → StatusChange
+	bucketAudit         = []byte("audit")           // be64(index) → AuditEntry
+	bucketAuditByTarget = []byte("audit_by_target") // target 0x00 be64(index) → nil
+	bucketResults       = []byte("results")         // command id → Result
+	bucketOrigins       = []byte("origins")         // origin node id → be64(highest seq applied)
+
+	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
+		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketStatusChanges,
+		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins}
+)
+
+// Keys in bucketMeta.
+var (
+	keyAppliedIndex  = []byte("applied_index")
+	keyDistrict      = []byte("district")
+	keyNextStudent   = []byte("next_student")
+	keySchemaVersion = []byte("schema_version")
+)
+
+// schemaVersion is the layout of register.db; Open migrates older files.
+const schemaVersion = 1
+
+// Options for Open.
+type Options struct {
+	// Timeout to wait for the file lock held by another process. Default 2s.
+	Timeout time.Duration
+	// NoSync skips fsync on commit. For benchmarks and tests only: a node
+	// must never run with it, since Raft trusts the register to be durable.
+	NoSync bool
+}
+
+// DB is the register held in one bbolt file. It is safe for concurrent use:
+// one goroutine applies commands (the Raft FSM), any number query.
+type DB struct {
+	path string
+	opt  Options
+
+	// mu guards the handles, which Restore replaces and Close ends: readers
+	// and the writer hold it shared, Restore and Close exclusively.
+	mu     sync.RWMutex
+	bolt   *bolt.DB
+	ix     *index
+	closed bool
+
+	wmu     sync.Mutex    // one writer at a time (ApplyBatch, Restore)
+	applied atomic.Uint64 // mirror of meta/applied_index
+}
+
+// Open opens (creating if needed) the register at path, migrates it to the
+// current schema and builds the in-memory index.
+func Open(path string, opt *Options) (*DB, error) {
+	db := &DB{path: path}
+	if opt != nil {
+		db.opt = *opt
+	}
+	if db.opt.Timeout == 0 {
+		db.opt.Timeout = 2 * time.Second
+	}
+	if err := db.open(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) open() error {
+	b, err := bolt.Open(db.path, 0o600, &bolt.Options{
+		Timeout: db.opt.Timeout,
+		NoSync:  db.opt.NoSync,
+		// A large initial mmap keeps a long snapshot read transaction from
+		// blocking writers that would otherwise have to remap the file.
+		InitialMmapSize: 1 << 30,
+		FreelistType:    bolt.FreelistMapType,
+	})
+	if err != nil {
+		return fmt.Errorf("open register %s: %w", db.path, err)
+	}
+	var applied uint64
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySchemaVersion); v != nil && int(be64(v)) > schemaVersion {
+			return fmt.Errorf("register schema %d is newer than this program's %d", be64(v), schemaVersion)
+		}
+		applied = getU64(meta, keyAppliedIndex)
+		return meta.Put(keySchemaVersion, u64(schemaVersion))
+	})
+	if err != nil {
+		b.Close()
+		return fmt.Errorf("prepare register: %w", err)
+	}
+	ix, err := buildIndex(b)
+	if err != nil {
+		b.Close()
+		return fmt.Errorf("build index: %w", err)
+	}
+	db.bolt, db.ix = b, ix
+	db.applied.Store(applied)
+	return nil
+}
+
+// Close closes the file. Queries after Close return ErrClosed.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return nil
+	}
+	db.closed = true
+	return db.bolt.Close()
+}
+
+// Path is the register file's path.
+func (db *DB) Path() string { return db.path }
+
+// AppliedIndex is the log index of the last command applied (0 for a new
+// register). It is stored in the same transaction as the command's effects.
+func (db *DB) AppliedIndex() uint64 { return db.applied.Load() }
+
+// view runs fn in a read transaction, holding mu so Restore cannot swap the
+// file underneath.
+func (db *DB) view(fn func(tx *bolt.Tx) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return ErrClosed
+	}
+	return db.bolt.View(fn)
+}
+
+func be64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func getU64(b *bolt.Bucket, k []byte) uint64 {
+	if v := b.Get(k); len(v) == 8 {
+		return be64(v)
+	}
+	return 0
+}
+
+// errNoDistrict: the register has not been set up by district.init.
+var errNoDistrict = errors.New("register has no district yet")
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package store
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// studentID formats a register id.
+func studentID(n uint64) string { return "S" + strconv.FormatUint(n, 10) }
+
+// ParseStudentID reads a register id ("S123").
+func ParseStudentID(s string) (uint64, bool) {
+	if len(s) < 2 || s[0] != 'S' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[1:], 10, 64)
+	return n, err == nil && n > 0
+}
+
+func mustParseID(s string) uint64 {
+	n, ok := ParseStudentID(s)
+	if !ok {
+		panic("store: bad student id " + strconv.Quote(s))
+	}
+	return n
+}
+
+// cleanText trims s and checks its length in characters and that it has no
+// control characters.
+func cleanText(s *string, field string, max int, required bool) error {
+	*s = strings.TrimSpace(*s)
+	if *s == "" {
+		if required {
+			return fieldErr(field, "required", field+" is required")
+		}
+		return nil
+	}
+	if !utf8.ValidString(*s) || utf8.RuneCountInString(*s) > max {
+		return fieldErr(field, "length", field+" must be at most "+strconv.Itoa(max)+" characters")
+	}
+	if strings.IndexFunc(*s, unicode.IsControl) >= 0 {
+		return fieldErr(field, "format", field+" must not contain control characters")
+	}
+	return nil
+}
+
+func isPhone(s string) bool {
+	if len(s) < 5 || len(s) > 20 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c == '-' || c == '+' || c == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+func isCode(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidDate reports whether s is a date written YYYY-MM-DD.
+func ValidDate(s string) bool {
+	_, err := time.Parse("2006-01-02", s)
+	return err == nil
+}
+
+// normalizeStudent trims and checks a child's fields on their own, without
+// the register. creating: the fields of a new child (status allowed only
+// from CreateStatuses, default enrolled).
+func normalizeStudent(f *StudentFields, creating bool) (birth string, err error) {
+	if err := cleanText(&f.Name, "name", 30, true); err != nil {
+		return "", err
+	}
+	f.IDNumber = strings.ToUpper(strings.TrimSpace(f.IDNumber))
+	if f.IDNumber == "" {
+		return "", fieldErr("id_number", "required", "id_number is required")
+	}
+	birth, gender, err := ValidateIDNumber(f.IDNumber)
+	if err != nil {
+		return "", err
+	}
+	f.Gender = strings.ToUpper(strings.TrimSpace(f.Gender))
+	switch f.Gender {
+	case "M", "F":
+		if f.Gender != gender {
+			return "", fieldErr("gender", "mismatch", "gender does not match the ID number")
+		}
+	case "":
+		return "", fieldErr("gender", "required", "gender is required (M or F)")
+	default:
+		return "", fieldErr("gender", "format", "gender must be M or F")
+	}
+	if err := cleanText(&f.Ethnicity, "ethnicity", 20, true); err != nil {
+		return "", err
+	}
+	f.StudentNo = strings.TrimSpace(f.StudentNo)
+	if f.StudentNo != "" && !isCode(f.StudentNo) {
+		return "", fieldErr("student_no", "format", "student_no must be letters and digits, at most 32")
+	}
+	f.VillageCode = strings.TrimSpace(f.VillageCode)
+	if f.VillageCode == "" {
+		return "", fieldErr("village_code", "required", "village_code is required")
+	}
+	f.GroupCode = strings.TrimSpace(f.GroupCode)
+	if err := cleanText(&f.Household, "household", 50, false); err != nil {
+		return "", err
+	}
+	f.SchoolCode = strings.TrimSpace(f.SchoolCode)
+	if creating {
+		f.Status = strings.TrimSpace(f.Status)
+		if f.Status == "" {
+			f.Status = StatusEnrolled
+		}
+		if !slices.Contains(CreateStatuses, f.Status) {
+			return "", fieldErr("status", "format", "a new child's status must be enrolled, never_enrolled or home_taught; other statuses are set by a status change")
+		}
+	}
+	if f.SchoolCode == "" {
+		if f.Status == StatusEnrolled || f.Status == StatusSuspended {
+			return "", fieldErr("school_code", "required", "school_code is required for an enrolled child")
+		}
+		if f.Grade != 0 || f.Class != 0 {
+			return "", fieldErr("school_code", "required", "grade and class need a school")
+		}
+	} else {
+		if f.Grade < 1 || f.Grade > 9 {
+			return "", fieldErr("grade", "range", "grade must be 1 to 9")
+		}
+		if f.Class < 1 || f.Class > 99 {
+			return "", fieldErr("class", "range", "class must be 1 to 99")
+		}
+	}
+	seen := map[string]bool{}
+	for _, fl := range f.Flags {
+		if !slices.Contains(Flags, fl) {
+			return "", fieldErr("flags", "unknown", "unknown flag "+strconv.Quote(fl))
+		}
+		seen[fl] = true
+	}
+	f.Flags = f.Flags[:0]
+	for _, fl := range Flags { // canonical order, no repeats
+		if seen[fl] {
+			f.Flags = append(f.Flags, fl)
+		}
+	}
+	if len(f.Flags) == 0 {
+		f.Flags = nil
+	}
+	d := &f.Details
+	for _, x := range []struct {
+		p     *string
+		field string
+	}{{&d.PovertyHouseholdID, "details.poverty_household_id"}, {&d.ParentsWorkplace, "details.parents_workplace"},
+		{&d.ParentsPhone, "details.parents_phone"}, {&d.DisabilityCategory, "details.disability_category"}, {&d.Placement, "details.placement"}} {
+		if err := cleanText(x.p, x.field, 100, false); err != nil {
+			return "", err
+		}
+	}
+	if d.ParentsPhone != "" && !isPhone(d.ParentsPhone) {
+		return "", fieldErr("details.parents_phone", "format", "parents_phone is not a phone number")
+	}
+	if d.Placement != "" && !slices.Contains(Placements, d.Placement) {
+		return "", fieldErr("details.placement", "format", "placement must be one of "+strings.Join(Placements, ", "))
+	}
+	if len(f.Guardians) > 5 {
+		return "", fieldErr("guardians", "length", "at most 5 guardians")
+	}
+	for i := range f.Guardians {
+		g := &f.Guardians[i]
+		if err := cleanText(&g.Name, "guardians.name", 30, true); err != nil {
+			return "", err
+		}
+		if err := cleanText(&g.Relation, "guardians.relation", 10, false); err != nil {
+			return "", err
+		}
+		g.Phone = strings.TrimSpace(g.Phone)
+		if g.Phone != "" && !isPhone(g.Phone) {
+			return "", fieldErr("guardians.phone", "format", "guardian phone is not a phone number")
+		}
+	}
+	if len(f.Guardians) == 0 {
+		f.Guardians = nil
+	}
+	return birth, nil
+}
+
+// Placements of disabled children (R15); each counts as in school.
+var Placements = []string{"special_school", "regular_class", "home_teaching", "medical_education"}
+
+// refs are what a child's fields point at in the org tree.
+type refs struct {
+	township       string // of the village
+	schoolTownship string
+}
+
+// checkStudentRefs checks that the village, group and school exist and fit.
+func checkStudentRefs(tx *bolt.Tx, f *StudentFields) (refs, error) {
+	var r refs
+	var v Village
+	if !getJSON(tx.Bucket(bucketVillages), []byte(f.VillageCode), &v) {
+		return r, fieldErr("village_code", "unknown", "no village "+strconv.Quote(f.VillageCode))
+	}
+	r.township = v.TownshipCode
+	if f.GroupCode != "" {
+		var g Group
+		if !getJSON(tx.Bucket(bucketGroups), []byte(f.GroupCode), &g) {
+			return r, fieldErr("group_code", "unknown", "no villager group "+strconv.Quote(f.GroupCode))
+		}
+		if g.VillageCode != f.VillageCode {
+			return r, fieldErr("group_code", "mismatch", "villager group "+f.GroupCode+" is not in village "+f.VillageCode)
+		}
+	}
+	if f.SchoolCode != "" {
+		var s School
+		if !getJSON(tx.Bucket(bucketSchools), []byte(f.SchoolCode), &s) {
+			return r, fieldErr("school_code", "unknown", "no school "+strconv.Quote(f.SchoolCode))
+		}
+		if lo, hi := GradeRange(s.Type); f.Grade < lo || f.Grade > hi {
+			return r, fieldErr("grade", "range", "school "+s.Code+" teaches grades "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+		}
+		r.schoolTownship = s.TownshipCode
+	}
+	return r, nil
+}
+
+// CheckStudent normalises f in place (trims, upper-case X, canonical flag
+// order) and checks it against the register as it is now: village, group and
+// school exist, the grade fits the school. It does not check that the ID
+// number is new: that is decided when the command is applied, so that two
+// offices entering the same child are told which record exists. Errors are
+// *FieldError (wrapping ErrInvalid) or ErrClosed.
+func (db *DB) CheckStudent(f *StudentFields, creating bool) error {
+	if _, err := normalizeStudent(f, creating); err != nil {
+		return err
+	}
+	return db.view(func(tx *bolt.Tx) error {
+		_, err := checkStudentRefs(tx, f)
+		return err
+	})
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) bool {
+	raw := b.Get(key)
+	if raw == nil {
+		return false
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		panic("store: corrupt record in " + string(key) + ": " + err.Error())
+	}
+	return true
+}
+
+// allows reports whether scope sc covers a child living in township town
+// (residence), at school school in township schTown, grade and class.
+func (sc Scope) allows(town, schTown, school string, grade, class int) bool {
+	switch sc.Kind {
+	case ScopeDistrict:
+		return true
+	case ScopeTownship:
+		return town == sc.Code || (schTown != "" && schTown == sc.Code)
+	case ScopeSchool:
+		return school == sc.Code
+	case ScopeClass:
+		return school == sc.Code && grade == sc.Grade && class == sc.Class
+	}
+	return false
+}
