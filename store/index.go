@@ -226,6 +226,23 @@ type match struct {
 	only                  []uint32 // candidate positions from an exact search; nil = all
 }
 
+// conditions counts the conditions of m.
+func (m *match) conditions() int {
+	n := 0
+	for _, c := range []bool{m.hasSchool, m.hasArea, m.hasArea2, m.hasVillage, m.grade != 0, m.class != 0,
+		m.hasStatus, m.name != "", m.only != nil} {
+		if c {
+			n++
+		}
+	}
+	for i := range Flags {
+		if m.flags&(1<<i) != 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func (m *match) ok(r *row) bool {
 	return (!m.hasSchool || r.school == m.school) &&
 		(!m.hasArea || r.town == m.area || r.schTown == m.area) &&
@@ -272,6 +289,19 @@ func (ix *index) search(m *match, after uint32, limit int) (page []uint32, total
 		if m.flags&(1<<i) != 0 {
 			consider(postKey{dimFlag, uint32(i)})
 		}
+	}
+	if conds := m.conditions(); conds == 0 || (conds == 1 && !all && m.only == nil) {
+		// The driving list is the whole answer: no row needs checking.
+		if all {
+			n := uint32(len(ix.rows))
+			for pos := after; pos < n && len(page) < limit; pos++ {
+				page = append(page, pos)
+			}
+			return page, len(ix.rows)
+		}
+		start := sort.Search(len(drive), func(i int) bool { return drive[i] >= after })
+		end := min(start+limit, len(drive))
+		return append(page, drive[start:end]...), len(drive)
 	}
 	if all {
 		for pos := range ix.rows {

@@ -1,0 +1,216 @@
+package store_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"baoxue/store"
+	"baoxue/store/synth"
+)
+
+// Registers built once per size and shared by the benchmarks of a run.
+var (
+	benchMu  sync.Mutex
+	benchDBs = map[int]*benchRegister{}
+	benchDir string
+)
+
+type benchRegister struct {
+	db *store.DB
+	d  *synth.District
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, r := range benchDBs {
+		r.db.Close()
+	}
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+// benchRegisterOf returns a register holding a synthetic district of n
+// children, built through Apply in batches of 1000 (without fsync: this is
+// set-up, not what is measured).
+func benchRegisterOf(b *testing.B, n int) *benchRegister {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if r, ok := benchDBs[n]; ok {
+		return r
+	}
+	if benchDir == "" {
+		var err error
+		if benchDir, err = os.MkdirTemp("", "baoxue-bench-"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cfg := synth.DefaultConfig()
+	cfg.Students = n
+	d, err := synth.Generate(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(benchDir, fmt.Sprintf("register-%d.db", n)), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	var batch []store.Entry
+	idx := uint64(0)
+	add := func(kind string, p any) {
+		idx++
+		c, err := store.NewCommand(fmt.Sprintf("c%d", idx), kind, store.Actor{User: "admin", Node: "bench"}, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch = append(batch, store.Entry{Index: idx, Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Command: c})
+	}
+	flush := func() {
+		rs, err := db.ApplyBatch(batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, r := range rs {
+			if !r.Applied() {
+				b.Fatalf("%s rejected: %s", batch[i].Command.Kind, r.Reason)
+			}
+		}
+		batch = batch[:0]
+	}
+	hash, _ := store.HashPassword("benchmark")
+	add(store.KindDistrictInit, store.DistrictInit{District: d.District, Admin: store.User{Username: "admin", Role: store.RoleAdmin,
+		Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
+	for _, t := range d.Townships {
+		add(store.KindTownshipCreate, t)
+	}
+	flush()
+	for _, v := range d.Villages {
+		add(store.KindVillageCreate, v)
+	}
+	flush()
+	for _, g := range d.Groups {
+		add(store.KindGroupCreate, g)
+	}
+	for _, s := range d.Schools {
+		add(store.KindSchoolCreate, s)
+	}
+	flush()
+	for _, s := range d.Students {
+		add(store.KindStudentCreate, s)
+		if len(batch) == 1000 {
+			flush()
+		}
+	}
+	flush()
+	b.Logf("built a register of %d children in %s", n, time.Since(start).Round(time.Millisecond))
+	r := &benchRegister{db: db, d: d}
+	benchDBs[n] = r
+	return r
+}
+
+// BenchmarkListStudents: one 50-row page of a filtered list with its total,
+// as the list page asks for it.
+func BenchmarkListStudents(b *testing.B) {
+	for _, n := range []int{65_000, 1_000_000} {
+		b.Run(fmt.Sprintf("students=%d", n), func(b *testing.B) {
+			r := benchRegisterOf(b, n)
+			town := r.d.Townships[0].Code // 拉堡镇, half the district
+			school := r.d.Schools[len(r.d.Schools)/2].Code
+			cases := []struct {
+				name  string
+				scope store.Scope
+				f     store.Filter
+			}{
+				{"district-all", store.DistrictScope, store.Filter{}},
+				{"township+grade", store.DistrictScope, store.Filter{Township: town, Grade: 7}},
+				{"township-scope+flag", store.Scope{Kind: store.ScopeTownship, Code: town}, store.Filter{Flag: store.FlagLeftBehind}},
+				{"school-scope+grade", store.Scope{Kind: store.ScopeSchool, Code: school}, store.Filter{Grade: 3}},
+				{"status-rare", store.DistrictScope, store.Filter{Status: store.StatusNeverEnrolled}},
+				{"township+status+flag", store.DistrictScope, store.Filter{Township: town, Status: store.StatusEnrolled, Flag: store.FlagMigrant}},
+				{"name-search", store.DistrictScope, store.Filter{Q: "韦"}},
+			}
+			for _, c := range cases {
+				b.Run(c.name, func(b *testing.B) {
+					c.f.Limit = 50
+					var total int
+					for b.Loop() {
+						p, err := r.db.ListStudents(c.scope, c.f)
+						if err != nil {
+							b.Fatal(err)
+						}
+						total = p.Total
+					}
+					b.ReportMetric(float64(total), "matches")
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkApplyBatch: children registered per second by the register alone
+// (fsync on), in batches as the Raft FSM hands them over.
+func BenchmarkApplyBatch(b *testing.B) {
+	for _, size := range []int{1, 64, 512} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			cfg := synth.DefaultConfig()
+			cfg.Students = 200_000
+			d, err := synth.Generate(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			db, err := store.Open(filepath.Join(b.TempDir(), "register.db"), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			idx := uint64(0)
+			var batch []store.Entry
+			apply := func(kind string, p any) {
+				idx++
+				c, _ := store.NewCommand(fmt.Sprintf("c%d", idx), kind, store.Actor{User: "admin"}, p)
+				batch = append(batch, store.Entry{Index: idx, Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Command: c})
+			}
+			flush := func() {
+				if _, err := db.ApplyBatch(batch); err != nil {
+					b.Fatal(err)
+				}
+				batch = batch[:0]
+			}
+			hash, _ := store.HashPassword("benchmark")
+			apply(store.KindDistrictInit, store.DistrictInit{District: d.District, Admin: store.User{Username: "admin", Role: store.RoleAdmin,
+				Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
+			for _, t := range d.Townships {
+				apply(store.KindTownshipCreate, t)
+			}
+			flush()
+			for _, v := range d.Villages {
+				apply(store.KindVillageCreate, v)
+			}
+			for _, g := range d.Groups {
+				apply(store.KindGroupCreate, g)
+			}
+			for _, s := range d.Schools {
+				apply(store.KindSchoolCreate, s)
+			}
+			flush()
+			if b.N > len(d.Students) {
+				b.Fatalf("b.N %d exceeds the %d children generated", b.N, len(d.Students))
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				apply(store.KindStudentCreate, d.Students[i])
+				if len(batch) == size {
+					flush()
+				}
+			}
+			flush()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commands/s")
+		})
+	}
+}
