@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // mustOpen opens a register in a temp dir and checks the file's integrity

@@ -62,14 +62,14 @@ var rates = struct {
 // townSpec describes one township: its residents (the weight for children),
 // its villages and communities, and how many schools of each kind it has.
 type townSpec struct {
-	Name                                   string
-	Residents                              int
-	Urban                                  bool // the district seat
-	Villages, Communities                  int
-	UrbanPrimaries, VillagePrimaries       int // besides the one central primary
-	TeachingPoints, Juniors, NineYear      int
-	Special                                bool
-	communityWeight                        float64 // children per community relative to a village
+	Name                              string
+	Residents                         int
+	Urban                             bool // the district seat
+	Villages, Communities             int
+	UrbanPrimaries, VillagePrimaries  int // besides the one central primary
+	TeachingPoints, Juniors, NineYear int
+	Special                           bool
+	communityWeight                   float64 // children per community relative to a village
 }
 
 // towns are the eight towns of 柳江区 with residents from the 2020 census
@@ -93,7 +93,7 @@ const (
 	weightCentral   = 3.0 // 中心小学 (boarding, takes the villages without a school)
 	weightUrban     = 2.0 // urban primary
 	weightJunior    = 2.0
-	weightNineYear  = 1.5
+	weightNineYear  = 0.8
 	homeVillageP    = 0.6  // village primary
 	homeTeachingPt  = 0.15 // teaching point: a few children of the nearest hamlets
 	homeNineYear    = 0.6
@@ -176,7 +176,10 @@ var (
 	// grades 8 and 9.
 	dropoutReasons      = []choice{{"厌学", 40}, {"家庭经济困难", 12}, {"监护人不重视", 10}, {"因病", 8}, {"其他", 7}}
 	dropoutReasonsOlder = []choice{{"外出务工", 20}, {"早婚", 3}}
-	suspendReasons      = []choice{{"因病休学", 8}, {"因伤休学", 2}}
+	// dropoutGrade: relative chance of dropping out in grades 1..9 (the
+	// focus grades 6, 7 and 9 of the plan).
+	dropoutGrade   = [9]float64{0.1, 0.1, 0.2, 0.3, 0.5, 2, 3, 2.5, 3}
+	suspendReasons = []choice{{"因病休学", 8}, {"因伤休学", 2}}
 	// transfer destinations: where families go for work, nearby urban
 	// districts, and (for migrant children) home.
 	transferWork   = []string{"广东省东莞市", "广东省深圳市宝安区", "广东省广州市白云区", "广东省佛山市南海区", "广东省中山市", "浙江省宁波市"}
