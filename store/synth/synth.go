@@ -354,7 +354,7 @@ func (g *gen) structure() {
 			w := 1.0
 			if community {
 				kind = store.KindCommunity
-				w = t.communityWeight
+				w = t.CommunityWeight
 			}
 			vi := len(g.vil)
 			d.Villages = append(d.Villages, store.Village{Code: vcode, Name: name, TownshipCode: code, Kind: kind})

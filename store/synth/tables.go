@@ -69,21 +69,21 @@ type townSpec struct {
 	UrbanPrimaries, VillagePrimaries  int // besides the one central primary
 	TeachingPoints, Juniors, NineYear int
 	Special                           bool
-	communityWeight                   float64 // children per community relative to a village
+	CommunityWeight                   float64 // children per community relative to a village
 }
 
 // towns are the eight towns of 柳江区 with residents from the 2020 census
 // bulletin, in the order of their synthetic codes (…100 to …107).
 // 92 villages, 26 communities, 99 schools.
 var towns = []townSpec{
-	{Name: "拉堡镇", Residents: 253652, Urban: true, Villages: 16, Communities: 17, UrbanPrimaries: 11, VillagePrimaries: 7, TeachingPoints: 2, Juniors: 4, NineYear: 2, Special: true, communityWeight: 3},
-	{Name: "穿山镇", Residents: 68431, Villages: 14, Communities: 2, VillagePrimaries: 7, TeachingPoints: 3, Juniors: 2, NineYear: 1, communityWeight: 2},
-	{Name: "进德镇", Residents: 46264, Villages: 12, Communities: 1, VillagePrimaries: 6, TeachingPoints: 3, Juniors: 1, NineYear: 1, communityWeight: 2},
-	{Name: "百朋镇", Residents: 41392, Villages: 12, Communities: 1, VillagePrimaries: 6, TeachingPoints: 3, Juniors: 1, NineYear: 1, communityWeight: 2},
-	{Name: "成团镇", Residents: 35683, Villages: 11, Communities: 2, VillagePrimaries: 6, TeachingPoints: 2, Juniors: 1, NineYear: 1, communityWeight: 2},
-	{Name: "土博镇", Residents: 21638, Villages: 9, Communities: 1, VillagePrimaries: 4, TeachingPoints: 2, Juniors: 1, communityWeight: 2},
-	{Name: "三都镇", Residents: 21288, Villages: 10, Communities: 1, VillagePrimaries: 4, TeachingPoints: 2, Juniors: 1, communityWeight: 2},
-	{Name: "里高镇", Residents: 15424, Villages: 8, Communities: 1, VillagePrimaries: 3, TeachingPoints: 1, Juniors: 1, communityWeight: 2},
+	{Name: "拉堡镇", Residents: 253652, Urban: true, Villages: 16, Communities: 17, UrbanPrimaries: 11, VillagePrimaries: 7, TeachingPoints: 2, Juniors: 4, NineYear: 2, Special: true, CommunityWeight: 3},
+	{Name: "穿山镇", Residents: 68431, Villages: 14, Communities: 2, VillagePrimaries: 7, TeachingPoints: 3, Juniors: 2, NineYear: 1, CommunityWeight: 2},
+	{Name: "进德镇", Residents: 46264, Villages: 12, Communities: 1, VillagePrimaries: 6, TeachingPoints: 3, Juniors: 1, NineYear: 1, CommunityWeight: 2},
+	{Name: "百朋镇", Residents: 41392, Villages: 12, Communities: 1, VillagePrimaries: 6, TeachingPoints: 3, Juniors: 1, NineYear: 1, CommunityWeight: 2},
+	{Name: "成团镇", Residents: 35683, Villages: 11, Communities: 2, VillagePrimaries: 6, TeachingPoints: 2, Juniors: 1, NineYear: 1, CommunityWeight: 2},
+	{Name: "土博镇", Residents: 21638, Villages: 9, Communities: 1, VillagePrimaries: 4, TeachingPoints: 2, Juniors: 1, CommunityWeight: 2},
+	{Name: "三都镇", Residents: 21288, Villages: 10, Communities: 1, VillagePrimaries: 4, TeachingPoints: 2, Juniors: 1, CommunityWeight: 2},
+	{Name: "里高镇", Residents: 15424, Villages: 8, Communities: 1, VillagePrimaries: 3, TeachingPoints: 1, Juniors: 1, CommunityWeight: 2},
 }
 
 // Schools: how strongly each kind draws children who have no school in
