@@ -32,4 +32,5 @@ require (
 	golang.org/x/net v0.44.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.29.0 // indirect
+	golang.org/x/time v0.11.0 // indirect
 )

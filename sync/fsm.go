@@ -1,0 +1,136 @@
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/hashicorp/raft"
+
+	"baoxue/store"
+)
+
+// fsm applies committed log entries to the register. It is thin: decode,
+// call store, return the store.Result. The register is persistent (bbolt),
+// so Raft is configured not to restore a snapshot at start-up and instead
+// replays the log after the last snapshot through ApplyBatch, which skips
+// what the register already holds.
+//
+// Raft calls ApplyBatch, Apply, Snapshot and Restore from one goroutine;
+// Persist and Release run concurrently with them.
+type fsm struct {
+	db  *store.DB
+	log *slog.Logger
+}
+
+var _ raft.BatchingFSM = (*fsm)(nil)
+
+// Apply applies one entry. Raft uses ApplyBatch; Apply is there to satisfy
+// raft.FSM.
+func (f *fsm) Apply(l *raft.Log) interface{} {
+	return f.ApplyBatch([]*raft.Log{l})[0]
+}
+
+// ApplyBatch applies the command entries of logs to the register in one
+// transaction. The response slot of a command entry holds its store.Result,
+// or an error if the entry cannot be decoded or its earlier result cannot
+// be read; other entries (no-op, configuration) get nil.
+//
+// Entries at or below the register's applied index were applied before a
+// restart (Raft replays everything after its last snapshot); they are not
+// applied again, and their slot holds the stored result.
+//
+// A storage error from the register panics. Raft offers no way to refuse a
+// committed entry: it would count the batch as applied and go on, leaving
+// this replica silently different from the others. Crashing keeps the
+// register at its last good transaction; after a restart Raft replays the
+// failed batch, since the register's applied index was not advanced.
+func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
+	resp := make([]interface{}, len(logs))
+	applied := f.db.AppliedIndex()
+	var (
+		entries []store.Entry
+		slots   []int // slots[i] is the position in logs of entries[i]
+	)
+	for i, l := range logs {
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		e, err := entryFor(l)
+		if err != nil {
+			// Every node decodes the same bytes the same way, so skipping
+			// the entry keeps the replicas equal.
+			f.log.Error("skip undecodable command", "index", l.Index, "error", err)
+			resp[i] = err
+			continue
+		}
+		if l.Index <= applied {
+			resp[i] = f.storedResult(e)
+			continue
+		}
+		entries = append(entries, e)
+		slots = append(slots, i)
+	}
+	if len(entries) == 0 {
+		return resp
+	}
+	results, err := f.db.ApplyBatch(entries)
+	if err == nil && len(results) != len(entries) {
+		err = fmt.Errorf("register returned %d results for %d entries", len(results), len(entries))
+	}
+	if err != nil {
+		f.log.Error("apply to register failed; stopping so the replica cannot diverge",
+			"first_index", entries[0].Index, "last_index", entries[len(entries)-1].Index, "error", err)
+		panic(fmt.Sprintf("sync: apply log entries %d..%d: %v", entries[0].Index, entries[len(entries)-1].Index, err))
+	}
+	for j, i := range slots {
+		resp[i] = results[j]
+	}
+	return resp
+}
+
+// entryFor decodes a command entry. Its time is the leader's AppendedAt in
+// UTC: the same instant on every node whether the entry came from the
+// leader's memory, the network or the log store, each of which keeps a
+// different location and monotonic reading.
+func entryFor(l *raft.Log) (store.Entry, error) {
+	var cmd store.Command
+	if err := json.Unmarshal(l.Data, &cmd); err != nil {
+		return store.Entry{}, fmt.Errorf("decode command at index %d: %w", l.Index, err)
+	}
+	return store.Entry{Index: l.Index, Time: l.AppendedAt.UTC(), Command: cmd}, nil
+}
+
+// storedResult answers an entry applied before a restart.
+func (f *fsm) storedResult(e store.Entry) interface{} {
+	res, ok, err := f.db.Result(e.Command.ID)
+	if err != nil {
+		return fmt.Errorf("read result of command %s: %w", e.Command.ID, err)
+	}
+	if !ok {
+		return fmt.Errorf("no stored result for command %s at index %d", e.Command.ID, e.Index)
+	}
+	return res
+}
+
+// Snapshot starts a snapshot: a read transaction on the register, so it
+// returns at once; the copy is written by Persist.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	snap, err := f.db.BeginSnapshot()
+	if err != nil {
+		return nil, fmt.Errorf("begin register snapshot: %w", err)
+	}
+	return &fsmSnapshot{snap: snap, log: f.log}, nil
+}
+
+// Restore replaces the register with the snapshot read from rc.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	applied, err := restoreRegister(f.db, rc)
+	if err != nil {
+		return err
+	}
+	f.log.Info("register restored from snapshot", "applied_index", applied)
+	return nil
+}
