@@ -579,37 +579,20 @@ func applyStudentStatus(a *applyCtx) error {
 			return err
 		}
 	}
-	for _, x := range []*string{&p.Status, &p.Date, &p.Reason, &p.Destination, &p.ExpectedReturn} {
-		*x = strings.TrimSpace(*x)
+	if err := CheckStatusChange(&p); err != nil {
+		return invalid(err)
 	}
-	field := func(f, reason string) error { return &rejection{code: CodeInvalid, field: f, reason: reason} }
 	switch {
-	case !slices.Contains(Statuses, p.Status):
-		return field("status", "unknown status "+strconv.Quote(p.Status))
 	case p.Status == s.Status:
 		return &rejection{code: CodeState, field: "status", reason: "the child's status is already " + s.Status}
 	case slices.Contains(terminal, s.Status):
 		return &rejection{code: CodeState, field: "status", reason: "the record is closed: status " + s.Status}
-	case !ValidDate(p.Date):
-		return field("date", "date must be written YYYY-MM-DD")
 	case p.Date > a.at.In(chinaTime).Format("2006-01-02"):
-		return field("date", "date is in the future")
+		return &rejection{code: CodeInvalid, field: "date", reason: "date is in the future"}
 	case p.Date < s.BirthDate:
-		return field("date", "date is before the child's birth")
-	case p.Status == StatusTransferredOut && p.Destination == "":
-		return field("destination", "a transfer out needs the destination school and place (掌握生源去向)")
-	case p.Status == StatusSuspended && p.Reason == "":
-		return field("reason", "a suspension needs a reason")
-	case p.ExpectedReturn != "" && !ValidDate(p.ExpectedReturn):
-		return field("expected_return", "expected return must be written YYYY-MM-DD")
+		return &rejection{code: CodeInvalid, field: "date", reason: "date is before the child's birth"}
 	case (p.Status == StatusEnrolled || p.Status == StatusSuspended) && s.SchoolCode == "":
-		return field("status", "the child has no school: enter the school, grade and class first")
-	}
-	for _, x := range []struct{ v, f string }{{p.Reason, "reason"}, {p.Destination, "destination"}} {
-		v := x.v
-		if err := cleanText(&v, x.f, 200, false); err != nil {
-			return invalid(err)
-		}
+		return &rejection{code: CodeState, field: "status", reason: "the child has no school: enter the school, grade and class first"}
 	}
 	sc := StatusChange{Index: a.e.Index, StudentID: s.ID, From: s.Status, To: p.Status, Date: p.Date, Reason: p.Reason,
 		Destination: p.Destination, ExpectedReturn: p.ExpectedReturn, By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}

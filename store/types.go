@@ -300,3 +300,16 @@ func MaskID(id string) string {
 	}
 	return id[:6] + "********" + id[14:]
 }
+
+// Masked returns the child with the ID number masked, also where the
+// national student number embeds it (G + ID number), for lists and for users
+// who need not see it (R22).
+func (s Student) Masked() Student {
+	if s.IDNumber == "" {
+		return s
+	}
+	masked := MaskID(s.IDNumber)
+	s.StudentNo = strings.ReplaceAll(s.StudentNo, s.IDNumber, masked)
+	s.IDNumber = masked
+	return s
+}

@@ -282,3 +282,30 @@ func (sc Scope) allows(town, schTown, school string, grade, class int) bool {
 	}
 	return false
 }
+
+// CheckStatusChange trims and checks a status change on its own (R6): a
+// known status, a date written YYYY-MM-DD, a destination for a transfer out,
+// a reason for a suspension. What depends on the child (its current status,
+// birth date, school) and on the date of the day is checked when the command
+// is applied. Errors are *FieldError.
+func CheckStatusChange(p *StudentStatus) error {
+	for _, x := range []*string{&p.Status, &p.Date, &p.Reason, &p.Destination, &p.ExpectedReturn} {
+		*x = strings.TrimSpace(*x)
+	}
+	switch {
+	case !slices.Contains(Statuses, p.Status):
+		return fieldErr("status", "unknown", "unknown status "+strconv.Quote(p.Status))
+	case !ValidDate(p.Date):
+		return fieldErr("date", "format", "date must be written YYYY-MM-DD")
+	case p.Status == StatusTransferredOut && p.Destination == "":
+		return fieldErr("destination", "required", "a transfer out needs the destination school and place (掌握生源去向)")
+	case p.Status == StatusSuspended && p.Reason == "":
+		return fieldErr("reason", "required", "a suspension needs a reason")
+	case p.ExpectedReturn != "" && !ValidDate(p.ExpectedReturn):
+		return fieldErr("expected_return", "format", "expected return must be written YYYY-MM-DD")
+	}
+	if err := cleanText(&p.Reason, "reason", 200, false); err != nil {
+		return err
+	}
+	return cleanText(&p.Destination, "destination", 200, false)
+}
