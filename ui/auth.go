@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"baoxue/store"
+)
+
+// registerAuthRoutes: the login page and form, logout, and the API's token
+// login. pages carries CSRF protection; api has no authentication;
+// apiAuth requires a bearer token.
+func (s *Server) registerAuthRoutes(pages, api, apiAuth *echo.Group) {
+	pages.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/students") })
+	pages.GET("/login", s.loginPage)
+	pages.POST("/login", s.loginSubmit)
+	pages.POST("/logout", s.logoutSubmit)
+	api.POST("/login", s.apiLogin)
+	apiAuth.POST("/logout", s.apiLogout)
+}
+
+type loginPage struct {
+	basePage
+	Username string
+	Next     string
+	Error    string
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	p := loginPage{basePage: s.base(c, "title.login", ""), Next: safeNext(c.QueryParam("next"))}
+	return c.Render(http.StatusOK, "login.html", p)
+}
+
+func (s *Server) loginSubmit(c echo.Context) error {
+	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
+	next := safeNext(c.FormValue("next"))
+	token, err := s.login(username, password)
+	if errors.Is(err, errBadCredentials) {
+		p := loginPage{basePage: s.base(c, "title.login", ""), Username: username, Next: next,
+			Error: translate(langOf(c), "login.failed")}
+		return c.Render(http.StatusUnauthorized, "login.html", p)
+	}
+	if err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionTTL.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+func (s *Server) logoutSubmit(c echo.Context) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		if err := s.sessions.delete(ck.Value); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+	s.setFlash(c, "logged_out")
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *Server) apiLogin(c echo.Context) error {
+	var in loginRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	token, err := s.login(strings.TrimSpace(in.Username), in.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"token": token})
+}
+
+func (s *Server) apiLogout(c echo.Context) error {
+	tok, _ := c.Get(ctxToken).(string)
+	if err := s.sessions.delete(tok); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// login checks a username and password against the register and starts a
+// session. Unknown user and wrong password are the same errBadCredentials,
+// and take the same time.
+func (s *Server) login(username, password string) (string, error) {
+	u, err := s.db.User(username)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || username == "":
+		store.CheckPassword(s.dummyHash, password)
+		return "", errBadCredentials
+	case err != nil:
+		return "", err
+	case !store.CheckPassword(u.PasswordHash, password):
+		return "", errBadCredentials
+	}
+	return s.sessions.create(u.Username, s.now())
+}
+
+// userFor finds the user of a session token. errUnauthenticated when the
+// token is unknown or expired or the user is gone.
+func (s *Server) userFor(token string) (store.User, error) {
+	name, err := s.sessions.lookup(token, s.now())
+	if errors.Is(err, errNoSession) {
+		return store.User{}, errUnauthenticated
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := s.db.User(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, errUnauthenticated
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	u.PasswordHash = ""
+	return u, nil
+}
+
+// requireSession lets a request through with a valid session cookie and
+// sends the browser to the login page otherwise.
+func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var token string
+		if ck, err := c.Cookie(sessionCookie); err == nil {
+			token = ck.Value
+		}
+		u, err := s.userFor(token)
+		if errors.Is(err, errUnauthenticated) {
+			if c.Request().Method != http.MethodGet {
+				return errUnauthenticated
+			}
+			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(ctxUser, u)
+		return next(c)
+	}
+}
+
+// requireBearer lets an API request through with a valid
+// "Authorization: Bearer TOKEN"; cookies are not accepted on the API, so it
+// needs no CSRF protection.
+func (s *Server) requireBearer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return errUnauthenticated
+		}
+		token = strings.TrimSpace(token)
+		u, err := s.userFor(token)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxUser, u)
+		c.Set(ctxToken, token)
+		return next(c)
+	}
+}
+
+// requireAdmin refuses users other than administrators.
+func requireAdmin(c echo.Context) (store.User, error) {
+	u, ok := userOf(c)
+	if !ok {
+		return u, errUnauthenticated
+	}
+	if u.Role != store.RoleAdmin {
+		return u, errForbidden
+	}
+	return u, nil
+}
+
+// requireWriter refuses users who may only read.
+func requireWriter(c echo.Context) (store.User, error) {
+	u, ok := userOf(c)
+	if !ok {
+		return u, errUnauthenticated
+	}
+	if !u.CanWrite() {
+		return u, errForbidden
+	}
+	return u, nil
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/students"
+	}
+	return next
+}

@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/oklog/ulid/v2"
+
+	"baoxue/store"
+)
+
+// registerCommandRoutes: GET /api/v1/commands/{id}, the result of a command
+// (applied, rejected with the reason, or unknown: 404).
+func (s *Server) registerCommandRoutes(api *echo.Group) {
+	api.GET("/commands/:id", s.apiCommand)
+}
+
+func (s *Server) apiCommand(c echo.Context) error {
+	r, ok, err := s.db.Result(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if u, _ := userOf(c); !ok || (r.User != u.Username && u.Role != store.RoleAdmin) {
+		return store.ErrNotFound // another user's command is not theirs to see
+	}
+	return c.JSON(http.StatusOK, struct {
+		ID     string `json:"id"`
+		State  string `json:"state"`
+		Reason string `json:"reason"`
+		Index  uint64 `json:"index"`
+	}{r.CommandID, r.State, r.Reason, r.Index})
+}
+
+// write is one change a handler asks of the register.
+type write struct {
+	ID      string // the client's command id; "" makes a new ULID
+	Kind    string
+	Version uint64 // the version the user saw (edits)
+	Payload any
+	// Check validates the input against the local replica before anything is
+	// submitted (nil: no check). Its *store.FieldError becomes a 400.
+	Check func() error
+}
+
+// execute runs a write: a command id the register has already judged is
+// answered with that first result (so a client may resend a request
+// safely); otherwise the input is checked, the command built and submitted.
+// It returns the result and, when the command was not applied, a
+// *rejectedError or *pendingError.
+func (s *Server) execute(c echo.Context, u store.User, w write) (store.Result, error) {
+	if w.ID != "" {
+		if err := checkCommandID(w.ID); err != nil {
+			return store.Result{}, err
+		}
+		r, ok, err := s.db.Result(w.ID)
+		if err != nil {
+			return store.Result{}, err
+		}
+		if ok && r.User != u.Username {
+			return store.Result{}, &store.FieldError{Field: "command_id", Code: "used", Message: "this command id was used by another user"}
+		}
+		if ok {
+			return outcome(r)
+		}
+	} else {
+		w.ID = newCommandID()
+	}
+	if w.Check != nil {
+		if err := w.Check(); err != nil {
+			return store.Result{}, err
+		}
+	}
+	cmd, err := store.NewCommand(w.ID, w.Kind, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID}, w.Payload)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("encode %s: %w", w.Kind, err)
+	}
+	cmd.Version = w.Version
+	r, err := s.rep.Submit(c.Request().Context(), cmd)
+	if err != nil {
+		return r, fmt.Errorf("submit %s: %w", w.Kind, err)
+	}
+	return outcome(r)
+}
+
+// outcome turns a result that is not "applied" into an error.
+func outcome(r store.Result) (store.Result, error) {
+	switch r.State {
+	case store.StateApplied:
+		return r, nil
+	case store.StateRejected:
+		return r, &rejectedError{res: r}
+	default:
+		return r, &pendingError{res: r}
+	}
+}
+
+// newCommandID makes a command id. ULIDs sort by time; ulid.Make is safe
+// for concurrent use.
+func newCommandID() string { return ulid.Make().String() }
+
+// checkCommandID accepts a client's command id: 1 to 128 letters, digits,
+// '-' or '_' (a ULID or a UUID fits).
+func checkCommandID(id string) error {
+	ok := len(id) >= 1 && len(id) <= 128
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			ok = false
+		}
+	}
+	if !ok {
+		return &store.FieldError{Field: "command_id", Code: "format", Message: "command_id must be 1 to 128 letters, digits, - or _"}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"baoxue/store"
+)
+
+// Errors of the ui package itself. Everything a handler returns is mapped to
+// a status in one place: statusOf.
+var (
+	errUnauthenticated = errors.New("not logged in")                 // 401
+	errForbidden       = errors.New("not allowed for this user")     // 403
+	errCSRF            = errors.New("missing or invalid form token") // 403
+	errBadCredentials  = errors.New("wrong username or password")    // 401
+)
+
+// rejectedError is a command the register judged and refused (409).
+type rejectedError struct {
+	res store.Result
+}
+
+func (e *rejectedError) Error() string {
+	return "command rejected: " + e.res.Code + ": " + e.res.Reason
+}
+
+// pendingError is not an error to the user: the command is queued (202).
+// Handlers that can say more (forms) catch it before it gets here.
+type pendingError struct {
+	res store.Result
+}
+
+func (e *pendingError) Error() string { return "command pending" }
+
+// statusOf is the one error-to-status map of the package.
+func statusOf(err error) int {
+	var fe *store.FieldError
+	var rej *rejectedError
+	var pend *pendingError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &rej):
+		return http.StatusConflict
+	case errors.As(err, &pend):
+		return http.StatusAccepted
+	case errors.As(err, &fe), errors.Is(err, store.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, errUnauthenticated), errors.Is(err, errBadCredentials):
+		return http.StatusUnauthorized
+	case errors.Is(err, errForbidden), errors.Is(err, errCSRF):
+		return http.StatusForbidden
+	case errors.As(err, &he):
+		return he.Code
+	}
+	return http.StatusInternalServerError
+}
+
+// isAPI reports whether the request is answered with JSON rather than HTML.
+func isAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return strings.HasPrefix(p, "/api/") || p == "/healthz"
+}
+
+// handleError is echo's HTTPErrorHandler: it answers err as JSON for the API
+// and as an HTML page otherwise. Internal errors are logged in full and
+// answered with a plain apology.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := statusOf(err)
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		s.log.Warn("register unavailable", "err", err, "path", c.Request().URL.Path, "request_id", reqID)
+	case status >= 500:
+		s.log.Error("request failed", "err", err, "method", c.Request().Method,
+			"path", c.Request().URL.Path, "request_id", reqID)
+	}
+	var rerr error
+	if isAPI(c) {
+		rerr = c.JSON(status, apiErrorBody(err, status, reqID))
+	} else {
+		rerr = s.renderError(c, status, err)
+	}
+	if rerr != nil {
+		s.log.Error("write error response", "err", rerr, "request_id", reqID)
+	}
+}
+
+// commandJSON is a command's result as the API shows it.
+type commandJSON struct {
+	ID     string `json:"id"`
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+	Index  uint64 `json:"index,omitempty"`
+}
+
+func commandOf(r store.Result) commandJSON {
+	return commandJSON{ID: r.CommandID, State: r.State, Reason: r.Reason, Index: r.Index}
+}
+
+// apiErrorBody is the JSON body answering err. Its "error" is always safe to
+// show: internal errors become a plain apology.
+func apiErrorBody(err error, status int, reqID string) any {
+	var fe *store.FieldError
+	var rej *rejectedError
+	var pend *pendingError
+	switch {
+	case errors.As(err, &rej):
+		return struct {
+			Error      string      `json:"error"`
+			Command    commandJSON `json:"command"`
+			Code       string      `json:"code"`
+			Field      string      `json:"field,omitempty"`
+			ExistingID string      `json:"existing_id,omitempty"`
+		}{rej.res.Reason, commandOf(rej.res), rej.res.Code, rej.res.Field, rej.res.ExistingID}
+	case errors.As(err, &pend):
+		return map[string]any{"command": commandOf(pend.res)}
+	case errors.As(err, &fe):
+		if fe.Field == "" {
+			return map[string]string{"error": fe.Message}
+		}
+		return map[string]string{"error": fe.Message, "field": fe.Field}
+	}
+	msg := http.StatusText(status)
+	switch {
+	case status >= 500 && status != http.StatusServiceUnavailable:
+		msg = "Sorry, something went wrong on our side. Please try again; if it keeps happening, tell your administrator the request id."
+		return map[string]string{"error": msg, "request_id": reqID}
+	case errors.Is(err, ErrUnavailable):
+		msg = "The register cannot take changes right now (no connection to the leader). Please try again later."
+	case errors.Is(err, store.ErrInvalid), errors.Is(err, errUnauthenticated),
+		errors.Is(err, errForbidden), errors.Is(err, errCSRF), errors.Is(err, errBadCredentials):
+		msg = err.Error()
+	}
+	return map[string]string{"error": msg}
+}

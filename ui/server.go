@@ -1,0 +1,194 @@
+// Package ui serves one node's web interface and JSON API.
+//
+// It renders the register's pages (server-side html/template, embedded, no
+// external assets) and answers the JSON API under /api/v1. Reads go to the
+// node's local replica (*store.DB), always within the logged-in user's scope;
+// writes are built into store.Commands and handed to a Replica, never written
+// to the register directly. Sessions live in the node's local, unreplicated
+// bbolt file.
+//
+// Routes are registered per resource (auth.go, students.go, student_api.go,
+// org.go, users.go, commands.go, health.go); errors map to HTTP statuses in
+// one place (errors.go); every user-visible string comes from one message
+// catalogue (i18n.go).
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	bolt "go.etcd.io/bbolt"
+
+	"baoxue/store"
+)
+
+// Replica is what ui needs from replication (implemented by package sync,
+// adapted in package node).
+type Replica interface {
+	// Submit hands a command to the register and waits a short while for its
+	// result. A result with State "pending" means the command is queued and
+	// will be applied later. Errors wrap ErrUnavailable when the register
+	// cannot take writes now.
+	Submit(ctx context.Context, cmd store.Command) (store.Result, error)
+	// Info describes this node's replication state. Safe for concurrent use.
+	Info() NodeInfo
+}
+
+// NodeInfo is this node's replication state, shown on every page.
+type NodeInfo struct {
+	NodeID       string
+	RaftState    string // Leader, Follower, Candidate, Shutdown
+	LeaderID     string
+	AppliedIndex uint64
+	CommitIndex  uint64
+	LastContact  time.Time
+}
+
+// ErrUnavailable is wrapped by Replica.Submit errors when the register cannot
+// take writes now. It is answered with 503.
+var ErrUnavailable = errors.New("register unavailable")
+
+// Config configures a Server.
+type Config struct {
+	NodeID        string
+	Logger        *slog.Logger // nil: slog.Default()
+	SecureCookies bool         // set the Secure attribute on cookies (HTTPS deployments)
+}
+
+// Server is one node's web UI and JSON API. Safe for concurrent use.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	db        *store.DB
+	rep       Replica
+	sessions  *sessionStore
+	pages     *renderer
+	assets    *assets
+	echo      *echo.Echo
+	now       func() time.Time
+	dummyHash string // checked against for unknown users, so both failures take as long
+}
+
+// New builds a Server: it parses all templates, prepares the static assets
+// and creates the session bucket in local. It returns an error if a template
+// does not parse or the local file cannot be written.
+func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error) {
+	if db == nil || rep == nil || local == nil {
+		return nil, errors.New("ui: db, replica and local file are required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		cfg: cfg,
+		log: log.With("component", "ui"),
+		db:  db,
+		rep: rep,
+		now: time.Now,
+	}
+	var err error
+	if s.assets, err = newAssets(); err != nil {
+		return nil, fmt.Errorf("static assets: %w", err)
+	}
+	if s.pages, err = newRenderer(s.assets); err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	if s.sessions, err = newSessionStore(local); err != nil {
+		return nil, fmt.Errorf("session store: %w", err)
+	}
+	if s.dummyHash, err = store.HashPassword("baoxue-no-such-user"); err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	s.echo = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler serving the UI, the API and /healthz.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// routes wires middleware and every resource's routes.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Renderer = s.pages
+	e.HTTPErrorHandler = s.handleError
+
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus:    true,
+		LogMethod:    true,
+		LogURIPath:   true, // never the query: q= may hold an ID number
+		LogLatency:   true,
+		LogRequestID: true,
+		LogRemoteIP:  true,
+		HandleError:  true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", v.Method),
+				slog.String("path", v.URIPath),
+				slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency),
+				slog.String("request_id", v.RequestID),
+				slog.String("remote_ip", v.RemoteIP))
+			return nil
+		},
+	}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "err", err, "path", c.Request().URL.Path,
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		ReferrerPolicy:        "same-origin",
+	}))
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(s.language)
+
+	s.registerHealthRoutes(e)
+	e.GET("/static/:name", s.static)
+
+	api := e.Group("/api/v1")
+	apiAuth := api.Group("", s.requireBearer, noStore)
+
+	pages := e.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:" + csrfField,
+		CookieName:     "baoxue_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   s.cfg.SecureCookies,
+		CookieSameSite: http.SameSiteLaxMode,
+		ContextKey:     csrfContextKey,
+		ErrorHandler:   func(error, echo.Context) error { return errCSRF },
+	}), noStore)
+	pagesAuth := pages.Group("", s.requireSession)
+
+	s.registerAuthRoutes(pages, api, apiAuth)
+	s.registerStudentRoutes(pagesAuth)
+	s.registerStudentAPIRoutes(apiAuth)
+	s.registerOrgRoutes(pagesAuth, apiAuth)
+	s.registerUserRoutes(pagesAuth, apiAuth)
+	s.registerCommandRoutes(apiAuth)
+	return e
+}
+
+// noStore keeps minors' records out of browser and proxy caches (shared
+// school PCs).
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return next(c)
+	}
+}

@@ -1,0 +1,130 @@
+package ui
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// sessionsBucket holds this node's sessions in its local (unreplicated)
+// file: key sha256(token), value a JSON sessionRecord. Only the hash is
+// stored, so a copy of local.db does not hand out live tokens.
+var sessionsBucket = []byte("ui.sessions")
+
+// sessionTTL is how long a login lasts.
+const sessionTTL = 12 * time.Hour
+
+// errNoSession: the token is unknown or expired.
+var errNoSession = errors.New("no session")
+
+type sessionRecord struct {
+	Username string    `json:"username"`
+	Expires  time.Time `json:"expires"`
+}
+
+// sessionStore keeps sessions in a bbolt file. Safe for concurrent use.
+type sessionStore struct {
+	db *bolt.DB
+}
+
+func newSessionStore(db *bolt.DB) (*sessionStore, error) {
+	err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(sessionsBucket)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sessionStore{db: db}, nil
+}
+
+func tokenKey(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// create starts a session for username and returns its token: 32 random
+// bytes, base64url. Expired sessions are swept at the same time.
+func (s *sessionStore) create(username string, now time.Time) (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	v, err := json.Marshal(sessionRecord{Username: username, Expires: now.Add(sessionTTL)})
+	if err != nil {
+		return "", err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(sessionsBucket)
+		if err := sweep(bk, now); err != nil {
+			return err
+		}
+		return bk.Put(tokenKey(token), v)
+	})
+	if err != nil {
+		return "", fmt.Errorf("save session: %w", err)
+	}
+	return token, nil
+}
+
+// sweep deletes expired sessions.
+func sweep(bk *bolt.Bucket, now time.Time) error {
+	var dead [][]byte
+	err := bk.ForEach(func(k, v []byte) error {
+		var r sessionRecord
+		if json.Unmarshal(v, &r) != nil || !now.Before(r.Expires) {
+			dead = append(dead, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range dead {
+		if err := bk.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookup returns the username of a live session, or errNoSession.
+func (s *sessionStore) lookup(token string, now time.Time) (string, error) {
+	if token == "" {
+		return "", errNoSession
+	}
+	var r sessionRecord
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(sessionsBucket).Get(tokenKey(token))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &r)
+	})
+	if err != nil {
+		return "", fmt.Errorf("read session: %w", err)
+	}
+	if !found || !now.Before(r.Expires) {
+		return "", errNoSession
+	}
+	return r.Username, nil
+}
+
+// delete ends a session. Deleting an unknown token is not an error.
+func (s *sessionStore) delete(token string) error {
+	if token == "" {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(sessionsBucket).Delete(tokenKey(token))
+	})
+}

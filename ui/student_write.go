@@ -1,0 +1,108 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"baoxue/store"
+)
+
+// The writes on a child, shared by the pages and the API: each builds its
+// command, has it checked and submitted (execute), and reads the child back.
+
+// createStudent registers a child. f is normalised in place.
+func (s *Server) createStudent(c echo.Context, u store.User, cmdID string, f *store.StudentFields) (store.Student, store.Result, error) {
+	r, err := s.execute(c, u, write{
+		ID:      cmdID,
+		Kind:    store.KindStudentCreate,
+		Payload: f,
+		Check:   func() error { return s.db.CheckStudent(f, true) },
+	})
+	if err != nil {
+		return store.Student{}, r, err
+	}
+	return s.readBack(u, r), r, nil
+}
+
+// updateStudent replaces a child's fields at the version the user saw:
+// edit changes a copy of the current record's fields. The status is kept:
+// it changes only through changeStatus.
+func (s *Server) updateStudent(c echo.Context, u store.User, cmdID, id string, version uint64, edit func(*store.StudentFields) error) (store.Student, store.Result, error) {
+	cur, err := s.db.GetStudent(u.Scope, id)
+	if err != nil {
+		return store.Student{}, store.Result{}, err
+	}
+	if version > cur.Version {
+		// The user saw a newer record than this replica holds: merging onto
+		// the older copy would silently undo someone's change.
+		return store.Student{}, store.Result{}, fmt.Errorf("record %s: this node has version %d, the edit is of version %d: %w",
+			id, cur.Version, version, ErrUnavailable)
+	}
+	f := cur.StudentFields
+	f.Flags = slices.Clone(f.Flags)
+	f.Guardians = slices.Clone(f.Guardians)
+	if err := edit(&f); err != nil {
+		return store.Student{}, store.Result{}, err
+	}
+	f.Status = cur.Status
+	p := &store.StudentUpdate{ID: cur.ID, Fields: f}
+	r, err := s.execute(c, u, write{
+		ID:      cmdID,
+		Kind:    store.KindStudentUpdate,
+		Version: version,
+		Payload: p,
+		Check:   func() error { return s.db.CheckStudent(&p.Fields, false) },
+	})
+	if err != nil {
+		return store.Student{}, r, err
+	}
+	return s.readBack(u, r), r, nil
+}
+
+// changeStatus records a status change (R6). A transfer out without a
+// destination or a suspension without a reason is a 400 before anything is
+// submitted; the register checks the rest (and all of it again).
+// version 0 means "whatever the current version is".
+func (s *Server) changeStatus(c echo.Context, u store.User, cmdID string, version uint64, p *store.StudentStatus) (store.Student, store.Result, error) {
+	r, err := s.execute(c, u, write{
+		ID:      cmdID,
+		Kind:    store.KindStudentStatus,
+		Version: version,
+		Payload: p,
+		Check: func() error {
+			if _, err := s.db.GetStudent(u.Scope, p.ID); err != nil {
+				return err
+			}
+			return store.CheckStatusChange(p)
+		},
+	})
+	if err != nil {
+		return store.Student{}, r, err
+	}
+	return s.readBack(u, r), r, nil
+}
+
+// readBack reads the child a write applied to. When this replica has not
+// applied it yet, the result's id and version stand in for the record.
+func (s *Server) readBack(u store.User, r store.Result) store.Student {
+	st, err := s.db.GetStudent(u.Scope, r.RecordID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("read back student", "id", r.RecordID, "err", err)
+		}
+		return store.Student{ID: r.RecordID, Version: r.Version}
+	}
+	return st
+}
+
+// forViewer hides the full ID number (also inside the student number) from
+// users who may only read.
+func forViewer(u store.User, st store.Student) store.Student {
+	if !u.CanWrite() {
+		return st.Masked()
+	}
+	return st
+}
