@@ -152,7 +152,7 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 			err = h(a)
 		}
 	}
-	res := Result{CommandID: cmd.ID, Index: e.Index}
+	res := Result{CommandID: cmd.ID, Index: e.Index, User: cmd.Actor.User}
 	var rj *rejection
 	switch {
 	case err == nil:
@@ -337,23 +337,11 @@ func applySchoolCreate(a *applyCtx) error {
 	return createOrg(a, bucketSchools, "school", s.Code, s.Name, s)
 }
 
-// checkUser checks a user's fields apart from references.
+// checkUser checks a user's fields apart from references, and that a
+// password hash (never a password) came with them.
 func checkUser(u *User) error {
-	u.Username = strings.TrimSpace(u.Username)
-	if !isCode(u.Username) {
-		return fieldErr("username", "format", "username must be 1 to 32 letters, digits, - or _")
-	}
-	if err := cleanText(&u.DisplayName, "display_name", 30, false); err != nil {
+	if err := CheckUser(u); err != nil {
 		return err
-	}
-	if !slices.Contains(Roles, u.Role) {
-		return fieldErr("role", "format", "role must be one of "+strings.Join(Roles, ", "))
-	}
-	if u.Line != LineEducation && u.Line != LineGovernment {
-		return fieldErr("line", "format", "line must be education or government")
-	}
-	if u.Role == RoleAdmin && u.Scope.Kind != ScopeDistrict {
-		return fieldErr("scope", "admin", "an administrator must have district scope")
 	}
 	if !strings.HasPrefix(u.PasswordHash, "pbkdf2-sha256$") {
 		return fieldErr("password", "required", "password hash missing")

@@ -83,6 +83,9 @@ type Result struct {
 	RecordID   string `json:"record_id,omitempty"`
 	Version    uint64 `json:"version,omitempty"`
 	ExistingID string `json:"existing_id,omitempty"`
+	// User is the command's author: a result is shown to its author (and
+	// administrators) only.
+	User string `json:"user,omitempty"`
 }
 
 // Applied reports whether the command took effect.

@@ -309,3 +309,31 @@ func CheckStatusChange(p *StudentStatus) error {
 	}
 	return cleanText(&p.Destination, "destination", 200, false)
 }
+
+// ValidCode reports whether s can be a code of the org tree or a username:
+// 1 to 32 ASCII letters, digits, - or _.
+func ValidCode(s string) bool { return isCode(s) }
+
+// CheckUser trims and checks a user's own fields: username, display name,
+// role, line, and that an administrator has district scope. Whether the
+// scope's township or school exists is checked when the command is applied.
+// Errors are *FieldError.
+func CheckUser(u *User) error {
+	u.Username = strings.TrimSpace(u.Username)
+	if !isCode(u.Username) {
+		return fieldErr("username", "format", "username must be 1 to 32 letters, digits, - or _")
+	}
+	if err := cleanText(&u.DisplayName, "display_name", 30, false); err != nil {
+		return err
+	}
+	if !slices.Contains(Roles, u.Role) {
+		return fieldErr("role", "format", "role must be one of "+strings.Join(Roles, ", "))
+	}
+	if u.Line != LineEducation && u.Line != LineGovernment {
+		return fieldErr("line", "format", "line must be education or government")
+	}
+	if u.Role == RoleAdmin && u.Scope.Kind != ScopeDistrict {
+		return fieldErr("scope", "admin", "an administrator must have district scope")
+	}
+	return nil
+}
