@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"baoxue/node"
+	"baoxue/store/synth"
+)
+
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", "baoxue-demo", "data directory; an existing register is served as it is")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address for the web UI and API")
+	password := fs.String("admin-password", "", "password of admin and the example users (default: a random one, printed)")
+	students := fs.Int("students", synth.DefaultStudents, "number of children in the synthetic district")
+	seed := fs.Int64("seed", 1, "seed of the synthetic district: the same seed gives the same district")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	fresh := !hasRegister(*dataDir)
+	var d *synth.District
+	if fresh {
+		scfg := synth.DefaultConfig()
+		scfg.Seed, scfg.Students = *seed, *students
+		if d, err = synth.Generate(scfg); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if *password == "" {
+			*password = randomPassword()
+		} else if len(*password) < 8 {
+			return fmt.Errorf("demo: --admin-password must have at least 8 characters")
+		}
+	}
+
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.HTTPAddr, cfg.Logger = *dataDir, *httpAddr, log
+	// A demo is one node on one machine: LAN timeouts, so that it leads
+	// within a second or two of starting rather than after a WAN heartbeat
+	// timeout.
+	cfg.Sync.HeartbeatTimeout, cfg.Sync.ElectionTimeout, cfg.Sync.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
+	cfg.Sync.CommitTimeout = 50 * time.Millisecond
+	if fresh {
+		cluster, err := freeLocalAddr()
+		if err != nil {
+			return err
+		}
+		cfg.NodeID, cfg.ClusterAddr, cfg.Bootstrap, cfg.AdminPassword = "bureau", cluster, true, *password
+		cfg.DistrictCode, cfg.DistrictName = d.District.Code, d.District.Name
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		n.Close(cctx)
+	}()
+
+	if fresh {
+		start := time.Now()
+		fmt.Fprintf(stdout, "building a synthetic district (%d children, seed %d) in %s …\n", len(d.Students), *seed, *dataDir)
+		err := n.LoadDemo(ctx, d, *seed, *password, func(stage string, count int) {
+			fmt.Fprintf(stdout, "  %-15s %7d  (%.1fs)\n", stage, count, time.Since(start).Seconds())
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "done in %.1fs. The data are synthetic; codes and ID numbers are not real.\n\n", time.Since(start).Seconds())
+	}
+	fmt.Fprintf(stdout, "baoxue demo: open %s\n", n.URL())
+	if fresh {
+		fmt.Fprintf(stdout, "  log in as admin / %s\n", *password)
+		for _, u := range d.Users {
+			fmt.Fprintf(stdout, "  or as %-10s (%s, %s, %s) with the same password\n", u.Username, u.DisplayName, u.Role, u.Scope)
+		}
+	} else {
+		fmt.Fprintf(stdout, "  serving the register already in %s (log in with the password printed when it was made)\n", *dataDir)
+	}
+	fmt.Fprintln(stdout, "press Ctrl-C to stop")
+	<-ctx.Done()
+	return nil
+}
+
+// freeLocalAddr returns a loopback address with a free port for the demo's
+// cluster port: a demo node talks to no other node.
+func freeLocalAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}

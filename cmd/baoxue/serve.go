@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"baoxue/node"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := node.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (required)")
+	fs.StringVar(&cfg.NodeID, "node-id", "", "this node's id, unique in the cluster (first start only)")
+	fs.StringVar(&cfg.HTTPAddr, "http", "", "address for the web UI and API, e.g. 0.0.0.0:8080 (first start; kept after)")
+	fs.StringVar(&cfg.ClusterAddr, "cluster-addr", "", "address other nodes reach this node's cluster port at, e.g. 10.1.2.3:7400 (first start; kept after)")
+	fs.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new district register on an empty data directory")
+	fs.StringVar(&cfg.DistrictCode, "district-code", cfg.DistrictCode, "district code, with --bootstrap")
+	fs.StringVar(&cfg.DistrictName, "district-name", cfg.DistrictName, "district name, with --bootstrap")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "password of the admin user, with --bootstrap (default: a random one, printed)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.DataDir == "" {
+		return fmt.Errorf("serve: --data is required")
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	generated := false
+	if cfg.Bootstrap && cfg.AdminPassword == "" && !hasRegister(cfg.DataDir) {
+		cfg.AdminPassword, generated = randomPassword(), true
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "baoxue node %s serving %s\n", n.ID(), n.URL())
+	if generated {
+		fmt.Fprintf(stdout, "admin user: admin  password: %s  (shown once; change it)\n", cfg.AdminPassword)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "shutting down")
+	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return n.Close(cctx)
+}
+
+// hasRegister reports whether dir holds a node already.
+func hasRegister(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "register.db"))
+	return err == nil
+}
+
+// randomPassword is 12 characters without look-alikes (0/O, 1/l/I).
+func randomPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 12)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}

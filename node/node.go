@@ -1,0 +1,249 @@
+// Package node runs one baoxue node: it opens the register, the node's local
+// file, replication and the web server, in that order, and closes them in
+// reverse. It is a library so that tests can start whole nodes without main.
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"baoxue/store"
+	ledgersync "baoxue/sync"
+	"baoxue/ui"
+
+	"github.com/oklog/ulid/v2"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Node is one running node. Its methods are safe for concurrent use.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	db     *store.DB
+	local  *bolt.DB
+	rep    *ledgersync.Replicator
+	ui     *ui.Server
+	http   *http.Server
+	ln     net.Listener
+	wg     sync.WaitGroup
+	closed bool
+	mu     sync.Mutex
+}
+
+var bucketSettings = []byte("node.settings")
+
+// settings are the node's identity, kept in local.db at first start.
+type settings struct {
+	NodeID      string `json:"node_id"`
+	HTTPAddr    string `json:"http_addr"`
+	ClusterAddr string `json:"cluster_addr"`
+}
+
+// Open starts a node and returns once it serves HTTP. With cfg.Bootstrap on
+// an empty data directory it also waits for leadership and sets up the
+// district and its admin user.
+func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "node")}
+	defer func() {
+		if err != nil {
+			n.Close(context.Background())
+		}
+	}()
+
+	if n.local, err = bolt.Open(filepath.Join(cfg.DataDir, "local.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second}); err != nil {
+		return nil, fmt.Errorf("open local.db (is another node using %s?): %w", cfg.DataDir, err)
+	}
+	if err := n.loadSettings(); err != nil {
+		return nil, err
+	}
+	if err := n.cfg.validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if n.db, err = store.Open(filepath.Join(cfg.DataDir, "register.db"), nil); err != nil {
+		return nil, err
+	}
+
+	sc := n.cfg.Sync
+	sc.NodeID, sc.DataDir, sc.ClusterAddr = n.cfg.NodeID, n.cfg.DataDir, n.cfg.ClusterAddr
+	sc.Bootstrap, sc.Logger = n.cfg.Bootstrap, n.cfg.Logger
+	n.rep = ledgersync.New(sc, n.db)
+	if err := n.rep.Open(ctx); err != nil {
+		return nil, fmt.Errorf("start replication: %w", err)
+	}
+
+	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies},
+		n.db, replica{n.rep}, n.local); err != nil {
+		return nil, fmt.Errorf("web ui: %w", err)
+	}
+	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
+	}
+	n.http = &http.Server{Handler: n.ui.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("http server stopped", "err", err)
+		}
+	}()
+
+	if n.cfg.Bootstrap {
+		if err := n.initDistrict(ctx); err != nil {
+			return nil, err
+		}
+	}
+	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
+	return n, nil
+}
+
+// loadSettings fills empty identity fields from local.db, or records them at
+// first start. A node's id never changes once chosen.
+func (n *Node) loadSettings() error {
+	return n.local.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketSettings)
+		if err != nil {
+			return err
+		}
+		var s settings
+		if raw := b.Get([]byte("identity")); raw != nil {
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return fmt.Errorf("local.db settings: %w", err)
+			}
+			if n.cfg.NodeID != "" && n.cfg.NodeID != s.NodeID {
+				return fmt.Errorf("data directory belongs to node %q, not %q", s.NodeID, n.cfg.NodeID)
+			}
+			n.cfg.NodeID = s.NodeID
+			if n.cfg.HTTPAddr == "" {
+				n.cfg.HTTPAddr = s.HTTPAddr
+			}
+			if n.cfg.ClusterAddr == "" {
+				n.cfg.ClusterAddr = s.ClusterAddr
+			}
+		}
+		s = settings{NodeID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, ClusterAddr: n.cfg.ClusterAddr}
+		if s.NodeID == "" {
+			return nil // validate names what is missing
+		}
+		raw, _ := json.Marshal(s)
+		return b.Put([]byte("identity"), raw)
+	})
+}
+
+// initDistrict sets up the district and its admin once this node leads. On
+// a register that already has a district it does nothing.
+func (n *Node) initDistrict(ctx context.Context) error {
+	if _, err := n.db.District(); err == nil {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := n.rep.WaitLeader(wctx); err != nil {
+		return fmt.Errorf("bootstrap: wait for leadership: %w", err)
+	}
+	hash, err := store.HashPassword(n.cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.KindDistrictInit, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
+		store.DistrictInit{District: store.District{Code: n.cfg.DistrictCode, Name: n.cfg.DistrictName},
+			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
+	if err != nil {
+		return err
+	}
+	r, err := n.rep.Submit(ctx, cmd)
+	if err != nil {
+		return fmt.Errorf("bootstrap: set up district: %w", err)
+	}
+	if !r.Applied() {
+		return fmt.Errorf("bootstrap: set up district: %s", r.Reason)
+	}
+	return nil
+}
+
+// Close stops the node outside-in: HTTP, replication, local file, register.
+// It returns the first error.
+func (n *Node) Close(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil
+	}
+	n.closed = true
+	var errs []error
+	if n.http != nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		errs = append(errs, n.http.Shutdown(sctx))
+		cancel()
+	} else if n.ln != nil {
+		n.ln.Close()
+	}
+	n.wg.Wait()
+	if n.rep != nil {
+		errs = append(errs, n.rep.Close(ctx))
+	}
+	if n.local != nil {
+		errs = append(errs, n.local.Close())
+	}
+	if n.db != nil {
+		errs = append(errs, n.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// URL is the web address the node serves.
+func (n *Node) URL() string { return "http://" + n.ln.Addr().String() }
+
+// ID is the node's id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Store is the node's register (read side).
+func (n *Node) Store() *store.DB { return n.db }
+
+// Replicator is the node's replication.
+func (n *Node) Replicator() *ledgersync.Replicator { return n.rep }
+
+// Submit sends a command through replication, as the web handlers do.
+func (n *Node) Submit(ctx context.Context, cmd store.Command) (store.Result, error) {
+	return n.rep.Submit(ctx, cmd)
+}
+
+// NewCommandID returns a new unique command id (a ULID).
+func NewCommandID() string { return ulid.MustNew(ulid.Now(), rand.Reader).String() }
+
+// replica adapts the replicator to what ui needs, translating its errors.
+type replica struct{ r *ledgersync.Replicator }
+
+var _ ui.Replica = replica{}
+
+func (a replica) Submit(ctx context.Context, cmd store.Command) (store.Result, error) {
+	res, err := a.r.Submit(ctx, cmd)
+	if err != nil {
+		return res, fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
+	}
+	return res, nil
+}
+
+func (a replica) Info() ui.NodeInfo {
+	s := a.r.Status()
+	return ui.NodeInfo{NodeID: s.NodeID, RaftState: s.RaftState, LeaderID: s.LeaderID,
+		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex, LastContact: s.LastContact}
+}
