@@ -19,4 +19,46 @@ var (
 	// ErrDiskFull: DataDir has less free space than Config.MinFreeBytes;
 	// the write was refused before it reached Raft.
 	ErrDiskFull = errors.New("not enough free disk space")
+
+	// Cluster port, join and membership (tls.go, transport.go, rpc.go,
+	// join.go, membership.go).
+
+	// ErrUnreachable: a call to another node got no answer (dial, TLS or
+	// I/O failure, or the deadline passed). Safe to retry.
+	ErrUnreachable = errors.New("node unreachable")
+	// ErrUntrustedPeer: the other side has no certificate from this
+	// cluster's CA (or, when joining, not the CA the token names).
+	ErrUntrustedPeer = errors.New("peer has no certificate from the cluster CA")
+	// ErrNoCertificate: the data directory holds no cluster certificate;
+	// start with --bootstrap or --join.
+	ErrNoCertificate = errors.New("no cluster certificate: start with --bootstrap or --join TOKEN")
+	// ErrNotCA: this node does not hold the cluster CA's key, so it cannot
+	// sign a joining node's certificate.
+	ErrNotCA = errors.New("this node does not hold the cluster CA key")
+	// ErrTokenInvalid: the join token is malformed, unknown to the
+	// cluster, or its secret is wrong.
+	ErrTokenInvalid = errors.New("join token is not valid")
+	// ErrTokenUsed: the join token was used already; tokens admit one node.
+	ErrTokenUsed = errors.New("join token was already used")
+	// ErrTokenExpired: the join token's time to live has passed.
+	ErrTokenExpired = errors.New("join token has expired")
+	// ErrJoinInvalid: a join request the cluster refused for another
+	// reason (node ID taken, bad certificate request, ...); the error says
+	// which.
+	ErrJoinInvalid = errors.New("join refused")
+	// ErrUnknownNode: no such node in the cluster.
+	ErrUnknownNode = errors.New("unknown node")
+	// ErrForbidden: the acting user may not change the cluster.
+	ErrForbidden = errors.New("not allowed")
+
+	// Outbox and strong reads (outbox.go, forward.go, reads.go).
+
+	// ErrUnknownCommand: no such command in this node's needs-attention
+	// list (dismissed already, or never rejected here).
+	ErrUnknownCommand = errors.New("unknown command")
+	// ErrStale: a strong read could not confirm that this replica holds
+	// every write the leader had committed (no leader known or reachable,
+	// leadership lost, or the replica did not catch up in time). The error
+	// wraps the cause. Reading without consistency=strong still works.
+	ErrStale = errors.New("cannot confirm this replica is up to date with the leader")
 )

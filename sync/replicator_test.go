@@ -318,6 +318,10 @@ func TestSubmitErrors(t *testing.T) {
 		db := mustOpenDB(t, dir)
 		cfg := testConfig(t, dir)
 		cfg.Bootstrap = false
+		// A certificate as a joined node has one (here from its own CA).
+		if err := createCA(dir, cfg.NodeID); err != nil {
+			t.Fatal(err)
+		}
 		r := New(cfg, db)
 		if err := r.Open(context.Background()); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,381 @@
+package sync
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"baoxue/store"
+)
+
+// Token limits.
+const (
+	MinTokenTTL = time.Minute
+	MaxTokenTTL = 30 * 24 * time.Hour
+)
+
+// joinTimeout bounds one join attempt against one address.
+const joinTimeout = 30 * time.Second
+
+// joinToken is what an administrator hands to a new node: everything it
+// needs to find the cluster, trust it and be admitted once. Written as
+// base64url (no padding) of its JSON.
+type joinToken struct {
+	Version int      `json:"v"`
+	Cluster string   `json:"cluster"` // cluster ID (the CA's subject serial number)
+	Addrs   []string `json:"addrs"`   // cluster addresses of the nodes that hold the CA key
+	CA      string   `json:"ca"`      // hex SHA-256 of the CA certificate: pinned by the joining node
+	ID      string   `json:"id"`      // token ID, in the register
+	Secret  string   `json:"secret"`  // hex of 32 random bytes; only its SHA-256 is replicated
+}
+
+func (t joinToken) String() string {
+	raw, _ := json.Marshal(t)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func parseToken(s string) (joinToken, error) {
+	var t joinToken
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return t, fmt.Errorf("%w: not base64url", ErrTokenInvalid)
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return t, fmt.Errorf("%w: %v", ErrTokenInvalid, err)
+	}
+	if t.Version != 1 || len(t.Addrs) == 0 || len(t.CA) != 64 || t.ID == "" || t.Secret == "" {
+		return t, fmt.Errorf("%w: incomplete", ErrTokenInvalid)
+	}
+	return t, nil
+}
+
+// secretHash is the hex SHA-256 of a token secret, as the register keeps it.
+func secretHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken registers a join token on behalf of actor (an administrator)
+// and returns it, written out for `serve --join`. The token admits one
+// node, as a voter (once caught up) or a non-voter, until ttl has passed
+// (MinTokenTTL..MaxTokenTTL). The secret never enters the log or the logs:
+// the register keeps its SHA-256.
+//
+// The result is the register's: a rejection (e.g. the actor is not an
+// administrator) comes with an empty token. Errors: ErrNotLeader or
+// ErrUnreachable when no leader can be reached, ErrNotCA when no node in
+// the registry holds the CA key, ErrClosed.
+func (r *Replicator) CreateToken(ctx context.Context, actor store.Actor, voter bool, ttl time.Duration) (string, store.Result, error) {
+	if ttl < MinTokenTTL || ttl > MaxTokenTTL {
+		return "", store.Result{}, fmt.Errorf("%w: ttl %s is outside %s..%s", ErrJoinInvalid, ttl, MinTokenTTL, MaxTokenTTL)
+	}
+	r.mu.RLock()
+	cs := r.cluster
+	r.mu.RUnlock()
+	if cs == nil {
+		return "", store.Result{}, ErrClosed
+	}
+	nodes, err := r.db.ClusterNodes()
+	if err != nil {
+		return "", store.Result{}, fmt.Errorf("read node registry: %w", err)
+	}
+	var addrs []string
+	for _, n := range nodes {
+		if n.CA && !n.Removed {
+			addrs = append(addrs, n.Address)
+		}
+	}
+	if len(addrs) == 0 {
+		return "", store.Result{}, ErrNotCA
+	}
+	tok := joinToken{Version: 1, Cluster: cs.tls.clusterID, Addrs: addrs, CA: cs.tls.fingerprint,
+		ID: randomHex(8), Secret: randomHex(32)}
+	actor.Node = r.cfg.NodeID
+	cmd, err := store.NewCommand(newCommandID("token"), store.KindClusterToken, actor, store.ClusterToken{
+		ID: tok.ID, SecretHash: secretHash(tok.Secret), Voter: voter, ExpiresAt: time.Now().Add(ttl).UTC()})
+	if err != nil {
+		return "", store.Result{}, err
+	}
+	res, err := r.submitCluster(ctx, cmd)
+	if err != nil || !res.Applied() {
+		return "", res, err
+	}
+	r.log.Info("join token created", "token_id", tok.ID, "voter", voter, "ttl", ttl.String(), "user", actor.User)
+	return tok.String(), res, nil
+}
+
+// joinRequest is sent on a 'J' stream.
+type joinRequest struct {
+	TokenID  string `json:"token_id"`
+	Secret   string `json:"secret"`
+	NodeID   string `json:"node_id"`
+	Address  string `json:"address"`
+	Township string `json:"township,omitempty"`
+	CSR      []byte `json:"csr"` // DER certificate request
+}
+
+// joinReply carries the signed certificate.
+type joinReply struct {
+	Cert  []byte `json:"cert"` // DER, common name = node ID
+	CA    []byte `json:"ca"`   // DER CA certificate
+	Voter bool   `json:"voter"`
+}
+
+// join obtains this node's certificate with JoinToken and stores it under
+// DataDir/tls. It tries the token's addresses in turn; the cluster's
+// refusal (used, expired, wrong token, node ID taken) ends it at once.
+func (r *Replicator) join(ctx context.Context, localIP net.IP, advertise string) error {
+	tok, err := parseToken(r.cfg.JoinToken)
+	if err != nil {
+		return err
+	}
+	key, csr, err := newCSR(r.cfg.NodeID)
+	if err != nil {
+		return err
+	}
+	req := joinRequest{TokenID: tok.ID, Secret: tok.Secret, NodeID: r.cfg.NodeID, Address: advertise,
+		Township: r.cfg.Township, CSR: csr}
+	var errs []error
+	for _, addr := range tok.Addrs {
+		rep, err := r.joinAt(ctx, localIP, addr, tok, req)
+		if err != nil {
+			// Another address may do: this one is down, or no longer
+			// holds the CA key.
+			if errors.Is(err, ErrUnreachable) || errors.Is(err, ErrNotCA) {
+				r.log.Warn("join: cannot join through this node, trying the next", "addr", addr, "err", err)
+				errs = append(errs, err)
+				continue
+			}
+			return fmt.Errorf("join via %s: %w", addr, err)
+		}
+		if err := writeNodeFiles(r.cfg.DataDir, rep.CA, key, rep.Cert); err != nil {
+			return err
+		}
+		r.log.Info("joined the cluster", "via", addr, "cluster_id", tok.Cluster, "voter", rep.Voter,
+			"township", r.cfg.Township)
+		return nil
+	}
+	return fmt.Errorf("join: %w", errors.Join(errs...))
+}
+
+// joinAt makes one join request to addr, trusting only the CA the token
+// pins, and checks the certificate it gets back.
+func (r *Replicator) joinAt(ctx context.Context, localIP net.IP, addr string, tok joinToken, req joinRequest) (joinReply, error) {
+	var rep joinReply
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS13,
+		InsecureSkipVerify: true, // replaced by VerifyConnection: the token pins the CA
+		VerifyConnection:   func(cs tls.ConnectionState) error { return verifyPinned(cs.PeerCertificates, tok.CA) },
+	}
+	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			return dialStream(ctx, addr, localIP, cfg, streamJoin)
+		},
+		DisableKeepAlives: true,
+	}}
+	defer client.CloseIdleConnections()
+	body, err := json.Marshal(req)
+	if err != nil {
+		return rep, err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+pathJoin, strings.NewReader(string(body)))
+	if err != nil {
+		return rep, fmt.Errorf("%w: %v", ErrTokenInvalid, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(hreq)
+	if err != nil {
+		if errors.Is(err, ErrUntrustedPeer) {
+			return rep, fmt.Errorf("%s: %w", addr, ErrUntrustedPeer)
+		}
+		return rep, fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e rpcError
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Error == "" {
+			return rep, fmt.Errorf("%w: HTTP %d", ErrJoinInvalid, resp.StatusCode)
+		}
+		for _, c := range rpcCodes {
+			if c.code == e.Code {
+				return rep, &remoteError{err: c.err, msg: e.Error}
+			}
+		}
+		return rep, fmt.Errorf("%w: %s", ErrJoinInvalid, e.Error)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		return rep, fmt.Errorf("%w: %s: decode answer: %v", ErrUnreachable, addr, err)
+	}
+	if fingerprintOf(rep.CA) != tok.CA {
+		return rep, fmt.Errorf("%w: the CA certificate sent is not the token's", ErrUntrustedPeer)
+	}
+	ca, err := x509.ParseCertificate(rep.CA)
+	if err != nil {
+		return rep, fmt.Errorf("%w: CA certificate: %v", ErrUntrustedPeer, err)
+	}
+	cert, err := x509.ParseCertificate(rep.Cert)
+	if err != nil {
+		return rep, fmt.Errorf("%w: node certificate: %v", ErrUntrustedPeer, err)
+	}
+	ct := &clusterTLS{pool: x509.NewCertPool()}
+	ct.pool.AddCert(ca)
+	id, err := ct.verify(cert)
+	if err != nil {
+		return rep, err
+	}
+	if id != req.NodeID {
+		return rep, fmt.Errorf("%w: certificate is for node %q", ErrUntrustedPeer, id)
+	}
+	return rep, nil
+}
+
+// verifyPinned accepts a server chain that includes the CA certificate
+// with the given fingerprint and whose leaf that CA issued.
+func verifyPinned(chain []*x509.Certificate, fingerprint string) error {
+	if len(chain) == 0 {
+		return fmt.Errorf("%w: no certificate", ErrUntrustedPeer)
+	}
+	for _, c := range chain[1:] {
+		if fingerprintOf(c.Raw) != fingerprint {
+			continue
+		}
+		ct := &clusterTLS{pool: x509.NewCertPool()}
+		ct.pool.AddCert(c)
+		_, err := ct.verify(chain[0])
+		return err
+	}
+	return fmt.Errorf("%w: the node's CA does not match the token's fingerprint", ErrUntrustedPeer)
+}
+
+// handleJoin serves a join on the CA node: it consumes the token through
+// the log (cluster.join: exactly once, refused if used or expired), signs
+// the certificate request, and asks the leader to add the node. The
+// request carries no client certificate; the token's secret is its
+// authority, and it is never logged.
+func (r *Replicator) handleJoin(w http.ResponseWriter, req *http.Request) {
+	var in joinRequest
+	if !readRPC(w, req, &in) {
+		return
+	}
+	rep, err := r.serveJoin(req.Context(), in)
+	if err != nil {
+		r.log.Warn("join refused", "node_id", in.NodeID, "token_id", in.TokenID, "remote", req.RemoteAddr, "err", err)
+		writeRPCError(w, err)
+		return
+	}
+	r.log.Info("node joined", "node_id", in.NodeID, "addr", in.Address, "township", in.Township, "voter", rep.Voter,
+		"token_id", in.TokenID)
+	writeRPC(w, rep)
+}
+
+func (r *Replicator) serveJoin(ctx context.Context, in joinRequest) (joinReply, error) {
+	r.mu.RLock()
+	cs := r.cluster
+	r.mu.RUnlock()
+	if cs == nil {
+		return joinReply{}, ErrClosed
+	}
+	if cs.tls.caKey == nil {
+		return joinReply{}, ErrNotCA
+	}
+	switch {
+	case !store.ValidNodeID(in.NodeID):
+		return joinReply{}, fmt.Errorf("%w: node id must be 1 to 64 letters, digits, '-', '_' or '.'", ErrJoinInvalid)
+	case in.TokenID == "" || in.Secret == "":
+		return joinReply{}, fmt.Errorf("%w: no token", ErrTokenInvalid)
+	}
+	if _, _, err := net.SplitHostPort(in.Address); err != nil {
+		return joinReply{}, fmt.Errorf("%w: address %q: %v", ErrJoinInvalid, in.Address, err)
+	}
+	// Check the request before the token is spent on it.
+	csr, err := x509.ParseCertificateRequest(in.CSR)
+	if err != nil || csr.CheckSignature() != nil {
+		return joinReply{}, fmt.Errorf("%w: bad certificate request", ErrJoinInvalid)
+	}
+	// A fresh command ID per attempt: a second use of a token is always
+	// refused as used, even by the node that used it.
+	cmd, err := store.NewCommand(newCommandID("join"), store.KindClusterJoin, store.Actor{Node: r.cfg.NodeID},
+		store.ClusterJoin{TokenID: in.TokenID, SecretHash: secretHash(in.Secret), NodeID: in.NodeID,
+			Address: in.Address, Township: in.Township})
+	if err != nil {
+		return joinReply{}, err
+	}
+	res, err := r.submitCluster(ctx, cmd)
+	if err != nil {
+		return joinReply{}, err
+	}
+	if !res.Applied() {
+		return joinReply{}, joinRejection(res)
+	}
+	cert, err := cs.tls.sign(in.CSR, in.NodeID)
+	if err != nil {
+		return joinReply{}, err
+	}
+	r.pokeLeader(ctx)
+	node, err := r.db.ClusterNode(in.NodeID)
+	voter := err == nil && node.Voter
+	return joinReply{Cert: cert, CA: cs.tls.caCert.Raw, Voter: voter}, nil
+}
+
+// joinRejection maps the register's refusal of a join to the package's
+// errors, keeping its reason.
+func joinRejection(res store.Result) error {
+	switch res.Code {
+	case store.CodeTokenUsed:
+		return fmt.Errorf("%w: %s", ErrTokenUsed, res.Reason)
+	case store.CodeTokenExpired:
+		return fmt.Errorf("%w: %s", ErrTokenExpired, res.Reason)
+	case store.CodeNotFound, store.CodeForbidden:
+		if res.Field == "token" {
+			return fmt.Errorf("%w: %s", ErrTokenInvalid, res.Reason)
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrJoinInvalid, res.Reason)
+}
+
+// RegisterSelf records this node in the node registry as the cluster's
+// first node (with its township and whether it holds the CA key), if the
+// registry is empty. The bootstrap node calls it once it leads; it does
+// nothing when this node is registered already.
+func (r *Replicator) RegisterSelf(ctx context.Context) error {
+	if _, err := r.db.ClusterNode(r.cfg.NodeID); err == nil {
+		return nil
+	}
+	r.mu.RLock()
+	cs := r.cluster
+	r.mu.RUnlock()
+	if cs == nil {
+		return ErrClosed
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := r.WaitLeader(wctx); err != nil {
+		return fmt.Errorf("register this node: wait for a leader: %w", err)
+	}
+	cmd, err := store.NewCommand("cluster.bootstrap:"+r.cfg.NodeID, store.KindClusterJoin, store.Actor{Node: r.cfg.NodeID},
+		store.ClusterJoin{NodeID: r.cfg.NodeID, Address: r.AdvertiseAddr(), Township: r.cfg.Township,
+			Bootstrap: true, CA: cs.tls.caKey != nil})
+	if err != nil {
+		return err
+	}
+	res, err := r.submitCluster(ctx, cmd)
+	if err != nil {
+		return fmt.Errorf("register this node: %w", err)
+	}
+	if !res.Applied() {
+		return fmt.Errorf("register this node: %s", res.Reason)
+	}
+	return nil
+}
