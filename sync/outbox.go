@@ -1,0 +1,493 @@
+package sync
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"baoxue/store"
+)
+
+// Buckets of the outbox in the node's local.db (never replicated).
+var (
+	bucketOutboxMeta      = []byte("outbox.meta")      // keyOrigin, keyNextSeq
+	bucketOutboxEntries   = []byte("outbox.entries")   // be64(seq) → outboxEntry
+	bucketOutboxAttention = []byte("outbox.attention") // command id → Attention
+
+	keyOrigin  = []byte("origin")
+	keyNextSeq = []byte("next_seq")
+)
+
+// outboxEntry is one command waiting to be applied by the leader.
+type outboxEntry struct {
+	Command store.Command `json:"command"`
+	At      time.Time     `json:"at"` // when this node took it
+}
+
+// Attention is a command this node took that the register rejected after
+// its author had been told "pending". It stays in local.db until its author
+// (or an administrator) dismisses it.
+type Attention struct {
+	Command store.Command `json:"command"`
+	Result  store.Result  `json:"result"`
+	// TakenAt is when this node took the command; RejectedAt when this
+	// node's replica showed the rejection.
+	TakenAt    time.Time `json:"taken_at"`
+	RejectedAt time.Time `json:"rejected_at"`
+}
+
+// RecordID is the record the command changes, when it names one (edits
+// and status changes of a child).
+func (a Attention) RecordID() string { return targetOf(a.Command) }
+
+// OutboxStatus counts the outbox for freshness indicators.
+type OutboxStatus struct {
+	Pending int // commands waiting for the leader
+	// Rejected is the number of rejected commands awaiting their authors
+	// (the "needs attention" list).
+	Rejected int
+	// OldestPendingAt is when the oldest pending command was taken; zero
+	// when none is pending.
+	OldestPendingAt time.Time
+}
+
+// outbox is the durable queue of commands this node took while it was not
+// the leader. Every append is one fsync'd bbolt transaction on local.db; the
+// in-memory fields mirror the file so that status and lookups do not read
+// it. Safe for concurrent use.
+type outbox struct {
+	local  *bolt.DB
+	origin string
+
+	mu        sync.Mutex
+	nextSeq   uint64
+	ids       map[string]uint64 // pending command id → seq
+	targets   map[string]int    // record id → pending commands changing it
+	oldest    time.Time         // At of the entry with the lowest seq
+	attention int
+	waiters   map[string][]chan store.Result // command id → Submits waiting for its result
+}
+
+// openOutbox prepares the outbox buckets in local, makes this install's
+// origin id at first use (nodeID plus random bits: a data directory
+// restored from a copy, or a node re-installed under the same id, starts a
+// new origin and so a new sequence) and loads the pending entries' index.
+func openOutbox(local *bolt.DB, nodeID string) (*outbox, error) {
+	o := &outbox{local: local, ids: map[string]uint64{}, targets: map[string]int{},
+		waiters: map[string][]chan store.Result{}}
+	err := local.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketOutboxMeta)
+		if err != nil {
+			return err
+		}
+		entries, err := tx.CreateBucketIfNotExists(bucketOutboxEntries)
+		if err != nil {
+			return err
+		}
+		att, err := tx.CreateBucketIfNotExists(bucketOutboxAttention)
+		if err != nil {
+			return err
+		}
+		if v := meta.Get(keyOrigin); v != nil {
+			o.origin = string(v) // string() copies
+		} else {
+			var b [6]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return fmt.Errorf("make origin id: %w", err)
+			}
+			o.origin = nodeID + "." + hex.EncodeToString(b[:])
+			if err := meta.Put(keyOrigin, []byte(o.origin)); err != nil {
+				return err
+			}
+		}
+		o.nextSeq = 1
+		if v := meta.Get(keyNextSeq); len(v) == 8 {
+			o.nextSeq = binary.BigEndian.Uint64(v)
+		}
+		o.attention = att.Stats().KeyN
+		return entries.ForEach(func(k, v []byte) error {
+			var e outboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			o.track(e)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open outbox in local.db: %w", err)
+	}
+	return o, nil
+}
+
+// track adds e to the in-memory index. Entries are tracked in sequence
+// order, so the first one tracked is the oldest. Caller holds mu (or owns o).
+func (o *outbox) track(e outboxEntry) {
+	if len(o.ids) == 0 {
+		o.oldest = e.At
+	}
+	o.ids[e.Command.ID] = e.Command.Seq
+	if t := targetOf(e.Command); t != "" {
+		o.targets[t]++
+	}
+}
+
+// targetOf is the record a command changes, when the command names it
+// (edits and status changes; a new record has no id until it is applied).
+func targetOf(cmd store.Command) string {
+	var p struct {
+		ID string `json:"id"`
+	}
+	if cmd.Kind == store.KindStudentUpdate || cmd.Kind == store.KindStudentStatus {
+		if json.Unmarshal(cmd.Payload, &p) == nil {
+			return p.ID
+		}
+	}
+	return ""
+}
+
+// add appends cmd with this install's origin and the next sequence number,
+// durably (fsync) before it returns, and returns cmd as queued. A command id
+// already pending is not queued twice: its queued form is returned with
+// queued false. wait, when not nil, is registered to receive the command's
+// result if it settles.
+func (o *outbox) add(cmd store.Command, at time.Time, wait chan store.Result) (_ store.Command, queued bool, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if wait != nil {
+		o.waiters[cmd.ID] = append(o.waiters[cmd.ID], wait)
+	}
+	if seq, ok := o.ids[cmd.ID]; ok {
+		cmd.Origin, cmd.Seq = o.origin, seq
+		return cmd, false, nil
+	}
+	cmd.Origin, cmd.Seq = o.origin, o.nextSeq
+	e := outboxEntry{Command: cmd, At: at.UTC()}
+	raw, err := json.Marshal(e)
+	if err != nil {
+		o.unwaitLocked(cmd.ID, wait)
+		return cmd, false, fmt.Errorf("encode outbox entry: %w", err)
+	}
+	err = o.local.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketOutboxEntries).Put(u64key(cmd.Seq), raw); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOutboxMeta).Put(keyNextSeq, u64key(cmd.Seq+1))
+	})
+	if err != nil {
+		o.unwaitLocked(cmd.ID, wait)
+		return cmd, false, fmt.Errorf("append to outbox: %w", err)
+	}
+	o.nextSeq++
+	o.track(e)
+	return cmd, true, nil
+}
+
+// unwait removes a Submit's waiter. It reports false if the result was
+// delivered meanwhile (it is then in the channel).
+func (o *outbox) unwait(id string, wait chan store.Result) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.unwaitLocked(id, wait)
+	return len(wait) == 0
+}
+
+func (o *outbox) unwaitLocked(id string, wait chan store.Result) {
+	ws := slices.DeleteFunc(o.waiters[id], func(w chan store.Result) bool { return w == wait })
+	if len(ws) == 0 {
+		delete(o.waiters, id)
+	} else {
+		o.waiters[id] = ws
+	}
+}
+
+// entries returns up to max queued entries with a sequence above after, in
+// sequence order.
+func (o *outbox) entries(after uint64, max int) ([]outboxEntry, error) {
+	var out []outboxEntry
+	err := o.local.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutboxEntries).Cursor()
+		for k, v := c.Seek(u64key(after + 1)); k != nil && len(out) < max; k, v = c.Next() {
+			var e outboxEntry
+			// Unmarshal copies: nothing of v outlives the transaction.
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// settled is an outbox entry whose result this node's replica holds.
+type settled struct {
+	entry  outboxEntry
+	result store.Result
+}
+
+// settle removes done entries from the outbox in one transaction. A
+// rejected one whose Submit is no longer waiting goes to the attention
+// list; a waiting Submit gets its result instead (its author sees it).
+func (o *outbox) settle(done []settled, now time.Time) error {
+	if len(done) == 0 {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var notify []settled
+	err := o.local.Update(func(tx *bolt.Tx) error {
+		entries, att := tx.Bucket(bucketOutboxEntries), tx.Bucket(bucketOutboxAttention)
+		for _, d := range done {
+			if err := entries.Delete(u64key(d.entry.Command.Seq)); err != nil {
+				return err
+			}
+			if _, waiting := o.waiters[d.entry.Command.ID]; waiting {
+				notify = append(notify, d)
+				continue
+			}
+			if d.result.State != store.StateRejected {
+				continue
+			}
+			raw, err := json.Marshal(Attention{Command: d.entry.Command, Result: d.result,
+				TakenAt: d.entry.At, RejectedAt: now.UTC()})
+			if err != nil {
+				return err
+			}
+			if att.Get([]byte(d.entry.Command.ID)) == nil {
+				o.attention++
+			}
+			if err := att.Put([]byte(d.entry.Command.ID), raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The counters may be off until restart; the file is unchanged.
+		return fmt.Errorf("settle outbox entries: %w", err)
+	}
+	for _, d := range done {
+		delete(o.ids, d.entry.Command.ID)
+		if t := targetOf(d.entry.Command); t != "" {
+			if o.targets[t]--; o.targets[t] <= 0 {
+				delete(o.targets, t)
+			}
+		}
+	}
+	for _, d := range notify {
+		for _, w := range o.waiters[d.entry.Command.ID] {
+			w <- d.result // buffered, one slot, one sender
+		}
+		delete(o.waiters, d.entry.Command.ID)
+	}
+	if len(o.ids) == 0 {
+		o.oldest = time.Time{}
+	} else {
+		// The oldest remaining entry has the lowest remaining seq.
+		first := ^uint64(0)
+		for _, s := range o.ids {
+			first = min(first, s)
+		}
+		if e, err := o.entries(first-1, 1); err == nil && len(e) == 1 {
+			o.oldest = e[0].At
+		}
+	}
+	return nil
+}
+
+// status counts the outbox.
+func (o *outbox) status() OutboxStatus {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return OutboxStatus{Pending: len(o.ids), Rejected: o.attention, OldestPendingAt: o.oldest}
+}
+
+// pending reports whether command id waits in the outbox.
+func (o *outbox) pending(id string) (store.Command, bool, error) {
+	o.mu.Lock()
+	seq, ok := o.ids[id]
+	o.mu.Unlock()
+	if !ok {
+		return store.Command{}, false, nil
+	}
+	es, err := o.entries(seq-1, 1)
+	if err != nil || len(es) == 0 || es[0].Command.ID != id {
+		return store.Command{}, false, err // settled meanwhile
+	}
+	return es[0].Command, true, nil
+}
+
+// pendingRecords returns the ids of records with changes in the outbox.
+func (o *outbox) pendingRecords() map[string]bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	m := make(map[string]bool, len(o.targets))
+	for t := range o.targets {
+		m[t] = true
+	}
+	return m
+}
+
+// firstSeq is the lowest pending sequence, or 0 when the outbox is empty.
+func (o *outbox) firstSeq() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	first := uint64(0)
+	for _, s := range o.ids {
+		if first == 0 || s < first {
+			first = s
+		}
+	}
+	return first
+}
+
+// size is the number of pending entries.
+func (o *outbox) size() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.ids)
+}
+
+// attentionList returns the needs-attention entries, oldest first; with
+// user set, only that user's.
+func (o *outbox) attentionList(user string) ([]Attention, error) {
+	var out []Attention
+	err := o.local.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutboxAttention).ForEach(func(_, v []byte) error {
+			var a Attention
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			if user == "" || a.Command.Actor.User == user {
+				out = append(out, a)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read attention list: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Attention) int { return a.RejectedAt.Compare(b.RejectedAt) })
+	return out, nil
+}
+
+// attentionEntry returns one needs-attention entry, or ErrUnknownCommand.
+func (o *outbox) attentionEntry(id string) (Attention, error) {
+	var a Attention
+	found := false
+	err := o.local.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketOutboxAttention).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &a)
+	})
+	if err != nil {
+		return Attention{}, fmt.Errorf("read attention entry: %w", err)
+	}
+	if !found {
+		return Attention{}, ErrUnknownCommand
+	}
+	return a, nil
+}
+
+// dismiss removes a needs-attention entry; ErrUnknownCommand if none.
+func (o *outbox) dismiss(id string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	found := false
+	err := o.local.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutboxAttention)
+		if b.Get([]byte(id)) == nil {
+			return nil
+		}
+		found = true
+		return b.Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("dismiss attention entry: %w", err)
+	}
+	if !found {
+		return ErrUnknownCommand
+	}
+	o.attention--
+	return nil
+}
+
+func u64key(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// lastSeq is the highest sequence number handed out (0 if none).
+func (o *outbox) lastSeq() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.nextSeq - 1
+}
+
+// OutboxStatus counts this node's outbox (zero without Config.Local).
+func (r *Replicator) OutboxStatus() OutboxStatus {
+	if r.fwd.box == nil {
+		return OutboxStatus{}
+	}
+	return r.fwd.box.status()
+}
+
+// PendingCommand returns the command with this id if it waits in this
+// node's outbox.
+func (r *Replicator) PendingCommand(id string) (store.Command, bool, error) {
+	if r.fwd.box == nil {
+		return store.Command{}, false, nil
+	}
+	return r.fwd.box.pending(id)
+}
+
+// PendingRecords returns the ids of the records that commands waiting in
+// this node's outbox change. New records have no id until applied and are
+// not among them.
+func (r *Replicator) PendingRecords() map[string]bool {
+	if r.fwd.box == nil {
+		return nil
+	}
+	return r.fwd.box.pendingRecords()
+}
+
+// Attention lists the commands this node took that the register rejected
+// after their authors were told "pending", oldest first; with user set,
+// only that user's. They stay until dismissed.
+func (r *Replicator) Attention(user string) ([]Attention, error) {
+	if r.fwd.box == nil {
+		return nil, nil
+	}
+	return r.fwd.box.attentionList(user)
+}
+
+// AttentionEntry returns one needs-attention entry by command id, or
+// ErrUnknownCommand.
+func (r *Replicator) AttentionEntry(id string) (Attention, error) {
+	if r.fwd.box == nil {
+		return Attention{}, ErrUnknownCommand
+	}
+	return r.fwd.box.attentionEntry(id)
+}
+
+// DismissAttention removes a needs-attention entry once its author has
+// dealt with it; ErrUnknownCommand if there is none. The caller checks who
+// may dismiss it.
+func (r *Replicator) DismissAttention(id string) error {
+	if r.fwd.box == nil {
+		return ErrUnknownCommand
+	}
+	return r.fwd.box.dismiss(id)
+}

@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"baoxue/store"
+)
+
+// Outbox is what ui needs from this node's outbox and from strong reads
+// (implemented by package sync, adapted in package node). Safe for
+// concurrent use.
+type Outbox interface {
+	// Sync describes this node's replication and outbox (GET /api/v1/sync).
+	Sync() SyncStatus
+	// PendingCommand reports whether the command waits in this node's
+	// outbox, and who wrote it.
+	PendingCommand(id string) (author string, ok bool, err error)
+	// PendingRecords are the ids of records that commands waiting in the
+	// outbox change.
+	PendingRecords() map[string]bool
+	// Attention lists the rejected commands waiting for their authors,
+	// oldest first; user "" lists everyone's.
+	Attention(user string) ([]AttentionItem, error)
+	// AttentionItem returns one, or an error wrapping store.ErrNotFound.
+	AttentionItem(id string) (AttentionItem, error)
+	// Dismiss removes one (store.ErrNotFound if there is none).
+	Dismiss(id string) error
+	// ConsistentRead waits until this replica holds every write the leader
+	// had committed when it was called. Errors wrap ErrUnavailable.
+	ConsistentRead(ctx context.Context) error
+}
+
+// SyncStatus is GET /api/v1/sync.
+type SyncStatus struct {
+	NodeID       string       `json:"node_id"`
+	RaftState    string       `json:"raft_state"`
+	Voter        bool         `json:"voter"`
+	LeaderID     string       `json:"leader_id"`
+	LastContact  *time.Time   `json:"last_contact"` // null if never
+	AppliedIndex uint64       `json:"applied_index"`
+	CommitIndex  uint64       `json:"commit_index"`
+	Outbox       OutboxCounts `json:"outbox"`
+}
+
+// OutboxCounts counts this node's outbox.
+type OutboxCounts struct {
+	Pending         int        `json:"pending"`
+	Rejected        int        `json:"rejected"`          // awaiting their authors
+	OldestPendingAt *time.Time `json:"oldest_pending_at"` // null when none is pending
+}
+
+// AttentionItem is a command this node took that the register rejected
+// after its author had been told "pending".
+type AttentionItem struct {
+	CommandID  string          `json:"id"`
+	Kind       string          `json:"kind"`
+	Author     string          `json:"author"`
+	State      string          `json:"state"` // always "rejected"
+	Code       string          `json:"code"`
+	Field      string          `json:"field,omitempty"`
+	Reason     string          `json:"reason"`
+	RecordID   string          `json:"record_id,omitempty"` // the record an edit was for
+	TakenAt    time.Time       `json:"taken_at"`
+	RejectedAt time.Time       `json:"rejected_at"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+// noOutbox stands in when Config.Outbox is nil (a node without
+// replication, tests): nothing is ever pending, reads are local.
+type noOutbox struct{ rep Replica }
+
+func (n noOutbox) Sync() SyncStatus {
+	i := n.rep.Info()
+	return syncOf(i, OutboxCounts{})
+}
+func (noOutbox) PendingCommand(string) (string, bool, error) { return "", false, nil }
+func (noOutbox) PendingRecords() map[string]bool             { return nil }
+func (noOutbox) Attention(string) ([]AttentionItem, error)   { return nil, nil }
+func (noOutbox) AttentionItem(string) (AttentionItem, error) {
+	return AttentionItem{}, store.ErrNotFound
+}
+func (noOutbox) Dismiss(string) error                     { return store.ErrNotFound }
+func (noOutbox) ConsistentRead(ctx context.Context) error { return ctx.Err() }
+
+// syncOf builds a SyncStatus from NodeInfo.
+func syncOf(i NodeInfo, o OutboxCounts) SyncStatus {
+	s := SyncStatus{NodeID: i.NodeID, RaftState: i.RaftState, Voter: i.Voter, LeaderID: i.LeaderID,
+		AppliedIndex: i.AppliedIndex, CommitIndex: i.CommitIndex, Outbox: o}
+	if !i.LastContact.IsZero() {
+		t := i.LastContact.UTC()
+		s.LastContact = &t
+	}
+	return s
+}
+
+// outbox is Config.Outbox, or noOutbox.
+func (s *Server) outbox() Outbox {
+	if s.cfg.Outbox != nil {
+		return s.cfg.Outbox
+	}
+	return noOutbox{s.rep}
+}
+
+// registerSyncRoutes: GET /api/v1/sync, this node's freshness and outbox.
+func (s *Server) registerSyncRoutes(api *echo.Group) {
+	api.GET("/sync", s.apiSync)
+}
+
+func (s *Server) apiSync(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.outbox().Sync())
+}
+
+// strongReadTimeout bounds how long a strong read waits for the leader and
+// for this replica to catch up before answering 503.
+const strongReadTimeout = 10 * time.Second
+
+// strongReads honours ?consistency=strong on GET requests: before the
+// handler reads the local replica, it waits until the replica holds every
+// write the leader had committed (read index through the leader). If that
+// cannot be confirmed in time the request is answered 503 with a message
+// that says so; without the parameter reads are local, as always.
+func (s *Server) strongReads(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method != http.MethodGet || c.QueryParam("consistency") != "strong" {
+			return next(c)
+		}
+		ctx, cancel := context.WithTimeout(c.Request().Context(), strongReadTimeout)
+		defer cancel()
+		if err := s.outbox().ConsistentRead(ctx); err != nil {
+			s.log.Warn("strong read not possible", "path", c.Request().URL.Path, "err", err)
+			if isAPI(c) {
+				return c.JSON(http.StatusServiceUnavailable, map[string]string{
+					"error": "This node could not confirm with the leader that its copy of the register is up to date " +
+						"(consistency=strong needs the leader). Try again later, or read without consistency=strong " +
+						"to see this node's copy as of its applied index.",
+					"code": "stale"})
+			}
+			p := errorPage{basePage: s.base(c, "title.error", ""), Status: http.StatusServiceUnavailable,
+				Message: translate(langOf(c), "error.stale")}
+			return c.Render(http.StatusServiceUnavailable, "error.html", p)
+		}
+		return next(c)
+	}
+}
