@@ -78,26 +78,10 @@ func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, pass
 	if err != nil {
 		return err
 	}
-	// Status changes in order: one child may have several.
-	for i, sc := range d.StatusChanges {
-		ch := sc.Change
-		ch.ID = rs[sc.StudentIndex].RecordID
-		c, err := store.NewCommand(id(store.KindStudentStatus, i), store.KindStudentStatus, actor, ch)
-		if err != nil {
-			return err
-		}
-		r, err := n.rep.Submit(ctx, c)
-		if err != nil {
-			return fmt.Errorf("demo status change %d: %w", i, err)
-		}
-		if !r.Applied() {
-			return fmt.Errorf("demo status change %d rejected: %s", i, r.Reason)
-		}
-	}
-	if progress != nil {
-		progress("status changes", len(d.StatusChanges))
-	}
-	return nil
+	// Responsibility assignments, status changes (dropouts as dropout
+	// reports, which open their cases) and the cases' visits, legal steps
+	// and closes: demo_cases.go.
+	return n.loadCases(ctx, d, rs, actor, id, progress)
 }
 
 // submitAll submits commands from several goroutines, so that replication

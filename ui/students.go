@@ -167,6 +167,7 @@ type studentPage struct {
 	School   string
 	History  []store.StatusChange
 	Audit    []auditRow
+	Cases    []store.Case // cases.go
 }
 
 type auditRow struct {
@@ -197,6 +198,9 @@ func (s *Server) studentDetail(c echo.Context) error {
 		IDNumber: forViewer(u, st).IDNumber, Township: o.Name(st.TownshipCode), Village: o.Name(st.VillageCode),
 		Group: o.Name(st.GroupCode), School: o.Name(st.SchoolCode), History: hist}
 	p.Title = st.Name
+	if p.Cases, err = s.db.CasesOf(u.Scope, id); err != nil {
+		return err
+	}
 	for _, a := range trail {
 		row := auditRow{AuditEntry: a}
 		for _, ch := range a.Changes {
@@ -217,6 +221,10 @@ func changeText(lang string, o orgTree, ch store.Change) string {
 			return translateCode(lang, "gender", v)
 		case "village_code", "group_code", "school_code", "township_code":
 			return o.Name(v)
+		case "reason", "result", "step", "outcome": // cases (case.go)
+			return translateCode(lang, ch.Field, v)
+		case "state":
+			return translateCode(lang, "casestate", v)
 		case "flags":
 			var names []string
 			for _, f := range strings.Split(v, ",") {

@@ -105,6 +105,8 @@ type District struct {
 	Students      []store.StudentFields // Status is enrolled, home_taught or never_enrolled
 	StatusChanges []StatusChange        // in date order
 	Users         []UserSpec            // example users besides the admin
+	Assignments   []AssignmentSpec      // responsibility (双线四包): most of the tree, a few gaps (cases.go)
+	Cases         []CaseSpec            // a case for every dropout and a few never-enrolled children (cases.go)
 }
 
 // StatusChange is a change of status to record after the children are
@@ -143,6 +145,11 @@ func Generate(cfg Config) (*District, error) {
 	g.finish()
 	g.statusChanges()
 	g.users()
+	// Cases and assignments draw from their own stream, so that they leave
+	// everything above as it was.
+	rk := rand.New(rand.NewPCG(uint64(cfg.Seed), 0xd6e8feb86659fd93))
+	g.responsibility(rk)
+	g.cases(rk)
 	return g.d, nil
 }
 

@@ -1,0 +1,249 @@
+package synth
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"baoxue/store"
+)
+
+func TestAssignmentsCoverMostOfTheTree(t *testing.T) {
+	d := demo(t)
+	covered := map[string]bool{} // level:unit of current assignments
+	for _, a := range d.Assignments {
+		x := a.Assignment
+		if (x.Level == store.LevelStudent) != (a.StudentIndex >= 0) || (x.Level == store.LevelStudent) != (x.Unit == "") {
+			t.Fatalf("assignment %+v: student index and unit disagree", a)
+		}
+		if err := store.CheckAssignment(&x); err != nil && x.Level != store.LevelStudent {
+			t.Errorf("assignment %+v: %v", a, err)
+		}
+		if x.End == "" && x.Level != store.LevelStudent {
+			covered[x.Level+":"+x.Unit] = true
+		}
+	}
+	units := 0
+	gaps := map[string]int{}
+	check := func(level, unit string) {
+		units++
+		if !covered[level+":"+unit] {
+			gaps[level]++
+		}
+	}
+	for _, x := range d.Townships {
+		check(store.LevelTownship, x.Code)
+	}
+	for _, x := range d.Villages {
+		check(store.LevelVillage, x.Code)
+	}
+	for _, x := range d.Groups {
+		check(store.LevelGroup, x.Code)
+		check(store.LevelHousehold, x.Code)
+	}
+	for _, x := range d.Schools {
+		check(store.LevelSchool, x.Code)
+	}
+	total := 0
+	for _, n := range gaps {
+		total += n
+	}
+	if total == 0 || float64(total) > 0.06*float64(units) {
+		t.Errorf("%d gaps among %d units (%v): want a few, not none", total, units, gaps)
+	}
+}
+
+func TestCasesAtEveryStage(t *testing.T) {
+	d := demo(t)
+	var open, visited, education, order, returned, closedOther, never int
+	for _, c := range d.Cases {
+		if c.StatusChange >= 0 {
+			sc := d.StatusChanges[c.StatusChange]
+			if sc.Change.Status != store.StatusDroppedOut || sc.StudentIndex != c.StudentIndex || sc.Change.Date != c.Report.Date {
+				t.Fatalf("case %+v does not match its status change %+v", c, sc)
+			}
+		} else {
+			never++
+			if d.Students[c.StudentIndex].Status != store.StatusNeverEnrolled {
+				t.Errorf("out-of-school case of a child registered as %s", d.Students[c.StudentIndex].Status)
+			}
+		}
+		r := c.Report
+		if err := store.CheckDropoutReport(&r); err != nil {
+			t.Errorf("report %+v: %v", c.Report, err)
+		}
+		prev, visits, failed, steps := c.Report.Date, 0, 0, 0
+		for _, e := range c.Events {
+			date := ""
+			switch {
+			case e.Visit != nil:
+				v := *e.Visit
+				if err := store.CheckVisit(&v); err != nil {
+					t.Errorf("visit %+v: %v", v, err)
+				}
+				date, visits = v.Date, visits+1
+				if store.FailedVisit(v.Result) {
+					failed++
+				}
+			case e.Escalation != nil:
+				x := *e.Escalation
+				if err := store.CheckEscalation(&x); err != nil {
+					t.Errorf("step %+v: %v", x, err)
+				}
+				if x.Step != store.Steps[steps] || failed < store.DefaultFailedVisits {
+					t.Errorf("step %s as step %d after %d failed visits", x.Step, steps, failed)
+				}
+				date, steps = x.Date, steps+1
+			}
+			if date < prev || date > caseCap.Format(time.DateOnly) {
+				t.Errorf("event on %s after %s or past %s", date, prev, caseCap.Format(time.DateOnly))
+			}
+			prev = date
+		}
+		switch {
+		case c.Close != nil && c.Close.Outcome == store.OutcomeReturned:
+			returned++
+		case c.Close != nil:
+			closedOther++
+		case steps >= 2:
+			order++
+		case steps == 1:
+			education++
+		case visits > 0:
+			visited++
+		default:
+			open++
+		}
+	}
+	counts := fmt.Sprintf("new %d, visited %d, education %d, order %d, returned %d, closed otherwise %d, never enrolled %d",
+		open, visited, education, order, returned, closedOther, never)
+	t.Log(counts)
+	if len(d.Cases) < 30 || open == 0 || visited == 0 || education == 0 || order == 0 || returned == 0 || closedOther == 0 || never == 0 {
+		t.Errorf("want some dozens of cases at every stage: %s", counts)
+	}
+}
+
+// TestDemoAppliesToARegister applies a small district with its
+// assignments and cases to a real register, as node.LoadDemo does, and
+// checks that the register accepts every command.
+func TestDemoAppliesToARegister(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Students = 12000
+	d := mustGenerate(t, cfg)
+	db, err := store.Open(filepath.Join(t.TempDir(), "register.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	idx := uint64(0)
+	at := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	var batch []store.Entry
+	flush := func() []store.Result {
+		rs, err := db.ApplyBatch(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if !r.Applied() {
+				t.Fatalf("%s rejected: %s", batch[i].Command.Kind, r.Reason)
+			}
+		}
+		batch = batch[:0]
+		return rs
+	}
+	add := func(user, kind string, p any) {
+		idx++
+		c, err := store.NewCommand(fmt.Sprintf("c%d", idx), kind, store.Actor{User: user, Node: "n"}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, store.Entry{Index: idx, Time: at, Command: c})
+	}
+	hash, _ := store.HashPassword("demo-password")
+	add("", store.KindDistrictInit, store.DistrictInit{District: d.District, Admin: store.User{Username: "admin", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
+	for _, x := range d.Townships {
+		add("admin", store.KindTownshipCreate, x)
+	}
+	for _, x := range d.Villages {
+		add("admin", store.KindVillageCreate, x)
+	}
+	for _, x := range d.Groups {
+		add("admin", store.KindGroupCreate, x)
+	}
+	for _, x := range d.Schools {
+		add("admin", store.KindSchoolCreate, x)
+	}
+	flush()
+	for _, x := range d.Students {
+		add("admin", store.KindStudentCreate, x)
+	}
+	rs := slices.Clone(flush())
+	for _, a := range d.Assignments {
+		p := a.Assignment
+		if a.StudentIndex >= 0 {
+			p.Unit = rs[a.StudentIndex].RecordID
+		}
+		add("admin", store.KindAssignmentCreate, p)
+	}
+	flush()
+	caseIDs := map[int]string{}
+	caseOf := map[int]int{}
+	for i, c := range d.Cases {
+		if c.StatusChange >= 0 {
+			caseOf[c.StatusChange] = i
+		}
+	}
+	for i, sc := range d.StatusChanges {
+		if ci, ok := caseOf[i]; ok {
+			flush()
+			p := d.Cases[ci].Report
+			p.StudentID = rs[sc.StudentIndex].RecordID
+			add("admin", store.KindCaseReport, p)
+			caseIDs[ci] = flush()[0].RecordID
+			continue
+		}
+		ch := sc.Change
+		ch.ID = rs[sc.StudentIndex].RecordID
+		add("admin", store.KindStudentStatus, ch)
+	}
+	flush()
+	for ci, c := range d.Cases {
+		if caseIDs[ci] == "" {
+			p := c.Report
+			p.StudentID = rs[c.StudentIndex].RecordID
+			add("admin", store.KindCaseReport, p)
+			caseIDs[ci] = flush()[0].RecordID
+		}
+		for _, e := range c.Events {
+			if e.Visit != nil {
+				v := *e.Visit
+				v.CaseID = caseIDs[ci]
+				add("admin", store.KindCaseVisit, v)
+			} else {
+				x := *e.Escalation
+				x.CaseID = caseIDs[ci]
+				add("admin", store.KindCaseEscalate, x)
+			}
+		}
+		if c.Close != nil {
+			cl := *c.Close
+			cl.CaseID = caseIDs[ci]
+			add("admin", store.KindCaseClose, cl)
+		}
+		flush()
+	}
+	cases, err := db.ListCases(store.DistrictScope, store.CaseFilter{})
+	if err != nil || len(cases) != len(d.Cases) {
+		t.Fatalf("%d cases in the register, want %d (%v)", len(cases), len(d.Cases), err)
+	}
+	td, err := db.Todo(store.DistrictScope, "2026-11-27")
+	if err != nil || len(td.Items) == 0 {
+		t.Errorf("to-do list empty: %v", err)
+	}
+	gaps, _ := db.AssignmentGaps(store.DistrictScope, "2026-11-27")
+	if len(gaps) == 0 {
+		t.Error("no gaps in the demo's responsibility tree")
+	}
+}

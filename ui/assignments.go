@@ -1,0 +1,275 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"baoxue/store"
+)
+
+// registerAssignmentRoutes: responsibility assignments (双线四包), as a page
+// and as JSON.
+func (s *Server) registerAssignmentRoutes(pages, api *echo.Group) {
+	pages.GET("/assignments", s.assignmentsPage)
+	pages.POST("/assignments", s.assignmentSubmit)
+	pages.POST("/assignments/:id/end", s.assignmentEndSubmit)
+
+	api.GET("/assignments", s.apiAssignments)
+	api.POST("/assignments", s.apiCreateAssignment)
+	api.GET("/assignments/gaps", s.apiAssignmentGaps)
+	api.GET("/assignments/:id", s.apiGetAssignment)
+	api.POST("/assignments/:id/end", s.apiEndAssignment)
+}
+
+func assignmentFilter(q url.Values) store.AssignmentFilter {
+	return store.AssignmentFilter{Line: strings.TrimSpace(q.Get("line")), Level: strings.TrimSpace(q.Get("level")),
+		Unit: strings.TrimSpace(q.Get("unit")), ActiveOn: strings.TrimSpace(q.Get("active_on"))}
+}
+
+func (s *Server) apiAssignments(c echo.Context) error {
+	u, _ := userOf(c)
+	f := assignmentFilter(c.QueryParams())
+	if f.ActiveOn != "" && !store.ValidDate(f.ActiveOn) {
+		return &store.FieldError{Field: "active_on", Code: "format", Message: "active_on must be written YYYY-MM-DD"}
+	}
+	xs, err := s.db.Assignments(u.Scope, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, itemsJSON[store.Assignment]{Items: xs})
+}
+
+func (s *Server) apiGetAssignment(c echo.Context) error {
+	u, _ := userOf(c)
+	x, err := s.db.GetAssignment(u.Scope, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, x)
+}
+
+func (s *Server) apiAssignmentGaps(c echo.Context) error {
+	u, _ := userOf(c)
+	d := strings.TrimSpace(c.QueryParam("date"))
+	if d == "" {
+		d = s.today()
+	}
+	if !store.ValidDate(d) {
+		return &store.FieldError{Field: "date", Code: "format", Message: "date must be written YYYY-MM-DD"}
+	}
+	gaps, err := s.db.AssignmentGaps(u.Scope, d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, itemsJSON[store.UnitGap]{Items: gaps})
+}
+
+type assignmentRequest struct {
+	Level     string `json:"level"`
+	Unit      string `json:"unit"`
+	Name      string `json:"name"`
+	Phone     string `json:"phone"`
+	Post      string `json:"post"`
+	Start     string `json:"start"`
+	End       string `json:"end"`
+	CommandID string `json:"command_id"`
+}
+
+type assignmentWriteJSON struct {
+	Assignment store.Assignment `json:"assignment"`
+	Command    commandJSON      `json:"command"`
+}
+
+func (s *Server) createAssignment(c echo.Context, u store.User, cmdID string, p *store.AssignmentCreate) (store.Assignment, store.Result, error) {
+	r, err := s.execute(c, u, write{ID: cmdID, Kind: store.KindAssignmentCreate, Payload: p,
+		Check: func() error { return store.CheckAssignment(p) }})
+	if err != nil {
+		return store.Assignment{}, r, err
+	}
+	x, gerr := s.db.GetAssignment(u.Scope, r.RecordID)
+	if gerr != nil {
+		x = store.Assignment{ID: r.RecordID, Level: p.Level, Line: store.LineOf(p.Level), Unit: p.Unit, Person: p.Person, Start: p.Start, End: p.End}
+	}
+	return x, r, nil
+}
+
+func (s *Server) endAssignment(c echo.Context, u store.User, cmdID string, p *store.AssignmentEnd) (store.Result, error) {
+	return s.execute(c, u, write{ID: cmdID, Kind: store.KindAssignmentEnd, Payload: p, Check: func() error {
+		if _, err := s.db.GetAssignment(u.Scope, p.ID); err != nil {
+			return err
+		}
+		if !store.ValidDate(strings.TrimSpace(p.Date)) {
+			return &store.FieldError{Field: "date", Code: "format", Message: "date must be written YYYY-MM-DD"}
+		}
+		return nil
+	}})
+}
+
+func (s *Server) apiCreateAssignment(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	var in assignmentRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := &store.AssignmentCreate{Level: in.Level, Unit: in.Unit, Person: store.Person{Name: in.Name, Phone: in.Phone, Post: in.Post},
+		Start: in.Start, End: in.End}
+	x, r, err := s.createAssignment(c, u, in.CommandID, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, assignmentWriteJSON{Assignment: x, Command: commandOf(r)})
+}
+
+func (s *Server) apiEndAssignment(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Date      string `json:"date"`
+		CommandID string `json:"command_id"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := &store.AssignmentEnd{ID: c.Param("id"), Date: in.Date}
+	r, err := s.endAssignment(c, u, in.CommandID, p)
+	if err != nil {
+		return err
+	}
+	x, _ := s.db.GetAssignment(u.Scope, p.ID)
+	return c.JSON(http.StatusOK, assignmentWriteJSON{Assignment: x, Command: commandOf(r)})
+}
+
+// ---- page ----
+
+type assignmentsPage struct {
+	basePage
+	orgTree
+	Q         url.Values
+	Rows      []assignmentRow
+	Gaps      []gapRow
+	Levels    []string
+	Today     string
+	CommandID string
+	In        assignmentRequest
+	formErrors
+}
+
+type assignmentRow struct {
+	store.Assignment
+	UnitName string
+	Active   bool
+}
+
+type gapRow struct {
+	store.UnitGap
+	UnitName string
+}
+
+// unitName shows a unit of a level by its names: 拉堡镇中心小学 三年级2班.
+func unitName(lang string, o orgTree, level, unit string) string {
+	switch level {
+	case store.LevelGrade, store.LevelClass:
+		parts := strings.Split(unit, "/")
+		g, _ := strconv.Atoi(parts[1])
+		if len(parts) == 3 {
+			c, _ := strconv.Atoi(parts[2])
+			return o.Name(parts[0]) + " " + translate(lang, "students.grade_class_n", g, c)
+		}
+		return o.Name(parts[0]) + " " + translate(lang, "students.grade_n", g)
+	case store.LevelHousehold:
+		return o.Name(unit) + translate(lang, "assign.households")
+	}
+	return o.Name(unit)
+}
+
+var assignmentFields = []string{"level", "unit", "name", "phone", "post", "start", "end", "date"}
+
+func (s *Server) renderAssignments(c echo.Context, status int, in *assignmentRequest, ferr error) error {
+	u, _ := userOf(c)
+	o, err := s.loadOrg()
+	if err != nil {
+		return err
+	}
+	q := c.QueryParams()
+	p := assignmentsPage{basePage: s.base(c, "title.assignments", "assignments"), orgTree: o, Q: q, Levels: store.Levels,
+		Today: s.today(), CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+	if in != nil {
+		p.In = *in
+		if asRejected(ferr) == nil && in.CommandID != "" {
+			p.CommandID = in.CommandID
+		}
+		p.setError(p.Lang, assignmentFields, ferr)
+	} else {
+		p.In = assignmentRequest{Start: p.Today, Level: q.Get("level"), Unit: q.Get("unit")}
+	}
+	xs, err := s.db.Assignments(u.Scope, assignmentFilter(q))
+	if err != nil {
+		return err
+	}
+	for _, x := range xs {
+		p.Rows = append(p.Rows, assignmentRow{Assignment: x, UnitName: unitName(p.Lang, o, x.Level, x.Unit), Active: x.ActiveOn(p.Today)})
+	}
+	gaps, err := s.db.AssignmentGaps(u.Scope, p.Today)
+	if err != nil {
+		return err
+	}
+	for _, g := range gaps {
+		p.Gaps = append(p.Gaps, gapRow{UnitGap: g, UnitName: unitName(p.Lang, o, g.Level, g.Unit)})
+	}
+	return c.Render(status, "assignments.html", p)
+}
+
+func (s *Server) assignmentsPage(c echo.Context) error {
+	return s.renderAssignments(c, http.StatusOK, nil, nil)
+}
+
+func (s *Server) assignmentSubmit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	in := assignmentRequest{Level: c.FormValue("level"), Unit: c.FormValue("unit"), Name: c.FormValue("name"), Phone: c.FormValue("phone"),
+		Post: c.FormValue("post"), Start: c.FormValue("start"), End: c.FormValue("end"), CommandID: c.FormValue("command_id")}
+	p := &store.AssignmentCreate{Level: in.Level, Unit: in.Unit, Person: store.Person{Name: in.Name, Phone: in.Phone, Post: in.Post}, Start: in.Start, End: in.End}
+	_, _, err = s.createAssignment(c, u, in.CommandID, p)
+	switch {
+	case err == nil:
+		s.setFlash(c, "assigned")
+		return c.Redirect(http.StatusSeeOther, "/assignments")
+	case asPending(err) != nil:
+		s.setFlash(c, "pending")
+		return c.Redirect(http.StatusSeeOther, "/assignments")
+	case asFieldError(err) == nil && asRejected(err) == nil:
+		return err
+	}
+	return s.renderAssignments(c, statusOf(err), &in, err)
+}
+
+func (s *Server) assignmentEndSubmit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	p := &store.AssignmentEnd{ID: c.Param("id"), Date: c.FormValue("date")}
+	_, err = s.endAssignment(c, u, c.FormValue("command_id"), p)
+	switch {
+	case err == nil:
+		s.setFlash(c, "assignment_ended")
+		return c.Redirect(http.StatusSeeOther, "/assignments")
+	case asPending(err) != nil:
+		s.setFlash(c, "pending")
+		return c.Redirect(http.StatusSeeOther, "/assignments")
+	case asFieldError(err) == nil && asRejected(err) == nil:
+		return err
+	}
+	return s.renderAssignments(c, statusOf(err), &assignmentRequest{}, err)
+}

@@ -1,0 +1,400 @@
+package ui
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"baoxue/store"
+)
+
+// registerCaseAPIRoutes: cases (一生一案), the dropout report, to-do lists
+// and case settings, as JSON under /api/v1. Every read is in the user's
+// scope; reads of a case are recorded (R22).
+func (s *Server) registerCaseAPIRoutes(api *echo.Group) {
+	api.POST("/students/:id/dropout", s.apiReportDropout)
+	api.GET("/students/:id/cases", s.apiStudentCases)
+	api.GET("/students/:id/responsible", s.apiResponsible)
+	api.GET("/cases", s.apiListCases)
+	api.GET("/cases/:id", s.apiGetCase)
+	api.GET("/cases/:id/reads", s.apiCaseReads)
+	api.POST("/cases/:id/visits", s.apiCaseVisit)
+	api.POST("/cases/:id/escalations", s.apiCaseEscalate)
+	api.POST("/cases/:id/close", s.apiCaseClose)
+	api.GET("/todo", s.apiTodo)
+	api.GET("/settings/cases", s.apiCaseSettings)
+	api.PUT("/settings/cases", s.apiPutCaseSettings)
+}
+
+// today is the date in China now.
+func (s *Server) today() string { return s.now().In(chinaTime).Format("2006-01-02") }
+
+// caseJSON is a case as the API shows it: the case, its child (ID number
+// masked for users who may only read), and what may happen next.
+type caseJSON struct {
+	store.Case
+	Child        store.Student `json:"child"`
+	FailedVisits int           `json:"failed_visits"`
+	NextStep     string        `json:"next_step,omitempty"`
+	CanEscalate  bool          `json:"can_escalate"`
+	Escalation   string        `json:"escalation_note,omitempty"` // why not, when it cannot
+}
+
+func (s *Server) caseView(u store.User, c store.Case) (caseJSON, error) {
+	st, err := s.db.GetStudent(u.Scope, c.StudentID)
+	if err != nil {
+		return caseJSON{}, err
+	}
+	set, err := s.db.CaseSettings()
+	if err != nil {
+		return caseJSON{}, err
+	}
+	why, ok := store.CanEscalate(&c, set, s.today())
+	out := caseJSON{Case: c, Child: forViewer(u, st), FailedVisits: c.FailedVisits(), NextStep: c.NextStep(), CanEscalate: ok}
+	if !ok {
+		out.Escalation = why
+	}
+	return out, nil
+}
+
+// readCase reads a case for user u and records the read.
+func (s *Server) readCase(c echo.Context, u store.User, id, via string) (store.Case, error) {
+	cs, err := s.db.GetCase(u.Scope, id)
+	if err != nil {
+		return cs, err
+	}
+	if err := s.caseReads.record(cs.ID, caseRead{User: u.Username, Role: u.Role, At: s.now().UTC(), Via: via, Node: s.cfg.NodeID}); err != nil {
+		// The read is refused when it cannot be recorded (R22).
+		return store.Case{}, err
+	}
+	return cs, nil
+}
+
+// caseWriteJSON answers a write on a case.
+type caseWriteJSON struct {
+	Case    *caseJSON   `json:"case,omitempty"`
+	Command commandJSON `json:"command"`
+}
+
+// caseAfterWrite reads the case a write applied to; when this replica has
+// not applied it yet, only the command is answered.
+func (s *Server) caseAfterWrite(c echo.Context, u store.User, r store.Result, status int) error {
+	out := caseWriteJSON{Command: commandOf(r)}
+	if cs, err := s.db.GetCase(u.Scope, r.RecordID); err == nil {
+		if v, err := s.caseView(u, cs); err == nil {
+			out.Case = &v
+		}
+	}
+	return c.JSON(status, out)
+}
+
+type dropoutRequest struct {
+	Date      string `json:"date"`
+	Reason    string `json:"reason"`
+	Note      string `json:"note"`
+	CommandID string `json:"command_id"`
+}
+
+// reportDropout submits a dropout report (R8) on child id.
+func (s *Server) reportDropout(c echo.Context, u store.User, cmdID string, p *store.DropoutReport) (store.Result, error) {
+	return s.execute(c, u, write{ID: cmdID, Kind: store.KindCaseReport, Payload: p, Check: func() error {
+		if _, err := s.db.GetStudent(u.Scope, p.StudentID); err != nil {
+			return err
+		}
+		return store.CheckDropoutReport(p)
+	}})
+}
+
+func (s *Server) apiReportDropout(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	var in dropoutRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := &store.DropoutReport{StudentID: c.Param("id"), Date: in.Date, Reason: in.Reason, Note: in.Note}
+	r, err := s.reportDropout(c, u, in.CommandID, p)
+	if err != nil {
+		return err
+	}
+	return s.caseAfterWrite(c, u, r, http.StatusCreated)
+}
+
+func (s *Server) apiStudentCases(c echo.Context) error {
+	u, _ := userOf(c)
+	cs, err := s.db.CasesOf(u.Scope, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []store.Case{}
+	}
+	return c.JSON(http.StatusOK, itemsJSON[store.Case]{Items: cs})
+}
+
+func (s *Server) apiResponsible(c echo.Context) error {
+	u, _ := userOf(c)
+	d := strings.TrimSpace(c.QueryParam("date"))
+	if d == "" {
+		d = s.today()
+	}
+	ch, err := s.db.ChainOf(u.Scope, c.Param("id"), d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ch)
+}
+
+// caseSummary is one row of a list of cases.
+type caseSummary struct {
+	ID           string `json:"id"`
+	State        string `json:"state"`
+	Kind         string `json:"kind"`
+	Reason       string `json:"reason"`
+	Date         string `json:"date"`
+	StudentID    string `json:"student_id"`
+	StudentName  string `json:"student_name"`
+	SchoolCode   string `json:"school_code,omitempty"`
+	Grade        int    `json:"grade,omitempty"`
+	Class        int    `json:"class,omitempty"`
+	TownshipCode string `json:"township_code"`
+	VillageCode  string `json:"village_code"`
+	Visits       int    `json:"visits"`
+	FailedVisits int    `json:"failed_visits"`
+	LastStep     string `json:"last_step,omitempty"`
+	Outcome      string `json:"outcome,omitempty"`
+	ClosedDate   string `json:"closed_date,omitempty"`
+	WatchUntil   string `json:"watch_until,omitempty"`
+}
+
+func summaryOf(r store.CaseRow) caseSummary {
+	c := r.Case
+	out := caseSummary{ID: c.ID, State: c.State, Kind: c.Kind, Reason: c.Reason, Date: c.Date, StudentID: c.StudentID,
+		StudentName: r.Student.Name, SchoolCode: c.SchoolCode, Grade: c.Grade, Class: c.Class, TownshipCode: c.TownshipCode,
+		VillageCode: c.VillageCode, Visits: len(c.Visits), FailedVisits: c.FailedVisits(), Outcome: c.Outcome,
+		ClosedDate: c.ClosedDate, WatchUntil: c.WatchUntil}
+	if l := c.LastStep(); l != nil {
+		out.LastStep = l.Step
+	}
+	return out
+}
+
+func parseCaseFilter(c echo.Context) store.CaseFilter {
+	return store.CaseFilter{School: strings.TrimSpace(c.QueryParam("school")), Township: strings.TrimSpace(c.QueryParam("township")),
+		State: strings.TrimSpace(c.QueryParam("state"))}
+}
+
+func (s *Server) apiListCases(c echo.Context) error {
+	u, _ := userOf(c)
+	rows, err := s.db.ListCases(u.Scope, parseCaseFilter(c))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items []caseSummary `json:"items"`
+		Total int           `json:"total"`
+	}{Items: []caseSummary{}, Total: len(rows)}
+	for _, r := range rows {
+		out.Items = append(out.Items, summaryOf(r))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiGetCase(c echo.Context) error {
+	u, _ := userOf(c)
+	cs, err := s.readCase(c, u, c.Param("id"), "api")
+	if err != nil {
+		return err
+	}
+	v, err := s.caseView(u, cs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// apiCaseReads: who read the case at this node (administrators only).
+func (s *Server) apiCaseReads(c echo.Context) error {
+	u, err := requireAdmin(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.GetCase(u.Scope, c.Param("id")); err != nil {
+		return err
+	}
+	reads, err := s.caseReads.list(c.Param("id"), 500)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, itemsJSON[caseRead]{Items: reads})
+}
+
+type visitRequest struct {
+	Date      string   `json:"date"`
+	Visitors  []string `json:"visitors"`
+	Line      string   `json:"line"`
+	Result    string   `json:"result"`
+	Note      string   `json:"note"`
+	CommandID string   `json:"command_id"`
+}
+
+// caseWrite submits a write on a case after checking, on the local
+// replica, that the case is there for the user and the input is well-formed.
+func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID, kind string, payload any, check func() error) (store.Result, error) {
+	return s.execute(c, u, write{ID: cmdID, Kind: kind, Payload: payload, Check: func() error {
+		if _, err := s.db.GetCase(u.Scope, caseID); err != nil {
+			return err
+		}
+		return check()
+	}})
+}
+
+func (s *Server) apiCaseVisit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	var in visitRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := &store.VisitRecord{CaseID: c.Param("id"), Date: in.Date, Visitors: in.Visitors, Line: in.Line, Result: in.Result, Note: in.Note}
+	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseVisit, p, func() error { return store.CheckVisit(p) })
+	if err != nil {
+		return err
+	}
+	return s.caseAfterWrite(c, u, r, http.StatusCreated)
+}
+
+type escalationRequest struct {
+	Step       string `json:"step"`
+	Date       string `json:"date"`
+	DocumentNo string `json:"document_no"`
+	ServedAt   string `json:"served_at"`
+	Deadline   string `json:"deadline"`
+	Note       string `json:"note"`
+	CommandID  string `json:"command_id"`
+}
+
+func (s *Server) apiCaseEscalate(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	var in escalationRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo,
+		ServedAt: in.ServedAt, Deadline: in.Deadline, Note: in.Note}
+	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
+	if err != nil {
+		return err
+	}
+	return s.caseAfterWrite(c, u, r, http.StatusCreated)
+}
+
+type closeRequest struct {
+	Outcome   string `json:"outcome"`
+	Date      string `json:"date"`
+	Note      string `json:"note"`
+	CommandID string `json:"command_id"`
+}
+
+func (s *Server) apiCaseClose(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	var in closeRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := &store.CaseClose{CaseID: c.Param("id"), Outcome: in.Outcome, Date: in.Date, Note: in.Note}
+	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseClose, p, func() error { return store.CheckClose(p) })
+	if err != nil {
+		return err
+	}
+	return s.caseAfterWrite(c, u, r, http.StatusOK)
+}
+
+// todoJSON is a user's to-do list: the cases' items, the watch list, and
+// the units in scope with nobody responsible.
+type todoJSON struct {
+	store.Todo
+	UnitGaps []store.UnitGap `json:"unit_gaps"`
+}
+
+func (s *Server) todoFor(u store.User, d string) (todoJSON, error) {
+	td, err := s.db.Todo(u.Scope, d)
+	if err != nil {
+		return todoJSON{}, err
+	}
+	gaps, err := s.db.AssignmentGaps(u.Scope, d)
+	if err != nil {
+		return todoJSON{}, err
+	}
+	return todoJSON{Todo: td, UnitGaps: gaps}, nil
+}
+
+func (s *Server) apiTodo(c echo.Context) error {
+	u, _ := userOf(c)
+	d := strings.TrimSpace(c.QueryParam("date"))
+	if d == "" {
+		d = s.today()
+	}
+	td, err := s.todoFor(u, d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, td)
+}
+
+func (s *Server) apiCaseSettings(c echo.Context) error {
+	set, err := s.db.CaseSettings()
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, set)
+}
+
+type caseSettingsRequest struct {
+	store.CaseSettings
+	CommandID string `json:"command_id"`
+}
+
+func (s *Server) apiPutCaseSettings(c echo.Context) error {
+	u, err := requireAdmin(c)
+	if err != nil {
+		return err
+	}
+	var in caseSettingsRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := in.CaseSettings
+	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: store.KindCaseSettings, Payload: p,
+		Check: func() error { return store.CheckCaseSettings(&p) }})
+	if err != nil {
+		return err
+	}
+	set, _ := s.db.CaseSettings()
+	return c.JSON(http.StatusOK, struct {
+		Settings store.CaseSettings `json:"settings"`
+		Command  commandJSON        `json:"command"`
+	}{set, commandOf(r)})
+}
+
+// daysBetween is the number of days from a to b (YYYY-MM-DD), 0 when either is not a date.
+func daysBetween(a, b string) int {
+	ta, err1 := time.Parse("2006-01-02", a)
+	tb, err2 := time.Parse("2006-01-02", b)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return int(tb.Sub(ta).Hours() / 24)
+}

@@ -1,0 +1,392 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"baoxue/store"
+)
+
+// registerCaseRoutes: the pages of cases (一生一案): the list, the case file
+// with its forms (visit, legal step, close), its print view, the notice
+// 《责令送被监护人接受义务教育通知书》, the dropout report form, and the to-do
+// list (todo.go).
+func (s *Server) registerCaseRoutes(pages *echo.Group) {
+	pages.GET("/cases", s.caseList)
+	pages.GET("/cases/:id", s.caseDetail)
+	pages.GET("/cases/:id/print", s.casePrint)
+	pages.GET("/cases/:id/notice", s.caseNotice)
+	pages.POST("/cases/:id/visits", s.caseVisitSubmit)
+	pages.POST("/cases/:id/escalations", s.caseEscalateSubmit)
+	pages.POST("/cases/:id/close", s.caseCloseSubmit)
+	pages.GET("/students/:id/dropout", s.dropoutForm)
+	pages.POST("/students/:id/dropout", s.dropoutSubmit)
+	pages.GET("/todo", s.todoPage)
+}
+
+// ---- list ----
+
+type caseListPage struct {
+	basePage
+	orgTree
+	Q      url.Values
+	States []string
+	Rows   []caseSummary
+	Errors map[string]string
+}
+
+func (s *Server) caseList(c echo.Context) error {
+	u, _ := userOf(c)
+	o, err := s.loadOrg()
+	if err != nil {
+		return err
+	}
+	p := caseListPage{basePage: s.base(c, "title.cases", "cases"), orgTree: o, Q: c.QueryParams(), States: store.CaseStates, Errors: map[string]string{}}
+	rows, err := s.db.ListCases(u.Scope, parseCaseFilter(c))
+	if fe := asFieldError(err); fe != nil {
+		p.Errors[fe.Field] = fieldMessage(p.Lang, fe)
+		return c.Render(http.StatusBadRequest, "cases.html", p)
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		p.Rows = append(p.Rows, summaryOf(r))
+	}
+	return c.Render(http.StatusOK, "cases.html", p)
+}
+
+// ---- the case file ----
+
+// chainView is the eight responsible people as the "chain" partial shows
+// them: the government line (A) beside the education line (B).
+type chainView struct {
+	ID   string
+	A, B []respRow
+}
+
+// respRow is one of the eight responsible people, for display.
+type respRow struct {
+	store.Responsible
+	UnitName string
+}
+
+type casePage struct {
+	basePage
+	orgTree
+	Case         store.Case
+	Child        store.Student
+	IDNumber     string
+	Frozen       chainView  // as of the dropout date, frozen in the case
+	Now          *chainView // today (open cases)
+	HasOrder     bool
+	Today        string
+	Settings     store.CaseSettings
+	FailedVisits int
+	NextStep     string
+	CanEscalate  bool
+	Steps        []string
+	Reasons      []string
+	VisitLines   []string
+	VisitResults []string
+	Outcomes     []string
+	Audit        []auditRow
+	Reads        []caseRead
+	Guardians    string
+
+	CommandID string
+	Open      string // the form that failed: visit, escalation or close
+	VisitIn   visitRequest
+	EscIn     escalationRequest
+	CloseIn   closeRequest
+	formErrors
+}
+
+func respRows(lang string, o orgTree, rs []store.Responsible) []respRow {
+	out := make([]respRow, len(rs))
+	for i, r := range rs {
+		name := ""
+		if r.Unit != "" {
+			name = unitName(lang, o, r.Level, r.Unit)
+		}
+		out[i] = respRow{Responsible: r, UnitName: name}
+	}
+	return out
+}
+
+var caseFormFields = []string{"date", "visitors", "line", "result", "note", "step", "document_no", "served_at", "deadline", "outcome"}
+
+// loadCasePage reads the case (recording the read) and fills the page.
+func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
+	u, _ := userOf(c)
+	cs, err := s.readCase(c, u, c.Param("id"), via)
+	if err != nil {
+		return casePage{}, err
+	}
+	st, err := s.db.GetStudent(u.Scope, cs.StudentID)
+	if err != nil {
+		return casePage{}, err
+	}
+	o, err := s.loadOrg()
+	if err != nil {
+		return casePage{}, err
+	}
+	set, err := s.db.CaseSettings()
+	if err != nil {
+		return casePage{}, err
+	}
+	p := casePage{basePage: s.base(c, "title.case", "cases"), orgTree: o, Case: cs, Child: st, IDNumber: forViewer(u, st).IDNumber,
+		Today: s.today(), Settings: set, FailedVisits: cs.FailedVisits(), NextStep: cs.NextStep(), Steps: store.Steps,
+		Reasons: store.Reasons, VisitLines: store.VisitLines, VisitResults: store.VisitResults, Outcomes: store.Outcomes,
+		CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+	p.Title = translate(p.Lang, "case.title_of", st.Name, cs.ID)
+	_, p.CanEscalate = store.CanEscalate(&cs, set, p.Today)
+	p.Frozen = chainView{ID: "responsible", A: respRows(p.Lang, o, cs.Responsible.Government), B: respRows(p.Lang, o, cs.Responsible.Education)}
+	p.HasOrder = cs.Step(store.StepOrder) != nil
+	if cs.State != store.CaseClosed {
+		if ch, err := s.db.ChainOf(u.Scope, st.ID, p.Today); err == nil {
+			p.Now = &chainView{ID: "responsible-now", A: respRows(p.Lang, o, ch.Government), B: respRows(p.Lang, o, ch.Education)}
+		}
+	}
+	var gs []string
+	for _, g := range st.Guardians {
+		gs = append(gs, strings.TrimSpace(g.Name+"（"+g.Relation+"）"+g.Phone))
+	}
+	p.Guardians = strings.Join(gs, "；")
+	p.VisitIn = visitRequest{Date: p.Today}
+	p.EscIn = escalationRequest{Step: p.NextStep, Date: p.Today}
+	p.CloseIn = closeRequest{Date: p.Today}
+	if p.IsAdmin {
+		if p.Reads, err = s.caseReads.list(cs.ID, 100); err != nil {
+			return p, err
+		}
+	}
+	trail, err := s.db.CaseAudit(u.Scope, cs.ID)
+	if err != nil {
+		return p, err
+	}
+	for _, a := range trail {
+		row := auditRow{AuditEntry: a}
+		for _, ch := range a.Changes {
+			row.Lines = append(row.Lines, changeText(p.Lang, o, ch))
+		}
+		p.Audit = append(p.Audit, row)
+	}
+	return p, nil
+}
+
+func (s *Server) caseDetail(c echo.Context) error {
+	p, err := s.loadCasePage(c, "page")
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "case.html", p)
+}
+
+func (s *Server) casePrint(c echo.Context) error {
+	p, err := s.loadCasePage(c, "print")
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "case_print.html", p)
+}
+
+// noticePage is the order 《责令送被监护人接受义务教育通知书》 (A4).
+type noticePage struct {
+	casePage
+	Order     store.Escalation
+	Authority string // the township government that issues it
+	School    string
+}
+
+func (s *Server) caseNotice(c echo.Context) error {
+	p, err := s.loadCasePage(c, "notice")
+	if err != nil {
+		return err
+	}
+	o := p.Case.Step(store.StepOrder)
+	if o == nil {
+		return &store.FieldError{Field: "step", Code: "no_order", Message: "this case has no order (责令改正) yet"}
+	}
+	n := noticePage{casePage: p, Order: *o, Authority: p.Name(p.Case.TownshipCode) + translate(p.Lang, "notice.government"),
+		School: p.Name(p.Case.SchoolCode)}
+	n.Title = translate(p.Lang, "notice.title")
+	return c.Render(http.StatusOK, "case_notice.html", n)
+}
+
+// caseFormDone answers a case form: back to the case on success (or when
+// pending), the case page with the message beside the field otherwise.
+func (s *Server) caseFormDone(c echo.Context, form, flash string, err error, fill func(p *casePage), cmdID string) error {
+	id := c.Param("id")
+	switch {
+	case err == nil:
+		s.setFlash(c, flash)
+		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(id))
+	case asPending(err) != nil:
+		s.setFlash(c, "pending")
+		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(id))
+	case asFieldError(err) == nil && asRejected(err) == nil:
+		return err
+	}
+	p, lerr := s.loadCasePage(c, "page")
+	if lerr != nil {
+		return lerr
+	}
+	p.Open = form
+	fill(&p)
+	if asRejected(err) == nil && cmdID != "" {
+		p.CommandID = cmdID
+	}
+	p.setError(p.Lang, caseFormFields, err)
+	return c.Render(statusOf(err), "case.html", p)
+}
+
+func (s *Server) caseVisitSubmit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	var visitors []string
+	for _, v := range strings.FieldsFunc(form.Get("visitors"), func(r rune) bool { return r == '、' || r == ',' || r == '，' || r == ';' || r == '；' }) {
+		visitors = append(visitors, strings.TrimSpace(v))
+	}
+	in := visitRequest{Date: form.Get("date"), Visitors: visitors, Line: form.Get("line"), Result: form.Get("result"), Note: form.Get("note"), CommandID: form.Get("command_id")}
+	p := &store.VisitRecord{CaseID: c.Param("id"), Date: in.Date, Visitors: in.Visitors, Line: in.Line, Result: in.Result, Note: in.Note}
+	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseVisit, p, func() error { return store.CheckVisit(p) })
+	return s.caseFormDone(c, "visit", "visit", err, func(cp *casePage) { cp.VisitIn = in }, in.CommandID)
+}
+
+func (s *Server) caseEscalateSubmit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	in := escalationRequest{Step: c.FormValue("step"), Date: c.FormValue("date"), DocumentNo: c.FormValue("document_no"), ServedAt: c.FormValue("served_at"),
+		Deadline: c.FormValue("deadline"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
+	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo, ServedAt: in.ServedAt, Deadline: in.Deadline, Note: in.Note}
+	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
+	return s.caseFormDone(c, "escalation", "escalated", err, func(cp *casePage) { cp.EscIn = in }, in.CommandID)
+}
+
+func (s *Server) caseCloseSubmit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	in := closeRequest{Outcome: c.FormValue("outcome"), Date: c.FormValue("date"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
+	p := &store.CaseClose{CaseID: c.Param("id"), Outcome: in.Outcome, Date: in.Date, Note: in.Note}
+	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseClose, p, func() error { return store.CheckClose(p) })
+	return s.caseFormDone(c, "close", "case_closed", err, func(cp *casePage) { cp.CloseIn = in }, in.CommandID)
+}
+
+// ---- dropout report ----
+
+type dropoutPage struct {
+	basePage
+	Student   store.Student
+	Cases     []store.Case
+	CommandID string
+	In        dropoutRequest
+	Reasons   []string
+	formErrors
+}
+
+var dropoutFields = []string{"date", "reason", "note", "student_id"}
+
+func (s *Server) dropoutPageFor(c echo.Context, u store.User) (dropoutPage, error) {
+	st, err := s.db.GetStudent(u.Scope, c.Param("id"))
+	if err != nil {
+		return dropoutPage{}, err
+	}
+	cs, err := s.db.CasesOf(u.Scope, st.ID)
+	if err != nil {
+		return dropoutPage{}, err
+	}
+	p := dropoutPage{basePage: s.base(c, "title.dropout", "students"), Student: st, Cases: cs, CommandID: newCommandID(),
+		In: dropoutRequest{Date: s.today()}, Reasons: store.Reasons, formErrors: formErrors{Errors: map[string]string{}}}
+	return p, nil
+}
+
+func (s *Server) dropoutForm(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.dropoutPageFor(c, u)
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "dropout.html", p)
+}
+
+func (s *Server) dropoutSubmit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	in := dropoutRequest{Date: c.FormValue("date"), Reason: c.FormValue("reason"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
+	p := &store.DropoutReport{StudentID: c.Param("id"), Date: in.Date, Reason: in.Reason, Note: in.Note}
+	r, err := s.reportDropout(c, u, in.CommandID, p)
+	switch {
+	case err == nil:
+		s.setFlash(c, "reported")
+		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(r.RecordID))
+	case asPending(err) != nil:
+		s.setFlash(c, "pending")
+		return c.Redirect(http.StatusSeeOther, "/students/"+url.PathEscape(p.StudentID))
+	case asFieldError(err) == nil && asRejected(err) == nil:
+		return err
+	}
+	pg, lerr := s.dropoutPageFor(c, u)
+	if lerr != nil {
+		return lerr
+	}
+	pg.In = in
+	if rj := asRejected(err); rj != nil {
+		if rj.res.ExistingID != "" {
+			pg.ErrorLink, pg.LinkText = "/cases/"+url.PathEscape(rj.res.ExistingID), translate(pg.Lang, "case.open_existing")
+		}
+	} else if in.CommandID != "" {
+		pg.CommandID = in.CommandID
+	}
+	pg.setError(pg.Lang, dropoutFields, err)
+	return c.Render(statusOf(err), "dropout.html", pg)
+}
+
+// ---- to-do ----
+
+type todoPage struct {
+	basePage
+	orgTree
+	Todo     todoJSON
+	Mine     string // the user's line
+	Settings store.CaseSettings
+}
+
+func (s *Server) todoPage(c echo.Context) error {
+	u, _ := userOf(c)
+	o, err := s.loadOrg()
+	if err != nil {
+		return err
+	}
+	td, err := s.todoFor(u, s.today())
+	if err != nil {
+		return err
+	}
+	set, err := s.db.CaseSettings()
+	if err != nil {
+		return err
+	}
+	p := todoPage{basePage: s.base(c, "title.todo", "todo"), orgTree: o, Todo: td, Mine: u.Line, Settings: set}
+	return c.Render(http.StatusOK, "todo.html", p)
+}
+
+// UnitName shows a unit in a template.
+func (o orgTree) UnitName(lang, level, unit string) string { return unitName(lang, o, level, unit) }
