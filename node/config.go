@@ -18,6 +18,19 @@ type Config struct {
 	NodeID      string
 	HTTPAddr    string
 	ClusterAddr string
+	// ClusterAdvertise is the address other nodes dial for this node's
+	// cluster port when it differs from ClusterAddr (NAT, port forward, a
+	// test proxy). Kept in local.db like ClusterAddr; empty: ClusterAddr.
+	ClusterAdvertise string
+
+	// JoinToken joins an existing cluster on an empty DataDir (from `POST
+	// /api/v1/cluster/tokens` on any node). Not kept: once joined, DataDir
+	// holds the certificate and Raft state, so a restart needs only DataDir.
+	JoinToken string
+	// Township is the township code this node serves, recorded in the
+	// cluster's node registry at join (or bootstrap) so that every node can
+	// list nodes by township. Kept in local.db; empty for the bureau.
+	Township string
 
 	// Bootstrap starts a new district register on an empty DataDir: a
 	// one-voter cluster, the district, and the admin user.
@@ -33,12 +46,16 @@ type Config struct {
 	// Bootstrap and Logger are filled in by Open.
 	Sync ledgersync.Config
 
+	// MDNS advertises the node on its LAN (mdns.go). On in DefaultConfig.
+	MDNS MDNSConfig
+
 	Logger *slog.Logger
 }
 
 // DefaultConfig returns a Config with the replication defaults for WAN links.
 func DefaultConfig() Config {
-	return Config{Sync: ledgersync.DefaultConfig(), DistrictCode: "450206", DistrictName: "柳江区"}
+	return Config{Sync: ledgersync.DefaultConfig(), DistrictCode: "450206", DistrictName: "柳江区",
+		MDNS: MDNSConfig{Enabled: true}}
 }
 
 // validate checks the config once the stored settings are merged in.
@@ -55,6 +72,9 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("HTTPAddr %q: %w", c.HTTPAddr, err)
+	}
+	if c.Bootstrap && c.JoinToken != "" {
+		return errors.New("Bootstrap and JoinToken are both set: a node starts a district or joins one")
 	}
 	if c.Bootstrap && len(c.AdminPassword) < 8 {
 		return errors.New("AdminPassword must have at least 8 characters")

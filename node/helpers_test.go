@@ -21,6 +21,7 @@ const adminPassword = "test-admin-pw"
 func testConfig(t testing.TB, dir string, bootstrap bool) Config {
 	cfg := DefaultConfig()
 	cfg.DataDir = dir
+	cfg.MDNS.Enabled = false // no multicast may leave this machine
 	if bootstrap {
 		cfg.NodeID, cfg.HTTPAddr, cfg.ClusterAddr = "bureau", "127.0.0.1:0", "127.0.0.1:0"
 		cfg.Bootstrap, cfg.AdminPassword = true, adminPassword

@@ -1,6 +1,14 @@
 // Package node runs one baoxue node: it opens the register, the node's local
 // file, replication and the web server, in that order, and closes them in
 // reverse. It is a library so that tests can start whole nodes without main.
+//
+// A node advertises itself on its LAN as the DNS-SD service _baoxue._tcp
+// with grandcat/zeroconf (mdns.go) and finds others with Discover. Around
+// zeroconf v1.0.0 it sets IP TTL 255 on the mDNS sockets, which zeroconf
+// leaves at 1 (RFC 6762 §11; mdns-scan drops such answers), and answers
+// legacy unicast queries such as `dig @224.0.0.251 -p 5353`, which zeroconf
+// ignores (§6.7), with a small companion responder on port 5353
+// (mdns_responder.go says how and why).
 package node
 
 import (
@@ -16,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"baoxue/store"
@@ -34,6 +43,7 @@ type Node struct {
 	local  *bolt.DB
 	rep    *ledgersync.Replicator
 	ui     *ui.Server
+	mdns   atomic.Pointer[advertiser] // set once advertising starts; read by the web UI
 	http   *http.Server
 	ln     net.Listener
 	wg     sync.WaitGroup
@@ -48,6 +58,9 @@ type settings struct {
 	NodeID      string `json:"node_id"`
 	HTTPAddr    string `json:"http_addr"`
 	ClusterAddr string `json:"cluster_addr"`
+	// Kept so that a joined node restarts with only --data.
+	ClusterAdvertise string `json:"cluster_advertise,omitempty"`
+	Township         string `json:"township,omitempty"`
 }
 
 // Open starts a node and returns once it serves HTTP. With cfg.Bootstrap on
@@ -83,12 +96,15 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	sc := n.cfg.Sync
 	sc.NodeID, sc.DataDir, sc.ClusterAddr = n.cfg.NodeID, n.cfg.DataDir, n.cfg.ClusterAddr
 	sc.Bootstrap, sc.Logger = n.cfg.Bootstrap, n.cfg.Logger
+	sc.ClusterAdvertise, sc.JoinToken, sc.Township = n.cfg.ClusterAdvertise, n.cfg.JoinToken, n.cfg.Township
+	sc.Local = n.local // the outbox (sync/outbox.go)
 	n.rep = ledgersync.New(sc, n.db)
 	if err := n.rep.Open(ctx); err != nil {
 		return nil, fmt.Errorf("start replication: %w", err)
 	}
 
-	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies},
+	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
+		Cluster: clusterAdmin{n.rep}, Outbox: outbox{n.rep}, LAN: lanInfo{n}},
 		n.db, replica{n.rep}, n.local); err != nil {
 		return nil, fmt.Errorf("web ui: %w", err)
 	}
@@ -110,6 +126,13 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		if err := n.initDistrict(ctx); err != nil {
 			return nil, err
 		}
+		// The first node in the node registry, holding the CA key.
+		if err := n.rep.RegisterSelf(ctx); err != nil {
+			return nil, fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	if err := n.startMDNS(ctx); err != nil {
+		return nil, fmt.Errorf("mdns: %w", err)
 	}
 	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
 	return n, nil
@@ -138,8 +161,15 @@ func (n *Node) loadSettings() error {
 			if n.cfg.ClusterAddr == "" {
 				n.cfg.ClusterAddr = s.ClusterAddr
 			}
+			if n.cfg.ClusterAdvertise == "" {
+				n.cfg.ClusterAdvertise = s.ClusterAdvertise
+			}
+			if n.cfg.Township == "" {
+				n.cfg.Township = s.Township
+			}
 		}
-		s = settings{NodeID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, ClusterAddr: n.cfg.ClusterAddr}
+		s = settings{NodeID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, ClusterAddr: n.cfg.ClusterAddr,
+			ClusterAdvertise: n.cfg.ClusterAdvertise, Township: n.cfg.Township}
 		if s.NodeID == "" {
 			return nil // validate names what is missing
 		}
@@ -179,7 +209,8 @@ func (n *Node) initDistrict(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the node outside-in: HTTP, replication, local file, register.
+// Close stops the node outside-in: HTTP, mDNS, replication, local file,
+// register.
 // It returns the first error.
 func (n *Node) Close(ctx context.Context) error {
 	n.mu.Lock()
@@ -197,6 +228,9 @@ func (n *Node) Close(ctx context.Context) error {
 		n.ln.Close()
 	}
 	n.wg.Wait()
+	if a := n.mdns.Load(); a != nil {
+		errs = append(errs, a.Close(ctx))
+	}
 	if n.rep != nil {
 		errs = append(errs, n.rep.Close(ctx))
 	}
@@ -245,5 +279,55 @@ func (a replica) Submit(ctx context.Context, cmd store.Command) (store.Result, e
 func (a replica) Info() ui.NodeInfo {
 	s := a.r.Status()
 	return ui.NodeInfo{NodeID: s.NodeID, RaftState: s.RaftState, LeaderID: s.LeaderID,
-		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex, LastContact: s.LastContact}
+		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex, LastContact: s.LastContact,
+		Voter: s.Voter, Pending: a.r.OutboxStatus().Pending}
+}
+
+// clusterAdmin adapts the replicator's membership to what ui needs,
+// translating its errors: no leader reachable is ui.ErrUnavailable, an
+// unknown node store.ErrNotFound.
+type clusterAdmin struct{ r *ledgersync.Replicator }
+
+var _ ui.Cluster = clusterAdmin{}
+
+func clusterError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ledgersync.ErrUnknownNode):
+		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+	case errors.Is(err, ledgersync.ErrNotLeader), errors.Is(err, ledgersync.ErrUnreachable),
+		errors.Is(err, ledgersync.ErrTimeout), errors.Is(err, ledgersync.ErrClosed),
+		errors.Is(err, ledgersync.ErrNotCA), errors.Is(err, ledgersync.ErrDiskFull):
+		return fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
+	}
+	return fmt.Errorf("cluster: %w", err)
+}
+
+func (a clusterAdmin) Nodes(ctx context.Context) ([]ui.ClusterNode, error) {
+	ns, err := a.r.Nodes(ctx)
+	if err != nil {
+		return nil, clusterError(err)
+	}
+	out := make([]ui.ClusterNode, len(ns))
+	for i, n := range ns {
+		out[i] = ui.ClusterNode{ID: n.ID, Address: n.Address, Township: n.Township, Voter: n.Voter,
+			WantVoter: n.WantVoter, Member: n.Member, Leader: n.Leader, Self: n.Self, CA: n.CA,
+			Reachable: n.Reachable, RaftState: n.RaftState, LastContact: n.LastContact, AppliedIndex: n.AppliedIndex}
+	}
+	return out, nil
+}
+
+func (a clusterAdmin) CreateToken(ctx context.Context, actor store.Actor, voter bool, ttl time.Duration) (string, store.Result, error) {
+	tok, res, err := a.r.CreateToken(ctx, actor, voter, ttl)
+	return tok, res, clusterError(err)
+}
+
+func (a clusterAdmin) Member(ctx context.Context, actor store.Actor, nodeID, action string) (store.Result, error) {
+	res, err := a.r.Member(ctx, actor, nodeID, action)
+	return res, clusterError(err)
+}
+
+func (a clusterAdmin) TransferLeadership(ctx context.Context, to string) error {
+	return clusterError(a.r.TransferLeadership(ctx, to))
 }

@@ -53,6 +53,20 @@ var handlers = map[string]handler{
 	KindStudentCreate:  applyStudentCreate,
 	KindStudentUpdate:  applyStudentUpdate,
 	KindStudentStatus:  applyStudentStatus,
+
+	// cases and responsibility assignments (case.go, assignment.go)
+	KindCaseReport:       applyCaseReport,
+	KindCaseVisit:        applyCaseVisit,
+	KindCaseEscalate:     applyCaseEscalate,
+	KindCaseClose:        applyCaseClose,
+	KindCaseSettings:     applyCaseSettings,
+	KindAssignmentCreate: applyAssignmentCreate,
+	KindAssignmentEnd:    applyAssignmentEnd,
+
+	// cluster registry and join tokens (cluster.go)
+	KindClusterToken:  applyClusterToken,
+	KindClusterJoin:   applyClusterJoin,
+	KindClusterMember: applyClusterMember,
 }
 
 // Apply applies one committed command. See ApplyBatch.
@@ -123,11 +137,20 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 	if cmd.ID == "" || len(cmd.ID) > 128 {
 		return Result{State: StateRejected, Code: CodeInvalid, Reason: "command id must be 1 to 128 characters", Index: e.Index}, nil, nil
 	}
+	origins := tx.Bucket(bucketOrigins)
 	var prev Result
 	if getJSON(results, []byte(cmd.ID), &prev) {
+		// A command first applied another way (sent again to another
+		// node, or to the leader directly) still uses its place in its
+		// origin's sequence, or the origin's next command would be a gap
+		// for ever.
+		if cmd.Origin != "" && cmd.Seq == getU64(origins, []byte(cmd.Origin))+1 {
+			if err := origins.Put([]byte(cmd.Origin), u64(cmd.Seq)); err != nil {
+				return Result{}, nil, err
+			}
+		}
 		return prev, nil, nil
 	}
-	origins := tx.Bucket(bucketOrigins)
 	if cmd.Origin != "" {
 		mark := getU64(origins, []byte(cmd.Origin))
 		switch {
@@ -189,8 +212,8 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 // authorize finds the actor in the register. Only district.init may come
 // from no one: it sets up the first user.
 func authorize(a *applyCtx) error {
-	if a.e.Command.Kind == KindDistrictInit {
-		return nil
+	if a.e.Command.Kind == KindDistrictInit || a.e.Command.Kind == KindClusterJoin {
+		return nil // cluster.join: the token's secret is its authority (cluster.go)
 	}
 	if a.tx.Bucket(bucketMeta).Get(keyDistrict) == nil {
 		return reject(CodeState, "the register has no district yet")
@@ -581,6 +604,9 @@ func applyStudentStatus(a *applyCtx) error {
 		return &rejection{code: CodeInvalid, field: "date", reason: "date is before the child's birth"}
 	case (p.Status == StatusEnrolled || p.Status == StatusSuspended) && s.SchoolCode == "":
 		return &rejection{code: CodeState, field: "status", reason: "the child has no school: enter the school, grade and class first"}
+	}
+	if err := statusHook(a, s, r, &p); err != nil { // case.go: checks, then opens a case for dropped_out
+		return err
 	}
 	sc := StatusChange{Index: a.e.Index, StudentID: s.ID, From: s.Status, To: p.Status, Date: p.Date, Reason: p.Reason,
 		Destination: p.Destination, ExpectedReturn: p.ExpectedReturn, By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}

@@ -38,17 +38,27 @@ var (
 	bucketResults       = []byte("results")         // command id → Result
 	bucketOrigins       = []byte("origins")         // origin node id → be64(highest seq applied)
 
+	bucketCases          = []byte("cases")              // be64(case n) → Case
+	bucketCasesByStudent = []byte("cases_by_student")   // be64(student n) be64(case n) → nil
+	bucketAssignments    = []byte("assignments")        // be64(assignment n) → Assignment
+	bucketAssignUnits    = []byte("ix_assignment_unit") // level 0x00 unit 0x00 be64(n) → nil
+
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketStatusChanges,
-		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins}
+		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins,
+		bucketCases, bucketCasesByStudent, bucketAssignments, bucketAssignUnits,
+		bucketClusterTokens, bucketClusterNodes} // cluster registry: cluster.go
 )
 
 // Keys in bucketMeta.
 var (
-	keyAppliedIndex  = []byte("applied_index")
-	keyDistrict      = []byte("district")
-	keyNextStudent   = []byte("next_student")
-	keySchemaVersion = []byte("schema_version")
+	keyAppliedIndex   = []byte("applied_index")
+	keyDistrict       = []byte("district")
+	keyNextStudent    = []byte("next_student")
+	keySchemaVersion  = []byte("schema_version")
+	keyNextCase       = []byte("next_case")
+	keyNextAssignment = []byte("next_assignment")
+	keyCaseSettings   = []byte("case_settings")
 )
 
 // schemaVersion is the layout of register.db; Open migrates older files.

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Config configures one node's replication. Start from DefaultConfig and set
@@ -22,9 +24,41 @@ type Config struct {
 	// must be an address other nodes can reach: not 0.0.0.0 or [::]. Port 0
 	// picks a free port (tests).
 	ClusterAddr string
+	// ClusterAdvertise is the host:port other nodes dial to reach this node
+	// (its address in the Raft configuration and the node registry), when
+	// that is not ClusterAddr: behind NAT or a port forward, or (tests) a
+	// fault-injecting proxy. Empty: ClusterAddr. Outgoing connections are
+	// still made from ClusterAddr's IP, so a proxy can tell nodes apart.
+	ClusterAdvertise string
 	// Bootstrap makes a node with no Raft state start a new cluster with
-	// itself as the only voter. It is ignored when Raft state exists.
+	// itself as the only voter. It is ignored when Raft state exists. On a
+	// data directory without DataDir/tls it also creates the cluster CA,
+	// whose key then lives on this node only (it signs joins).
 	Bootstrap bool
+	// JoinToken, on a data directory without a cluster certificate, joins
+	// the cluster the token names: the node checks the CA by the token's
+	// fingerprint, sends a certificate request with the token's secret and
+	// starts as a non-voter. It is not kept: once joined, the certificate
+	// and Raft state in DataDir are what let the node rejoin after a
+	// restart. Ignored when DataDir/tls exists.
+	JoinToken string
+	// Township is the township code this node serves ("" for the bureau),
+	// recorded in the replicated node registry when it joins so that every
+	// node can list nodes by township.
+	Township string
+	// CatchUpMargin is how many log entries a voter-to-be may be behind the
+	// leader's applied index and still be promoted. Promoting a node far
+	// behind would add a vote that cannot acknowledge new entries until it
+	// has caught up: on a 3-voter cluster one more slow voter is enough to
+	// stall commits. 256 is four full AppendEntries, a few seconds of
+	// replication even on a slow link.
+	CatchUpMargin uint64
+	// MembershipInterval is how often the leader makes Raft's configuration
+	// follow the node registry (add joined nodes, promote caught-up voters,
+	// demote, remove). Joins and admin changes also trigger it at once, so
+	// this only bounds the retry after a failure. It only reads local
+	// state, except for voters-to-be, whose progress it asks them about.
+	MembershipInterval time.Duration
 	// Logger receives the package's logs (component=sync) and Raft's
 	// (component=raft). Nil discards them.
 	Logger *slog.Logger
@@ -33,7 +67,10 @@ type Config struct {
 	// leader before it calls an election; the leader heartbeats every
 	// HeartbeatTimeout/10 or so. Raft's 1s is for a LAN: a township link
 	// with second-long round trips and bursts of loss would see leadership
-	// churn. 10s also keeps idle heartbeat traffic to about one RPC a second.
+	// churn. 15s puts heartbeats 1.5–3s apart, which with CommitTimeout
+	// keeps an idle township link under 20 MB a day (README, Performance);
+	// the price is that losing the leader costs 15–30s before a new one
+	// is elected, which offices entering forms can bear.
 	HeartbeatTimeout time.Duration
 	// ElectionTimeout is how long a candidate waits for votes. Equal to
 	// HeartbeatTimeout (Raft requires at least that) so that a vote over a
@@ -47,8 +84,10 @@ type Config struct {
 	// CommitTimeout is how often the leader sends an otherwise empty
 	// AppendEntries so that followers learn the commit index when writes
 	// stop. Raft's 50ms means twenty RPCs a second to every follower over
-	// metered links; 1s delays a follower's view of the last write by at
-	// most about two seconds, which a person filling in forms does not notice.
+	// metered links. These empty RPCs are most of an idle link's traffic:
+	// 1s measured 30 MB a day, 3s keeps it under 20 MB. The cost is that a
+	// township sees its own forwarded write applied 3–6s after the leader
+	// commits it when no other writes follow (ForwardWait covers that).
 	CommitTimeout time.Duration
 	// MaxAppendEntries is the most log entries sent in one AppendEntries RPC
 	// and, with BatchApplyCh, applied in one register transaction. Raft's
@@ -78,22 +117,52 @@ type Config struct {
 	// write, so refusing early is the only graceful option. 0 disables the
 	// check.
 	MinFreeBytes uint64
+
+	// Local is the node's local.db (owned and closed by the caller). The
+	// outbox lives there (outbox.go): with it, Submit on a node that is not
+	// the leader queues the command durably and forwards it; without it,
+	// such a Submit returns ErrNotLeader.
+	Local *bolt.DB
+	// ForwardWait is how long Submit on a non-leader waits for the queued
+	// command's result to show in this node's replica before answering
+	// "pending". 7s: over a working link, forward, commit and the commit
+	// index coming back (up to two CommitTimeouts) fit in it. While the
+	// leader is unreachable Submit does not wait: the answer is "pending"
+	// at once.
+	ForwardWait time.Duration
+	// ForwardBatch is the most outbox commands sent to the leader in one
+	// call. 128 commands of about a kilobyte is a request that fits the
+	// RPC deadline on a slow link yet drains a large backlog quickly.
+	ForwardBatch int
+	// ForwardRetryMin and ForwardRetryMax bound the forwarder's
+	// exponential back-off (with up to 50% jitter) while the leader is
+	// unknown or unreachable. 1s to 1 minute: a link that returns is used
+	// within a minute, and a township cut off for days makes at most a
+	// couple of attempts a minute. Any new command retries at once.
+	ForwardRetryMin time.Duration
+	ForwardRetryMax time.Duration
 }
 
 // DefaultConfig returns a Config with the WAN defaults described on each
 // field. NodeID, DataDir and ClusterAddr are left empty.
 func DefaultConfig() Config {
 	return Config{
-		HeartbeatTimeout:   10 * time.Second,
-		ElectionTimeout:    10 * time.Second,
-		LeaderLeaseTimeout: 5 * time.Second,
-		CommitTimeout:      time.Second,
+		HeartbeatTimeout:   15 * time.Second,
+		ElectionTimeout:    15 * time.Second,
+		LeaderLeaseTimeout: 7500 * time.Millisecond,
+		CommitTimeout:      3 * time.Second,
 		MaxAppendEntries:   64,
 		TrailingLogs:       50_000,
 		SnapshotInterval:   5 * time.Minute,
 		SnapshotThreshold:  10_000,
 		ApplyTimeout:       10 * time.Second,
 		MinFreeBytes:       256 << 20,
+		ForwardWait:        7 * time.Second,
+		ForwardBatch:       128,
+		ForwardRetryMin:    time.Second,
+		ForwardRetryMax:    time.Minute,
+		CatchUpMargin:      256,
+		MembershipInterval: 10 * time.Second,
 	}
 }
 
@@ -111,6 +180,17 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.ClusterAddr); err != nil {
 		return fmt.Errorf("ClusterAddr %q: %w", c.ClusterAddr, err)
+	}
+	if c.ClusterAdvertise != "" {
+		if _, _, err := net.SplitHostPort(c.ClusterAdvertise); err != nil {
+			return fmt.Errorf("ClusterAdvertise %q: %w", c.ClusterAdvertise, err)
+		}
+	}
+	if c.Bootstrap && c.JoinToken != "" {
+		return errors.New("Bootstrap and JoinToken are both set: a node starts a cluster or joins one")
+	}
+	if c.MembershipInterval <= 0 {
+		return fmt.Errorf("MembershipInterval %s is not positive", c.MembershipInterval)
 	}
 	const floor = 5 * time.Millisecond
 	switch {
@@ -132,6 +212,14 @@ func (c Config) Validate() error {
 		return errors.New("SnapshotThreshold is 0")
 	case c.ApplyTimeout <= 0:
 		return fmt.Errorf("ApplyTimeout %s is not positive", c.ApplyTimeout)
+	case c.ForwardWait < 0:
+		return fmt.Errorf("ForwardWait %s is negative", c.ForwardWait)
+	case c.ForwardBatch < 1 || c.ForwardBatch > maxForwardBatch:
+		return fmt.Errorf("ForwardBatch %d is outside 1..%d", c.ForwardBatch, maxForwardBatch)
+	case c.ForwardRetryMin <= 0:
+		return fmt.Errorf("ForwardRetryMin %s is not positive", c.ForwardRetryMin)
+	case c.ForwardRetryMax < c.ForwardRetryMin:
+		return fmt.Errorf("ForwardRetryMax %s is below ForwardRetryMin %s", c.ForwardRetryMax, c.ForwardRetryMin)
 	}
 	return nil
 }

@@ -1,7 +1,10 @@
 // Package sync replicates the register (package store) between nodes with
 // hashicorp/raft. A Replicator runs one node's share: the Raft log and
-// snapshots under DataDir/raft, the TCP transport on the cluster address,
-// and the FSM that applies committed commands to the register in log order.
+// snapshots under DataDir/raft, the cluster port (one mutual-TLS listener
+// carrying Raft, node-to-node calls and joins under a cluster CA, with the
+// certificates in DataDir/tls), and the FSM that applies committed commands
+// to the register in log order. It also admits nodes with join tokens and
+// makes Raft's configuration follow the replicated node registry.
 //
 // The register is a persistent FSM: it records the last log index it
 // applied in the same bbolt transaction as each batch, so after a restart
@@ -19,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -47,11 +51,23 @@ type Replicator struct {
 
 	closing chan struct{} // closed when Close starts
 
+	// rpc serves node-to-node calls on the cluster port (rpc.go); handlers
+	// may be registered on it any time after New.
+	rpc *rpcServer
+	// fwd is the outbox and its forwarder (outbox.go, forward.go); its
+	// outbox is nil without Config.Local.
+	fwd *forwarder
+
 	mu       sync.RWMutex // guards the fields below
 	closed   bool
 	raft     *raft.Raft
 	trans    *raft.NetworkTransport
 	logStore *raftboltdb.BoltStore
+	// Cluster port (transport.go), its TLS identity and the client of
+	// cluster calls (rpc.go); set by Open.
+	port      *clusterPort
+	rpcClient *http.Client
+	cluster   *clusterState // join and membership (cluster.go, join.go)
 }
 
 // Status is a node's view of replication, for health pages and freshness
@@ -83,14 +99,18 @@ func New(cfg Config, db *store.DB) *Replicator {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	log := logger.With("component", "sync")
-	return &Replicator{
+	r := &Replicator{
 		cfg:     cfg,
 		db:      db,
 		base:    logger,
 		log:     log,
 		fsm:     &fsm{db: db, log: log},
 		closing: make(chan struct{}),
+		rpc:     newRPCServer(log.With("part", "rpc")),
 	}
+	r.fwd = newForwarder(r)
+	r.registerOutboxRPC(r.rpc)
+	return r
 }
 
 // Open starts replication: it listens on ClusterAddr (so an address in use
@@ -111,6 +131,9 @@ func (r *Replicator) Open(ctx context.Context) error {
 	if r.raft != nil {
 		return errors.New("replicator already open")
 	}
+	if err := r.openOutbox(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -118,10 +141,11 @@ func (r *Replicator) Open(ctx context.Context) error {
 	raftLog := newHCLog(r.base.With("component", "raft"))
 	// Listen first: a port in use is the likeliest failure and the cheapest
 	// to find.
-	trans, err := newTransport(r.cfg.ClusterAddr, raftLog.Named("transport"))
+	port, err := r.openClusterPort(ctx)
 	if err != nil {
 		return err
 	}
+	trans := newTransport(port, raftLog.Named("transport"))
 	var logStore *raftboltdb.BoltStore
 	ok := false
 	defer func() {
@@ -129,6 +153,7 @@ func (r *Replicator) Open(ctx context.Context) error {
 			return
 		}
 		trans.Close()
+		port.close()
 		if logStore != nil {
 			logStore.Close()
 		}
@@ -179,6 +204,8 @@ func (r *Replicator) Open(ctx context.Context) error {
 	}
 	ok = true
 	r.raft, r.trans, r.logStore = ra, trans, logStore
+	r.startCluster(port)
+	r.startForwarder()
 	r.log.Info("raft started", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()),
 		"existing_state", existing, "applied_index", r.db.AppliedIndex())
 	return nil
@@ -220,9 +247,11 @@ func (r *Replicator) Close(ctx context.Context) error {
 	close(r.closing)
 	ra, trans, logStore := r.raft, r.trans, r.logStore
 	r.mu.Unlock()
+	r.stopForwarder()
 	if ra == nil {
 		return nil
 	}
+	r.stopCluster(ctx)
 
 	done := make(chan struct{})
 	go func() {
@@ -237,6 +266,9 @@ func (r *Replicator) Close(ctx context.Context) error {
 	var first error
 	if err := trans.Close(); err != nil {
 		first = fmt.Errorf("close transport: %w", err)
+	}
+	if err := r.closeClusterPort(ctx); err != nil && first == nil {
+		first = err
 	}
 	if err := logStore.Close(); err != nil && first == nil {
 		first = fmt.Errorf("close raft log: %w", err)
@@ -258,7 +290,12 @@ func (r *Replicator) current() (*raft.Raft, error) {
 // applying it to the register: applied, or rejected with a reason. A
 // command whose ID was applied before is answered with its first result.
 //
-// It returns ErrNotLeader on a node that is not the leader, ErrDiskFull when
+// On a node that is not the leader, with Config.Local set, cmd is queued in
+// the durable outbox and forwarded (forward.go): the result if it shows in
+// this replica within ForwardWait, else a Result with State
+// store.StatePending; without Config.Local it returns ErrNotLeader.
+//
+// It returns ErrDiskFull when
 // DataDir is short of space, ErrTimeout when the command is not applied
 // within ApplyTimeout or ctx's deadline (it may still be applied later),
 // ctx's error when ctx is cancelled, and ErrClosed when the Replicator is
@@ -280,6 +317,9 @@ func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Resul
 			return store.Result{}, fmt.Errorf("%w: %d bytes free in %s, need %d",
 				ErrDiskFull, free, r.cfg.DataDir, r.cfg.MinFreeBytes)
 		}
+	}
+	if r.useOutbox(ra) {
+		return r.submitOutbox(ctx, cmd)
 	}
 	if ra.State() != raft.Leader {
 		return store.Result{}, ErrNotLeader

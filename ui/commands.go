@@ -11,7 +11,8 @@ import (
 )
 
 // registerCommandRoutes: GET /api/v1/commands/{id}, the result of a command
-// (applied, rejected with the reason, or unknown: 404).
+// (applied, rejected with the reason, pending in this node's outbox, or
+// unknown: 404).
 func (s *Server) registerCommandRoutes(api *echo.Group) {
 	api.GET("/commands/:id", s.apiCommand)
 }
@@ -20,6 +21,14 @@ func (s *Server) apiCommand(c echo.Context) error {
 	r, ok, err := s.db.Result(c.Param("id"))
 	if err != nil {
 		return err
+	}
+	if !ok {
+		// Not in the register yet: it may wait in this node's outbox.
+		author, pending, err := s.outbox().PendingCommand(c.Param("id"))
+		if err != nil {
+			return err
+		}
+		r, ok = store.Result{CommandID: c.Param("id"), State: store.StatePending, User: author}, pending
 	}
 	if u, _ := userOf(c); !ok || (r.User != u.Username && u.Role != store.RoleAdmin) {
 		return store.ErrNotFound // another user's command is not theirs to see

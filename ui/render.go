@@ -96,6 +96,9 @@ type basePage struct {
 	CSRF      string
 	Flash     string
 	RequestID string
+	// PendingRecords are the records with changes waiting in this node's
+	// outbox, marked in lists and on their pages (sync.go).
+	PendingRecords map[string]bool
 }
 
 // Context keys set by middleware.
@@ -154,6 +157,7 @@ func (s *Server) base(c echo.Context, titleKey, nav string) basePage {
 	if tok, ok := c.Get(csrfContextKey).(string); ok {
 		p.CSRF = tok
 	}
+	p.PendingRecords = s.outbox().PendingRecords() // ids only: cheap
 	other := langEN
 	if lang == langEN {
 		other = langZH

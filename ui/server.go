@@ -48,6 +48,8 @@ type NodeInfo struct {
 	AppliedIndex uint64
 	CommitIndex  uint64
 	LastContact  time.Time
+	Voter        bool
+	Pending      int // commands waiting in this node's outbox (sync.go)
 }
 
 // ErrUnavailable is wrapped by Replica.Submit errors when the register cannot
@@ -59,6 +61,15 @@ type Config struct {
 	NodeID        string
 	Logger        *slog.Logger // nil: slog.Default()
 	SecureCookies bool         // set the Secure attribute on cookies (HTTPS deployments)
+	// LAN tells how the node is advertised on its LAN (connect.go); nil:
+	// not advertised.
+	LAN LAN
+	// Cluster manages the cluster's nodes (cluster.go); nil answers its
+	// routes with 503.
+	Cluster Cluster
+	// Outbox is this node's outbox and strong reads (sync.go); nil: none
+	// (nothing pending, reads local).
+	Outbox Outbox
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -68,6 +79,7 @@ type Server struct {
 	db        *store.DB
 	rep       Replica
 	sessions  *sessionStore
+	caseReads *caseReadLog // who read which case (R22), in local.db
 	pages     *renderer
 	assets    *assets
 	echo      *echo.Echo
@@ -102,6 +114,9 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 	}
 	if s.sessions, err = newSessionStore(local); err != nil {
 		return nil, fmt.Errorf("session store: %w", err)
+	}
+	if s.caseReads, err = newCaseReadLog(local); err != nil {
+		return nil, fmt.Errorf("case read log: %w", err)
 	}
 	if s.dummyHash, err = store.HashPassword("baoxue-no-such-user"); err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
@@ -161,7 +176,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/static/:name", s.static)
 
 	api := e.Group("/api/v1")
-	apiAuth := api.Group("", s.requireBearer, noStore)
+	apiAuth := api.Group("", s.requireBearer, noStore, s.strongReads)
 
 	pages := e.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:" + csrfField,
@@ -173,14 +188,23 @@ func (s *Server) routes() *echo.Echo {
 		ContextKey:     csrfContextKey,
 		ErrorHandler:   func(error, echo.Context) error { return errCSRF },
 	}), noStore)
-	pagesAuth := pages.Group("", s.requireSession)
+	pagesAuth := pages.Group("", s.requireSession, s.strongReads)
 
 	s.registerAuthRoutes(pages, api, apiAuth)
 	s.registerStudentRoutes(pagesAuth)
 	s.registerStudentAPIRoutes(apiAuth)
 	s.registerOrgRoutes(pagesAuth, apiAuth)
 	s.registerUserRoutes(pagesAuth, apiAuth)
+	s.registerConnectRoutes(pagesAuth)
 	s.registerCommandRoutes(apiAuth)
+	s.registerSyncRoutes(apiAuth)
+	s.registerAttentionRoutes(pagesAuth, apiAuth)
+	s.registerClusterRoutes(pagesAuth, apiAuth)
+	s.registerCaseRoutes(pagesAuth)
+	s.registerCaseAPIRoutes(apiAuth)
+	s.registerAssignmentRoutes(pagesAuth, apiAuth)
+	s.registerRegisterRoutes(pagesAuth, apiAuth)
+	s.registerDigestRoutes(apiAuth)
 	return e
 }
 

@@ -21,6 +21,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	students := fs.Int("students", synth.DefaultStudents, "number of children in the synthetic district")
 	seed := fs.Int64("seed", 1, "seed of the synthetic district: the same seed gives the same district")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	var mdns node.MDNSConfig // a demo does not announce itself unless asked
+	mdnsFlags(fs, &mdns, false)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +50,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.HTTPAddr, cfg.Logger = *dataDir, *httpAddr, log
+	cfg.MDNS = mdns
 	// A demo is one node on one machine: LAN timeouts, so that it leads
 	// within a second or two of starting rather than after a WAN heartbeat
 	// timeout.

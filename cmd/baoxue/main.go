@@ -1,7 +1,8 @@
 // Command baoxue runs a node of the district register (控辍保学).
 //
-//	baoxue serve --data DIR --node-id ID --http ADDR --cluster-addr ADDR [--bootstrap ...]
+//	baoxue serve --data DIR --node-id ID --http ADDR --cluster-addr ADDR [--bootstrap ... | --join TOKEN [--township CODE]]
 //	baoxue demo  [--data DIR] [--http ADDR] [--admin-password PW] [--students N] [--seed S]
+//	baoxue discover [--timeout 3s] [--json]
 package main
 
 import (
@@ -19,9 +20,11 @@ import (
 const usage = `baoxue — the district register of school-age children (控辍保学)
 
 Usage:
-  baoxue serve --data DIR [--node-id ID --http ADDR --cluster-addr ADDR]
+  baoxue serve --data DIR [--node-id ID --http ADDR --cluster-addr ADDR [--cluster-advertise ADDR]]
                [--bootstrap --district-code CODE --district-name NAME --admin-password PW]
+               [--join TOKEN [--discover] [--township CODE]] [--mdns=false] [--mdns-iface LIST]
   baoxue demo  [--data DIR] [--http ADDR] [--admin-password PW] [--students N] [--seed S]
+  baoxue discover [--timeout 3s] [--json]     list the baoxue nodes on this LAN
 
 Run "baoxue COMMAND -h" for a command's flags.
 `
@@ -47,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return demo(ctx, args[1:], stdout, stderr)
+	case "discover":
+		return discover(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -21,11 +21,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.NodeID, "node-id", "", "this node's id, unique in the cluster (first start only)")
 	fs.StringVar(&cfg.HTTPAddr, "http", "", "address for the web UI and API, e.g. 0.0.0.0:8080 (first start; kept after)")
 	fs.StringVar(&cfg.ClusterAddr, "cluster-addr", "", "address other nodes reach this node's cluster port at, e.g. 10.1.2.3:7400 (first start; kept after)")
+	fs.StringVar(&cfg.ClusterAdvertise, "cluster-advertise", "", "address other nodes dial for this node's cluster port, if not --cluster-addr (NAT, port forward; first start; kept after)")
 	fs.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new district register on an empty data directory")
+	fs.StringVar(&cfg.JoinToken, "join", "", "join the cluster with this token (from an admin: POST /api/v1/cluster/tokens or the Cluster page), on an empty data directory")
+	fs.StringVar(&cfg.Township, "township", "", "township code this node serves, shown in the node list (first start; kept after)")
 	fs.StringVar(&cfg.DistrictCode, "district-code", cfg.DistrictCode, "district code, with --bootstrap")
 	fs.StringVar(&cfg.DistrictName, "district-name", cfg.DistrictName, "district name, with --bootstrap")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "password of the admin user, with --bootstrap (default: a random one, printed)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	mdnsFlags(fs, &cfg.MDNS, true)
+	discoverFlag := fs.Bool("discover", false, "with --join: find the cluster on the LAN (mDNS) instead of using the token's addresses")
+	raftFlags(fs, &cfg.Sync)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +46,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Logger = log
+	if *discoverFlag {
+		if cfg.JoinToken, err = discoverJoin(ctx, cfg.JoinToken, 3*time.Second, stdout); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	generated := false
 	if cfg.Bootstrap && cfg.AdminPassword == "" && !hasRegister(cfg.DataDir) {
 		cfg.AdminPassword, generated = randomPassword(), true
