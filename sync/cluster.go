@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -321,34 +320,7 @@ func (r *Replicator) applyCluster(ctx context.Context, cmd store.Command) (store
 			return store.Result{}, fmt.Errorf("%w: %d bytes free in %s", ErrDiskFull, free, r.cfg.DataDir)
 		}
 	}
-	data, err := json.Marshal(cmd)
-	if err != nil {
-		return store.Result{}, fmt.Errorf("encode command: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.ApplyTimeout)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
-	f := ra.Apply(data, time.Until(deadline))
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }() // see Submit: a queued future may never answer
-	select {
-	case err := <-done:
-		if err != nil {
-			return store.Result{}, translate(err)
-		}
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return store.Result{}, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
-		}
-		return store.Result{}, ctx.Err()
-	case <-r.closing:
-		return store.Result{}, ErrClosed
-	}
-	res, ok := f.Response().(store.Result)
-	if !ok {
-		return store.Result{}, fmt.Errorf("apply command %s: %v", cmd.ID, f.Response())
-	}
-	return res, nil
+	return r.applyOnLeader(ctx, ra, cmd)
 }
 
 func (r *Replicator) handleReconcile(w http.ResponseWriter, req *http.Request) {

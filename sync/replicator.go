@@ -324,11 +324,16 @@ func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Resul
 	if ra.State() != raft.Leader {
 		return store.Result{}, ErrNotLeader
 	}
+	return r.applyOnLeader(ctx, ra, cmd)
+}
+
+// applyOnLeader appends cmd to the log of this node, the leader, and waits
+// up to ApplyTimeout (or ctx) for the register's result.
+func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store.Command) (store.Result, error) {
 	data, err := json.Marshal(cmd)
 	if err != nil {
 		return store.Result{}, fmt.Errorf("encode command: %w", err)
 	}
-
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ApplyTimeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
