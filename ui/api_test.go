@@ -518,3 +518,16 @@ func TestCommandResultIsTheAuthors(t *testing.T) {
 		t.Errorf("reuse refused on %v, want command_id", f)
 	}
 }
+
+func TestRepeatedFailedLoginsLockTheUser(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	for i := 0; i < maxFails; i++ {
+		e.api("POST", "/api/v1/login", "", map[string]string{"username": "officer", "password": "guess"}).
+			want(t, http.StatusUnauthorized, "wrong password")
+	}
+	// Locked now: even the right password is refused, and another user is not affected.
+	e.api("POST", "/api/v1/login", "", map[string]string{"username": "officer", "password": "password-1"}).
+		want(t, http.StatusTooManyRequests, "right password while locked")
+	e.login("viewer", "password-1")
+}

@@ -39,10 +39,14 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
 	token, err := s.login(username, password)
-	if errors.Is(err, errBadCredentials) {
+	if errors.Is(err, errBadCredentials) || errors.Is(err, errLoginLocked) {
+		key, status := "login.failed", http.StatusUnauthorized
+		if errors.Is(err, errLoginLocked) {
+			key, status = "login.locked", http.StatusTooManyRequests
+		}
 		p := loginPage{basePage: s.base(c, "title.login", ""), Username: username, Next: next,
-			Error: translate(langOf(c), "login.failed")}
-		return c.Render(http.StatusUnauthorized, "login.html", p)
+			Error: translate(langOf(c), key)}
+		return c.Render(status, "login.html", p)
 	}
 	if err != nil {
 		return err
@@ -93,17 +97,24 @@ func (s *Server) apiLogout(c echo.Context) error {
 // session. Unknown user and wrong password are the same errBadCredentials,
 // and take the same time.
 func (s *Server) login(username, password string) (string, error) {
+	now := s.now()
+	if s.guard.locked(username, now) {
+		return "", errLoginLocked
+	}
 	u, err := s.db.User(username)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || username == "":
 		store.CheckPassword(s.dummyHash, password)
+		s.guard.failed(username, now)
 		return "", errBadCredentials
 	case err != nil:
 		return "", err
 	case !store.CheckPassword(u.PasswordHash, password):
+		s.guard.failed(username, now)
 		return "", errBadCredentials
 	}
-	return s.sessions.create(u.Username, s.now())
+	s.guard.succeeded(username)
+	return s.sessions.create(u.Username, now)
 }
 
 // userFor finds the user of a session token. errUnauthenticated when the

@@ -13,10 +13,11 @@ import (
 // Errors of the ui package itself. Everything a handler returns is mapped to
 // a status in one place: statusOf.
 var (
-	errUnauthenticated = errors.New("not logged in")                 // 401
-	errForbidden       = errors.New("not allowed for this user")     // 403
-	errCSRF            = errors.New("missing or invalid form token") // 403
-	errBadCredentials  = errors.New("wrong username or password")    // 401
+	errUnauthenticated = errors.New("not logged in")                                                 // 401
+	errForbidden       = errors.New("not allowed for this user")                                     // 403
+	errCSRF            = errors.New("missing or invalid form token")                                 // 403
+	errBadCredentials  = errors.New("wrong username or password")                                    // 401
+	errLoginLocked     = errors.New("too many failed logins for this user; try again in 15 minutes") // 429
 )
 
 // rejectedError is a command the register judged and refused (409).
@@ -57,6 +58,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, errForbidden), errors.Is(err, errCSRF):
 		return http.StatusForbidden
+	case errors.Is(err, errLoginLocked):
+		return http.StatusTooManyRequests
 	case errors.As(err, &he):
 		return he.Code
 	}
@@ -139,7 +142,8 @@ func apiErrorBody(err error, status int, reqID string) any {
 	case errors.Is(err, ErrUnavailable):
 		msg = "The register cannot take changes right now (no connection to the leader). Please try again later."
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, errUnauthenticated),
-		errors.Is(err, errForbidden), errors.Is(err, errCSRF), errors.Is(err, errBadCredentials):
+		errors.Is(err, errForbidden), errors.Is(err, errCSRF), errors.Is(err, errBadCredentials),
+		errors.Is(err, errLoginLocked):
 		msg = err.Error()
 	}
 	return map[string]string{"error": msg}

@@ -110,6 +110,7 @@ var messages = map[string]message{
 	"login.password":     {"密码", "Password"},
 	"login.submit":       {"登录", "Log in"},
 	"login.failed":       {"用户名或密码不正确。", "Wrong username or password."},
+	"login.locked":       {"该用户连续登录失败次数过多，请 15 分钟后再试。", "Too many failed logins for this user. Try again in 15 minutes."},
 	"login.intro":        {"请使用管理员分配的账号登录。", "Log in with the account your administrator gave you."},
 	"flash.logged_out":   {"您已退出登录。", "You have logged out."},
 	"flash.created":      {"学生已登记。", "The child is registered."},

@@ -79,6 +79,7 @@ type Server struct {
 	db        *store.DB
 	rep       Replica
 	sessions  *sessionStore
+	guard     *loginGuard
 	caseReads *caseReadLog // who read which case (R22), in local.db
 	pages     *renderer
 	assets    *assets
@@ -112,6 +113,7 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 	if s.pages, err = newRenderer(s.assets); err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
+	s.guard = newLoginGuard()
 	if s.sessions, err = newSessionStore(local); err != nil {
 		return nil, fmt.Errorf("session store: %w", err)
 	}
