@@ -531,3 +531,16 @@ func TestRepeatedFailedLoginsLockTheUser(t *testing.T) {
 		want(t, http.StatusTooManyRequests, "right password while locked")
 	e.login("viewer", "password-1")
 }
+
+func TestUnknownUserIsNotLocked(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	for i := 0; i < maxFails+2; i++ {
+		e.api("POST", "/api/v1/login", "", map[string]string{"username": "newcomer", "password": "guess"}).
+			want(t, http.StatusUnauthorized, "unknown user")
+	}
+	admin := e.login("admin", adminPassword)
+	e.api("POST", "/api/v1/users", admin, map[string]string{"username": "newcomer", "password": "password-1",
+		"display_name": "新人", "role": "viewer", "line": "education", "scope": "district"}).want(t, http.StatusCreated, "create newcomer")
+	e.login("newcomer", "password-1")
+}

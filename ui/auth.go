@@ -105,7 +105,8 @@ func (s *Server) login(username, password string) (string, error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound) || username == "":
 		store.CheckPassword(s.dummyHash, password)
-		s.guard.failed(username, now)
+		// Not counted: no password can succeed, and counting would lock a
+		// user that is being created (a new district before its admin).
 		return "", errBadCredentials
 	case err != nil:
 		return "", err

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// loginGuard slows password guessing: after maxFails failed logins for one
-// username within failWindow, that username is locked for lockFor (every
+// loginGuard slows password guessing: after maxFails wrong passwords for one
+// existing user within failWindow, that username is locked for lockFor (every
 // attempt, right or wrong, is refused with errLoginLocked). It is per node
 // and in memory: a restart forgets it, which is acceptable for a guard whose
 // job is to make guessing slow, not to record anything.
