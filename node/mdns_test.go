@@ -677,9 +677,10 @@ type avahi struct {
 	browse string
 }
 
-// startAvahi starts avahi-daemon in the school namespace (and the system
-// D-Bus it needs, when it is not running). It returns nil, having said why,
-// where avahi is not installed (outside CI) or already runs on this machine.
+// startAvahi starts avahi-daemon in the school namespace, in the
+// foreground so that what it says on failure reaches the test, on a system
+// D-Bus (see systemBus). It returns nil, having said why, where avahi is not
+// installed (outside CI) or already runs on this machine.
 func (l *lan) startAvahi(t *testing.T) *avahi {
 	t.Helper()
 	daemon, browse := lookTool("avahi-daemon"), lookTool("avahi-browse")
@@ -693,21 +694,76 @@ func (l *lan) startAvahi(t *testing.T) *avahi {
 	if exec.Command(daemon, "--check").Run() == nil {
 		skipOrFail(t, "an avahi-daemon already runs on this machine; the test needs its own in the school namespace")
 	}
-	if _, err := os.Stat("/run/dbus/system_bus_socket"); err != nil {
-		os.MkdirAll("/run/dbus", 0o755)
-		if out, err := exec.Command("dbus-daemon", "--system", "--fork").CombinedOutput(); err != nil {
-			t.Fatalf("dbus-daemon --system --fork: %v: %s", err, out)
+	systemBus(t)
+	log := &syncBuffer{}
+	exited := background(t, l.exec(l.school, daemon, "--no-chroot", "--no-drop-root", "--no-rlimits"), log)
+	waitFor(t, 10*time.Second, "avahi-daemon to start", func() error {
+		if strings.Contains(log.String(), "startup complete") {
+			return nil
 		}
-		waitFor(t, 5*time.Second, "the system bus", func() error {
-			_, err := os.Stat("/run/dbus/system_bus_socket")
-			return err
-		})
-	}
-	if out, err := l.exec(l.school, daemon, "--no-chroot", "--no-drop-root", "--no-rlimits", "-D").CombinedOutput(); err != nil {
-		t.Fatalf("avahi-daemon: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command(daemon, "-k").Run() })
+		select {
+		case <-exited:
+			return errStop{fmt.Errorf("avahi-daemon exited:\n%s", log)}
+		default:
+			return fmt.Errorf("avahi-daemon says:\n%s", log)
+		}
+	})
 	return &avahi{l: l, browse: browse}
+}
+
+// systemBus makes sure a system D-Bus answers on its socket, as avahi-daemon
+// needs. A socket file left by a bus that has died (an earlier run that was
+// killed) is removed first: its presence says nothing. A bus this starts is
+// stopped, and its socket removed, when the test ends.
+func systemBus(t *testing.T) {
+	t.Helper()
+	const dir, socket = "/run/dbus", "/run/dbus/system_bus_socket"
+	if c, err := net.Dial("unix", socket); err == nil {
+		c.Close()
+		return
+	}
+	os.Remove(socket)
+	os.Remove(dir + "/pid")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuffer{}
+	exited := background(t, exec.Command("dbus-daemon", "--system", "--nofork", "--nopidfile"), log)
+	t.Cleanup(func() { os.Remove(socket) })
+	waitFor(t, 5*time.Second, "the system bus", func() error {
+		select {
+		case <-exited:
+			return errStop{fmt.Errorf("dbus-daemon exited:\n%s", log)}
+		default:
+		}
+		c, err := net.Dial("unix", socket)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	})
+}
+
+// background starts cmd with its output in log, and stops it when the test
+// ends. The channel it returns is closed once cmd has exited.
+func background(t *testing.T, cmd *exec.Cmd, log *syncBuffer) <-chan struct{} {
+	t.Helper()
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", cmd.Path, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return done
 }
 
 // resolved returns avahi-browse's resolved line for instance on IPv4.
