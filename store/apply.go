@@ -83,10 +83,12 @@ func (db *DB) Apply(e Entry) (Result, error) {
 // the same register give the same register on every node.
 //
 // A command whose ID was applied before is answered with its stored result
-// and changes nothing. A command from an outbox (Origin set) with a sequence
-// at or below its origin's mark is a duplicate, answered the same way; one
-// beyond the next expected sequence is a gap, refused with CodeGap and not
-// stored, so that it can be sent again in order.
+// and changes nothing (ids are checked before sequences). A command from an
+// outbox (Origin set) whose ID is unknown must carry its origin's next
+// sequence: one at or below the origin's mark is refused with CodeSeqUsed
+// (the outbox was rolled back and must renumber under a new origin), one
+// beyond the next expected sequence with CodeGap (send again in order).
+// Neither is stored, so the command can still be applied later.
 //
 // Entries must have increasing indexes above AppliedIndex. An error means the
 // register could not be written (disk): no entry of the batch took effect.
@@ -153,11 +155,23 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 	}
 	if cmd.Origin != "" {
 		mark := getU64(origins, []byte(cmd.Origin))
+		retired := tx.Bucket(bucketRetired)
 		switch {
+		case retired.Get([]byte(cmd.Origin)) != nil:
+			return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeSeqUsed, Index: e.Index,
+				Reason: fmt.Sprintf("origin %s is retired: its outbox was rolled back", cmd.Origin)}, nil, nil
 		case cmd.Seq <= mark:
 			// Its id is not among the results, yet its sequence is used:
-			// the origin reused a sequence number for another command.
-			return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeGap, Index: e.Index,
+			// the origin reused a sequence number for another command (its
+			// outbox was restored from an older copy). Not stored: the
+			// command was not applied and may come again under a new origin.
+			// The origin is retired, so that no later command of the rolled
+			// back outbox (one beyond the mark among them) is applied before
+			// this one: they all come again, in order, under the new origin.
+			if err := retired.Put([]byte(cmd.Origin), u64(e.Index)); err != nil {
+				return Result{}, nil, err
+			}
+			return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeSeqUsed, Index: e.Index,
 				Reason: fmt.Sprintf("sequence %d of origin %s is already used", cmd.Seq, cmd.Origin)}, nil, nil
 		case cmd.Seq != mark+1:
 			return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeGap, Index: e.Index,

@@ -30,7 +30,8 @@ type Command struct {
 	// its author could.
 	Actor Actor `json:"actor"`
 	// Origin and Seq identify the command in its origin node's outbox. A
-	// command with Seq at or below the origin's applied mark is a duplicate.
+	// command with Seq at or below the origin's applied mark is a duplicate
+	// if its ID has a result, else refused with CodeSeqUsed.
 	// Both are empty for commands applied without an outbox.
 	Origin string `json:"origin,omitempty"`
 	Seq    uint64 `json:"seq,omitempty"`
@@ -69,7 +70,12 @@ const (
 	CodeConflict  = "conflict"  // the record changed since the version the user saw
 	CodeForbidden = "forbidden" // the actor may not do this
 	CodeState     = "state"     // not allowed in the record's current state
-	CodeGap       = "gap"       // an outbox sequence gap: resend later
+	CodeGap       = "gap"       // an outbox sequence beyond the next expected one: resend in order
+	// CodeSeqUsed: an outbox sequence at or below its origin's mark, with a
+	// command id the register has no result for. The origin's outbox was
+	// rolled back (local.db restored from a copy): the command was not
+	// applied, and must be sent again under a new origin.
+	CodeSeqUsed = "seq_used"
 )
 
 // Result is what applying a command came to. It is stored by command ID.

@@ -37,6 +37,7 @@ var (
 	bucketAuditByTarget = []byte("audit_by_target") // target 0x00 be64(index) → nil
 	bucketResults       = []byte("results")         // command id → Result
 	bucketOrigins       = []byte("origins")         // origin node id → be64(highest seq applied)
+	bucketRetired       = []byte("origins_retired") // origin node id → be64(index of the entry that retired it)
 
 	bucketCases          = []byte("cases")              // be64(case n) → Case
 	bucketCasesByStudent = []byte("cases_by_student")   // be64(student n) be64(case n) → nil
@@ -45,7 +46,7 @@ var (
 
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketStatusChanges,
-		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins,
+		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins, bucketRetired,
 		bucketCases, bucketCasesByStudent, bucketAssignments, bucketAssignUnits,
 		bucketClusterTokens, bucketClusterNodes} // cluster registry: cluster.go
 )

@@ -42,7 +42,9 @@ type forwardRequest struct {
 // hold fewer results than commands: the rest were not applied (Error says
 // why) and must be sent again. A result with State rejected and Code "gap"
 // means the register expected an earlier sequence: send again from the
-// first command this node's replica has not applied.
+// first command this node's replica has not applied. Code "seq_used" means
+// the sequence is used by another command: the outbox was rolled back, and
+// renumbers under a new origin before it sends again.
 type forwardResponse struct {
 	Results []store.Result `json:"results"`
 	Error   string         `json:"error,omitempty"`
@@ -242,7 +244,8 @@ func (r *Replicator) openOutbox() error {
 	}
 	r.fwd.box = box
 	if st := box.status(); st.Pending > 0 || st.Rejected > 0 {
-		r.log.Info("outbox opened", "origin", box.origin, "pending", st.Pending, "rejected", st.Rejected)
+		origin, _ := box.originSeq()
+		r.log.Info("outbox opened", "origin", origin, "pending", st.Pending, "rejected", st.Rejected)
 	}
 	return nil
 }
@@ -440,7 +443,9 @@ func nextBackoff(d, lo, hi time.Duration) time.Duration {
 // when this node leads. It advances *cursor over the commands answered. A
 // gap answer sets *cursor back to before first (the first entry not
 // settled), so that everything unsettled is sent again; the register
-// answers what it already holds with the first result.
+// answers what it already holds with the first result. A seq_used answer
+// renumbers the outbox under a new origin (renumber) and sets *cursor to 0:
+// everything pending is sent again under the new origin.
 func (f *forwarder) send(ctx context.Context, first uint64, cursor *uint64) error {
 	ra, err := f.r.current()
 	if err != nil {
@@ -454,7 +459,9 @@ func (f *forwarder) send(ctx context.Context, first uint64, cursor *uint64) erro
 	if err != nil || len(es) == 0 {
 		return err
 	}
-	req := forwardRequest{Origin: f.box.origin, Commands: make([]store.Command, len(es))}
+	// Entries are renumbered only on this goroutine, all at once: they
+	// share the first one's origin.
+	req := forwardRequest{Origin: es[0].Command.Origin, Commands: make([]store.Command, len(es))}
 	for i, e := range es {
 		req.Commands[i] = e.Command
 	}
@@ -475,6 +482,22 @@ func (f *forwarder) send(ctx context.Context, first uint64, cursor *uint64) erro
 				"seq", req.Commands[i].Seq, "first_seq", first)
 			*cursor = first - 1
 			return errGap
+		}
+		if res.State == store.StateRejected && res.Code == store.CodeSeqUsed {
+			// The leader decided, in log order, that this command id was
+			// not applied and its sequence is another command's: the
+			// outbox was rolled back. The register retired the origin, so
+			// nothing after it in this batch was applied either; every
+			// pending entry is sent again, in order, under a new origin.
+			old, fresh, n, err := f.box.renumber()
+			if err != nil {
+				return err
+			}
+			// Never the commands: their payloads hold children's ID numbers.
+			f.r.log.Warn("outbox was rolled back (local.db restored from an older copy?); pending commands renumbered under a new origin",
+				"old_origin", old, "new_origin", fresh, "renumbered", n, "refused_seq", req.Commands[i].Seq)
+			*cursor = 0
+			return nil
 		}
 		*cursor = req.Commands[i].Seq
 	}

@@ -64,9 +64,10 @@ type OutboxStatus struct {
 // it. Safe for concurrent use.
 type outbox struct {
 	local  *bolt.DB
-	origin string
+	nodeID string // for new origin ids
 
 	mu        sync.Mutex
+	origin    string // changes only by renumber
 	nextSeq   uint64
 	ids       map[string]uint64 // pending command id → seq
 	targets   map[string]int    // record id → pending commands changing it
@@ -76,11 +77,13 @@ type outbox struct {
 }
 
 // openOutbox prepares the outbox buckets in local, makes this install's
-// origin id at first use (nodeID plus random bits: a data directory
-// restored from a copy, or a node re-installed under the same id, starts a
-// new origin and so a new sequence) and loads the pending entries' index.
+// origin id at first use (nodeID plus random bits: a node re-installed
+// under the same id with a fresh local.db starts a new origin and so a new
+// sequence) and loads the pending entries' index. A local.db restored from
+// an older copy keeps its origin with sequence numbers the register has
+// used; the forwarder notices and renumbers (renumber).
 func openOutbox(local *bolt.DB, nodeID string) (*outbox, error) {
-	o := &outbox{local: local, ids: map[string]uint64{}, targets: map[string]int{},
+	o := &outbox{local: local, nodeID: nodeID, ids: map[string]uint64{}, targets: map[string]int{},
 		waiters: map[string][]chan store.Result{}}
 	err := local.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketOutboxMeta)
@@ -98,11 +101,9 @@ func openOutbox(local *bolt.DB, nodeID string) (*outbox, error) {
 		if v := meta.Get(keyOrigin); v != nil {
 			o.origin = string(v) // string() copies
 		} else {
-			var b [6]byte
-			if _, err := rand.Read(b[:]); err != nil {
-				return fmt.Errorf("make origin id: %w", err)
+			if o.origin, err = newOrigin(nodeID); err != nil {
+				return err
 			}
-			o.origin = nodeID + "." + hex.EncodeToString(b[:])
 			if err := meta.Put(keyOrigin, []byte(o.origin)); err != nil {
 				return err
 			}
@@ -125,6 +126,15 @@ func openOutbox(local *bolt.DB, nodeID string) (*outbox, error) {
 		return nil, fmt.Errorf("open outbox in local.db: %w", err)
 	}
 	return o, nil
+}
+
+// newOrigin makes an origin id: the node id and 48 random bits.
+func newOrigin(nodeID string) (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make origin id: %w", err)
+	}
+	return nodeID + "." + hex.EncodeToString(b[:]), nil
 }
 
 // track adds e to the in-memory index. Entries are tracked in sequence
@@ -313,8 +323,8 @@ func (o *outbox) status() OutboxStatus {
 // pending reports whether command id waits in the outbox.
 func (o *outbox) pending(id string) (store.Command, bool, error) {
 	o.mu.Lock()
+	defer o.mu.Unlock() // held so that a renumber cannot move seq meanwhile
 	seq, ok := o.ids[id]
-	o.mu.Unlock()
 	if !ok {
 		return store.Command{}, false, nil
 	}
@@ -434,6 +444,82 @@ func (o *outbox) lastSeq() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.nextSeq - 1
+}
+
+// originSeq returns the origin id and the next sequence number.
+func (o *outbox) originSeq() (string, uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.origin, o.nextSeq
+}
+
+// renumber moves the outbox to a new origin, after the register showed that
+// this one was rolled back (local.db restored from an older copy: its
+// sequence numbers are used by other commands). In one transaction it makes
+// a new origin id, renumbers every pending entry from 1 in its current
+// order, and stores the origin and the next sequence. Ids, targets, waiters,
+// oldest and the attention list are unchanged: the same commands wait, in
+// the same order. It returns the old and new origin and how many entries it
+// renumbered.
+//
+// This is safe for any entry: the register checks command ids before
+// sequences, so an entry already applied under the old origin is answered
+// by id under the new one and never applied twice.
+func (o *outbox) renumber() (old, fresh string, n int, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fresh, err = newOrigin(o.nodeID)
+	if err != nil {
+		return o.origin, "", 0, err
+	}
+	var es []outboxEntry
+	err = o.local.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutboxEntries)
+		err := b.ForEach(func(k, v []byte) error {
+			var e outboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			es = append(es, e)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(bucketOutboxEntries); err != nil {
+			return err
+		}
+		if b, err = tx.CreateBucket(bucketOutboxEntries); err != nil {
+			return err
+		}
+		for i := range es {
+			es[i].Command.Origin, es[i].Command.Seq = fresh, uint64(i+1)
+			raw, err := json.Marshal(es[i])
+			if err != nil {
+				return fmt.Errorf("encode outbox entry: %w", err)
+			}
+			if err := b.Put(u64key(uint64(i+1)), raw); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketOutboxMeta)
+		if err := meta.Put(keyOrigin, []byte(fresh)); err != nil {
+			return err
+		}
+		return meta.Put(keyNextSeq, u64key(uint64(len(es)+1)))
+	})
+	if err != nil {
+		return o.origin, "", 0, fmt.Errorf("renumber outbox under a new origin: %w", err)
+	}
+	old = o.origin
+	o.origin, o.nextSeq = fresh, uint64(len(es)+1)
+	// The same entries in the same order: rebuild the index from them so
+	// that memory matches the file.
+	o.ids, o.targets, o.oldest = make(map[string]uint64, len(es)), map[string]int{}, time.Time{}
+	for _, e := range es {
+		o.track(e)
+	}
+	return old, fresh, len(es), nil
 }
 
 // OutboxStatus counts this node's outbox (zero without Config.Local).
