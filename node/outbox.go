@@ -33,10 +33,9 @@ func (o outbox) Sync() ui.SyncStatus {
 	return out
 }
 
-func (o outbox) PendingCommand(id string) (string, bool, error) {
-	cmd, ok, err := o.r.PendingCommand(id)
-	return cmd.Actor.User, ok, err
-}
+func (o outbox) PendingCommand(id string) (store.Command, bool, error) { return o.r.PendingCommand(id) }
+
+func (o outbox) PendingFor(id string) ([]store.Command, error) { return o.r.PendingFor(id) }
 
 func (o outbox) PendingRecords() map[string]bool { return o.r.PendingRecords() }
 

@@ -534,9 +534,42 @@ func openCase(a *applyCtx, s *Student, r refs, p DropoutReport, statusReason str
 	return nil
 }
 
+// ReportRef names a case by the dropout report that opens it: "report:"
+// and the report's command id. A township cut off from the leader has no
+// case id for a report still in its outbox, yet its cadres go on visiting
+// the family; their visits (and any later step) are queued behind the
+// report in the same outbox, so by the time the register applies them the
+// report has been applied and the reference resolves to its case.
+const ReportRef = "report:"
+
+// resolveCaseRef turns a ReportRef into the id of the case the report
+// opened; any other id is returned as it is.
+func resolveCaseRef(tx *bolt.Tx, id string) (string, error) {
+	cmdID, ok := strings.CutPrefix(id, ReportRef)
+	if !ok {
+		return id, nil
+	}
+	var r Result
+	switch {
+	case !getJSON(tx.Bucket(bucketResults), []byte(cmdID), &r):
+		return "", &rejection{code: CodeNotFound, field: "case_id", reason: "the dropout report " + strconv.Quote(cmdID) + " is not on the register"}
+	case r.State != StateApplied:
+		return "", &rejection{code: CodeState, field: "case_id", reason: "the dropout report " + strconv.Quote(cmdID) + " was rejected, so no case was opened: " + r.Reason}
+	}
+	if _, ok := ParseCaseID(r.RecordID); !ok {
+		return "", &rejection{code: CodeInvalid, field: "case_id", reason: "command " + strconv.Quote(cmdID) + " is not a dropout report"}
+	}
+	return r.RecordID, nil
+}
+
 // loadCase reads a case for a change: it exists, the actor may write, and
 // the child is in the actor's scope (the same rule as for the child's record).
+// id is a case id or a ReportRef.
 func loadCase(a *applyCtx, id string) (*Case, *Student, refs, error) {
+	id, err := resolveCaseRef(a.tx, id)
+	if err != nil {
+		return nil, nil, refs{}, err
+	}
 	n, ok := ParseCaseID(id)
 	var c Case
 	if !ok || !getJSON(a.tx.Bucket(bucketCases), u64(n), &c) {
@@ -755,15 +788,20 @@ func statusHook(a *applyCtx, s *Student, r refs, p *StudentStatus) error {
 
 // ---- reads ----
 
-// GetCase returns a case whose child is in scope sc, or ErrNotFound.
+// GetCase returns a case whose child is in scope sc, or ErrNotFound. id is
+// a case id or a ReportRef to an applied report.
 func (db *DB) GetCase(sc Scope, id string) (Case, error) {
 	var c Case
 	err := db.view(func(tx *bolt.Tx) error {
+		id, err := resolveCaseRef(tx, id)
+		if err != nil {
+			return ErrNotFound
+		}
 		n, ok := ParseCaseID(id)
 		if !ok || !getJSON(tx.Bucket(bucketCases), u64(n), &c) {
 			return ErrNotFound
 		}
-		_, err := getStudent(tx, sc, c.StudentID)
+		_, err = getStudent(tx, sc, c.StudentID)
 		return err
 	})
 	return c, err

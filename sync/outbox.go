@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -149,18 +150,26 @@ func (o *outbox) track(e outboxEntry) {
 	}
 }
 
-// targetOf is the record a command changes, when the command names it
-// (edits and status changes; a new record has no id until it is applied).
+// targetOf is the record a command changes, when the command names it:
+// the child of an edit, a status change or a dropout report, the case (an
+// id or a store.ReportRef) of a visit, legal step or close. A new record
+// has no id until it is applied.
 func targetOf(cmd store.Command) string {
 	var p struct {
-		ID string `json:"id"`
+		ID        string `json:"id"`
+		StudentID string `json:"student_id"`
+		CaseID    string `json:"case_id"`
 	}
-	if cmd.Kind == store.KindStudentUpdate || cmd.Kind == store.KindStudentStatus {
-		if json.Unmarshal(cmd.Payload, &p) == nil {
-			return p.ID
-		}
+	switch cmd.Kind {
+	case store.KindStudentUpdate, store.KindStudentStatus, store.KindCaseReport,
+		store.KindCaseVisit, store.KindCaseEscalate, store.KindCaseClose:
+	default:
+		return ""
 	}
-	return ""
+	if json.Unmarshal(cmd.Payload, &p) != nil {
+		return ""
+	}
+	return cmp.Or(p.ID, p.StudentID, p.CaseID)
 }
 
 // add appends cmd with this install's origin and the next sequence number,

@@ -204,9 +204,20 @@ func (s *Server) apiListCases(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// apiGetCase answers a case, named by its id or by its dropout report
+// (store.ReportRef). A case whose report waits in this node's outbox is
+// answered 202 with the report's command, as its write was.
 func (s *Server) apiGetCase(c echo.Context) error {
 	u, _ := userOf(c)
-	cs, err := s.readCase(c, u, c.Param("id"), "api")
+	id, pending, err := s.caseRef(u, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if pending != nil {
+		cmdID := strings.TrimPrefix(pending.Ref, store.ReportRef)
+		return &pendingError{res: store.Result{CommandID: cmdID, State: store.StatePending}}
+	}
+	cs, err := s.readCase(c, u, id, "api")
 	if err != nil {
 		return err
 	}
@@ -244,10 +255,20 @@ type visitRequest struct {
 
 // caseWrite submits a write on a case after checking, on the local
 // replica, that the case is there for the user and the input is well-formed.
+//
+// caseID may name a case by its dropout report (store.ReportRef): while the
+// report waits in this node's outbox the write queues behind it, and the
+// register resolves the name when it applies the write.
 func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID, kind string, payload any, check func() error) (store.Result, error) {
 	return s.execute(c, u, write{ID: cmdID, Kind: kind, Payload: payload, Check: func() error {
-		if _, err := s.db.GetCase(u.Scope, caseID); err != nil {
+		id, pending, err := s.caseRef(u, caseID)
+		if err != nil {
 			return err
+		}
+		if pending == nil {
+			if _, err := s.db.GetCase(u.Scope, id); err != nil {
+				return err
+			}
 		}
 		return check()
 	}})

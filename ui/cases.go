@@ -179,6 +179,9 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 }
 
 func (s *Server) caseDetail(c echo.Context) error {
+	if byRef, err := s.caseByRef(c, ""); byRef {
+		return err
+	}
 	p, err := s.loadCasePage(c, "page")
 	if err != nil {
 		return err
@@ -187,6 +190,9 @@ func (s *Server) caseDetail(c echo.Context) error {
 }
 
 func (s *Server) casePrint(c echo.Context) error {
+	if byRef, err := s.caseByRef(c, "/print"); byRef {
+		return err
+	}
 	p, err := s.loadCasePage(c, "print")
 	if err != nil {
 		return err
@@ -203,6 +209,9 @@ type noticePage struct {
 }
 
 func (s *Server) caseNotice(c echo.Context) error {
+	if byRef, err := s.caseByRef(c, "/notice"); byRef {
+		return err
+	}
 	p, err := s.loadCasePage(c, "notice")
 	if err != nil {
 		return err
@@ -230,6 +239,19 @@ func (s *Server) caseFormDone(c echo.Context, form, flash string, err error, fil
 		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(id))
 	case asFieldError(err) == nil && asRejected(err) == nil:
 		return err
+	}
+	u, _ := userOf(c)
+	if _, pc, perr := s.caseRef(u, id); perr == nil && pc != nil {
+		// The case's report still waits in the outbox: its page takes visits.
+		var cp casePage
+		fill(&cp)
+		p := s.pendingCasePage(c, pc)
+		p.Open, p.VisitIn = form, cp.VisitIn
+		if asRejected(err) == nil && cmdID != "" {
+			p.CommandID = cmdID
+		}
+		p.setError(p.Lang, caseFormFields, err)
+		return c.Render(statusOf(err), "case_pending.html", p)
 	}
 	p, lerr := s.loadCasePage(c, "page")
 	if lerr != nil {
@@ -339,8 +361,10 @@ func (s *Server) dropoutSubmit(c echo.Context) error {
 		s.setFlash(c, "reported")
 		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(r.RecordID))
 	case asPending(err) != nil:
+		// No case id until the leader applies the report: the case is named
+		// by the report meanwhile, and its page takes visits.
 		s.setFlash(c, "pending")
-		return c.Redirect(http.StatusSeeOther, "/students/"+url.PathEscape(p.StudentID))
+		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(store.ReportRef+asPending(err).res.CommandID))
 	case asFieldError(err) == nil && asRejected(err) == nil:
 		return err
 	}

@@ -24,11 +24,11 @@ func (s *Server) apiCommand(c echo.Context) error {
 	}
 	if !ok {
 		// Not in the register yet: it may wait in this node's outbox.
-		author, pending, err := s.outbox().PendingCommand(c.Param("id"))
+		cmd, pending, err := s.outbox().PendingCommand(c.Param("id"))
 		if err != nil {
 			return err
 		}
-		r, ok = store.Result{CommandID: c.Param("id"), State: store.StatePending, User: author}, pending
+		r, ok = store.Result{CommandID: c.Param("id"), State: store.StatePending, User: cmd.Actor.User}, pending
 	}
 	if u, _ := userOf(c); !ok || (r.User != u.Username && u.Role != store.RoleAdmin) {
 		return store.ErrNotFound // another user's command is not theirs to see

@@ -168,6 +168,9 @@ type studentPage struct {
 	History  []store.StatusChange
 	Audit    []auditRow
 	Cases    []store.Case // cases.go
+	// PendingReports name the cases whose dropout reports wait in this
+	// node's outbox (pending_case.go).
+	PendingReports []string
 }
 
 type auditRow struct {
@@ -199,6 +202,9 @@ func (s *Server) studentDetail(c echo.Context) error {
 		Group: o.Name(st.GroupCode), School: o.Name(st.SchoolCode), History: hist}
 	p.Title = st.Name
 	if p.Cases, err = s.db.CasesOf(u.Scope, id); err != nil {
+		return err
+	}
+	if p.PendingReports, err = s.pendingReports(id); err != nil {
 		return err
 	}
 	for _, a := range trail {

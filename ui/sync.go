@@ -17,9 +17,11 @@ import (
 type Outbox interface {
 	// Sync describes this node's replication and outbox (GET /api/v1/sync).
 	Sync() SyncStatus
-	// PendingCommand reports whether the command waits in this node's
-	// outbox, and who wrote it.
-	PendingCommand(id string) (author string, ok bool, err error)
+	// PendingCommand returns the command if it waits in this node's outbox.
+	PendingCommand(id string) (cmd store.Command, ok bool, err error)
+	// PendingFor lists the commands waiting in the outbox that change
+	// record id (a child, a case, or store.ReportRef+report), oldest first.
+	PendingFor(id string) ([]store.Command, error)
 	// PendingRecords are the ids of records that commands waiting in the
 	// outbox change.
 	PendingRecords() map[string]bool
@@ -78,9 +80,12 @@ func (n noOutbox) Sync() SyncStatus {
 	i := n.rep.Info()
 	return syncOf(i, OutboxCounts{})
 }
-func (noOutbox) PendingCommand(string) (string, bool, error) { return "", false, nil }
-func (noOutbox) PendingRecords() map[string]bool             { return nil }
-func (noOutbox) Attention(string) ([]AttentionItem, error)   { return nil, nil }
+func (noOutbox) PendingCommand(string) (store.Command, bool, error) {
+	return store.Command{}, false, nil
+}
+func (noOutbox) PendingFor(string) ([]store.Command, error) { return nil, nil }
+func (noOutbox) PendingRecords() map[string]bool            { return nil }
+func (noOutbox) Attention(string) ([]AttentionItem, error)  { return nil, nil }
 func (noOutbox) AttentionItem(string) (AttentionItem, error) {
 	return AttentionItem{}, store.ErrNotFound
 }

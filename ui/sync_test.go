@@ -29,10 +29,12 @@ type testOutbox struct {
 
 func (o *testOutbox) Sync() SyncStatus { return o.status }
 
-func (o *testOutbox) PendingCommand(id string) (string, bool, error) {
+func (o *testOutbox) PendingCommand(id string) (store.Command, bool, error) {
 	a, ok := o.pending[id]
-	return a, ok, nil
+	return store.Command{ID: id, Actor: store.Actor{User: a}}, ok, nil
 }
+
+func (o *testOutbox) PendingFor(string) ([]store.Command, error) { return nil, nil }
 
 func (o *testOutbox) PendingRecords() map[string]bool { return o.records }
 
