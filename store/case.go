@@ -87,11 +87,18 @@ type CaseSettings struct {
 	FailedVisits  int `json:"failed_visits"`  // failed visits before the first legal step
 	WatchDays     int `json:"watch_days"`     // days a returned child stays on the watch list
 	VisitInterval int `json:"visit_interval"` // days between persuasion visits before one is due
+	// Version counts changes; the defaults are version 1. A change made
+	// from version v (Command.Version) is refused as a conflict once the
+	// settings have moved on. Version, UpdatedBy and UpdatedAt are set by
+	// the register; in a command's payload they are ignored.
+	Version   uint64    `json:"version"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // DefaultCaseSettings are the settings of a register where none were set.
 func DefaultCaseSettings() CaseSettings {
-	return CaseSettings{FailedVisits: DefaultFailedVisits, WatchDays: DefaultWatchDays, VisitInterval: DefaultVisitInterval}
+	return CaseSettings{FailedVisits: DefaultFailedVisits, WatchDays: DefaultWatchDays, VisitInterval: DefaultVisitInterval, Version: 1}
 }
 
 // Visit is one persuasion visit (劝返).
@@ -744,7 +751,12 @@ func applyCaseSettings(a *applyCtx) error {
 		return invalid(err)
 	}
 	old := settingsOf(a.tx)
-	a.target, a.recordID = "settings:cases", "cases"
+	if v := a.e.Command.Version; v != 0 && v != old.Version {
+		return &rejection{code: CodeConflict, field: "version",
+			reason: fmt.Sprintf("the case settings were changed by someone else (you saw version %d, they are now at %d)", v, old.Version)}
+	}
+	p.Version, p.UpdatedBy, p.UpdatedAt = old.Version+1, a.actor.Username, a.at
+	a.target, a.recordID, a.version = "settings:cases", "cases", p.Version
 	a.changes = []Change{
 		{Field: "failed_visits", From: strconv.Itoa(old.FailedVisits), To: strconv.Itoa(p.FailedVisits)},
 		{Field: "watch_days", From: strconv.Itoa(old.WatchDays), To: strconv.Itoa(p.WatchDays)},

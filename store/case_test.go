@@ -255,6 +255,37 @@ func TestCaseSettingsChangeTheThreshold(t *testing.T) {
 	}
 }
 
+// The settings carry a version: a change made from an old version is a
+// conflict that changes nothing; one without a version is not checked.
+func TestCaseSettingsVersion(t *testing.T) {
+	db, a, _ := caseFixture(t)
+	if s, _ := db.CaseSettings(); s.Version != 1 || s.UpdatedBy != "" {
+		t.Fatalf("default settings %+v, want version 1 and nobody", s)
+	}
+	change := func(version uint64, failed int) Result {
+		c := cmd(t, "admin", KindCaseSettings, CaseSettings{FailedVisits: failed, WatchDays: 30, VisitInterval: 7, Version: 99})
+		c.Version = version
+		return a.apply(c)
+	}
+	if r := change(1, 2); !r.Applied() || r.Version != 2 {
+		t.Fatalf("change from version 1: %+v", r)
+	}
+	before := dump(t, db, false)
+	if r := change(1, 5); r.Code != CodeConflict || r.Field != "version" {
+		t.Errorf("change from a stale version: %+v, want a conflict", r)
+	}
+	if dump(t, db, false) != before {
+		t.Error("a stale change changed the register")
+	}
+	if r := change(0, 4); !r.Applied() {
+		t.Errorf("change without a version: %+v", r)
+	}
+	s, _ := db.CaseSettings()
+	if s.FailedVisits != 4 || s.Version != 3 || s.UpdatedBy != "admin" || s.UpdatedAt.IsZero() {
+		t.Errorf("settings %+v, want 4 failed visits at version 3 by admin", s)
+	}
+}
+
 func TestCaseApplyIsDeterministic(t *testing.T) {
 	one, two := mustOpen(t), mustOpen(t)
 	_, a, id := func() (*DB, *applier, string) {

@@ -398,7 +398,8 @@ func (s *Server) apiPutCaseSettings(c echo.Context) error {
 		return err
 	}
 	p := in.CaseSettings
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: store.KindCaseSettings, Payload: p,
+	// A version (as GET answered it) makes a stale change a conflict.
+	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: store.KindCaseSettings, Payload: p, Version: p.Version,
 		Check: func() error { return store.CheckCaseSettings(&p) }})
 	if err != nil {
 		return err

@@ -204,6 +204,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerClusterRoutes(pagesAuth, apiAuth)
 	s.registerCaseRoutes(pagesAuth)
 	s.registerCaseAPIRoutes(apiAuth)
+	s.registerSettingsRoutes(pagesAuth)
 	s.registerAssignmentRoutes(pagesAuth, apiAuth)
 	s.registerRegisterRoutes(pagesAuth, apiAuth)
 	s.registerDigestRoutes(apiAuth)
