@@ -542,3 +542,40 @@ func TestLossyTownshipLink(t *testing.T) {
 	}
 	t.Logf("connections accepted by the township's proxy: %d, by the bureau's: %d", town.proxy.Accepted(), bureau.proxy.Accepted())
 }
+
+// TestTownshipSendsWhenLinkReturns: while the leader is unreachable a
+// township's forwarder backs off (here 30 to 60 seconds, as between tries
+// on a link that is down for hours); when the link comes back it sends what
+// it took at once, because Raft tells it of the leader, not when the
+// backoff ends.
+func TestTownshipSendsWhenLinkReturns(t *testing.T) {
+	tm := fastTiming()
+	tm.Extra = "--raft-forward-retry-min 30s --raft-forward-retry-max 60s"
+	c := newCluster(t, tm)
+	bureau := c.node("bureau")
+	orgTreeOn(t, bureau)
+	town := c.join(t, "lapu", townshipCode, false)
+	c.waitConverged(t, 30*time.Second)
+
+	c.isolate(town)
+	time.Sleep(2 * time.Second) // past the heartbeat timeout: the township knows no leader
+	id := NewCommandID()
+	body := clusterChild(t, 1, "S100", 3)
+	body["command_id"] = id
+	town.mustAPI(t, "POST", "/api/v1/students", body, 202, nil)
+	time.Sleep(time.Second) // the forwarder has tried, failed and backs off
+	if st, _, err := commandState(town, id); err != nil || st != "pending" {
+		t.Fatalf("write on the cut-off township: %q, %v; want pending", st, err)
+	}
+
+	healed := time.Now()
+	c.heal()
+	waitFor(t, 10*time.Second, "the township's write to be applied after the link came back", func() error {
+		st, reason, err := commandState(town, id)
+		if err == nil && st != "applied" {
+			err = fmt.Errorf("%s %s", st, reason)
+		}
+		return err
+	})
+	t.Logf("applied %v after the link came back (backoff at least 30s)", time.Since(healed).Round(10*time.Millisecond))
+}

@@ -136,9 +136,9 @@ type Config struct {
 	ForwardBatch int
 	// ForwardRetryMin and ForwardRetryMax bound the forwarder's
 	// exponential back-off (with up to 50% jitter) while the leader is
-	// unknown or unreachable. 1s to 1 minute: a link that returns is used
-	// within a minute, and a township cut off for days makes at most a
-	// couple of attempts a minute. Any new command retries at once.
+	// unknown or unreachable. 1s to 1 minute: a township cut off for days
+	// makes at most a couple of attempts a minute. Any new command retries
+	// at once, and so does Raft learning of a leader (a link that returns).
 	ForwardRetryMin time.Duration
 	ForwardRetryMax time.Duration
 }

@@ -251,6 +251,10 @@ func (r *Replicator) openOutbox() error {
 }
 
 // startForwarder starts draining the outbox (after Raft has started).
+//
+// It also wakes the forwarder whenever Raft learns of a leader: a township
+// whose link comes back after hours would otherwise wait out its retry
+// backoff (up to ForwardRetryMax) before sending what it took meanwhile.
 func (r *Replicator) startForwarder() {
 	f := r.fwd
 	if f.box == nil {
@@ -258,10 +262,28 @@ func (r *Replicator) startForwarder() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
-	f.wg.Add(1)
+	f.wg.Add(2)
 	go func() {
 		defer f.wg.Done()
 		f.run(ctx)
+	}()
+	leaders := make(chan raft.Observation, 1)
+	obs := raft.NewObserver(leaders, false, func(o *raft.Observation) bool {
+		lo, ok := o.Data.(raft.LeaderObservation)
+		return ok && lo.LeaderID != ""
+	})
+	r.raft.RegisterObserver(obs)
+	go func() {
+		defer f.wg.Done()
+		defer r.raft.DeregisterObserver(obs)
+		for {
+			select {
+			case <-leaders:
+				f.poke()
+			case <-ctx.Done():
+				return
+			}
+		}
 	}()
 }
 
