@@ -241,7 +241,11 @@ func (s *Server) caseFormDone(c echo.Context, form, flash string, err error, fil
 		return err
 	}
 	u, _ := userOf(c)
-	if _, pc, perr := s.caseRef(u, id); perr == nil && pc != nil {
+	_, pc, perr := s.caseRef(u, id)
+	if perr != nil {
+		return perr // a report that was rejected: its reason
+	}
+	if pc != nil {
 		// The case's report still waits in the outbox: its page takes visits.
 		var cp casePage
 		fill(&cp)

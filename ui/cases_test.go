@@ -397,3 +397,46 @@ func TestCaseCodeWordsHaveNames(t *testing.T) {
 		}
 	}
 }
+
+// A case named by its report (report:<command id>) is the case once the
+// report is applied; a report the register rejected answers its reason to
+// its author, and nothing to another user; nothing is written on it.
+func TestCaseByReport(t *testing.T) {
+	ce := newCaseEnv(t)
+	var ok caseOut
+	ce.api("POST", "/api/v1/students/"+ce.child+"/dropout", ce.teacher, map[string]string{"date": "2026-08-28", "reason": "work", "command_id": "rep-1"}).
+		want(t, http.StatusCreated, "report").json(t, &ok)
+	var got caseJSON
+	ce.api("GET", "/api/v1/cases/report:rep-1", ce.teacher, nil).want(t, http.StatusOK, "case by its report").json(t, &got)
+	if got.ID != ok.Case.ID || got.ID == "" {
+		t.Errorf("case by its report = %q, want %q", got.ID, ok.Case.ID)
+	}
+	b := ce.browser()
+	b.login("teacher", "password-1")
+	if r := b.get("/cases/report:rep-1").want(t, http.StatusSeeOther, "case page by its report"); r.header.Get("Location") != "/cases/"+got.ID {
+		t.Errorf("case page by its report redirects to %q", r.header.Get("Location"))
+	}
+
+	// A second report of the child is rejected; visits on it are refused
+	// with its reason, and write nothing.
+	ce.api("POST", "/api/v1/students/"+ce.child+"/dropout", ce.teacher, map[string]string{"date": "2026-08-29", "reason": "work", "command_id": "rep-2"}).
+		want(t, http.StatusConflict, "second report")
+	before := ce.rep.submitted
+	visit := map[string]any{"date": "2026-08-30", "visitors": []string{"梁老师"}, "line": "joint", "result": "refused"}
+	var rej map[string]any
+	ce.api("POST", "/api/v1/cases/report:rep-2/visits", ce.teacher, visit).want(t, http.StatusConflict, "visit on a rejected report").json(t, &rej)
+	if reason, _ := rej["error"].(string); !strings.Contains(reason, "already has an open case") {
+		t.Errorf("visit on a rejected report: %v", rej)
+	}
+	ce.api("GET", "/api/v1/cases/report:rep-2", ce.town, nil).want(t, http.StatusNotFound, "another user's rejected report")
+	ce.api("GET", "/api/v1/cases/report:nosuch", ce.teacher, nil).want(t, http.StatusNotFound, "no such report")
+	page := b.get("/cases/"+got.ID).want(t, http.StatusOK, "case page")
+	r := b.post("/cases/report:rep-2/visits", url.Values{csrfField: {csrfFrom(t, page)}, "date": {"2026-08-30"}, "visitors": {"梁老师"}, "line": {"joint"}, "result": {"refused"}}).
+		want(t, http.StatusConflict, "visit form on a rejected report")
+	if !strings.Contains(string(r.body), "已有未结案件") {
+		t.Errorf("the page does not say why:\n%.1500s", r.body)
+	}
+	if n := ce.rep.submitted - before; n != 0 {
+		t.Errorf("%d commands submitted on a rejected report", n)
+	}
+}
