@@ -133,6 +133,57 @@ func TestOfflineCaseVisits(t *testing.T) {
 			t.Errorf("visit %s: %s %s %v, want applied", v, st, reason, err)
 		}
 	}
+	// Both nodes read the case above (R22): each sees the other's read.
+	for _, p := range []*proc{bureau, town} {
+		waitFor(t, 20*time.Second, "reads of the case from both nodes on "+p.id, func() error {
+			var reads struct {
+				Items []struct{ User, Node, Via string }
+			}
+			p.mustAPI(t, "GET", "/api/v1/cases/"+ref+"/reads", nil, 200, &reads)
+			nodes := map[string]bool{}
+			for _, r := range reads.Items {
+				if r.User == "admin" && r.Via == "api" {
+					nodes[r.Node] = true
+				}
+			}
+			if !nodes["bureau"] || !nodes["lapu"] {
+				return fmt.Errorf("reads %+v", reads.Items)
+			}
+			return nil
+		})
+	}
+	// A read on a cut-off township is recorded there at once (marked not
+	// synced yet) and reaches the bureau when the link is back.
+	c.isolate(town)
+	town.mustAPI(t, "GET", "/api/v1/cases/"+ref, nil, 200, nil)
+	type read struct {
+		User, Node, Via string
+		Pending         bool
+	}
+	var reads struct{ Items []read }
+	town.mustAPI(t, "GET", "/api/v1/cases/"+ref+"/reads", nil, 200, &reads)
+	if len(reads.Items) == 0 || !reads.Items[0].Pending || reads.Items[0].Node != "lapu" {
+		t.Errorf("reads on the cut-off township %+v, want its own newest read first, not synced yet", reads.Items)
+	}
+	count := func(p *proc) int {
+		var reads struct{ Items []read }
+		p.mustAPI(t, "GET", "/api/v1/cases/"+ref+"/reads", nil, 200, &reads)
+		n := 0
+		for _, r := range reads.Items {
+			if r.Node == "lapu" && !r.Pending {
+				n++
+			}
+		}
+		return n
+	}
+	before := count(bureau)
+	c.heal()
+	waitFor(t, 20*time.Second, "the offline read to reach the bureau", func() error {
+		if n := count(bureau); n != before+1 {
+			return fmt.Errorf("the bureau has %d reads from lapu, want %d", n, before+1)
+		}
+		return nil
+	})
 }
 
 // pageClient is a logged-in browser session on one node's web pages.

@@ -37,6 +37,8 @@ func (o outbox) PendingCommand(id string) (store.Command, bool, error) { return 
 
 func (o outbox) PendingFor(id string) ([]store.Command, error) { return o.r.PendingFor(id) }
 
+func (o outbox) Enqueue(cmd store.Command) error { return o.r.Enqueue(cmd) }
+
 func (o outbox) PendingRecords() map[string]bool { return o.r.PendingRecords() }
 
 func (o outbox) Attention(user string) ([]ui.AttentionItem, error) {

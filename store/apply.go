@@ -60,6 +60,7 @@ var handlers = map[string]handler{
 	KindCaseEscalate:     applyCaseEscalate,
 	KindCaseClose:        applyCaseClose,
 	KindCaseSettings:     applyCaseSettings,
+	KindCaseRead:         applyCaseRead, // case_read.go
 	KindAssignmentCreate: applyAssignmentCreate,
 	KindAssignmentEnd:    applyAssignmentEnd,
 

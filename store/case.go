@@ -220,7 +220,7 @@ const (
 )
 
 // CaseKinds lists the command kinds of this file (for catalogues).
-var CaseKinds = []string{KindCaseReport, KindCaseVisit, KindCaseEscalate, KindCaseClose, KindCaseSettings, KindAssignmentCreate, KindAssignmentEnd}
+var CaseKinds = []string{KindCaseReport, KindCaseVisit, KindCaseEscalate, KindCaseClose, KindCaseSettings, KindCaseRead, KindAssignmentCreate, KindAssignmentEnd}
 
 // DropoutReport reports a child out of school (R8): payload of case.report.
 type DropoutReport struct {

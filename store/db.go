@@ -41,13 +41,14 @@ var (
 
 	bucketCases          = []byte("cases")              // be64(case n) → Case
 	bucketCasesByStudent = []byte("cases_by_student")   // be64(student n) be64(case n) → nil
+	bucketCaseReads      = []byte("case_reads")         // be64(case n) be64(index) → CaseRead
 	bucketAssignments    = []byte("assignments")        // be64(assignment n) → Assignment
 	bucketAssignUnits    = []byte("ix_assignment_unit") // level 0x00 unit 0x00 be64(n) → nil
 
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketStatusChanges,
 		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins, bucketRetired,
-		bucketCases, bucketCasesByStudent, bucketAssignments, bucketAssignUnits,
+		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits,
 		bucketClusterTokens, bucketClusterNodes} // cluster registry: cluster.go
 )
 

@@ -346,6 +346,29 @@ func (r *Replicator) submitOutbox(ctx context.Context, cmd store.Command) (store
 	return store.Result{CommandID: cmd.ID, State: store.StatePending, User: cmd.Actor.User}, nil
 }
 
+// Enqueue appends cmd to this node's outbox (fsync'd) and returns without
+// waiting: it is applied later, in order, like a pending write, on any node
+// (the leader drains its own outbox). It is for records that must reach the
+// register but that nobody waits for, such as who read a case (R22). A
+// command id the register has judged, or that waits already, is not queued
+// again.
+func (r *Replicator) Enqueue(cmd store.Command) error {
+	if _, err := r.current(); err != nil {
+		return err
+	}
+	if r.fwd.box == nil {
+		return errors.New("enqueue: this node has no outbox (Config.Local is not set)")
+	}
+	if _, ok, err := r.db.Result(cmd.ID); err != nil || ok {
+		return err
+	}
+	if _, _, err := r.fwd.box.add(cmd, time.Now(), nil); err != nil {
+		return err
+	}
+	r.fwd.poke()
+	return nil
+}
+
 // useOutbox reports whether Submit goes through the outbox: on a node that
 // is not the leader. The leader applies directly, also while its own outbox
 // still holds commands it took before it led (its forwarder applies those

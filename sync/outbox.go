@@ -152,7 +152,7 @@ func (o *outbox) track(e outboxEntry) {
 
 // targetOf is the record a command changes, when the command names it:
 // the child of an edit, a status change or a dropout report, the case (an
-// id or a store.ReportRef) of a visit, legal step or close. A new record
+// id or a store.ReportRef) of a visit, legal step, close or read. A new record
 // has no id until it is applied.
 func targetOf(cmd store.Command) string {
 	var p struct {
@@ -162,7 +162,7 @@ func targetOf(cmd store.Command) string {
 	}
 	switch cmd.Kind {
 	case store.KindStudentUpdate, store.KindStudentStatus, store.KindCaseReport,
-		store.KindCaseVisit, store.KindCaseEscalate, store.KindCaseClose:
+		store.KindCaseVisit, store.KindCaseEscalate, store.KindCaseClose, store.KindCaseRead:
 	default:
 		return ""
 	}

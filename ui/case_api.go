@@ -65,7 +65,7 @@ func (s *Server) readCase(c echo.Context, u store.User, id, via string) (store.C
 	if err != nil {
 		return cs, err
 	}
-	if err := s.caseReads.record(cs.ID, caseRead{User: u.Username, Role: u.Role, At: s.now().UTC(), Via: via, Node: s.cfg.NodeID}); err != nil {
+	if err := s.recordRead(u, cs.ID, via); err != nil {
 		// The read is refused when it cannot be recorded (R22).
 		return store.Case{}, err
 	}
@@ -228,16 +228,13 @@ func (s *Server) apiGetCase(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
-// apiCaseReads: who read the case at this node (administrators only).
+// apiCaseReads: who read the case, at any node (administrators only).
 func (s *Server) apiCaseReads(c echo.Context) error {
 	u, err := requireAdmin(c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.GetCase(u.Scope, c.Param("id")); err != nil {
-		return err
-	}
-	reads, err := s.caseReads.list(c.Param("id"), 500)
+	reads, err := s.listReads(u, c.Param("id"), 500)
 	if err != nil {
 		return err
 	}

@@ -1,87 +1,64 @@
 package ui
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"baoxue/store"
 )
 
-// caseReadsBucket records who read which case when (R22), in this node's
-// local.db. It is not replicated: each node keeps the reads made through it
-// (a read at a township node is shown at that node only). Reads are not
-// commands: sending every read through Raft would make reading depend on
-// the leader and fill the log; see the report of issue 5 for the design
-// that ships these records to the bureau.
-//
-// Key: case id, 0x00, big-endian unix nanoseconds, big-endian sequence.
-// Value: JSON caseRead.
-var caseReadsBucket = []byte("ui.case_reads")
+// Reads of a case (R22) are records of the register (store.CaseRead). A
+// read is queued in this node's outbox as a case.read command, durably,
+// before the case is shown, and applied later like any pending write: so
+// reading never waits for the leader, works on a township that is cut off,
+// and the bureau sees reads made at every node. A read that cannot be
+// recorded is refused.
 
-// caseRead is one read of a case.
+// caseRead is one read of a case as the pages and the API show it.
 type caseRead struct {
-	User string    `json:"user"`
-	Role string    `json:"role"`
-	At   time.Time `json:"at"`
-	Via  string    `json:"via"` // page, print, notice, api
-	Node string    `json:"node"`
+	User    string    `json:"user"`
+	Role    string    `json:"role"`
+	At      time.Time `json:"at"`
+	Via     string    `json:"via"` // page, print, notice, api
+	Node    string    `json:"node"`
+	Pending bool      `json:"pending,omitempty"` // still in this node's outbox
 }
 
-// caseReadLog keeps reads of cases in local.db. Safe for concurrent use.
-type caseReadLog struct{ db *bolt.DB }
-
-func newCaseReadLog(db *bolt.DB) (*caseReadLog, error) {
-	err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(caseReadsBucket)
-		return err
-	})
-	return &caseReadLog{db: db}, err
-}
-
-func (l *caseReadLog) record(caseID string, r caseRead) error {
-	v, err := json.Marshal(r)
+// recordRead queues user u's read of a case.
+func (s *Server) recordRead(u store.User, caseID, via string) error {
+	cmd, err := store.NewCommand(newCommandID(), store.KindCaseRead, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
+		store.CaseReadRecord{CaseID: caseID, At: s.now().UTC(), Via: via})
 	if err != nil {
 		return err
 	}
-	return l.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(caseReadsBucket)
-		seq, err := b.NextSequence() // two reads in the same nanosecond are two reads
-		if err != nil {
-			return err
-		}
-		k := append([]byte(caseID), 0)
-		k = binary.BigEndian.AppendUint64(k, uint64(r.At.UnixNano()))
-		k = binary.BigEndian.AppendUint64(k, seq)
-		return b.Put(k, v)
-	})
+	return s.outbox().Enqueue(cmd)
 }
 
-// list returns the reads of a case, newest first, at most limit.
-func (l *caseReadLog) list(caseID string, limit int) ([]caseRead, error) {
+// listReads returns the reads of a case (an id or a store.ReportRef), at
+// most limit: those still queued at this node first, then the register's,
+// each newest first.
+func (s *Server) listReads(u store.User, id string, limit int) ([]caseRead, error) {
+	c, err := s.db.GetCase(u.Scope, id)
+	if err != nil {
+		return nil, err
+	}
 	out := []caseRead{}
-	prefix := append([]byte(caseID), 0)
-	err := l.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(caseReadsBucket).Cursor()
-		// seek past the prefix and walk back
-		end := append(append([]byte(nil), prefix[:len(prefix)-1]...), 1)
-		k, v := c.Seek(end)
-		if k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
+	queued, err := s.outbox().PendingFor(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(queued) - 1; i >= 0 && len(out) < limit; i-- {
+		var p store.CaseReadRecord
+		if q := queued[i]; q.Kind == store.KindCaseRead && json.Unmarshal(q.Payload, &p) == nil {
+			out = append(out, caseRead{User: q.Actor.User, Role: q.Actor.Role, At: p.At, Via: p.Via, Node: q.Actor.Node, Pending: true})
 		}
-		for ; k != nil && len(out) < limit; k, v = c.Prev() {
-			if len(k) < len(prefix) || string(k[:len(prefix)]) != string(prefix) {
-				break
-			}
-			var r caseRead
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
+	}
+	reads, err := s.db.CaseReads(u.Scope, c.ID, limit-len(out))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reads {
+		out = append(out, caseRead{User: r.User, Role: r.Role, At: r.At, Via: r.Via, Node: r.Node})
+	}
+	return out, nil
 }

@@ -160,7 +160,7 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	p.EscIn = escalationRequest{Step: p.NextStep, Date: p.Today}
 	p.CloseIn = closeRequest{Date: p.Today}
 	if p.IsAdmin {
-		if p.Reads, err = s.caseReads.list(cs.ID, 100); err != nil {
+		if p.Reads, err = s.listReads(u, cs.ID, 100); err != nil {
 			return p, err
 		}
 	}

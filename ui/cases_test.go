@@ -184,7 +184,7 @@ func TestCaseFlowThroughTheAPI(t *testing.T) {
 	}
 	ce.api("GET", "/api/v1/cases?state=bogus", ce.officer, nil).want(t, http.StatusBadRequest, "bad state")
 
-	// Reads are recorded at this node and shown to administrators only.
+	// Reads are recorded in the register and shown to administrators only.
 	var reads struct{ Items []caseRead }
 	ce.api("GET", "/api/v1/cases/C1/reads", ce.admin, nil).want(t, http.StatusOK, "reads").json(t, &reads)
 	if len(reads.Items) == 0 || reads.Items[0].User != "officer" || reads.Items[0].Via != "api" {
@@ -421,7 +421,8 @@ func TestCaseByReport(t *testing.T) {
 	// with its reason, and write nothing.
 	ce.api("POST", "/api/v1/students/"+ce.child+"/dropout", ce.teacher, map[string]string{"date": "2026-08-29", "reason": "work", "command_id": "rep-2"}).
 		want(t, http.StatusConflict, "second report")
-	before := ce.rep.submitted
+	page := b.get("/cases/"+got.ID).want(t, http.StatusOK, "case page")
+	before := ce.rep.submitted // the page's read is recorded: a command
 	visit := map[string]any{"date": "2026-08-30", "visitors": []string{"梁老师"}, "line": "joint", "result": "refused"}
 	var rej map[string]any
 	ce.api("POST", "/api/v1/cases/report:rep-2/visits", ce.teacher, visit).want(t, http.StatusConflict, "visit on a rejected report").json(t, &rej)
@@ -430,7 +431,6 @@ func TestCaseByReport(t *testing.T) {
 	}
 	ce.api("GET", "/api/v1/cases/report:rep-2", ce.town, nil).want(t, http.StatusNotFound, "another user's rejected report")
 	ce.api("GET", "/api/v1/cases/report:nosuch", ce.teacher, nil).want(t, http.StatusNotFound, "no such report")
-	page := b.get("/cases/"+got.ID).want(t, http.StatusOK, "case page")
 	r := b.post("/cases/report:rep-2/visits", url.Values{csrfField: {csrfFrom(t, page)}, "date": {"2026-08-30"}, "visitors": {"梁老师"}, "line": {"joint"}, "result": {"refused"}}).
 		want(t, http.StatusConflict, "visit form on a rejected report")
 	if !strings.Contains(string(r.body), "已有未结案件") {

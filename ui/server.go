@@ -80,7 +80,6 @@ type Server struct {
 	rep       Replica
 	sessions  *sessionStore
 	guard     *loginGuard
-	caseReads *caseReadLog // who read which case (R22), in local.db
 	pages     *renderer
 	assets    *assets
 	echo      *echo.Echo
@@ -116,9 +115,6 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 	s.guard = newLoginGuard()
 	if s.sessions, err = newSessionStore(local); err != nil {
 		return nil, fmt.Errorf("session store: %w", err)
-	}
-	if s.caseReads, err = newCaseReadLog(local); err != nil {
-		return nil, fmt.Errorf("case read log: %w", err)
 	}
 	if s.dummyHash, err = store.HashPassword("baoxue-no-such-user"); err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)

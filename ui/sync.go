@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -22,6 +23,9 @@ type Outbox interface {
 	// PendingFor lists the commands waiting in the outbox that change
 	// record id (a child, a case, or store.ReportRef+report), oldest first.
 	PendingFor(id string) ([]store.Command, error)
+	// Enqueue appends a command to the outbox, durably, and returns
+	// without waiting for it to be applied (reads of a case, R22).
+	Enqueue(cmd store.Command) error
 	// PendingRecords are the ids of records that commands waiting in the
 	// outbox change.
 	PendingRecords() map[string]bool
@@ -91,6 +95,15 @@ func (noOutbox) AttentionItem(string) (AttentionItem, error) {
 }
 func (noOutbox) Dismiss(string) error                     { return store.ErrNotFound }
 func (noOutbox) ConsistentRead(ctx context.Context) error { return ctx.Err() }
+
+// Enqueue applies at once: without an outbox there is nothing to queue.
+func (n noOutbox) Enqueue(cmd store.Command) error {
+	r, err := n.rep.Submit(context.Background(), cmd)
+	if err == nil && r.State == store.StateRejected {
+		err = fmt.Errorf("%s rejected: %s", cmd.Kind, r.Reason)
+	}
+	return err
+}
 
 // syncOf builds a SyncStatus from NodeInfo.
 func syncOf(i NodeInfo, o OutboxCounts) SyncStatus {

@@ -36,6 +36,8 @@ func (o *testOutbox) PendingCommand(id string) (store.Command, bool, error) {
 
 func (o *testOutbox) PendingFor(string) ([]store.Command, error) { return nil, nil }
 
+func (o *testOutbox) Enqueue(store.Command) error { return nil }
+
 func (o *testOutbox) PendingRecords() map[string]bool { return o.records }
 
 func (o *testOutbox) Attention(user string) ([]AttentionItem, error) {
