@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -16,15 +17,15 @@ import (
 )
 
 // testLogger sends logs to t.Log until the test ends (Raft's goroutines may
-// still log while shutting down).
-func testLogger(t testing.TB) *slog.Logger {
+// still log while shutting down), and to also.
+func testLogger(t testing.TB, also ...io.Writer) *slog.Logger {
 	w := &testWriter{t: t}
 	t.Cleanup(func() {
 		w.mu.Lock()
 		w.done = true
 		w.mu.Unlock()
 	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(slog.NewTextHandler(io.MultiWriter(append(also, w)...), &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 type testWriter struct {

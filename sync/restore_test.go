@@ -2,7 +2,6 @@ package sync
 
 import (
 	"bytes"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,13 +36,7 @@ func (c *logCapture) String() string {
 
 func captureLogs(t testing.TB) (*slog.Logger, *logCapture) {
 	c := &logCapture{}
-	w := &testWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(io.MultiWriter(w, c), &slog.HandlerOptions{Level: slog.LevelInfo})), c
+	return testLogger(t, c), c
 }
 
 func TestOutboxRenumber(t *testing.T) {

@@ -105,6 +105,9 @@ type casePage struct {
 	formErrors
 }
 
+// VisitURL is where the page's visit form posts.
+func (p casePage) VisitURL() string { return "/cases/" + p.Case.ID + "/visits" }
+
 func respRows(lang string, o orgTree, rs []store.Responsible) []respRow {
 	out := make([]respRow, len(rs))
 	for i, r := range rs {

@@ -128,6 +128,9 @@ type pendingCasePage struct {
 	formErrors
 }
 
+// VisitURL is where the page's visit form posts.
+func (p pendingCasePage) VisitURL() string { return "/cases/" + p.Pending.Ref + "/visits" }
+
 func (s *Server) pendingCasePage(c echo.Context, pc *pendingCase) pendingCasePage {
 	p := pendingCasePage{basePage: s.base(c, "case.pending_title", "cases"), Pending: pc,
 		VisitLines: store.VisitLines, VisitResults: store.VisitResults, VisitIn: visitRequest{Date: s.today()},
