@@ -295,6 +295,41 @@ func TestBrowserCasePages(t *testing.T) {
 	}
 }
 
+// TestBrowserCaseSettings: an administrator changes the number of failed
+// visits before legal steps on the case settings page; the page then shows
+// the new value and who changed it, and the register has it.
+func TestBrowserCaseSettings(t *testing.T) {
+	ctx := browser(t)
+	n := mustStart(t, testConfig(t, t.TempDir(), true))
+	admin := login(t, n, "admin", adminPassword)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(n.URL()+"/settings/cases"),
+		chromedp.WaitVisible(css(`#username`)),
+		chromedp.SendKeys(css(`#username`), "admin"),
+		chromedp.SendKeys(css(`#password`), adminPassword),
+		chromedp.Submit(css(`#password`)),
+		chromedp.WaitVisible(css(`#case-settings-form`)),
+		chromedp.SetValue(css(`#s-failed_visits`), "4"),
+		chromedp.Click(css(`#case-settings-submit`)),
+		chromedp.WaitVisible(css(`.flash`)),
+	)
+	if err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("settings form: %v (at %s)", err, loc)
+	}
+	for sel, want := range map[string]string{`#value-failed_visits`: "4 次", `#settings-updated`: "最近一次由 admin 于"} {
+		if got, err := chromedp.Run(ctx, chromedp.Text(css(sel))); err != nil || !strings.Contains(got, want) {
+			t.Errorf("%s = %q, %v; want %q", sel, got, err, want)
+		}
+	}
+	var set store.CaseSettings
+	admin.must("GET", "/api/v1/settings/cases", nil, 200, &set)
+	if set.FailedVisits != 4 || set.UpdatedBy != "admin" {
+		t.Errorf("settings in the register %+v, want 4 failed visits set by admin", set)
+	}
+}
+
 // TestLoadDemoCases loads a small synthetic district with its
 // responsibility tree and cases through the command path.
 func TestLoadDemoCases(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestOfflineCaseVisits: a township cut off from the bureau reports a child
@@ -76,21 +78,41 @@ func TestOfflineCaseVisits(t *testing.T) {
 	if page := b.get(t, "/students/"+id, 200); !strings.Contains(page, `href="/cases/`+ref+`"`) || strings.Contains(page, "dropout-link") {
 		t.Error("the child's page does not link to the pending case, or offers a second report")
 	}
-	// The dropout form leads to the pending case it opens.
-	form := b.get(t, "/students/"+other.Student.ID+"/dropout", 200)
-	formID := regexp.MustCompile(`name="command_id" value="([^"]+)"`).FindStringSubmatch(form)
-	if formID == nil {
-		t.Fatal("the dropout form has no command id")
+	// In the browser: the dropout form leads to the pending case it opens,
+	// whose form takes a visit.
+	ctx := browser(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	err := chromedp.Do(ctx,
+		chromedp.Navigate("http://"+town.httpAddr+"/students/"+other.Student.ID+"/dropout"),
+		chromedp.WaitVisible(css(`#username`)),
+		chromedp.SendKeys(css(`#username`), "admin"),
+		chromedp.SendKeys(css(`#password`), adminPassword),
+		chromedp.Submit(css(`#password`)),
+		chromedp.WaitVisible(css(`#dropout-form`)),
+		chromedp.SetValue(css(`#f-date`), day(3)),
+		chromedp.SetValue(css(`#f-reason`), "poverty"),
+		chromedp.Submit(css(`#f-reason`)),
+		chromedp.WaitVisible(css(`#pending-explain`)),
+		chromedp.SetValue(css(`#v-date`), day(2)),
+		chromedp.SendKeys(css(`#v-visitors`), "覃干部"),
+		chromedp.SetValue(css(`#v-result`), "promised"),
+		chromedp.Click(css(`#visit-submit`)),
+		chromedp.WaitVisible(css(`#visits`)),
+	)
+	if err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("dropout and visit forms on the cut-off township: %v (at %s)", err, loc)
 	}
-	loc = b.post(t, "/students/"+other.Student.ID+"/dropout", form, url.Values{"date": {day(3)}, "reason": {"poverty"},
-		"command_id": {formID[1]}}, 303)
-	if !strings.HasPrefix(loc, "/cases/report") {
-		t.Errorf("dropout form on the cut-off township redirected to %q, want the pending case", loc)
-	} else if page := b.get(t, loc, 200); !strings.Contains(page, "待同步的案件") || !strings.Contains(page, "visit-form") {
-		t.Errorf("the dropout form's pending case page:\n%.1500s", page)
+	otherRef, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(otherRef, "/cases/report") {
+		t.Fatalf("after the visit form the browser is at %q, %v; want the pending case", otherRef, err)
 	}
-	if st, err := town.sync(); err != nil || st.Outbox.Pending != 5 {
-		t.Errorf("township outbox: %+v, %v; want 2 reports and 3 visits pending", st.Outbox, err)
+	if n, _ := chromedp.Run(ctx, chromedp.Text(css(`#visit-count`))); n != "1" {
+		t.Errorf("the pending case shows %q visits, want 1", n)
+	}
+	otherRef, _ = url.PathUnescape(otherRef[strings.Index(otherRef, "report"):])
+	if st, err := town.sync(); err != nil || st.Outbox.Pending != 6 {
+		t.Errorf("township outbox: %+v, %v; want 2 reports and 4 visits pending", st.Outbox, err)
 	}
 
 	c.heal()
@@ -132,6 +154,13 @@ func TestOfflineCaseVisits(t *testing.T) {
 		if st, reason, err := commandState(town, v); err != nil || st != "applied" {
 			t.Errorf("visit %s: %s %s %v, want applied", v, st, reason, err)
 		}
+	}
+	var oc struct {
+		Visits []struct{ Result string }
+	}
+	bureau.mustAPI(t, "GET", "/api/v1/cases/"+otherRef, nil, 200, &oc)
+	if len(oc.Visits) != 1 || oc.Visits[0].Result != "promised" {
+		t.Errorf("the case opened in the browser has visits %+v, want the one promised", oc.Visits)
 	}
 	// Both nodes read the case above (R22): each sees the other's read.
 	for _, p := range []*proc{bureau, town} {
