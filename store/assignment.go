@@ -51,6 +51,10 @@ type Person struct {
 	Name  string `json:"name"`
 	Phone string `json:"phone"`
 	Post  string `json:"post"` // e.g. 副区长, 镇党委委员, 村支书, 校长, 班主任
+	// Username, when set, is this person's account: their to-do list can
+	// show what they owe themselves (两线互动). Many responsible people
+	// (village cadres, group leaders) have none.
+	Username string `json:"username,omitempty"`
 }
 
 // Assignment makes a person responsible for one unit at one level from
@@ -216,7 +220,7 @@ func checkAssignmentFields(p *AssignmentCreate) error {
 	if err := cleanText(&p.Post, "post", 50, false); err != nil {
 		return err
 	}
-	p.Phone = strings.TrimSpace(p.Phone)
+	p.Phone, p.Username = strings.TrimSpace(p.Phone), strings.TrimSpace(p.Username)
 	if p.Phone != "" && !isPhone(p.Phone) {
 		return fieldErr("phone", "format", "phone is not a phone number")
 	}
@@ -340,6 +344,9 @@ func applyAssignmentCreate(a *applyCtx) error {
 	}
 	if err := requireUnitWrite(a, p.Level, p.Unit); err != nil {
 		return err
+	}
+	if p.Username != "" && a.tx.Bucket(bucketUsers).Get([]byte(p.Username)) == nil {
+		return &rejection{code: CodeNotFound, field: "username", reason: "no user " + strconv.Quote(p.Username)}
 	}
 	// A new open-ended assignment may follow an open-ended one that started
 	// earlier (a handover: the old one ends the day before); any other

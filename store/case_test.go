@@ -365,3 +365,37 @@ func TestTodoAndWatchList(t *testing.T) {
 		t.Errorf("district to-do: %v", got)
 	}
 }
+
+// A responsible person may be linked to an account: the to-do items of the
+// lines they are on name them, so their own list shows what they owe. A
+// link to an unknown account is refused and changes nothing.
+func TestTodoNamesLinkedPeople(t *testing.T) {
+	db, a, id := caseFixture(t)
+	// t1 (a township officer) becomes the village cadre of the child's
+	// village from November; c1 the subject teacher of the child.
+	a.must(cmd(t, "admin", KindAssignmentCreate, AssignmentCreate{Level: LevelVillage, Unit: "V1", Person: Person{Name: "覃镇长", Username: "t1"}, Start: "2026-11-01"}))
+	a.must(cmd(t, "admin", KindAssignmentCreate, AssignmentCreate{Level: LevelStudent, Unit: id, Person: Person{Name: "梁老师", Username: " c1 "}, Start: "2026-11-01"}))
+	before := dump(t, db, false)
+	if r := a.apply(cmd(t, "admin", KindAssignmentCreate, AssignmentCreate{Level: LevelGrade, Unit: "P1/4", Person: Person{Name: "x", Username: "nobody"}, Start: "2026-11-01"})); r.Code != CodeNotFound || r.Field != "username" {
+		t.Errorf("link to an unknown account: %+v", r)
+	}
+	if dump(t, db, false) != before {
+		t.Error("a refused link changed the register")
+	}
+	a.must(cmd(t, "p1", KindCaseReport, DropoutReport{StudentID: id, Date: "2026-11-20", Reason: "work"}))
+	td, err := db.Todo(DistrictScope, "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(td.Items) != 2 || td.Items[1].Kind != TodoGap || td.Items[1].Level != LevelClass {
+		t.Fatalf("to-do %+v, want the new report and the head teacher's gap", td.Items)
+	}
+	for _, it := range td.Items {
+		switch {
+		case it.Kind == TodoNewReport && !cmp.Equal(it.People, []string{"t1", "c1"}):
+			t.Errorf("new report names %v, want t1 (government) and c1 (education)", it.People)
+		case it.Kind == TodoGap && !cmp.Equal(it.People, []string{"c1"}):
+			t.Errorf("education line's gap %s names %v, want c1", it.Level, it.People)
+		}
+	}
+}

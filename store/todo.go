@@ -30,6 +30,9 @@ type TodoItem struct {
 	Step        string   `json:"step,omitempty"` // escalation_waiting: the next step
 	Level       string   `json:"level,omitempty"`
 	Unit        string   `json:"unit,omitempty"` // missing_assignment: the unit with nobody
+	// People are the accounts (Person.Username) of today's responsible
+	// people on the lines that owe it: it is on their own list.
+	People []string `json:"people,omitempty"`
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -85,15 +88,22 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 			if err != nil {
 				continue
 			}
-			item := func(kind, since string, lines []string) TodoItem {
-				return TodoItem{Kind: kind, CaseID: c.ID, StudentID: s.ID, StudentName: s.Name, SchoolCode: c.SchoolCode, Lines: lines, Since: since}
-			}
 			if c.State == CaseClosed {
 				if c.Outcome == OutcomeReturned && c.WatchUntil >= today && latest[c.StudentID] == c.ID {
 					td.Watch = append(td.Watch, WatchItem{CaseID: c.ID, StudentID: s.ID, StudentName: s.Name, SchoolCode: s.SchoolCode,
 						Returned: c.ClosedDate, Until: c.WatchUntil})
 				}
 				continue
+			}
+			chain := chainFor(tx, &s, today)
+			item := func(kind, since string, lines []string) TodoItem {
+				it := TodoItem{Kind: kind, CaseID: c.ID, StudentID: s.ID, StudentName: s.Name, SchoolCode: c.SchoolCode, Lines: lines, Since: since}
+				for _, r := range append(slices.Clone(chain.Government), chain.Education...) {
+					if r.Username != "" && slices.Contains(lines, r.Line) && !slices.Contains(it.People, r.Username) {
+						it.People = append(it.People, r.Username)
+					}
+				}
+				return it
 			}
 			if len(c.Visits) == 0 {
 				td.Items = append(td.Items, item(TodoNewReport, c.Date, bothLines))
@@ -110,7 +120,6 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 				it.Step = step
 				td.Items = append(td.Items, it)
 			}
-			chain := chainFor(tx, &s, today)
 			for _, r := range append(slices.Clone(chain.Government), chain.Education...) {
 				// Only a gap that can be filled is owed: a child with no
 				// villager group or no school has no unit to assign to

@@ -74,6 +74,7 @@ type assignmentRequest struct {
 	Name      string `json:"name"`
 	Phone     string `json:"phone"`
 	Post      string `json:"post"`
+	Username  string `json:"username"` // the person's account, if any
 	Start     string `json:"start"`
 	End       string `json:"end"`
 	CommandID string `json:"command_id"`
@@ -118,7 +119,7 @@ func (s *Server) apiCreateAssignment(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p := &store.AssignmentCreate{Level: in.Level, Unit: in.Unit, Person: store.Person{Name: in.Name, Phone: in.Phone, Post: in.Post},
+	p := &store.AssignmentCreate{Level: in.Level, Unit: in.Unit, Person: store.Person{Name: in.Name, Phone: in.Phone, Post: in.Post, Username: in.Username},
 		Start: in.Start, End: in.End}
 	x, r, err := s.createAssignment(c, u, in.CommandID, p)
 	if err != nil {
@@ -191,7 +192,7 @@ func unitName(lang string, o orgTree, level, unit string) string {
 	return o.Name(unit)
 }
 
-var assignmentFields = []string{"level", "unit", "name", "phone", "post", "start", "end", "date"}
+var assignmentFields = []string{"level", "unit", "name", "phone", "post", "username", "start", "end", "date"}
 
 func (s *Server) renderAssignments(c echo.Context, status int, in *assignmentRequest, ferr error) error {
 	u, _ := userOf(c)
@@ -237,9 +238,9 @@ func (s *Server) assignmentSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := assignmentRequest{Level: c.FormValue("level"), Unit: c.FormValue("unit"), Name: c.FormValue("name"), Phone: c.FormValue("phone"),
+	in := assignmentRequest{Level: c.FormValue("level"), Unit: c.FormValue("unit"), Name: c.FormValue("name"), Phone: c.FormValue("phone"), Username: c.FormValue("username"),
 		Post: c.FormValue("post"), Start: c.FormValue("start"), End: c.FormValue("end"), CommandID: c.FormValue("command_id")}
-	p := &store.AssignmentCreate{Level: in.Level, Unit: in.Unit, Person: store.Person{Name: in.Name, Phone: in.Phone, Post: in.Post}, Start: in.Start, End: in.End}
+	p := &store.AssignmentCreate{Level: in.Level, Unit: in.Unit, Person: store.Person{Name: in.Name, Phone: in.Phone, Post: in.Post, Username: in.Username}, Start: in.Start, End: in.End}
 	_, _, err = s.createAssignment(c, u, in.CommandID, p)
 	switch {
 	case err == nil:

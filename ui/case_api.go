@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -347,10 +348,15 @@ type todoJSON struct {
 	UnitGaps []store.UnitGap `json:"unit_gaps"`
 }
 
-func (s *Server) todoFor(u store.User, d string) (todoJSON, error) {
+// todoFor is user u's to-do list on date d; with mine, only the items that
+// name u among the responsible people (Person.Username).
+func (s *Server) todoFor(u store.User, d string, mine bool) (todoJSON, error) {
 	td, err := s.db.Todo(u.Scope, d)
 	if err != nil {
 		return todoJSON{}, err
+	}
+	if mine {
+		td.Items = mineOnly(td.Items, u.Username)
 	}
 	gaps, err := s.db.AssignmentGaps(u.Scope, d)
 	if err != nil {
@@ -365,11 +371,31 @@ func (s *Server) apiTodo(c echo.Context) error {
 	if d == "" {
 		d = s.today()
 	}
-	td, err := s.todoFor(u, d)
+	mine, err := parseMine(c.QueryParam("mine"))
+	if err != nil {
+		return err
+	}
+	td, err := s.todoFor(u, d, mine)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, td)
+}
+
+// mineOnly keeps the to-do items that name user among the responsible people.
+func mineOnly(items []store.TodoItem, user string) []store.TodoItem {
+	return slices.DeleteFunc(items, func(it store.TodoItem) bool { return !slices.Contains(it.People, user) })
+}
+
+// parseMine reads ?mine=: only the items that name the user.
+func parseMine(v string) (bool, error) {
+	switch strings.TrimSpace(v) {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		return true, nil
+	}
+	return false, &store.FieldError{Field: "mine", Code: "format", Message: "mine must be true or false"}
 }
 
 func (s *Server) apiCaseSettings(c echo.Context) error {

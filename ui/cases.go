@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -396,9 +397,12 @@ func (s *Server) dropoutSubmit(c echo.Context) error {
 type todoPage struct {
 	basePage
 	orgTree
-	Todo     todoJSON
-	Mine     string // the user's line
-	Settings store.CaseSettings
+	Todo      todoJSON
+	Mine      string // the user's line
+	Username  string
+	OnlyMine  bool // ?mine=1: only the items that name the user
+	MineCount int  // items that name the user
+	Settings  store.CaseSettings
 }
 
 func (s *Server) todoPage(c echo.Context) error {
@@ -407,7 +411,11 @@ func (s *Server) todoPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	td, err := s.todoFor(u, s.today())
+	mine, err := parseMine(c.QueryParam("mine"))
+	if err != nil {
+		return err
+	}
+	td, err := s.todoFor(u, s.today(), false)
 	if err != nil {
 		return err
 	}
@@ -415,7 +423,11 @@ func (s *Server) todoPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := todoPage{basePage: s.base(c, "title.todo", "todo"), orgTree: o, Todo: td, Mine: u.Line, Settings: set}
+	p := todoPage{basePage: s.base(c, "title.todo", "todo"), orgTree: o, Todo: td, Mine: u.Line, Username: u.Username,
+		OnlyMine: mine, MineCount: len(mineOnly(slices.Clone(td.Items), u.Username)), Settings: set}
+	if mine {
+		p.Todo.Items = mineOnly(td.Items, u.Username)
+	}
 	return c.Render(http.StatusOK, "todo.html", p)
 }
 

@@ -440,3 +440,40 @@ func TestCaseByReport(t *testing.T) {
 		t.Errorf("%d commands submitted on a rejected report", n)
 	}
 }
+
+// A responsible person linked to an account (assignment "username") finds
+// what they owe on their own list: GET /api/v1/todo?mine=true and the
+// page's "mine" filter.
+func TestTodoMine(t *testing.T) {
+	ce := newCaseEnv(t)
+	ce.api("POST", "/api/v1/assignments", ce.admin, map[string]string{"level": "student", "unit": ce.child, "name": "罗老师",
+		"username": "teacher", "start": "2026-01-01"}).want(t, http.StatusCreated, "linked assignment")
+	ce.api("POST", "/api/v1/assignments", ce.admin, map[string]string{"level": "grade", "unit": schoolA + "/4", "name": "x",
+		"username": "nobody", "start": "2026-01-01"}).want(t, http.StatusConflict, "link to an unknown account")
+	ce.report(ce.teacher, ce.child, http.StatusCreated)
+	mine := func(tok string) []string {
+		var td todoJSON
+		ce.api("GET", "/api/v1/todo?mine=true", tok, nil).want(t, http.StatusOK, "my to-do").json(t, &td)
+		var out []string
+		for _, it := range td.Items {
+			out = append(out, it.CaseID+" "+it.Kind)
+		}
+		return out
+	}
+	if got := mine(ce.teacher); !slices.Contains(got, "C1 new_report") {
+		t.Errorf("the linked teacher's own list %v lacks the new report", got)
+	}
+	if got := mine(ce.town); len(got) != 0 {
+		t.Errorf("the township officer, linked to nothing, owes %v", got)
+	}
+	ce.api("GET", "/api/v1/todo?mine=perhaps", ce.teacher, nil).want(t, http.StatusBadRequest, "bad mine")
+	b := ce.browser()
+	b.login("teacher", "password-1")
+	doc := parseHTML(t, b.get("/todo?mine=1").want(t, http.StatusOK, "my to-do page"))
+	rows := findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && strings.Contains(attr(n, "class"), "todo-mine") })
+	if len(rows) == 0 || len(rows) != len(findAll(doc, func(n *html.Node) bool {
+		return n.Data == "tr" && attr(n, "data-case") != "" && strings.HasPrefix(attr(n, "class"), "todo-")
+	})) {
+		t.Errorf("the mine filter shows %d rows of mine among others", len(rows))
+	}
+}

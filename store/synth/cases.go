@@ -3,6 +3,7 @@ package synth
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"baoxue/store"
@@ -291,5 +292,39 @@ func (g *gen) caseEvents(rk *rand.Rand, spec *CaseSpec, stage string, hasSchool 
 			c.Note = transferWork[rk.IntN(len(transferWork))] + "某学校"
 		}
 		spec.Close = c
+	}
+}
+
+// linkUsers makes the example head teacher the responsible head teacher of
+// her class, and the example head of school the responsible school leader
+// of grade 6 (双线四包), with their accounts, so that their to-do lists
+// show what they owe themselves.
+func (g *gen) linkUsers() {
+	d := g.d
+	for _, u := range d.Users {
+		sc, err := store.ParseScope(u.Scope)
+		if err != nil {
+			continue
+		}
+		level, unit := "", ""
+		switch {
+		case sc.Kind == store.ScopeClass:
+			level, unit = store.LevelClass, sc.Code+"/"+strconv.Itoa(sc.Grade)+"/"+strconv.Itoa(sc.Class)
+		case sc.Kind == store.ScopeSchool && u.Line == store.LineEducation:
+			level, unit = store.LevelGrade, sc.Code+"/6"
+		default:
+			continue
+		}
+		name, _, _ := strings.Cut(u.DisplayName, "（")
+		linked := false
+		for i := range d.Assignments {
+			if a := &d.Assignments[i].Assignment; a.Level == level && a.Unit == unit && a.End == "" {
+				a.Name, a.Username, linked = name, u.Username, true
+			}
+		}
+		if !linked { // a gap in the generated tree: fill it
+			d.Assignments = append(d.Assignments, AssignmentSpec{StudentIndex: -1, Assignment: store.AssignmentCreate{Level: level, Unit: unit,
+				Person: store.Person{Name: name, Username: u.Username}, Start: "2026-02-01"}})
+		}
 	}
 }

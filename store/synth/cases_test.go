@@ -180,6 +180,14 @@ func TestDemoAppliesToARegister(t *testing.T) {
 		add("admin", store.KindStudentCreate, x)
 	}
 	rs := slices.Clone(flush())
+	for _, u := range d.Users { // before the assignments that name them
+		sc, err := store.ParseScope(u.Scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add("admin", store.KindUserCreate, store.UserCreate{User: store.User{Username: u.Username, DisplayName: u.DisplayName,
+			Role: u.Role, Line: u.Line, Scope: sc, PasswordHash: hash}})
+	}
 	for _, a := range d.Assignments {
 		p := a.Assignment
 		if a.StudentIndex >= 0 {
@@ -245,5 +253,23 @@ func TestDemoAppliesToARegister(t *testing.T) {
 	gaps, _ := db.AssignmentGaps(store.DistrictScope, "2026-11-27")
 	if len(gaps) == 0 {
 		t.Error("no gaps in the demo's responsibility tree")
+	}
+}
+
+// The example head teacher and head of school are linked to their
+// assignments, once each, so the demo's to-do lists can show "mine".
+func TestDemoUsersAreResponsible(t *testing.T) {
+	d := mustGenerate(t, DefaultConfig())
+	linked := map[string]string{}
+	for _, a := range d.Assignments {
+		if u := a.Assignment.Username; u != "" {
+			if _, twice := linked[u]; twice {
+				t.Errorf("%s is linked twice", u)
+			}
+			linked[u] = a.Assignment.Level
+		}
+	}
+	if linked["banzhuren"] != store.LevelClass || linked["xiaozhang"] != store.LevelGrade || len(linked) != 2 {
+		t.Errorf("linked accounts %v, want banzhuren at class level and xiaozhang at grade level", linked)
 	}
 }

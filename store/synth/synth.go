@@ -149,6 +149,7 @@ func Generate(cfg Config) (*District, error) {
 	// everything above as it was.
 	rk := rand.New(rand.NewPCG(uint64(cfg.Seed), 0xd6e8feb86659fd93))
 	g.responsibility(rk)
+	g.linkUsers()
 	g.cases(rk)
 	return g.d, nil
 }
