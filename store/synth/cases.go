@@ -295,12 +295,17 @@ func (g *gen) caseEvents(rk *rand.Rand, spec *CaseSpec, stage string, hasSchool 
 	}
 }
 
-// linkUsers makes the example head teacher the responsible head teacher of
-// her class, and the example head of school the responsible school leader
-// of grade 6 (双线四包), with their accounts, so that their to-do lists
-// show what they owe themselves.
+// linkUsers links example users to assignments (双线四包) with their
+// accounts, so that their to-do lists show what they owe themselves: the
+// head teacher to her class, the head of school to grade 6, and each
+// township officer to the first village of the township with an open case
+// (as the township cadre who answers for it: 包村).
 func (g *gen) linkUsers() {
 	d := g.d
+	townOf := map[string]string{}
+	for _, v := range d.Villages {
+		townOf[v.Code] = v.TownshipCode
+	}
 	for _, u := range d.Users {
 		sc, err := store.ParseScope(u.Scope)
 		if err != nil {
@@ -312,6 +317,16 @@ func (g *gen) linkUsers() {
 			level, unit = store.LevelClass, sc.Code+"/"+strconv.Itoa(sc.Grade)+"/"+strconv.Itoa(sc.Class)
 		case sc.Kind == store.ScopeSchool && u.Line == store.LineEducation:
 			level, unit = store.LevelGrade, sc.Code+"/6"
+		case sc.Kind == store.ScopeTownship && u.Line == store.LineGovernment:
+			for _, c := range d.Cases {
+				if v := d.Students[c.StudentIndex].VillageCode; townOf[v] == sc.Code && c.Close == nil {
+					level, unit = store.LevelVillage, v
+					break
+				}
+			}
+			if unit == "" {
+				continue
+			}
 		default:
 			continue
 		}

@@ -149,8 +149,8 @@ func Generate(cfg Config) (*District, error) {
 	// everything above as it was.
 	rk := rand.New(rand.NewPCG(uint64(cfg.Seed), 0xd6e8feb86659fd93))
 	g.responsibility(rk)
-	g.linkUsers()
 	g.cases(rk)
+	g.linkUsers()
 	return g.d, nil
 }
 
