@@ -278,6 +278,22 @@ func TestBrowserCasePages(t *testing.T) {
 	if got := text(`#notice-body`); !strings.Contains(got, "覃小1") {
 		t.Errorf("notice body %q", got)
 	}
+	// The order is served two days later: recorded on the case page.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(w.n.URL()+"/cases/"+id),
+		chromedp.WaitVisible(css(`#step-form`)),
+		chromedp.SetValue(css(`#u-step`), "order"),
+		chromedp.SetValue(css(`#u-served`), day(13)),
+		chromedp.SendKeys(css(`#u-served-how`), "直接送达"),
+		chromedp.Click(css(`#step-submit`)),
+		chromedp.WaitVisible(css(`.flash`)),
+	)
+	if err != nil {
+		t.Fatalf("service form: %v", err)
+	}
+	if got := text(`#escalations tr[data-step="order"] td.served`); !strings.Contains(got, "直接送达") {
+		t.Errorf("the order's service shows %q", got)
+	}
 
 	// The school register lists the child, with the export link.
 	err = chromedp.Do(ctx, chromedp.Navigate(w.n.URL()+"/schools/S100/register"), chromedp.WaitVisible(css(`#register`)))

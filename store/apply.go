@@ -58,6 +58,7 @@ var handlers = map[string]handler{
 	KindCaseReport:       applyCaseReport,
 	KindCaseVisit:        applyCaseVisit,
 	KindCaseEscalate:     applyCaseEscalate,
+	KindCaseStepUpdate:   applyCaseStepUpdate,
 	KindCaseClose:        applyCaseClose,
 	KindCaseSettings:     applyCaseSettings,
 	KindCaseRead:         applyCaseRead, // case_read.go

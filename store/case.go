@@ -120,8 +120,10 @@ type Escalation struct {
 	Date       string    `json:"date"`
 	DocumentNo string    `json:"document_no,omitempty"`
 	ServedAt   string    `json:"served_at,omitempty"`
+	ServedHow  string    `json:"served_how,omitempty"` // 直接送达, 留置送达, 邮寄送达, …
 	Deadline   string    `json:"deadline,omitempty"`
 	Note       string    `json:"note,omitempty"`
+	Outcome    string    `json:"outcome,omitempty"` // what came of it, recorded later (case.step_update)
 	By         string    `json:"by"`
 	Node       string    `json:"node"`
 	At         time.Time `json:"at"`
@@ -215,12 +217,13 @@ const (
 	KindCaseEscalate     = "case.escalate"
 	KindCaseClose        = "case.close"
 	KindCaseSettings     = "case.settings"
+	KindCaseStepUpdate   = "case.step_update"
 	KindAssignmentCreate = "assignment.create"
 	KindAssignmentEnd    = "assignment.end"
 )
 
 // CaseKinds lists the command kinds of this file (for catalogues).
-var CaseKinds = []string{KindCaseReport, KindCaseVisit, KindCaseEscalate, KindCaseClose, KindCaseSettings, KindCaseRead, KindAssignmentCreate, KindAssignmentEnd}
+var CaseKinds = []string{KindCaseReport, KindCaseVisit, KindCaseEscalate, KindCaseStepUpdate, KindCaseClose, KindCaseSettings, KindCaseRead, KindAssignmentCreate, KindAssignmentEnd}
 
 // DropoutReport reports a child out of school (R8): payload of case.report.
 type DropoutReport struct {
@@ -247,8 +250,20 @@ type EscalationRecord struct {
 	Date       string `json:"date"`
 	DocumentNo string `json:"document_no"`
 	ServedAt   string `json:"served_at"`
+	ServedHow  string `json:"served_how"`
 	Deadline   string `json:"deadline"`
 	Note       string `json:"note"`
+}
+
+// StepUpdate records, after a legal step was taken, when and how its
+// document was served and what came of it: payload of case.step_update.
+// Empty fields are left as they are.
+type StepUpdate struct {
+	CaseID    string `json:"case_id"`
+	Step      string `json:"step"`
+	ServedAt  string `json:"served_at"`
+	ServedHow string `json:"served_how"`
+	Outcome   string `json:"outcome"`
 }
 
 // CaseClose is the payload of case.close.
@@ -362,6 +377,9 @@ func CheckEscalation(p *EscalationRecord) error {
 	if err := cleanText(&p.DocumentNo, "document_no", 50, p.Step != StepEducation); err != nil {
 		return err
 	}
+	if err := cleanText(&p.ServedHow, "served_how", 50, false); err != nil {
+		return err
+	}
 	if p.Deadline != "" && p.Deadline < p.Date {
 		return fieldErr("deadline", "range", "the deadline is before the date")
 	}
@@ -369,6 +387,28 @@ func CheckEscalation(p *EscalationRecord) error {
 		return fieldErr("served_at", "range", "served before the document's date")
 	}
 	return cleanText(&p.Note, "note", 1000, false)
+}
+
+// CheckStepUpdate trims and checks a step update on its own: a known step,
+// something to record, a date written YYYY-MM-DD. Errors are *FieldError.
+func CheckStepUpdate(p *StepUpdate) error {
+	p.Step = strings.TrimSpace(p.Step)
+	if !slices.Contains(Steps, p.Step) {
+		return fieldErr("step", "format", "step must be one of "+strings.Join(Steps, ", "))
+	}
+	if err := checkDate(&p.ServedAt, "served_at", false); err != nil {
+		return err
+	}
+	if err := cleanText(&p.ServedHow, "served_how", 50, false); err != nil {
+		return err
+	}
+	if err := cleanText(&p.Outcome, "outcome", 1000, false); err != nil {
+		return err
+	}
+	if p.ServedAt == "" && p.ServedHow == "" && p.Outcome == "" {
+		return fieldErr("outcome", "required", "record when and how the document was served, or what came of the step")
+	}
+	return nil
 }
 
 // CheckClose trims and checks a close on its own: an outcome is required,
@@ -671,7 +711,7 @@ func applyCaseEscalate(a *applyCtx) error {
 			return &rejection{code: CodeState, field: "date", reason: "the order's deadline " + last.Deadline + " has not passed"}
 		}
 	}
-	x := Escalation{Step: p.Step, Date: p.Date, DocumentNo: p.DocumentNo, ServedAt: p.ServedAt, Deadline: p.Deadline, Note: p.Note,
+	x := Escalation{Step: p.Step, Date: p.Date, DocumentNo: p.DocumentNo, ServedAt: p.ServedAt, ServedHow: p.ServedHow, Deadline: p.Deadline, Note: p.Note,
 		By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}
 	c.Escalations = append(c.Escalations, x)
 	from := c.State
@@ -685,6 +725,51 @@ func applyCaseEscalate(a *applyCtx) error {
 	if from != c.State {
 		a.changes = append(a.changes, Change{Field: "state", From: from, To: c.State})
 	}
+	return putCase(a, c)
+}
+
+// applyCaseStepUpdate records when and how a step's document was served and
+// what came of the step, on a case open or closed (the fine may be paid
+// after the child is back). A value already recorded may be corrected: the
+// audit trail keeps the old one.
+func applyCaseStepUpdate(a *applyCtx) error {
+	var p StepUpdate
+	if err := decode(a, &p); err != nil {
+		return err
+	}
+	c, _, _, err := loadCase(a, p.CaseID)
+	if err != nil {
+		return err
+	}
+	if err := CheckStepUpdate(&p); err != nil {
+		return invalid(err)
+	}
+	x := c.Step(p.Step)
+	if x == nil {
+		return &rejection{code: CodeState, field: "step", reason: "case " + c.ID + " has no step " + p.Step + " yet"}
+	}
+	switch {
+	case p.ServedAt != "" && p.ServedAt > a.today():
+		return &rejection{code: CodeInvalid, field: "served_at", reason: "served_at is in the future"}
+	case p.ServedAt != "" && p.ServedAt < x.Date:
+		return &rejection{code: CodeInvalid, field: "served_at", reason: "served before the document's date " + x.Date}
+	}
+	a.changes = []Change{{Field: "step", To: x.Step}}
+	for _, f := range []struct {
+		field string
+		to    *string
+		v     string
+	}{{"served_at", &x.ServedAt, p.ServedAt}, {"served_how", &x.ServedHow, p.ServedHow}, {"outcome", &x.Outcome, p.Outcome}} {
+		if f.v != "" && f.v != *f.to {
+			a.changes = append(a.changes, Change{Field: f.field, From: *f.to, To: f.v})
+			*f.to = f.v
+		}
+	}
+	if len(a.changes) == 1 {
+		return &rejection{code: CodeInvalid, field: "outcome", reason: "nothing to change: the step already records this"}
+	}
+	c.Version++
+	c.UpdatedAt = a.at
 	return putCase(a, c)
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -397,5 +398,61 @@ func TestTodoNamesLinkedPeople(t *testing.T) {
 		case it.Kind == TodoGap && !cmp.Equal(it.People, []string{"c1"}):
 			t.Errorf("education line's gap %s names %v, want c1", it.Level, it.People)
 		}
+	}
+}
+
+// A legal step's service (when, how) and outcome are recorded after the
+// step, also once the case is closed; a correction keeps the old value in
+// the audit trail; bad updates are refused and change nothing.
+func TestCaseStepUpdate(t *testing.T) {
+	db, a, id := caseFixture(t)
+	a.must(cmd(t, "p1", KindCaseReport, DropoutReport{StudentID: id, Date: "2026-10-20", Reason: "work"}))
+	for i := 0; i < 3; i++ {
+		a.must(cmd(t, "p1", KindCaseVisit, VisitRecord{CaseID: "C1", Date: "2026-10-21", Visitors: []string{"x"}, Line: VisitJoint, Result: ResultRefused}))
+	}
+	a.must(cmd(t, "t1", KindCaseEscalate, EscalationRecord{CaseID: "C1", Step: StepEducation, Date: "2026-10-22"}))
+	a.must(cmd(t, "t1", KindCaseEscalate, EscalationRecord{CaseID: "C1", Step: StepOrder, Date: "2026-10-23", DocumentNo: "柳江教〔2026〕1号", Deadline: "2026-10-30"}))
+	update := func(u StepUpdate) Result {
+		u.CaseID = "C1"
+		return a.apply(cmd(t, "t1", KindCaseStepUpdate, u))
+	}
+	before := dump(t, db, false)
+	for _, tt := range []struct {
+		name  string
+		u     StepUpdate
+		field string
+	}{
+		{"a step not taken", StepUpdate{Step: StepFine, Outcome: "x"}, "step"},
+		{"served before the document", StepUpdate{Step: StepOrder, ServedAt: "2026-10-22"}, "served_at"},
+		{"served in the future", StepUpdate{Step: StepOrder, ServedAt: "2099-01-01"}, "served_at"},
+		{"nothing to record", StepUpdate{Step: StepOrder}, "outcome"},
+	} {
+		if r := update(tt.u); r.Applied() || r.Field != tt.field {
+			t.Errorf("%s: %+v, want refused on %s", tt.name, r, tt.field)
+		}
+	}
+	if dump(t, db, false) != before {
+		t.Error("refused updates changed the register")
+	}
+	if r := update(StepUpdate{Step: StepOrder, ServedAt: "2026-10-24", ServedHow: "直接送达"}); !r.Applied() {
+		t.Fatalf("service: %+v", r)
+	}
+	a.must(cmd(t, "p1", KindCaseVisit, VisitRecord{CaseID: "C1", Date: "2026-10-31", Visitors: []string{"x"}, Line: VisitJoint, Result: ResultReturned}))
+	a.must(cmd(t, "p1", KindCaseClose, CaseClose{CaseID: "C1", Outcome: OutcomeReturned, Date: "2026-10-31"}))
+	if r := update(StepUpdate{Step: StepOrder, ServedAt: "2026-10-25", Outcome: "监护人已于限期内送子女返校"}); !r.Applied() {
+		t.Fatalf("correction and outcome on a closed case: %+v", r)
+	}
+	c, _ := db.GetCase(DistrictScope, "C1")
+	o := c.Step(StepOrder)
+	if o.ServedAt != "2026-10-25" || o.ServedHow != "直接送达" || o.Outcome != "监护人已于限期内送子女返校" {
+		t.Errorf("order after updates: %+v", o)
+	}
+	trail, _ := db.CaseAudit(DistrictScope, "C1")
+	last := trail[len(trail)-1]
+	if last.Kind != KindCaseStepUpdate || !slices.Contains(last.Changes, Change{Field: "served_at", From: "2026-10-24", To: "2026-10-25"}) {
+		t.Errorf("the correction's audit entry %+v lacks served_at 2026-10-24 → 2026-10-25", last)
+	}
+	if r := update(StepUpdate{Step: StepOrder, ServedAt: "2026-10-25"}); r.Applied() {
+		t.Error("an update that changes nothing was applied")
 	}
 }

@@ -23,6 +23,7 @@ func (s *Server) registerCaseAPIRoutes(api *echo.Group) {
 	api.GET("/cases/:id/reads", s.apiCaseReads)
 	api.POST("/cases/:id/visits", s.apiCaseVisit)
 	api.POST("/cases/:id/escalations", s.apiCaseEscalate)
+	api.POST("/cases/:id/escalations/:step", s.apiCaseStepUpdate)
 	api.POST("/cases/:id/close", s.apiCaseClose)
 	api.GET("/todo", s.apiTodo)
 	api.GET("/settings/cases", s.apiCaseSettings)
@@ -294,6 +295,7 @@ type escalationRequest struct {
 	Date       string `json:"date"`
 	DocumentNo string `json:"document_no"`
 	ServedAt   string `json:"served_at"`
+	ServedHow  string `json:"served_how"`
 	Deadline   string `json:"deadline"`
 	Note       string `json:"note"`
 	CommandID  string `json:"command_id"`
@@ -308,13 +310,39 @@ func (s *Server) apiCaseEscalate(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo,
+	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo, ServedHow: in.ServedHow,
 		ServedAt: in.ServedAt, Deadline: in.Deadline, Note: in.Note}
 	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
 	if err != nil {
 		return err
 	}
 	return s.caseAfterWrite(c, u, r, http.StatusCreated)
+}
+
+// stepUpdateRequest records a legal step's service and outcome after the
+// step (POST /api/v1/cases/{id}/escalations/{step}).
+type stepUpdateRequest struct {
+	ServedAt  string `json:"served_at"`
+	ServedHow string `json:"served_how"`
+	Outcome   string `json:"outcome"`
+	CommandID string `json:"command_id"`
+}
+
+func (s *Server) apiCaseStepUpdate(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	var in stepUpdateRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := &store.StepUpdate{CaseID: c.Param("id"), Step: c.Param("step"), ServedAt: in.ServedAt, ServedHow: in.ServedHow, Outcome: in.Outcome}
+	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseStepUpdate, p, func() error { return store.CheckStepUpdate(p) })
+	if err != nil {
+		return err
+	}
+	return s.caseAfterWrite(c, u, r, http.StatusOK)
 }
 
 type closeRequest struct {

@@ -22,6 +22,7 @@ func (s *Server) registerCaseRoutes(pages *echo.Group) {
 	pages.GET("/cases/:id/notice", s.caseNotice)
 	pages.POST("/cases/:id/visits", s.caseVisitSubmit)
 	pages.POST("/cases/:id/escalations", s.caseEscalateSubmit)
+	pages.POST("/cases/:id/steps", s.caseStepUpdateSubmit)
 	pages.POST("/cases/:id/close", s.caseCloseSubmit)
 	pages.GET("/students/:id/dropout", s.dropoutForm)
 	pages.POST("/students/:id/dropout", s.dropoutSubmit)
@@ -98,11 +99,13 @@ type casePage struct {
 	Reads        []caseRead
 	Guardians    string
 
-	CommandID string
-	Open      string // the form that failed: visit, escalation or close
-	VisitIn   visitRequest
-	EscIn     escalationRequest
-	CloseIn   closeRequest
+	CommandID  string
+	Open       string // the form that failed: visit, escalation or close
+	VisitIn    visitRequest
+	EscIn      escalationRequest
+	StepIn     stepUpdateRequest
+	StepInStep string // the step the update form names
+	CloseIn    closeRequest
 	formErrors
 }
 
@@ -121,7 +124,7 @@ func respRows(lang string, o orgTree, rs []store.Responsible) []respRow {
 	return out
 }
 
-var caseFormFields = []string{"date", "visitors", "line", "result", "note", "step", "document_no", "served_at", "deadline", "outcome"}
+var caseFormFields = []string{"date", "visitors", "line", "result", "note", "step", "document_no", "served_at", "served_how", "deadline", "outcome"}
 
 // loadCasePage reads the case (recording the read) and fills the page.
 func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
@@ -299,10 +302,25 @@ func (s *Server) caseEscalateSubmit(c echo.Context) error {
 		return err
 	}
 	in := escalationRequest{Step: c.FormValue("step"), Date: c.FormValue("date"), DocumentNo: c.FormValue("document_no"), ServedAt: c.FormValue("served_at"),
-		Deadline: c.FormValue("deadline"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
-	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo, ServedAt: in.ServedAt, Deadline: in.Deadline, Note: in.Note}
+		ServedHow: c.FormValue("served_how"), Deadline: c.FormValue("deadline"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
+	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo, ServedAt: in.ServedAt,
+		ServedHow: in.ServedHow, Deadline: in.Deadline, Note: in.Note}
 	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
 	return s.caseFormDone(c, "escalation", "escalated", err, func(cp *casePage) { cp.EscIn = in }, in.CommandID)
+}
+
+// caseStepUpdateSubmit records a step's service and outcome (the form names
+// the step).
+func (s *Server) caseStepUpdateSubmit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	step := c.FormValue("step")
+	in := stepUpdateRequest{ServedAt: c.FormValue("served_at"), ServedHow: c.FormValue("served_how"), Outcome: c.FormValue("outcome"), CommandID: c.FormValue("command_id")}
+	p := &store.StepUpdate{CaseID: c.Param("id"), Step: step, ServedAt: in.ServedAt, ServedHow: in.ServedHow, Outcome: in.Outcome}
+	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseStepUpdate, p, func() error { return store.CheckStepUpdate(p) })
+	return s.caseFormDone(c, "step_update", "step_updated", err, func(cp *casePage) { cp.StepIn, cp.StepInStep = in, step }, in.CommandID)
 }
 
 func (s *Server) caseCloseSubmit(c echo.Context) error {

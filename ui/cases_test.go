@@ -142,6 +142,23 @@ func TestCaseFlowThroughTheAPI(t *testing.T) {
 		t.Errorf("after the order: state %s, %d visits, %d steps, next %s, can %v", got.State, len(got.Visits), len(got.Escalations), got.NextStep, got.CanEscalate)
 	}
 
+	// The order's service, recorded afterwards; bad input is a 400 and
+	// submits nothing; a step not taken yet is refused with the reason.
+	before = ce.rep.submitted
+	var bad map[string]any
+	ce.api("POST", "/api/v1/cases/C1/escalations/order", ce.town, map[string]string{"served_at": "9月2日"}).want(t, http.StatusBadRequest, "bad served_at").json(t, &bad)
+	ce.api("POST", "/api/v1/cases/C1/escalations/order", ce.town, map[string]string{}).want(t, http.StatusBadRequest, "nothing to record")
+	ce.api("POST", "/api/v1/cases/C1/escalations/arrest", ce.town, map[string]string{"outcome": "x"}).want(t, http.StatusBadRequest, "unknown step")
+	if bad["field"] != "served_at" || ce.rep.submitted != before {
+		t.Errorf("bad service date: %v, %d submitted", bad, ce.rep.submitted-before)
+	}
+	ce.api("POST", "/api/v1/cases/C1/escalations/fine", ce.town, map[string]string{"outcome": "x"}).want(t, http.StatusConflict, "a step not taken")
+	ce.api("POST", "/api/v1/cases/C1/escalations/order", ce.town, map[string]string{"served_at": "2026-09-01", "served_how": "直接送达"}).
+		want(t, http.StatusOK, "service").json(t, &struct{ Case *caseJSON }{&got})
+	if o := got.Step(store.StepOrder); o == nil || o.ServedAt != "2026-09-01" || o.ServedHow != "直接送达" {
+		t.Errorf("the order after its service: %+v", o)
+	}
+
 	// Closing without an outcome: a 400 before anything is submitted.
 	before = ce.rep.submitted
 	var m map[string]any
