@@ -346,6 +346,39 @@ func TestBrowserCaseSettings(t *testing.T) {
 	}
 }
 
+// TestBrowserHouseholds: from a child's page to the households of its
+// villager group, where the child and its sibling share a row.
+func TestBrowserHouseholds(t *testing.T) {
+	ctx := browser(t)
+	w := newCaseWorld(t)
+	w.admin.must("PATCH", "/api/v1/students/"+w.child, map[string]any{"version": 1, "household": "000042"}, 200, nil)
+	sib := newChild(t, 2, "S100", 1)
+	sib["group_code"], sib["household"] = "450206100001-01", "000042"
+	w.admin.must("POST", "/api/v1/students", sib, 201, nil)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(w.n.URL()+"/students/"+w.child),
+		chromedp.WaitVisible(css(`#username`)),
+		chromedp.SendKeys(css(`#username`), "zhen"),
+		chromedp.SendKeys(css(`#password`), "password-1"),
+		chromedp.Submit(css(`#password`)),
+		chromedp.WaitVisible(css(`#households-link`)),
+		chromedp.Click(css(`#households-link`)),
+		chromedp.WaitVisible(css(`#households`)),
+	)
+	if err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("households page: %v (at %s)", err, loc)
+	}
+	row, err := chromedp.Run(ctx, chromedp.Text(css(`#households tr[data-household="000042"]`)))
+	if err != nil || !strings.Contains(row, "覃小1") || !strings.Contains(row, "覃小2") {
+		t.Errorf("household 000042's row %q, %v; want both children", row, err)
+	}
+	if leader, _ := chromedp.Run(ctx, chromedp.Text(css(`#households-leader`))); !strings.Contains(leader, "黄组长") {
+		t.Errorf("the group leader shown is %q, want 黄组长", leader)
+	}
+}
+
 // TestLoadDemoCases loads a small synthetic district with its
 // responsibility tree and cases through the command path.
 func TestLoadDemoCases(t *testing.T) {

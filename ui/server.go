@@ -199,6 +199,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerAttentionRoutes(pagesAuth, apiAuth)
 	s.registerClusterRoutes(pagesAuth, apiAuth)
 	s.registerCaseRoutes(pagesAuth)
+	s.registerHouseholdRoutes(pagesAuth, apiAuth)
 	s.registerCaseAPIRoutes(apiAuth)
 	s.registerSettingsRoutes(pagesAuth)
 	s.registerAssignmentRoutes(pagesAuth, apiAuth)

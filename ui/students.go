@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -171,6 +172,7 @@ type studentPage struct {
 	// PendingReports name the cases whose dropout reports wait in this
 	// node's outbox (pending_case.go).
 	PendingReports []string
+	Siblings       []store.Student // the other children of the household (households.go)
 }
 
 type auditRow struct {
@@ -206,6 +208,17 @@ func (s *Server) studentDetail(c echo.Context) error {
 	}
 	if p.PendingReports, err = s.pendingReports(id); err != nil {
 		return err
+	}
+	if st.GroupCode != "" && st.Household != "" {
+		hs, err := s.db.Households(u.Scope, st.GroupCode)
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			if h.No == st.Household {
+				p.Siblings = slices.DeleteFunc(h.Children, func(x store.Student) bool { return x.ID == st.ID })
+			}
+		}
 	}
 	for _, a := range trail {
 		row := auditRow{AuditEntry: a}
