@@ -515,6 +515,9 @@ func putStudent(a *applyCtx, s, old *Student, r refs) error {
 			return err
 		}
 	}
+	if err := indexHousehold(a.tx, s, old, id); err != nil {
+		return err
+	}
 	a.target, a.recordID, a.version = s.ID, s.ID, s.Version
 	a.ix = append(a.ix, entryFor(s, r.schoolTownship))
 	return putJSON(a.tx.Bucket(bucketStudents), key, s)

@@ -169,6 +169,49 @@ func BenchmarkListStudents(b *testing.B) {
 	}
 }
 
+// BenchmarkHouseholds: in the villager group with the most children, its
+// households (a group's households page) and one household (a child's page).
+func BenchmarkHouseholds(b *testing.B) {
+	for _, n := range []int{65_000, 1_000_000} {
+		b.Run(fmt.Sprintf("students=%d", n), func(b *testing.B) {
+			r := benchRegisterOf(b, n)
+			count := map[string]int{}
+			group := ""
+			for _, s := range r.d.Students {
+				if count[s.GroupCode]++; count[s.GroupCode] > count[group] {
+					group = s.GroupCode
+				}
+			}
+			b.Run("group", func(b *testing.B) { // the households page
+				var households int
+				for b.Loop() {
+					hs, err := r.db.Households(store.DistrictScope, group)
+					if err != nil {
+						b.Fatal(err)
+					}
+					households = len(hs)
+				}
+				b.ReportMetric(float64(count[group]), "children")
+				b.ReportMetric(float64(households), "households")
+			})
+			b.Run("household", func(b *testing.B) { // a child's page: the others of its household
+				var no string
+				for _, s := range r.d.Students {
+					if s.GroupCode == group && s.Household != "" {
+						no = s.Household
+						break
+					}
+				}
+				for b.Loop() {
+					if _, err := r.db.Household(store.DistrictScope, group, no); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkApplyBatch: children registered per second by the register alone
 // (fsync on), in batches as the Raft FSM hands them over.
 func BenchmarkApplyBatch(b *testing.B) {

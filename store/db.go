@@ -32,6 +32,7 @@ var (
 	bucketStudents      = []byte("students")        // be64(id) → Student
 	bucketIDNumbers     = []byte("ix_id_number")    // ID number → be64(id)
 	bucketStudentNos    = []byte("ix_student_no")   // student number → be64(id)
+	bucketHouseholds    = []byte("ix_household")    // group 0x00 household number 0x00 be64(id) → nil (household.go)
 	bucketStatusChanges = []byte("status_changes")  // be64(id) be64(index) → StatusChange
 	bucketAudit         = []byte("audit")           // be64(index) → AuditEntry
 	bucketAuditByTarget = []byte("audit_by_target") // target 0x00 be64(index) → nil
@@ -46,7 +47,7 @@ var (
 	bucketAssignUnits    = []byte("ix_assignment_unit") // level 0x00 unit 0x00 be64(n) → nil
 
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
-		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketStatusChanges,
+		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
 		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins, bucketRetired,
 		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits,
 		bucketClusterTokens, bucketClusterNodes} // cluster registry: cluster.go
@@ -64,7 +65,8 @@ var (
 )
 
 // schemaVersion is the layout of register.db; Open migrates older files.
-const schemaVersion = 1
+// 2: ix_household (household.go), built on open from the children.
+const schemaVersion = 2
 
 // Options for Open.
 type Options struct {
@@ -128,8 +130,14 @@ func (db *DB) open() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get(keySchemaVersion); v != nil && int(be64(v)) > schemaVersion {
+		v := meta.Get(keySchemaVersion)
+		if v != nil && int(be64(v)) > schemaVersion {
 			return fmt.Errorf("register schema %d is newer than this program's %d", be64(v), schemaVersion)
+		}
+		if v != nil && be64(v) < 2 {
+			if err := buildHouseholdIndex(tx); err != nil {
+				return fmt.Errorf("migrate to schema 2: %w", err)
+			}
 		}
 		applied = getU64(meta, keyAppliedIndex)
 		return meta.Put(keySchemaVersion, u64(schemaVersion))

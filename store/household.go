@@ -1,70 +1,105 @@
 package store
 
 import (
-	"cmp"
-	"slices"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Households (户), the level under the villager group, are the children of
-// the register grouped by their household number (Student.Household): the
-// register keeps children, not households, so a household is known through
-// its school-age children, who share the number, their guardians and, for
-// the responsibility chain (双线四包), the group leader of their group.
+// Households (户), the level under the villager group, are known through
+// their school-age children, who share a household number
+// (Student.Household): the register keeps children, not households. The
+// index ix_household (group, 0x00, household number, 0x00, be64(child))
+// finds a group's households and a household's children without reading
+// the rest of the village; putStudent keeps it, and Open builds it for a
+// register made before it existed (schema 2).
 
-// Household is one household of a villager group: its number ("" gathers
-// the group's children without one) and its children in the caller's
-// scope, in registration order.
+// Household is one household of a villager group: its number and its
+// children in the caller's scope, in registration order.
 type Household struct {
 	No       string    `json:"no"`
 	Children []Student `json:"children"`
 }
 
+func householdKey(group, no string, id uint64) []byte {
+	k := append(append(append(append([]byte(group), 0), no...), 0), u64(id)...)
+	return k
+}
+
+// indexHousehold files child s (number id) under its household, and takes
+// old (its previous state, or nil) out of its former one.
+func indexHousehold(tx *bolt.Tx, s, old *Student, id uint64) error {
+	b := tx.Bucket(bucketHouseholds)
+	if old != nil && old.GroupCode != "" && old.Household != "" && (old.GroupCode != s.GroupCode || old.Household != s.Household) {
+		if err := b.Delete(householdKey(old.GroupCode, old.Household, id)); err != nil {
+			return err
+		}
+	}
+	if s.GroupCode == "" || s.Household == "" {
+		return nil
+	}
+	return b.Put(householdKey(s.GroupCode, s.Household, id), nil)
+}
+
+// buildHouseholdIndex files every child (schema 1 → 2).
+func buildHouseholdIndex(tx *bolt.Tx) error {
+	return tx.Bucket(bucketStudents).ForEach(func(k, v []byte) error {
+		var s Student
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("child %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		return indexHousehold(tx, &s, nil, binary.BigEndian.Uint64(k))
+	})
+}
+
 // Households returns the households of villager group code that have
-// children in scope sc, by household number ("" last). Errors: ErrNotFound
-// for an unknown group, ErrClosed.
+// children in scope sc, by household number. Children without a number
+// are in no household. Errors: ErrNotFound for an unknown group, ErrClosed.
 func (db *DB) Households(sc Scope, code string) ([]Household, error) {
-	var g Group
-	if err := db.view(func(tx *bolt.Tx) error {
-		if !getJSON(tx.Bucket(bucketGroups), []byte(code), &g) {
+	return db.households(sc, code, "")
+}
+
+// Household returns household no of villager group code, its children in
+// scope sc (none: no such household in scope). Errors as for Households.
+func (db *DB) Household(sc Scope, code, no string) (Household, error) {
+	h := Household{No: no, Children: []Student{}}
+	if no == "" {
+		return h, nil
+	}
+	hs, err := db.households(sc, code, no)
+	if err == nil && len(hs) == 1 {
+		h = hs[0]
+	}
+	return h, err
+}
+
+func (db *DB) households(sc Scope, code, only string) ([]Household, error) {
+	out := []Household{}
+	err := db.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketGroups).Get([]byte(code)) == nil {
 			return ErrNotFound
 		}
+		prefix := append([]byte(code), 0)
+		if only != "" {
+			prefix = append(append(prefix, only...), 0)
+		}
+		c := tx.Bucket(bucketHouseholds).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			rest := k[len(code)+1:]
+			no := string(rest[:len(rest)-9])
+			s, err := getStudent(tx, sc, studentID(binary.BigEndian.Uint64(rest[len(rest)-8:])))
+			if err != nil {
+				continue // out of scope
+			}
+			if len(out) == 0 || out[len(out)-1].No != no {
+				out = append(out, Household{No: no})
+			}
+			out[len(out)-1].Children = append(out[len(out)-1].Children, s)
+		}
 		return nil
-	}); err != nil {
-		return nil, err
-	}
-	byNo := map[string]*Household{}
-	for f := (Filter{Village: g.VillageCode, Limit: MaxLimit}); ; {
-		p, err := db.ListStudents(sc, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range p.Items {
-			if s.GroupCode != code {
-				continue
-			}
-			h := byNo[s.Household]
-			if h == nil {
-				h = &Household{No: s.Household}
-				byNo[s.Household] = h
-			}
-			h.Children = append(h.Children, s)
-		}
-		if p.NextCursor == "" {
-			break
-		}
-		f.Cursor = p.NextCursor
-	}
-	out := make([]Household, 0, len(byNo))
-	for _, h := range byNo {
-		out = append(out, *h)
-	}
-	slices.SortFunc(out, func(a, b Household) int {
-		if (a.No == "") != (b.No == "") {
-			return cmp.Compare(b.No, a.No) // "" last
-		}
-		return cmp.Compare(a.No, b.No)
 	})
-	return out, nil
+	return out, err
 }

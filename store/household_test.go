@@ -1,11 +1,33 @@
 package store
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
+func householdList(t *testing.T, db *DB, sc Scope, group string) string {
+	t.Helper()
+	hs, err := db.Households(sc, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, h := range hs {
+		ids := h.No + ":"
+		for _, c := range h.Children {
+			ids += " " + c.ID
+		}
+		out = append(out, ids)
+	}
+	return strings.Join(out, "; ")
+}
+
 // A villager group's households are its children grouped by household
-// number, within the caller's scope; children without a number come last.
+// number, within the caller's scope; an edit moves a child between
+// households; children without a number are in none.
 func TestHouseholds(t *testing.T) {
 	db := mustOpen(t)
 	a := fixture(t, db)
@@ -15,33 +37,64 @@ func TestHouseholds(t *testing.T) {
 		return a.must(cmd(t, "admin", KindStudentCreate, f)).RecordID
 	}
 	s1, s2 := add(1, "G1", "0001"), add(2, "G1", "0001")
-	s3, s4 := add(3, "G1", "0002"), add(4, "G1", "")
+	s3 := add(3, "G1", "00011") // a number that starts like another
+	add(4, "G1", "")
 	add(5, "", "0001") // in the village, not in the group
-	hs, err := db.Households(DistrictScope, "G1")
-	if err != nil {
-		t.Fatal(err)
+	if got, want := householdList(t, db, DistrictScope, "G1"), "0001: "+s1+" "+s2+"; 00011: "+s3; got != want {
+		t.Errorf("households %q, want %q", got, want)
 	}
-	var got []string
-	for _, h := range hs {
-		ids := h.No + ":"
-		for _, c := range h.Children {
-			ids += " " + c.ID
-		}
-		got = append(got, ids)
+	h, err := db.Household(DistrictScope, "G1", "0001")
+	if err != nil || len(h.Children) != 2 {
+		t.Errorf("household 0001: %+v, %v", h, err)
 	}
-	want := []string{"0001: " + s1 + " " + s2, "0002: " + s3, ": " + s4}
-	if len(got) != len(want) {
-		t.Fatalf("households %q, want %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("household %d = %q, want %q", i, got[i], want[i])
-		}
-	}
-	if hs, err := db.Households(Scope{Kind: ScopeTownship, Code: "T2"}, "G1"); err != nil || len(hs) != 0 {
-		t.Errorf("from another township: %+v, %v; want none", hs, err)
+	if got := householdList(t, db, Scope{Kind: ScopeTownship, Code: "T2"}, "G1"); got != "" {
+		t.Errorf("from another township: %q, want none", got)
 	}
 	if _, err := db.Households(DistrictScope, "G9"); err != ErrNotFound {
 		t.Errorf("unknown group: %v, want ErrNotFound", err)
+	}
+	st, _ := db.GetStudent(DistrictScope, s2)
+	f := st.StudentFields
+	f.Household = "00011"
+	c := cmd(t, "admin", KindStudentUpdate, StudentUpdate{ID: s2, Fields: f})
+	c.Version = st.Version
+	a.must(c)
+	if got, want := householdList(t, db, DistrictScope, "G1"), "0001: "+s1+"; 00011: "+s2+" "+s3; got != want {
+		t.Errorf("after the move %q, want %q", got, want)
+	}
+}
+
+// A register made before ix_household (schema 1) has it built on open.
+func TestHouseholdIndexMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "register.db")
+	db, err := Open(path, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := fixture(t, db)
+	f := child(t, 1, "V1", "P1", 3, 1)
+	f.GroupCode, f.Household = "G1", "0001"
+	id := a.must(cmd(t, "admin", KindStudentCreate, f)).RecordID
+	db.Close()
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketHouseholds); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, u64(1))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	db, err = Open(path, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := householdList(t, db, DistrictScope, "G1"); got != "0001: "+id {
+		t.Errorf("households after the migration %q, want 0001: %s", got, id)
 	}
 }

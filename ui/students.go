@@ -209,16 +209,12 @@ func (s *Server) studentDetail(c echo.Context) error {
 	if p.PendingReports, err = s.pendingReports(id); err != nil {
 		return err
 	}
-	if st.GroupCode != "" && st.Household != "" {
-		hs, err := s.db.Households(u.Scope, st.GroupCode)
+	if st.GroupCode != "" {
+		h, err := s.db.Household(u.Scope, st.GroupCode, st.Household)
 		if err != nil {
 			return err
 		}
-		for _, h := range hs {
-			if h.No == st.Household {
-				p.Siblings = slices.DeleteFunc(h.Children, func(x store.Student) bool { return x.ID == st.ID })
-			}
-		}
+		p.Siblings = slices.DeleteFunc(h.Children, func(x store.Student) bool { return x.ID == st.ID })
 	}
 	for _, a := range trail {
 		row := auditRow{AuditEntry: a}
