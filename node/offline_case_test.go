@@ -110,9 +110,19 @@ func TestOfflineCaseVisits(t *testing.T) {
 	if n, _ := chromedp.Run(ctx, chromedp.Text(css(`#visit-count`))); n != "1" {
 		t.Errorf("the pending case shows %q visits, want 1", n)
 	}
+	// The child is back two days later: the case is closed, still pending.
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(css(`#c-outcome`), "returned"),
+		chromedp.SetValue(css(`#c-date`), day(1)),
+		chromedp.Click(css(`#close-submit`)),
+		chromedp.WaitVisible(css(`#pending-others`)),
+	)
+	if err != nil {
+		t.Fatalf("close form on the pending case: %v", err)
+	}
 	otherRef, _ = url.PathUnescape(otherRef[strings.Index(otherRef, "report"):])
-	if st, err := town.sync(); err != nil || st.Outbox.Pending != 6 {
-		t.Errorf("township outbox: %+v, %v; want 2 reports and 4 visits pending", st.Outbox, err)
+	if st, err := town.sync(); err != nil || st.Outbox.Pending != 7 {
+		t.Errorf("township outbox: %+v, %v; want 2 reports, 4 visits and a close pending", st.Outbox, err)
 	}
 
 	c.heal()
@@ -156,11 +166,13 @@ func TestOfflineCaseVisits(t *testing.T) {
 		}
 	}
 	var oc struct {
-		Visits []struct{ Result string }
+		State, Outcome string
+		Visits         []struct{ Result string }
+		Child          struct{ Status string }
 	}
 	bureau.mustAPI(t, "GET", "/api/v1/cases/"+otherRef, nil, 200, &oc)
-	if len(oc.Visits) != 1 || oc.Visits[0].Result != "promised" {
-		t.Errorf("the case opened in the browser has visits %+v, want the one promised", oc.Visits)
+	if len(oc.Visits) != 1 || oc.Visits[0].Result != "promised" || oc.State != "closed" || oc.Outcome != "returned" || oc.Child.Status != "enrolled" {
+		t.Errorf("the case opened in the browser: %+v; want the one promised visit, closed as returned, the child enrolled", oc)
 	}
 	// Both nodes read the case above (R22): each sees the other's read.
 	for _, p := range []*proc{bureau, town} {

@@ -109,8 +109,9 @@ type casePage struct {
 	formErrors
 }
 
-// VisitURL is where the page's visit form posts.
+// VisitURL and CloseURL are where the page's forms post.
 func (p casePage) VisitURL() string { return "/cases/" + p.Case.ID + "/visits" }
+func (p casePage) CloseURL() string { return "/cases/" + p.Case.ID + "/close" }
 
 func respRows(lang string, o orgTree, rs []store.Responsible) []respRow {
 	out := make([]respRow, len(rs))
@@ -257,7 +258,13 @@ func (s *Server) caseFormDone(c echo.Context, form, flash string, err error, fil
 		var cp casePage
 		fill(&cp)
 		p := s.pendingCasePage(c, pc)
-		p.Open, p.VisitIn = form, cp.VisitIn
+		p.Open = form
+		if form == "visit" {
+			p.VisitIn = cp.VisitIn
+		}
+		if form == "close" {
+			p.CloseIn = cp.CloseIn
+		}
 		if asRejected(err) == nil && cmdID != "" {
 			p.CommandID = cmdID
 		}

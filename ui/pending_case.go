@@ -123,18 +123,28 @@ type pendingCasePage struct {
 	VisitLines   []string
 	VisitResults []string
 	VisitIn      visitRequest
+	Outcomes     []string
+	CloseIn      closeRequest
+	Settings     store.CaseSettings
 	CommandID    string
 	Open         string
 	formErrors
 }
 
-// VisitURL is where the page's visit form posts.
+// VisitURL and CloseURL are where the page's forms post.
 func (p pendingCasePage) VisitURL() string { return "/cases/" + p.Pending.Ref + "/visits" }
+func (p pendingCasePage) CloseURL() string { return "/cases/" + p.Pending.Ref + "/close" }
 
 func (s *Server) pendingCasePage(c echo.Context, pc *pendingCase) pendingCasePage {
 	p := pendingCasePage{basePage: s.base(c, "case.pending_title", "cases"), Pending: pc,
 		VisitLines: store.VisitLines, VisitResults: store.VisitResults, VisitIn: visitRequest{Date: s.today()},
+		Outcomes: store.Outcomes, CloseIn: closeRequest{Date: s.today()},
 		CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+	if set, err := s.db.CaseSettings(); err == nil {
+		p.Settings = set // for the close form's hint only
+	} else {
+		p.Settings = store.DefaultCaseSettings()
+	}
 	p.Title = translate(p.Lang, "case.pending_title_of", pc.Child.Name)
 	return p
 }
