@@ -25,8 +25,7 @@ type Household struct {
 }
 
 func householdKey(group, no string, id uint64) []byte {
-	k := append(append(append(append([]byte(group), 0), no...), 0), u64(id)...)
-	return k
+	return append(append(append(append([]byte(group), 0), no...), 0), u64(id)...)
 }
 
 // indexHousehold files child s (number id) under its household, and takes
