@@ -94,6 +94,9 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 	if db == nil || rep == nil || local == nil {
 		return nil, errors.New("ui: db, replica and local file are required")
 	}
+	if errCatalogue != nil {
+		return nil, errCatalogue
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
