@@ -106,7 +106,7 @@ type casePage struct {
 	StepIn     stepUpdateRequest
 	StepInStep string // the step the update form names
 	CloseIn    closeRequest
-	formErrors
+	formState
 }
 
 // VisitURL and CloseURL are where the page's forms post.
@@ -149,7 +149,7 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	p := casePage{basePage: s.base(c, "title.case", "cases"), orgTree: o, Case: cs, Child: st, IDNumber: forViewer(u, st).IDNumber,
 		Today: s.today(), Settings: set, FailedVisits: cs.FailedVisits(), NextStep: cs.NextStep(), Steps: store.Steps,
 		Reasons: store.Reasons, VisitLines: store.VisitLines, VisitResults: store.VisitResults, Outcomes: store.Outcomes,
-		CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+		formState: newFormState()}
 	p.Title = translate(p.Lang, "case.title_of", st.Name, cs.ID)
 	_, p.CanEscalate = store.CanEscalate(&cs, set, p.Today)
 	p.Frozen = chainView{ID: "responsible", A: respRows(p.Lang, o, cs.Responsible.Government), B: respRows(p.Lang, o, cs.Responsible.Education)}
@@ -176,13 +176,7 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	if err != nil {
 		return p, err
 	}
-	for _, a := range trail {
-		row := auditRow{AuditEntry: a}
-		for _, ch := range a.Changes {
-			row.Lines = append(row.Lines, changeText(p.Lang, o, ch))
-		}
-		p.Audit = append(p.Audit, row)
-	}
+	p.Audit = auditRows(p.Lang, o, trail)
 	return p, nil
 }
 
@@ -350,7 +344,7 @@ type dropoutPage struct {
 	CommandID string
 	In        dropoutRequest
 	Reasons   []string
-	formErrors
+	formState
 }
 
 var dropoutFields = []string{"date", "reason", "note", "student_id"}
@@ -365,7 +359,7 @@ func (s *Server) dropoutPageFor(c echo.Context, u store.User) (dropoutPage, erro
 		return dropoutPage{}, err
 	}
 	p := dropoutPage{basePage: s.base(c, "title.dropout", "students"), Student: st, Cases: cs, CommandID: newCommandID(),
-		In: dropoutRequest{Date: s.today()}, Reasons: store.Reasons, formErrors: formErrors{Errors: map[string]string{}}}
+		In: dropoutRequest{Date: s.today()}, Reasons: store.Reasons, formState: newFormState()}
 	return p, nil
 }
 
@@ -455,6 +449,3 @@ func (s *Server) todoPage(c echo.Context) error {
 	}
 	return c.Render(http.StatusOK, "todo.html", p)
 }
-
-// UnitName shows a unit in a template.
-func (o orgTree) UnitName(lang, level, unit string) string { return unitName(lang, o, level, unit) }

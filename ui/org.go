@@ -249,7 +249,7 @@ type orgPage struct {
 	Form         string   // the form that failed, to show its values and messages
 	In           orgInput // its values
 	CommandID    string
-	formErrors
+	formState
 }
 
 var orgFormFields = []string{"code", "name", "township_code", "village_code", "kind", "type"}
@@ -261,7 +261,7 @@ func (s *Server) newOrgPage(c echo.Context) (orgPage, error) {
 	}
 	return orgPage{basePage: s.base(c, "title.org", "org"), orgTree: o, SchoolTypes: store.SchoolTypes,
 		VillageKinds: []string{store.KindVillage, store.KindCommunity}, CommandID: newCommandID(),
-		formErrors: formErrors{Errors: map[string]string{}}}, nil
+		formState: newFormState()}, nil
 }
 
 func (s *Server) orgPage(c echo.Context) error {

@@ -128,7 +128,7 @@ type pendingCasePage struct {
 	Settings     store.CaseSettings
 	CommandID    string
 	Open         string
-	formErrors
+	formState
 }
 
 // VisitURL and CloseURL are where the page's forms post.
@@ -139,7 +139,7 @@ func (s *Server) pendingCasePage(c echo.Context, pc *pendingCase) pendingCasePag
 	p := pendingCasePage{basePage: s.base(c, "case.pending_title", "cases"), Pending: pc,
 		VisitLines: store.VisitLines, VisitResults: store.VisitResults, VisitIn: visitRequest{Date: s.today()},
 		Outcomes: store.Outcomes, CloseIn: closeRequest{Date: s.today()},
-		CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+		formState: newFormState()}
 	if set, err := s.db.CaseSettings(); err == nil {
 		p.Settings = set // for the close form's hint only
 	} else {
