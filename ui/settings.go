@@ -45,9 +45,9 @@ type settingRow struct {
 
 type caseSettingsPage struct {
 	basePage
-	Settings  store.CaseSettings // now: version, who changed them last and when
-	Rows      []settingRow
-	Version   uint64 // the version the form was made from (a stale edit is a conflict)
+	Settings store.CaseSettings // now: version, who changed them last and when
+	Rows     []settingRow
+	Version  uint64 // the version the form was made from (a stale edit is a conflict)
 	formState
 }
 
