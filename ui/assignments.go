@@ -191,6 +191,9 @@ func (s *Server) renderAssignments(c echo.Context, status int, in *assignmentReq
 		return err
 	}
 	for _, x := range xs {
+		if x.Level == store.LevelStudent {
+			s.nameStudents(o, u.Scope, x.Unit)
+		}
 		p.Rows = append(p.Rows, assignmentRow{Assignment: x, UnitName: unitName(p.Lang, o, x.Level, x.Unit), Active: x.ActiveOn(p.Today)})
 	}
 	gaps, err := s.db.AssignmentGaps(u.Scope, p.Today)

@@ -150,6 +150,10 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 		Reasons: store.Reasons, VisitLines: store.VisitLines, VisitResults: store.VisitResults, Outcomes: store.Outcomes,
 		formState: newFormState()}
 	p.Title = translate(p.Lang, "case.title_of", st.Name, cs.ID)
+	o.names[st.ID] = st.Name         // units of level student, audit lines
+	if cs.Note == "student.status" { // store.statusHook: reported through a status change
+		p.Case.Note = translate(p.Lang, "case.note_from_status")
+	}
 	_, p.CanEscalate = store.CanEscalate(&cs, set, p.Today)
 	p.Frozen = chainView{ID: "responsible", A: respRows(p.Lang, o, cs.Responsible.Government), B: respRows(p.Lang, o, cs.Responsible.Education)}
 	p.HasOrder = cs.Step(store.StepOrder) != nil
@@ -412,6 +416,9 @@ func (s *Server) todoPage(c echo.Context) error {
 	set, err := s.db.CaseSettings()
 	if err != nil {
 		return err
+	}
+	for _, it := range td.Items {
+		o.names[it.StudentID] = it.StudentName // gaps at level student
 	}
 	p := todoPage{basePage: s.base(c, "title.todo", "todo"), orgTree: o, Todo: td, Mine: u.Line, Username: u.Username,
 		OnlyMine: mine, MineCount: len(mineOnly(slices.Clone(td.Items), u.Username)), Settings: set}

@@ -64,7 +64,22 @@ func (s *Server) loadOrg() (orgTree, error) {
 	return o, nil
 }
 
-// Name shows a code by its name; unknown codes as they are.
+// nameStudents adds the names of children ids (in scope sc) to o, so that
+// units of level student show the child's name rather than the id. Best
+// effort: a child out of scope or gone keeps its id.
+func (s *Server) nameStudents(o orgTree, sc store.Scope, ids ...string) {
+	for _, id := range ids {
+		if _, ok := o.names[id]; ok || id == "" {
+			continue
+		}
+		if st, err := s.db.GetStudent(sc, id); err == nil {
+			o.names[id] = st.Name
+		}
+	}
+}
+
+// Name shows a code (or a child's id named by nameStudents) by its name;
+// unknown codes as they are.
 func (o orgTree) Name(code string) string {
 	if n, ok := o.names[code]; ok {
 		return n
@@ -121,8 +136,10 @@ func changeText(lang string, o orgTree, ch store.Change) string {
 			return translateCode(lang, "status", v)
 		case "gender":
 			return translateCode(lang, "gender", v)
-		case "village_code", "group_code", "school_code", "township_code":
+		case "village_code", "group_code", "school_code", "township_code", "student", "unit":
 			return o.Name(v)
+		case "date", "start", "end", "ended", "deadline", "served_at", "expected_return", "closed_date", "watch_until":
+			return formatDate(lang, v)
 		case "reason", "result", "step", "outcome": // cases (case.go)
 			return translateCode(lang, ch.Field, v)
 		case "state":
@@ -175,3 +192,31 @@ func detailsText(lang string, d store.FlagDetails) string {
 	}
 	return strings.Join(parts, "；")
 }
+
+// historyRow is one status change as the child's page shows it: the
+// reason a case wrote ("case C42: work", "case C42 closed: returned") in
+// words, with the case to link to.
+type historyRow struct {
+	store.StatusChange
+	ReasonText string
+	CaseID     string
+}
+
+func historyRows(lang string, hist []store.StatusChange) []historyRow {
+	out := make([]historyRow, len(hist))
+	for i, h := range hist {
+		out[i] = historyRow{StatusChange: h, ReasonText: h.Reason}
+		rest, ok := strings.CutPrefix(h.Reason, "case ")
+		if !ok {
+			continue
+		}
+		if id, outcome, ok := strings.Cut(rest, " closed: "); ok && isCaseID(id) {
+			out[i].CaseID, out[i].ReasonText = id, translate(lang, "student.history_closed", translateCode(lang, "outcome", outcome))
+		} else if id, reason, ok := strings.Cut(rest, ": "); ok && isCaseID(id) {
+			out[i].CaseID, out[i].ReasonText = id, translate(lang, "student.history_report", translateCode(lang, "reason", reason))
+		}
+	}
+	return out
+}
+
+func isCaseID(s string) bool { _, ok := store.ParseCaseID(s); return ok }

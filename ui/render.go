@@ -77,6 +77,10 @@ func templateFuncs(lang string, a *assets) template.FuncMap {
 		"time":  func(t time.Time) string { return formatTime(lang, t) },
 		"asset": a.url,
 		"has":   func(list []string, s string) bool { return slices.Contains(list, s) },
+		// rejection says in words why the register refused a write.
+		"rejection": func(code, field, reason string) string {
+			return rejectionMessage(lang, store.Result{Code: code, Field: field, Reason: reason})
+		},
 	}
 }
 

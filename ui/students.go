@@ -99,7 +99,7 @@ type studentPage struct {
 	Village  string
 	Group    string
 	School   string
-	History  []store.StatusChange
+	History  []historyRow
 	Audit    []auditRow
 	Cases    []store.Case // cases.go
 	// PendingReports name the cases whose dropout reports wait in this
@@ -129,7 +129,7 @@ func (s *Server) studentDetail(c echo.Context) error {
 	}
 	p := studentPage{basePage: s.base(c, "title.students", "students"), Student: st,
 		IDNumber: forViewer(u, st).IDNumber, Township: o.Name(st.TownshipCode), Village: o.Name(st.VillageCode),
-		Group: o.Name(st.GroupCode), School: o.Name(st.SchoolCode), History: hist}
+		Group: o.Name(st.GroupCode), School: o.Name(st.SchoolCode), History: historyRows(langOf(c), hist)}
 	p.Title = st.Name
 	if p.Cases, err = s.db.CasesOf(u.Scope, id); err != nil {
 		return err
@@ -144,6 +144,7 @@ func (s *Server) studentDetail(c echo.Context) error {
 		}
 		p.Siblings = slices.DeleteFunc(h.Children, func(x store.Student) bool { return x.ID == st.ID })
 	}
+	o.names[st.ID] = st.Name
 	p.Audit = auditRows(p.Lang, o, trail)
 	return c.Render(http.StatusOK, "student.html", p)
 }
