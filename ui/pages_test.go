@@ -124,13 +124,23 @@ func TestStudentListPage(t *testing.T) {
 			t.Errorf("list lacks masked ID %s", store.MaskID(id))
 		}
 	}
-	if got := text(find(doc, byID("node-id"))); got != "node-a" {
+	// An office user sees one plain line about the link, not Raft terms.
+	if got := text(find(doc, byID("node-plain"))); got != "已连接区教育局，修改均已上传" {
+		t.Errorf("node bar for an office user: %q", got)
+	}
+	if find(doc, byID("node-details")) != nil {
+		t.Error("an office user sees the node's replication details")
+	}
+	admin := e.browser()
+	admin.login("admin", adminPassword)
+	adoc := parseHTML(t, admin.get("/students").want(t, http.StatusOK, "list as admin"))
+	if got := text(find(adoc, byID("node-id"))); got != "node-a" {
 		t.Errorf("header node id %q", got)
 	}
-	if got := text(find(doc, byID("node-applied"))); got != strconv.FormatUint(e.db.AppliedIndex(), 10) {
+	if got := text(find(adoc, byID("node-applied"))); got != strconv.FormatUint(e.db.AppliedIndex(), 10) {
 		t.Errorf("header applied index %q, want %d", got, e.db.AppliedIndex())
 	}
-	if got := text(find(doc, byID("node-state"))); got != "主节点" {
+	if got := text(find(adoc, byID("node-state"))); got != "主节点" {
 		t.Errorf("header raft state %q", got)
 	}
 

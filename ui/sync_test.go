@@ -171,7 +171,7 @@ func TestAttention(t *testing.T) {
 	page := b.get("/attention").want(t, http.StatusOK, "attention page")
 	doc := parseHTML(t, page)
 	row := find(doc, byID("attention-c-2"))
-	if row == nil || !strings.Contains(text(row), "changed meanwhile") {
+	if row == nil || !strings.Contains(text(row), "该记录已被他人修改") {
 		t.Fatalf("attention page has no row for c-2 with its reason")
 	}
 	b.post("/attention/c-2/dismiss", url.Values{"_csrf": {csrfFrom(t, page)}}).want(t, http.StatusSeeOther, "dismiss form")
@@ -191,8 +191,8 @@ func TestPendingMarksAndNodeBar(t *testing.T) {
 	if find(list, byID("pending-"+id)) == nil {
 		t.Error("the list does not mark the child with pending changes")
 	}
-	if n := find(list, byID("node-pending")); n == nil {
-		t.Error("the node bar has no pending count")
+	if n := find(list, byID("node-plain")); n == nil || !strings.Contains(text(n), "已连接区教育局") {
+		t.Error("the node bar does not say whether the node is connected")
 	}
 	detail := parseHTML(t, b.get("/students/"+id).want(t, http.StatusOK, "detail"))
 	if find(detail, byID("pending-mark")) == nil {
