@@ -399,6 +399,19 @@ type todoPage struct {
 	Settings  store.CaseSettings
 }
 
+// GapItems counts the items that are gaps in a child's chain: at a grade,
+// class or child they are not among the units in UnitGaps, and the page
+// must not say that every unit has someone while listing them.
+func (p todoPage) GapItems() int {
+	n := 0
+	for _, it := range p.Todo.Items {
+		if it.Kind == store.TodoGap {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Server) todoPage(c echo.Context) error {
 	u, _ := userOf(c)
 	o, err := s.loadOrg()
