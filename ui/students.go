@@ -106,6 +106,7 @@ type studentPage struct {
 	// node's outbox (pending_case.go).
 	PendingReports []string
 	Siblings       []store.Student // the other children of the household (households.go)
+	Chain          chainView       // the eight responsible people today, gaps marked (cases.go)
 }
 
 func (s *Server) studentDetail(c echo.Context) error {
@@ -145,6 +146,11 @@ func (s *Server) studentDetail(c echo.Context) error {
 		p.Siblings = slices.DeleteFunc(h.Children, func(x store.Student) bool { return x.ID == st.ID })
 	}
 	o.names[st.ID] = st.Name
+	ch, err := s.db.ChainOf(u.Scope, st.ID, s.today())
+	if err != nil {
+		return err
+	}
+	p.Chain = chainView{ID: "student-responsible", A: respRows(p.Lang, o, ch.Government), B: respRows(p.Lang, o, ch.Education)}
 	p.Audit = auditRows(p.Lang, o, trail)
 	return c.Render(http.StatusOK, "student.html", p)
 }

@@ -34,3 +34,22 @@ func TestTodoGapsDoNotContradict(t *testing.T) {
 		t.Errorf("the page does not say where its gaps are: %v", n)
 	}
 }
+
+// TestStudentPageShowsChain: the child's page names the eight responsible
+// people of today, with the gap at the subject teacher's level marked.
+func TestStudentPageShowsChain(t *testing.T) {
+	ce := newCaseEnv(t)
+	b := ce.browser()
+	b.login("teacher", "password-1")
+	doc := parseHTML(t, b.get("/students/"+ce.child).want(t, http.StatusOK, "child's page"))
+	rows := rowsOf(t, doc, "student-responsible")
+	if len(rows) != 4 {
+		t.Fatalf("responsible table has %d rows, want 4 (a level of each line per row)", len(rows))
+	}
+	// Each row: a government level beside an education level.
+	for i, want := range [][2]string{{"韦区长", "莫局长"}, {"覃干部", "潘校长"}, {"蓝支书", "梁老师"}, {"黄组长", "缺（未安排）"}} {
+		if got := text(rows[i]); !strings.Contains(got, want[0]) || !strings.Contains(got, want[1]) {
+			t.Errorf("row %d %q: want %s and %s", i, got, want[0], want[1])
+		}
+	}
+}
