@@ -90,14 +90,17 @@ type casePage struct {
 	FailedVisits int
 	NextStep     string
 	CanEscalate  bool
-	Steps        []string
-	Reasons      []string
-	VisitLines   []string
-	VisitResults []string
-	Outcomes     []string
-	Audit        []auditRow
-	Reads        []caseRead
-	Guardians    string
+	// EscalateBlock says why the next step may not be taken today, and
+	// what to do (refusals.go); "" when it may.
+	EscalateBlock string
+	Steps         []string
+	Reasons       []string
+	VisitLines    []string
+	VisitResults  []string
+	Outcomes      []string
+	Audit         []auditRow
+	Reads         []caseRead
+	Guardians     string
 
 	Open       string // the form that failed: visit, escalation or close
 	VisitIn    visitRequest
@@ -155,6 +158,9 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 		p.Case.Note = translate(p.Lang, "case.note_from_status")
 	}
 	_, p.CanEscalate = store.CanEscalate(&cs, set, p.Today)
+	if !p.CanEscalate {
+		p.EscalateBlock = escalationRefusal(p.Lang, &cs, set, "", p.Today)
+	}
 	p.Frozen = chainView{ID: "responsible", A: respRows(p.Lang, o, cs.Responsible.Government), B: respRows(p.Lang, o, cs.Responsible.Education)}
 	p.HasOrder = cs.Step(store.StepOrder) != nil
 	if cs.State != store.CaseClosed {
@@ -261,6 +267,13 @@ func (s *Server) caseFormDone(c echo.Context, form, flash string, err error, fil
 		p.Open = form
 		fill(&p)
 		p.failed(p.Lang, caseFormFields, cmdID, err)
+		if r := asRejected(err); r != nil && form == "escalation" && r.res.Code == store.CodeState {
+			// Name the rule that refused the step, with its figures.
+			if why := escalationRefusal(p.Lang, &p.Case, p.Settings, p.EscIn.Step, p.EscIn.Date); why != "" {
+				delete(p.Errors, r.res.Field)
+				p.Errors["step"] = why
+			}
+		}
 		return c.Render(status, "case.html", p)
 	})
 }

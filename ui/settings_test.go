@@ -171,12 +171,12 @@ func TestCaseSettingsBadInput(t *testing.T) {
 	}{
 		{"not a number", map[string]string{"failed_visits": "三"}, map[string]string{"failed_visits": "请填写数字。"}},
 		{"a fraction", map[string]string{"visit_interval": "7.5"}, map[string]string{"visit_interval": "请填写数字。"}},
-		{"empty", map[string]string{"watch_days": " "}, map[string]string{"watch_days": "此项必填。"}},
+		{"empty", map[string]string{"watch_days": " "}, map[string]string{"watch_days": "此项必填，请填写后再提交。"}},
 		{"zero", map[string]string{"failed_visits": "0"}, map[string]string{"failed_visits": "须为 1 至 20 之间的整数。"}},
 		{"too many", map[string]string{"failed_visits": "21"}, map[string]string{"failed_visits": "须为 1 至 20 之间的整数。"}},
 		{"huge", map[string]string{"watch_days": "99999999999999999999999"}, map[string]string{"watch_days": "须为 1 至 1000 之间的整数。"}},
 		{"all at once", map[string]string{"failed_visits": "-1", "watch_days": "", "visit_interval": "91"},
-			map[string]string{"failed_visits": "须为 1 至 20 之间的整数。", "watch_days": "此项必填。", "visit_interval": "须为 1 至 90 之间的整数。"}},
+			map[string]string{"failed_visits": "须为 1 至 20 之间的整数。", "watch_days": "此项必填，请填写后再提交。", "visit_interval": "须为 1 至 90 之间的整数。"}},
 	} {
 		form := settingsForm(t, page, tt.values)
 		r := b.post("/settings/cases", form).want(t, http.StatusBadRequest, tt.name)
