@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -865,9 +866,9 @@ func CheckCaseSettings(p *CaseSettings) error {
 
 // statusHook is called by student.status before it writes: a child with an
 // open case changes status only by closing the case; a change to
-// dropped_out is a dropout report and opens a case (reason "other", the
-// status change's reason as the note), so that no child is dropped out
-// without a case.
+// dropped_out is a dropout report and opens a case (its DropoutReason, or
+// "other"; the status change's reason as the note), so that no child is
+// dropped out without a case.
 func statusHook(a *applyCtx, s *Student, r refs, p *StudentStatus) error {
 	if c := openCaseOf(a.tx, s.ID); c != nil {
 		return &rejection{code: CodeState, field: "status", existingID: c.ID,
@@ -880,7 +881,7 @@ func statusHook(a *applyCtx, s *Student, r refs, p *StudentStatus) error {
 	if note == "" {
 		note = "student.status"
 	}
-	return openCase(a, s, r, DropoutReport{StudentID: s.ID, Date: p.Date, Reason: "other", Note: note}, "status")
+	return openCase(a, s, r, DropoutReport{StudentID: s.ID, Date: p.Date, Reason: cmp.Or(p.DropoutReason, "other"), Note: note}, "status")
 }
 
 // ---- reads ----

@@ -227,6 +227,16 @@ func TestStatusChangeToDroppedOutOpensACase(t *testing.T) {
 	if err != nil || len(cs) != 1 || cs[0].State != CaseOpen || cs[0].Reason != "other" || cs[0].Note != "厌学" {
 		t.Fatalf("cases %+v, %v", cs, err)
 	}
+	// With its reason: the case has it.
+	g := a.must(cmd(t, "admin", KindStudentCreate, child(t, 3, "V1", "P1", 3, 1))).RecordID
+	if r := a.apply(cmd(t, "p1", KindStudentStatus, StudentStatus{ID: g, Status: StatusSuspended, Date: "2026-11-01", Reason: "病",
+		DropoutReason: "illness"})); r.Code != CodeInvalid || r.Field != "dropout_reason" {
+		t.Errorf("a dropout reason on a suspension: %+v, want invalid dropout_reason", r)
+	}
+	a.must(cmd(t, "p1", KindStudentStatus, StudentStatus{ID: g, Status: StatusDroppedOut, Date: "2026-11-01", DropoutReason: "poverty"}))
+	if cs, err := db.CasesOf(DistrictScope, g); err != nil || len(cs) != 1 || cs[0].Reason != "poverty" {
+		t.Errorf("dropout with its reason: cases %+v, %v", cs, err)
+	}
 	// Never enrolled: a case, status unchanged.
 	f := child(t, 5, "V1", "", 0, 0)
 	f.Status = StatusNeverEnrolled

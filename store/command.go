@@ -124,6 +124,9 @@ type StudentStatus struct {
 	Reason         string `json:"reason"`
 	Destination    string `json:"destination"`
 	ExpectedReturn string `json:"expected_return"`
+	// DropoutReason is, for a change to dropped_out, the reason category
+	// (Reasons) of the case the change opens; "" means other.
+	DropoutReason string `json:"dropout_reason,omitempty"`
 }
 
 // NewCommand builds a command with its payload encoded.

@@ -289,7 +289,7 @@ func (sc Scope) allows(town, schTown, school string, grade, class int) bool {
 // birth date, school) and on the date of the day is checked when the command
 // is applied. Errors are *FieldError.
 func CheckStatusChange(p *StudentStatus) error {
-	for _, x := range []*string{&p.Status, &p.Date, &p.Reason, &p.Destination, &p.ExpectedReturn} {
+	for _, x := range []*string{&p.Status, &p.Date, &p.Reason, &p.Destination, &p.ExpectedReturn, &p.DropoutReason} {
 		*x = strings.TrimSpace(*x)
 	}
 	switch {
@@ -303,6 +303,10 @@ func CheckStatusChange(p *StudentStatus) error {
 		return fieldErr("reason", "required", "a suspension needs a reason")
 	case p.ExpectedReturn != "" && !ValidDate(p.ExpectedReturn):
 		return fieldErr("expected_return", "format", "expected return must be written YYYY-MM-DD")
+	case p.DropoutReason != "" && p.Status != StatusDroppedOut:
+		return fieldErr("dropout_reason", "mismatch", "a dropout reason goes only with the status dropped_out")
+	case p.DropoutReason != "" && !slices.Contains(Reasons, p.DropoutReason):
+		return fieldErr("dropout_reason", "format", "dropout_reason must be one of "+strings.Join(Reasons, ", "))
 	}
 	if err := cleanText(&p.Reason, "reason", 200, false); err != nil {
 		return err

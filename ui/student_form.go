@@ -195,10 +195,11 @@ type statusFormPage struct {
 	Version  uint64
 	In       statusRequest
 	Statuses []string
+	Reasons  []string // a dropout's reason categories
 	formState
 }
 
-var statusFormFields = []string{"status", "date", "reason", "destination", "expected_return"}
+var statusFormFields = []string{"status", "date", "reason", "destination", "expected_return", "dropout_reason"}
 
 func (s *Server) statusForm(c echo.Context, st store.Student) statusFormPage {
 	var sts []string
@@ -208,7 +209,7 @@ func (s *Server) statusForm(c echo.Context, st store.Student) statusFormPage {
 		}
 	}
 	p := statusFormPage{basePage: s.base(c, "title.student_status", "students"), Student: st,
-		Version: st.Version, Statuses: sts, formState: newFormState()}
+		Version: st.Version, Statuses: sts, Reasons: store.Reasons, formState: newFormState()}
 	p.In.StudentStatus = store.StudentStatus{ID: st.ID, Date: time.Now().In(chinaTime).Format("2006-01-02")}
 	return p
 }
@@ -234,7 +235,13 @@ func (s *Server) studentStatusSubmit(c echo.Context) error {
 	var in statusRequest
 	if err = bind(c, &in, "id"); err == nil {
 		in.ID = id
-		_, _, err = s.changeStatus(c, u, in.CommandID, in.Version, &in.StudentStatus)
+		// The form asks why a child dropped out, as the dropout report
+		// does; the API lets it default to other (store.statusHook).
+		if strings.TrimSpace(in.Status) == store.StatusDroppedOut && strings.TrimSpace(in.DropoutReason) == "" {
+			err = &store.FieldError{Field: "dropout_reason", Code: "required", Message: "choose the reason for the dropout"}
+		} else {
+			_, _, err = s.changeStatus(c, u, in.CommandID, in.Version, &in.StudentStatus)
+		}
 	}
 	next := formNext{Flash: "status", To: "/students/" + url.PathEscape(id)}
 	return s.answerForm(c, err, next, func(status int) error {
