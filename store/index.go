@@ -46,7 +46,40 @@ type row struct {
 	class    uint8
 	status   uint8
 	flags    uint16
+	idTail   uint32 // the ID number's last six characters (idTailCode), 0 = none
 	nameFold string // lower-cased name for search
+}
+
+// idTailCode encodes the last six characters of an ID number (digits, X as
+// 10) base 11, plus 1 so that 0 means none: the last k characters are then
+// (code-1) % 11^k, and a search by the digits a list shows (the last four)
+// or a few more compares integers. ok is false for text that is not 4 to 6
+// such characters (for a tail) or for an ID number shorter than 6.
+func idTailCode(s string) (code uint32, k int, ok bool) {
+	if len(s) > 6 {
+		s = s[len(s)-6:]
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			code = code*11 + uint32(c-'0')
+		case (c == 'X' || c == 'x') && i == len(s)-1:
+			code = code*11 + 10
+		default:
+			return 0, 0, false
+		}
+	}
+	return code + 1, len(s), len(s) >= 4
+}
+
+// pow11 is 11^k.
+func pow11(k int) uint32 {
+	n := uint32(1)
+	for range k {
+		n *= 11
+	}
+	return n
 }
 
 type index struct {
@@ -97,6 +130,7 @@ func flagBits(flags []string) uint16 {
 type indexEntry struct {
 	id             uint64
 	name           string
+	idNumber       string
 	school         string
 	schoolTownship string
 	township       string
@@ -107,7 +141,7 @@ type indexEntry struct {
 }
 
 func entryFor(s *Student, schoolTownship string) indexEntry {
-	return indexEntry{id: mustParseID(s.ID), name: s.Name, school: s.SchoolCode, schoolTownship: schoolTownship,
+	return indexEntry{id: mustParseID(s.ID), name: s.Name, idNumber: s.IDNumber, school: s.SchoolCode, schoolTownship: schoolTownship,
 		township: s.TownshipCode, village: s.VillageCode, grade: s.Grade, class: s.Class, status: s.Status, flags: s.Flags}
 }
 
@@ -140,6 +174,9 @@ func (ix *index) setLocked(e indexEntry) {
 	r := row{school: ix.intern(e.school), town: ix.intern(e.township), schTown: ix.intern(e.schoolTownship),
 		village: ix.intern(e.village), grade: uint8(e.grade), class: uint8(e.class), status: statusNum(e.status),
 		flags: flagBits(e.flags), nameFold: strings.ToLower(e.name)}
+	if len(e.idNumber) >= 6 {
+		r.idTail, _, _ = idTailCode(e.idNumber)
+	}
 	pos := uint32(e.id - 1)
 	var old []postKey
 	switch {
@@ -223,6 +260,7 @@ type match struct {
 	hasStatus             bool
 	flags                 uint16
 	name                  string
+	tail, tailMod         uint32   // tail != 0: the ID number ends in the characters tail encodes (idTailCode) mod tailMod
 	only                  []uint32 // candidate positions from an exact search; nil = all
 }
 
@@ -230,7 +268,7 @@ type match struct {
 func (m *match) conditions() int {
 	n := 0
 	for _, c := range []bool{m.hasSchool, m.hasArea, m.hasArea2, m.hasVillage, m.grade != 0, m.class != 0,
-		m.hasStatus, m.name != "", m.only != nil} {
+		m.hasStatus, m.name != "", m.tail != 0, m.only != nil} {
 		if c {
 			n++
 		}
@@ -252,7 +290,8 @@ func (m *match) ok(r *row) bool {
 		(m.class == 0 || r.class == m.class) &&
 		(!m.hasStatus || r.status == m.status) &&
 		(r.flags&m.flags == m.flags) &&
-		(m.name == "" || strings.Contains(r.nameFold, m.name))
+		(m.name == "" || strings.Contains(r.nameFold, m.name)) &&
+		(m.tail == 0 || (r.idTail != 0 && (r.idTail-1)%m.tailMod == (m.tail-1)%m.tailMod))
 }
 
 // search returns up to limit positions after cursor (a position + 1; 0 = from

@@ -9,7 +9,7 @@ type Filter struct {
 	Class    int
 	Status   string
 	Flag     string
-	Q        string // name (substring), ID number (exact) or student number (exact)
+	Q        string // name (substring), ID number (exact), its last 4 to 6 characters, or student number (exact)
 	Limit    int    // 1..500; 0 means 50
 	Cursor   string // from Page.NextCursor
 }

@@ -291,8 +291,10 @@ func (db *DB) compile(tx *bolt.Tx, sc Scope, f Filter) (m *match, empty bool, er
 		m.flags = flagBits([]string{f.Flag})
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		// An exact ID number or student number finds one child; otherwise
-		// the words are part of a name.
+		// An exact ID number or student number finds one child; 4 to 6
+		// digits (the end of an ID number, as lists show it) find the
+		// children whose ID number ends so; otherwise the words are part
+		// of a name.
 		for _, b := range [][]byte{bucketIDNumbers, bucketStudentNos} {
 			if v := tx.Bucket(b).Get([]byte(strings.ToUpper(q))); v != nil {
 				m.only = []uint32{uint32(be64(v) - 1)}
@@ -303,7 +305,9 @@ func (db *DB) compile(tx *bolt.Tx, sc Scope, f Filter) (m *match, empty bool, er
 				break
 			}
 		}
-		if m.only == nil {
+		if code, k, ok := idTailCode(q); m.only == nil && ok && len(q) == k {
+			m.tail, m.tailMod = code, pow11(k)
+		} else if m.only == nil {
 			m.name = strings.ToLower(q)
 		}
 	}

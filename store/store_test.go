@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -245,7 +246,8 @@ func TestListMatchesScopeAndFilters(t *testing.T) {
 		{Kind: ScopeSchool, Code: "P1"}, {Kind: ScopeSchool, Code: "J2"}, {Kind: ScopeClass, Code: "P1", Grade: 3, Class: 1}}
 	filters := []Filter{{}, {Township: "T1"}, {Township: "T2"}, {School: "P1"}, {Village: "V2"}, {Grade: 3},
 		{Status: StatusDroppedOut}, {Flag: FlagLeftBehind}, {School: "P1", Grade: 2, Flag: FlagLeftBehind},
-		{Township: "T1", Status: StatusEnrolled}, {Q: "韦小1"}, {Q: all[5].IDNumber}, {School: "NOPE"}}
+		{Township: "T1", Status: StatusEnrolled}, {Q: "韦小1"}, {Q: all[5].IDNumber}, {School: "NOPE"},
+		{Q: all[7].IDNumber[14:]}, {Q: all[8].IDNumber[12:]}, {Q: all[9].IDNumber[13:16]}}
 	schoolTown := map[string]string{"P1": "T1", "J2": "T2"}
 	for _, sc := range scopes {
 		for _, f := range filters {
@@ -296,8 +298,12 @@ func matches(s Student, f Filter, schoolTown map[string]string) bool {
 		(f.Grade == 0 || s.Grade == f.Grade) &&
 		(f.Status == "" || s.Status == f.Status) &&
 		(f.Flag == "" || s.HasFlag(f.Flag)) &&
-		(f.Q == "" || s.IDNumber == f.Q || s.StudentNo == f.Q || strings.Contains(s.Name, f.Q))
+		(f.Q == "" || s.IDNumber == f.Q || s.StudentNo == f.Q || strings.Contains(s.Name, f.Q) ||
+			(idTail.MatchString(f.Q) && strings.HasSuffix(s.IDNumber, strings.ToUpper(f.Q))))
 }
+
+// idTail is a query for the end of an ID number: 4 to 6 characters.
+var idTail = regexp.MustCompile(`^[0-9]{3,5}[0-9Xx]$`)
 
 func TestApplyIsDeterministic(t *testing.T) {
 	// Two registers fed the same log, one command at a time and in batches

@@ -46,7 +46,11 @@ func (s *Server) caseList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := caseListPage{basePage: s.base(c, "title.cases", "cases"), orgTree: o, Q: c.QueryParams(), States: store.CaseStates, Errors: map[string]string{}}
+	units, err := s.db.ScopeUnits(u.Scope)
+	if err != nil {
+		return err
+	}
+	p := caseListPage{basePage: s.base(c, "title.cases", "cases"), orgTree: o.inScope(units), Q: c.QueryParams(), States: store.CaseStates, Errors: map[string]string{}}
 	rows, err := s.db.ListCases(u.Scope, parseCaseFilter(c))
 	if fe := asFieldError(err); fe != nil {
 		p.Errors[fe.Field] = fieldMessage(p.Lang, fe)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,6 +77,19 @@ func (s *Server) nameStudents(o orgTree, sc store.Scope, ids ...string) {
 			o.names[id] = st.Name
 		}
 	}
+}
+
+// inScope keeps, of the lists the filters offer, the townships, villages
+// and schools that children in units belong to (store.ScopeUnits): a user
+// is not offered what they cannot see. Names are kept for display.
+func (o orgTree) inScope(units store.Units) orgTree {
+	if units.All {
+		return o
+	}
+	o.Townships = slices.DeleteFunc(slices.Clone(o.Townships), func(x store.Township) bool { return !units.Has(x.Code) })
+	o.Villages = slices.DeleteFunc(slices.Clone(o.Villages), func(x store.Village) bool { return !units.Has(x.Code) })
+	o.Schools = slices.DeleteFunc(slices.Clone(o.Schools), func(x store.School) bool { return !units.Has(x.Code) })
+	return o
 }
 
 // Name shows a code (or a child's id named by nameStudents) by its name;

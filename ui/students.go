@@ -52,9 +52,16 @@ func (s *Server) studentList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	units, err := s.db.ScopeUnits(u.Scope)
+	if err != nil {
+		return err
+	}
 	q := c.QueryParams()
-	p := studentListPage{basePage: s.base(c, "title.students", "students"), orgTree: o, Q: q,
+	p := studentListPage{basePage: s.base(c, "title.students", "students"), orgTree: o.inScope(units), Q: q,
 		Grades: grades, Statuses: store.Statuses, Flags: store.Flags, Errors: map[string]string{}}
+	if !units.All {
+		p.Grades = units.Grades
+	}
 	f, err := parseFilter(q)
 	if fe := asFieldError(err); fe != nil {
 		p.Errors[fe.Field] = fieldMessage(p.Lang, fe)
