@@ -155,6 +155,7 @@ func (s *Server) renderRegister(c echo.Context, page string) error {
 		return err
 	}
 	p := registerPage{basePage: s.base(c, "title.register", "registers"), Reg: reg, Today: s.today()}
+	p.Wide = true // fourteen columns: the register uses the window's width
 	p.Title = translate(p.Lang, "register.title_of", reg.School.Name)
 	return c.Render(http.StatusOK, page, p)
 }

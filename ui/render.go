@@ -91,6 +91,7 @@ type basePage struct {
 	LangURL   string // this page in the other language
 	Title     string
 	Nav       string // active menu item
+	Wide      bool   // the page uses the window's whole width (wide tables)
 	User      *store.User
 	ScopeText string
 	IsAdmin   bool
