@@ -93,7 +93,7 @@ func TestPagesSpeakChinese(t *testing.T) {
 		b.login(who, pw)
 		extra := []string{}
 		if who == "admin" {
-			extra = []string{"/org", "/settings/cases"}
+			extra = []string{"/org", "/users", "/settings/cases"}
 		}
 		for _, path := range append(pages, extra...) {
 			r := b.get(path+"?lang=zh").want(t, http.StatusOK, who+" "+path)

@@ -24,13 +24,14 @@ func (s *Server) registerUserRoutes(pages, api *echo.Group) {
 // userRequest creates a user. Scope is written district, township:CODE,
 // school:CODE or class:SCHOOL/GRADE/CLASS.
 type userRequest struct {
-	Username    string `json:"username"`
-	Password    string `json:"password"`
-	DisplayName string `json:"display_name"`
-	Role        string `json:"role"`
-	Line        string `json:"line"`
-	Scope       string `json:"scope"`
-	CommandID   string `json:"command_id"`
+	Username    string    `json:"username"`
+	Password    string    `json:"password"`
+	DisplayName string    `json:"display_name"`
+	Role        string    `json:"role"`
+	Line        string    `json:"line"`
+	Scope       string    `json:"scope"`
+	CommandID   string    `json:"command_id"`
+	pick        scopePick // the form's drop-downs (scope_pick.go)
 }
 
 // minPassword is the shortest password accepted.
@@ -114,10 +115,12 @@ func (s *Server) apiUsers(c echo.Context) error {
 
 type usersPage struct {
 	basePage
-	Users []userRow
-	Roles []string
-	Lines []string
-	In    userRequest
+	orgTree // the scope's drop-downs
+	Grades  []int
+	Users   []userRow
+	Roles   []string
+	Lines   []string
+	In      userRequest
 	formState
 }
 
@@ -133,9 +136,13 @@ func (s *Server) newUsersPage(c echo.Context) (usersPage, error) {
 	if err != nil {
 		return usersPage{}, err
 	}
-	p := usersPage{basePage: s.base(c, "title.users", "users"), Roles: store.Roles,
+	o, err := s.loadOrg()
+	if err != nil {
+		return usersPage{}, err
+	}
+	p := usersPage{basePage: s.base(c, "title.users", "users"), orgTree: o, Grades: grades, Roles: store.Roles,
 		Lines:     []string{store.LineEducation, store.LineGovernment},
-		In:        userRequest{Role: store.RoleTeacher, Line: store.LineEducation},
+		In:        userRequest{Role: store.RoleTeacher, Line: store.LineEducation, Scope: store.ScopeClass + ":"},
 		formState: newFormState()}
 	names := s.orgNames()
 	for _, u := range users {
