@@ -624,11 +624,16 @@ func applyStudentStatus(a *applyCtx) error {
 	case (p.Status == StatusEnrolled || p.Status == StatusSuspended) && s.SchoolCode == "":
 		return &rejection{code: CodeState, field: "status", reason: "the child has no school: enter the school, grade and class first"}
 	}
+	ends, err := resumption(a, s, &p)
+	if err != nil {
+		return err
+	}
 	if err := statusHook(a, s, r, &p); err != nil { // case.go: checks, then opens a case for dropped_out
 		return err
 	}
 	sc := StatusChange{Index: a.e.Index, StudentID: s.ID, From: s.Status, To: p.Status, Date: p.Date, Reason: p.Reason,
-		Destination: p.Destination, ExpectedReturn: p.ExpectedReturn, By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}
+		Destination: p.Destination, ExpectedReturn: p.ExpectedReturn, Event: p.Event, Origin: p.Origin, Ends: ends,
+		By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}
 	key := append(u64(mustParseID(s.ID)), u64(a.e.Index)...)
 	if err := putJSON(a.tx.Bucket(bucketStatusChanges), key, sc); err != nil {
 		return err

@@ -127,6 +127,11 @@ type StudentStatus struct {
 	// DropoutReason is, for a change to dropped_out, the reason category
 	// (Reasons) of the case the change opens; "" means other.
 	DropoutReason string `json:"dropout_reason,omitempty"`
+	// Event names a change to enrolled more closely (StatusEvents): a
+	// transfer in, with its Origin, or a resumption. A change from
+	// suspended to enrolled is a resumption whether or not it says so.
+	Event  string `json:"event,omitempty"`
+	Origin string `json:"origin,omitempty"` // transfer_in: the school and place the child comes from
 }
 
 // NewCommand builds a command with its payload encoded.

@@ -48,6 +48,16 @@ const (
 var Statuses = []string{StatusEnrolled, StatusSuspended, StatusTransferredOut, StatusDroppedOut,
 	StatusNeverEnrolled, StatusHomeTaught, StatusGraduated, StatusDeceased, StatusEmigrated}
 
+// Events of a change to enrolled (R6): 转入, a transfer in from another
+// school, and 复学, the resumption that ends a suspension.
+const (
+	EventTransferIn = "transfer_in"
+	EventResumption = "resumption"
+)
+
+// StatusEvents lists the events a status change may name.
+var StatusEvents = []string{EventTransferIn, EventResumption}
+
 // CreateStatuses are the statuses a child may have when first registered;
 // every other status is reached through a status change (R6).
 var CreateStatuses = []string{StatusEnrolled, StatusNeverEnrolled, StatusHomeTaught}
@@ -269,6 +279,9 @@ type StatusChange struct {
 	Reason         string    `json:"reason,omitempty"`
 	Destination    string    `json:"destination,omitempty"`     // transfers: school and place
 	ExpectedReturn string    `json:"expected_return,omitempty"` // suspensions
+	Event          string    `json:"event,omitempty"`           // transfer_in or resumption (StatusEvents)
+	Origin         string    `json:"origin,omitempty"`          // transfer_in: where the child comes from
+	Ends           string    `json:"ends,omitempty"`            // resumption: the date of the suspension it ends
 	By             string    `json:"by"`
 	Node           string    `json:"node"`
 	At             time.Time `json:"at"` // when it was recorded

@@ -289,7 +289,7 @@ func (sc Scope) allows(town, schTown, school string, grade, class int) bool {
 // birth date, school) and on the date of the day is checked when the command
 // is applied. Errors are *FieldError.
 func CheckStatusChange(p *StudentStatus) error {
-	for _, x := range []*string{&p.Status, &p.Date, &p.Reason, &p.Destination, &p.ExpectedReturn, &p.DropoutReason} {
+	for _, x := range []*string{&p.Status, &p.Date, &p.Reason, &p.Destination, &p.ExpectedReturn, &p.DropoutReason, &p.Event, &p.Origin} {
 		*x = strings.TrimSpace(*x)
 	}
 	switch {
@@ -307,6 +307,17 @@ func CheckStatusChange(p *StudentStatus) error {
 		return fieldErr("dropout_reason", "mismatch", "a dropout reason goes only with the status dropped_out")
 	case p.DropoutReason != "" && !slices.Contains(Reasons, p.DropoutReason):
 		return fieldErr("dropout_reason", "format", "dropout_reason must be one of "+strings.Join(Reasons, ", "))
+	case p.Event != "" && !slices.Contains(StatusEvents, p.Event):
+		return fieldErr("event", "format", "event must be one of "+strings.Join(StatusEvents, ", "))
+	case p.Event != "" && p.Status != StatusEnrolled:
+		return fieldErr("event", "mismatch", "a transfer in or a resumption is a change to enrolled")
+	case p.Event == EventTransferIn && p.Origin == "":
+		return fieldErr("origin", "required", "a transfer in needs the school and place the child comes from")
+	case p.Origin != "" && p.Event != EventTransferIn:
+		return fieldErr("origin", "mismatch", "an origin goes only with a transfer in")
+	}
+	if err := cleanText(&p.Origin, "origin", 200, false); err != nil {
+		return err
 	}
 	if err := cleanText(&p.Reason, "reason", 200, false); err != nil {
 		return err

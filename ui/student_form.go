@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -196,20 +197,31 @@ type statusFormPage struct {
 	In       statusRequest
 	Statuses []string
 	Reasons  []string // a dropout's reason categories
+	Events   []string // transfer in, resumption: offered as changes of their own
 	formState
 }
 
-var statusFormFields = []string{"status", "date", "reason", "destination", "expected_return", "dropout_reason"}
+var statusFormFields = []string{"status", "date", "reason", "destination", "expected_return", "dropout_reason", "origin"}
 
 func (s *Server) statusForm(c echo.Context, st store.Student) statusFormPage {
-	var sts []string
+	// A suspended child comes back by a resumption (复学), one that left
+	// by a transfer in (转入): the form offers those instead of a bare
+	// change to enrolled.
+	var sts, events []string
 	for _, x := range store.Statuses {
-		if x != st.Status {
+		if x != st.Status && !(x == store.StatusEnrolled && st.Status == store.StatusSuspended) {
 			sts = append(sts, x)
 		}
 	}
+	switch st.Status {
+	case store.StatusSuspended:
+		events = []string{store.EventResumption}
+	case store.StatusEnrolled, store.StatusDeceased:
+	default:
+		events = []string{store.EventTransferIn}
+	}
 	p := statusFormPage{basePage: s.base(c, "title.student_status", "students"), Student: st,
-		Version: st.Version, Statuses: sts, Reasons: store.Reasons, formState: newFormState()}
+		Version: st.Version, Statuses: sts, Events: events, Reasons: store.Reasons, formState: newFormState()}
 	p.In.StudentStatus = store.StudentStatus{ID: st.ID, Date: time.Now().In(chinaTime).Format("2006-01-02")}
 	return p
 }
@@ -235,6 +247,9 @@ func (s *Server) studentStatusSubmit(c echo.Context) error {
 	var in statusRequest
 	if err = bind(c, &in, "id"); err == nil {
 		in.ID = id
+		if slices.Contains(store.StatusEvents, in.Status) { // 转入, 复学: changes to enrolled
+			in.Event, in.Status = in.Status, store.StatusEnrolled
+		}
 		// The form asks why a child dropped out, as the dropout report
 		// does; the API lets it default to other (store.statusHook).
 		if strings.TrimSpace(in.Status) == store.StatusDroppedOut && strings.TrimSpace(in.DropoutReason) == "" {
