@@ -232,6 +232,9 @@ type DropoutReport struct {
 	Date      string `json:"date"`
 	Reason    string `json:"reason"`
 	Note      string `json:"note"`
+	// SchoolCode is, for a child with no school (never enrolled), the
+	// school it should attend: the case is on that school's register.
+	SchoolCode string `json:"school_code,omitempty"`
 }
 
 // VisitRecord is the payload of case.visit.
@@ -315,7 +318,7 @@ func CheckDropoutReport(p *DropoutReport) error {
 	if err := checkDate(&p.Date, "date", true); err != nil {
 		return err
 	}
-	p.Reason = strings.TrimSpace(p.Reason)
+	p.Reason, p.SchoolCode = strings.TrimSpace(p.Reason), strings.TrimSpace(p.SchoolCode)
 	if !slices.Contains(Reasons, p.Reason) {
 		return fieldErr("reason", "format", "reason must be one of "+strings.Join(Reasons, ", "))
 	}
@@ -539,6 +542,12 @@ func openCase(a *applyCtx, s *Student, r refs, p DropoutReport, statusReason str
 		return &rejection{code: CodeState, field: "student_id", existingID: c.ID,
 			reason: "the child already has an open case " + c.ID}
 	}
+	switch {
+	case p.SchoolCode != "" && s.SchoolCode != "" && p.SchoolCode != s.SchoolCode:
+		return &rejection{code: CodeInvalid, field: "school_code", reason: "the child is at school " + s.SchoolCode + ": its case is on that school's register"}
+	case p.SchoolCode != "" && a.tx.Bucket(bucketSchools).Get([]byte(p.SchoolCode)) == nil:
+		return &rejection{code: CodeNotFound, field: "school_code", reason: "no school " + strconv.Quote(p.SchoolCode)}
+	}
 	kind := CaseDropout
 	switch {
 	case statusReason != "":
@@ -564,7 +573,7 @@ func openCase(a *applyCtx, s *Student, r refs, p DropoutReport, statusReason str
 	}
 	chain := chainFor(a.tx, s, p.Date)
 	c := Case{ID: caseID(n), Version: 1, StudentID: s.ID, Kind: kind, State: CaseOpen, Reason: p.Reason, Note: p.Note,
-		Date: p.Date, SchoolCode: s.SchoolCode, Grade: s.Grade, Class: s.Class, TownshipCode: s.TownshipCode,
+		Date: p.Date, SchoolCode: cmp.Or(s.SchoolCode, p.SchoolCode), Grade: s.Grade, Class: s.Class, TownshipCode: s.TownshipCode,
 		VillageCode: s.VillageCode, GroupCode: s.GroupCode, PriorStatus: s.Status,
 		Responsible: Responsibles{Government: chain.Government, Education: chain.Education},
 		Visits:      []Visit{}, Escalations: []Escalation{}, Previous: prev,

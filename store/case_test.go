@@ -466,3 +466,27 @@ func TestCaseStepUpdate(t *testing.T) {
 		t.Error("an update that changes nothing was applied")
 	}
 }
+
+// A never-enrolled child's report may name the school it should attend:
+// the case is then on that school's register. A child at school keeps its
+// own; an unknown school is refused.
+func TestReportNamesTheSchoolToAttend(t *testing.T) {
+	db, a, enrolled := caseFixture(t)
+	f := child(t, 5, "V1", "", 0, 0)
+	f.Status = StatusNeverEnrolled
+	ne := a.must(cmd(t, "t1", KindStudentCreate, f)).RecordID
+	if r := a.apply(cmd(t, "t1", KindCaseReport, DropoutReport{StudentID: ne, Date: "2026-11-01", Reason: "illness", SchoolCode: "NOPE"})); r.Code != CodeNotFound || r.Field != "school_code" {
+		t.Errorf("an unknown school: %+v", r)
+	}
+	if r := a.apply(cmd(t, "p1", KindCaseReport, DropoutReport{StudentID: enrolled, Date: "2026-11-01", Reason: "work", SchoolCode: "J2"})); r.Code != CodeInvalid || r.Field != "school_code" {
+		t.Errorf("a child at P1 reported onto J2's register: %+v", r)
+	}
+	r := a.must(cmd(t, "t1", KindCaseReport, DropoutReport{StudentID: ne, Date: "2026-11-01", Reason: "illness", SchoolCode: "P1"}))
+	c, err := db.GetCase(DistrictScope, r.RecordID)
+	if err != nil || c.SchoolCode != "P1" || c.Kind != CaseOutOfSchool {
+		t.Errorf("case %+v, %v: want out of school on P1's register", c, err)
+	}
+	if s, _ := db.GetStudent(DistrictScope, ne); s.SchoolCode != "" || s.Status != StatusNeverEnrolled {
+		t.Errorf("the child became %s at %q", s.Status, s.SchoolCode)
+	}
+}

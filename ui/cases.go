@@ -340,10 +340,11 @@ type dropoutPage struct {
 	Cases   []store.Case
 	In      dropoutRequest
 	Reasons []string
+	Schools []store.School // a child with no school: the school it should attend
 	formState
 }
 
-var dropoutFields = []string{"date", "reason", "note", "student_id"}
+var dropoutFields = []string{"date", "reason", "note", "student_id", "school_code"}
 
 func (s *Server) dropoutPageFor(c echo.Context, u store.User) (dropoutPage, error) {
 	st, err := s.db.GetStudent(u.Scope, c.Param("id"))
@@ -357,6 +358,16 @@ func (s *Server) dropoutPageFor(c echo.Context, u store.User) (dropoutPage, erro
 	p := dropoutPage{basePage: s.base(c, "title.dropout", "students"), Student: st, Cases: cs,
 		Reasons: store.Reasons, formState: newFormState()}
 	p.In.Date = s.today()
+	if st.SchoolCode == "" {
+		// The schools of the child's township first: the nearest is there.
+		all, err := s.db.Schools("")
+		if err != nil {
+			return dropoutPage{}, err
+		}
+		near := func(x store.School) bool { return x.TownshipCode == st.TownshipCode }
+		p.Schools = append(slices.DeleteFunc(slices.Clone(all), func(x store.School) bool { return !near(x) }),
+			slices.DeleteFunc(all, near)...)
+	}
 	return p, nil
 }
 

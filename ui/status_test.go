@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"baoxue/store"
 )
@@ -76,5 +77,35 @@ func TestStatusFormTransferInAndResumption(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("the status history lacks %q:\n%s", want, all)
 		}
+	}
+}
+
+// TestNeverEnrolledReportNamesTheSchool: reporting a child who never
+// enrolled offers the schools of its township first; the case names the
+// school chosen, which the case page shows as the one to attend, and the
+// case is on that school's register.
+func TestNeverEnrolledReportNamesTheSchool(t *testing.T) {
+	e := newEnv(t)
+	e.srv.now = func() time.Time { return testTime.Add(4 * time.Hour) } // reads of a case are stamped with it
+	e.setupOrg()
+	tok := e.login("officer", "password-1")
+	body := child("覃小妹", 704)
+	body["status"], body["school_code"], body["grade"], body["class"] = "never_enrolled", "", 0, 0
+	id := e.createChild(tok, body)
+	b := e.browser()
+	b.login("officer", "password-1")
+	page := b.get("/students/"+id+"/dropout").want(t, http.StatusOK, "report form")
+	if got := options(parseHTML(t, page), "dropout-form", "school_code"); len(got) != 2 || got[0] != schoolA {
+		t.Errorf("schools offered %v: want both, school A (the child's township) first", got)
+	}
+	b.postForm(page, "dropout-form", url.Values{"date": {"2026-08-28"}, "reason": {"poverty"}, "school_code": {schoolA}}).
+		want(t, http.StatusSeeOther, "report")
+	doc := parseHTML(t, b.get("/cases/C1").want(t, http.StatusOK, "case"))
+	if got := text(find(doc, byID("case-facts"))); !strings.Contains(got, "拉堡镇中心小学 （未入学，应入此校）") {
+		t.Errorf("case facts %q: want the school to attend", got)
+	}
+	reg := parseHTML(t, b.get("/schools/"+schoolA+"/register").want(t, http.StatusOK, "register"))
+	if rows := rowsOf(t, reg, "register"); len(rows) != 1 || !strings.Contains(text(rows[0]), "覃小妹") {
+		t.Errorf("school A's register: %d rows", len(rows))
 	}
 }

@@ -38,6 +38,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fresh {
 		scfg := synth.DefaultConfig()
 		scfg.Seed, scfg.Students = *seed, *students
+		// The cases are worked up to today, so that to-do lists hold this
+		// week's work (the synthetic school year starts on ReferenceDate).
+		if today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly); today >= synth.ReferenceDate {
+			scfg.Today = today
+		}
 		if d, err = synth.Generate(scfg); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

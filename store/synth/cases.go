@@ -187,6 +187,9 @@ func (g *gen) cases(rk *rand.Rand) {
 		date := g.schoolDayR(rk, time.Date(referenceYear, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(referenceYear, 10, 30, 0, 0, 0, 0, time.UTC))
 		reasons := []string{"illness", "guardian_neglect", "poverty"}
 		spec := CaseSpec{StudentIndex: i, StatusChange: -1, Report: store.DropoutReport{Date: date.Format(time.DateOnly), Reason: reasons[rk.IntN(len(reasons))]}}
+		if si, ok := g.attend[i]; ok {
+			spec.Report.SchoolCode = d.Schools[si].Code // the school it should attend, on whose register the case is
+		}
 		stage := []string{"new", "visited", "education", "other"}[rk.IntN(4)]
 		g.caseEvents(rk, &spec, stage, false)
 		d.Cases = append(d.Cases, spec)

@@ -58,6 +58,9 @@ type Config struct {
 	Students     int    // number of children; 0 means DefaultStudents
 	DistrictCode string // 6-digit region code; "" means DefaultDistrictCode
 	DistrictName string // "" means DefaultDistrictName
+	// Today (YYYY-MM-DD), when set, brings the cases up to that day
+	// (upToDate): the demo passes the day it is loaded.
+	Today string
 }
 
 // DefaultConfig returns the demo district: seed 1, 65,000 children, 柳江区.
@@ -91,6 +94,9 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.DistrictName) == "" {
 		return fmt.Errorf("%w: district name: blank", ErrConfig)
 	}
+	if _, err := time.Parse(time.DateOnly, c.Today); c.Today != "" && (err != nil || c.Today < ReferenceDate) {
+		return fmt.Errorf("%w: today: %q is not a date YYYY-MM-DD on or after %s", ErrConfig, c.Today, ReferenceDate)
+	}
 	return nil
 }
 
@@ -103,7 +109,7 @@ type District struct {
 	Groups        []store.Group
 	Schools       []store.School
 	Students      []store.StudentFields // Status is enrolled, home_taught or never_enrolled
-	StatusChanges []StatusChange        // in date order
+	StatusChanges []StatusChange        // in date order (but a dropout's moves with its case: Config.Today)
 	Users         []UserSpec            // example users besides the admin
 	Assignments   []AssignmentSpec      // responsibility (双线四包): most of the tree, a few gaps (cases.go)
 	Cases         []CaseSpec            // a case for every dropout and a few never-enrolled children (cases.go)
@@ -150,6 +156,7 @@ func Generate(cfg Config) (*District, error) {
 	rk := rand.New(rand.NewPCG(uint64(cfg.Seed), 0xd6e8feb86659fd93))
 	g.responsibility(rk)
 	g.cases(rk)
+	g.upToDate()
 	g.linkUsers()
 	return g.d, nil
 }
@@ -226,7 +233,8 @@ type gen struct {
 	bits   []uint8
 	hhOf   []int32
 	vilOf  []int16
-	school []int16 // -1: none
+	school []int16     // -1: none
+	attend map[int]int // never-enrolled child → the school it should attend (nearestSchool)
 	hh     []household
 	guards []store.Guardian // households' guardians
 	hhSeq  []int            // per town
@@ -764,9 +772,29 @@ func (g *gen) neverEnrolled() {
 		return w
 	}, func(i int) {
 		s := &g.d.Students[i]
+		if g.attend == nil {
+			g.attend = map[int]int{}
+		}
+		g.attend[i] = g.nearestSchool(i, s.Grade)
 		s.Status, s.Grade = store.StatusNeverEnrolled, 0
 		g.school[i] = -1
 	})
+}
+
+// nearestSchool is the school a child of grade in child i's village should
+// attend: the village's own school when it teaches the grade, else the
+// first school of the township that does (its central school). It draws
+// nothing at random.
+func (g *gen) nearestSchool(i, grade int) int {
+	v := &g.vil[g.vilOf[i]]
+	if v.home >= 0 && grade >= g.sch[v.home].lo && grade <= g.sch[v.home].hi {
+		return v.home
+	}
+	tw := &g.town[v.town]
+	if grade >= 7 && len(tw.openJ) > 0 {
+		return tw.openJ[0]
+	}
+	return tw.openP[0]
 }
 
 // pickChildren picks n distinct children, child i with a chance
