@@ -344,7 +344,7 @@ type dropoutPage struct {
 	formState
 }
 
-var dropoutFields = []string{"date", "reason", "note", "student_id", "school_code"}
+var dropoutFields = []string{"date", "reason", "note", "school_code"} // a refusal on student_id shows above the form
 
 func (s *Server) dropoutPageFor(c echo.Context, u store.User) (dropoutPage, error) {
 	st, err := s.db.GetStudent(u.Scope, c.Param("id"))

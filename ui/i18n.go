@@ -90,6 +90,9 @@ func fieldMessage(lang string, fe *store.FieldError) string {
 // rejectionMessage is what a form shows for a command the register
 // rejected.
 func rejectionMessage(lang string, r store.Result) string {
+	if k := "reject." + r.Code + "." + r.Field + "." + "existing"; r.ExistingID != "" && hasMessage(k) {
+		return translate(lang, k, r.ExistingID) // the record in the way, named
+	}
 	if k := "reject." + r.Code + "." + r.Field; r.Field != "" && hasMessage(k) {
 		return translate(lang, k)
 	}

@@ -46,3 +46,26 @@ func TestRefusalsNameTheRule(t *testing.T) {
 		t.Errorf("refused step: %q, want the deadline and what to do", msg)
 	}
 }
+
+// TestRefusalNamesTheRecordInTheWay: a status change or a second report on
+// a child with an open case says which case, and what to do there.
+func TestRefusalNamesTheRecordInTheWay(t *testing.T) {
+	ce := newCaseEnv(t)
+	ce.report(ce.teacher, ce.child, http.StatusCreated)
+	b := ce.browser()
+	b.login("teacher", "password-1")
+	r := b.postForm(b.get("/students/"+ce.child+"/status"), "status-form", url.Values{"status": {"transferred_out"},
+		"date": {"2026-08-30"}, "destination": {"柳州市第一中学"}})
+	r.want(t, http.StatusConflict, "status change with an open case")
+	if msg := fieldError(parseHTML(t, r), "status"); !strings.Contains(msg, "未结案件 C1") || !strings.Contains(msg, "结案") {
+		t.Errorf("status refused: %q, want the case named and what to do", msg)
+	}
+	var out map[string]any
+	ce.api("POST", "/api/v1/students/"+ce.child+"/dropout", ce.teacher, map[string]string{"date": "2026-08-30", "reason": "work"}).
+		want(t, http.StatusConflict, "second report").json(t, &out)
+	r = b.postForm(b.get("/students/"+ce.child+"/dropout"), "dropout-form", url.Values{"date": {"2026-08-30"}, "reason": {"work"}})
+	r.want(t, http.StatusConflict, "second report by the form")
+	if body := string(r.body); !strings.Contains(body, "已有未结案件 C1") {
+		t.Errorf("second report refused without naming C1")
+	}
+}
