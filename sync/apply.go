@@ -22,12 +22,11 @@ import (
 // command whose ID was applied before is answered with its first result.
 //
 // On a node that is not the leader, with Config.Local set, cmd is queued in
-// the durable outbox and forwarded (outbox.go, forward.go): the result if it shows in
-// this replica within ForwardWait, else a Result with State
-// store.StatePending; without Config.Local it returns ErrNotLeader.
+// the durable outbox and forwarded (Outbox): the result if it shows in this
+// replica within ForwardWait, else a Result with State store.StatePending;
+// without Config.Local it returns ErrNotLeader.
 //
-// It returns ErrDiskFull when
-// DataDir is short of space, ErrTimeout when the command is not applied
+// It returns ErrDiskFull when DataDir is short of space, ErrTimeout when the command is not applied
 // within ApplyTimeout or ctx's deadline (it may still be applied later),
 // ctx's error when ctx is cancelled, and ErrClosed when the Replicator is
 // not open or is closing.

@@ -59,7 +59,7 @@ func (r *Replicator) openClusterPort(ctx context.Context) (*clusterPort, error) 
 	if err != nil {
 		return nil, err
 	}
-	id, err := r.identity(ctx, localIPOf(ln), advertise.String())
+	id, err := r.loadIdentity(ctx, localIPOf(ln), advertise.String())
 	if err != nil {
 		return nil, err
 	}
@@ -83,15 +83,15 @@ func (r *Replicator) openClusterPort(ctx context.Context) (*clusterPort, error) 
 			r.log.Error("join server stopped", "err", err)
 		}
 	}()
-	r.port, r.rpcClient, r.id, r.joinSrv = port, newRPCClient(port), id, joinSrv
+	r.port, r.rpcClient, r.identity, r.joinSrv = port, newRPCClient(port), id, joinSrv
 	ok = true
 	return port, nil
 }
 
-// identity loads this node's certificate from DataDir/tls, obtaining one
+// loadIdentity loads this node's certificate from DataDir/tls, obtaining one
 // first if there is none: with JoinToken by joining (join.go), with
 // Bootstrap by creating the cluster CA.
-func (r *Replicator) identity(ctx context.Context, localIP net.IP, advertise string) (*pki.Identity, error) {
+func (r *Replicator) loadIdentity(ctx context.Context, localIP net.IP, advertise string) (*pki.Identity, error) {
 	if !pki.Exists(r.cfg.DataDir) {
 		switch {
 		case r.cfg.JoinToken != "":
@@ -298,29 +298,6 @@ func (r *Replicator) applyCluster(ctx context.Context, cmd store.Command) (store
 		return store.Result{}, err
 	}
 	return r.applyOnLeader(ctx, ra, cmd)
-}
-
-func (r *Replicator) handleReconcile(w http.ResponseWriter, req *http.Request) {
-	var in struct{}
-	if !readRPC(w, req, &in) {
-		return
-	}
-	r.members.wake()
-	writeRPC(w, nil)
-}
-
-// pokeLeader pokes the leader's membership loop, calling it if elsewhere.
-func (r *Replicator) pokeLeader(ctx context.Context) {
-	_, addr, err := r.leader()
-	switch {
-	case err != nil:
-	case addr == "":
-		r.members.wake()
-	default:
-		if err := r.call(ctx, addr, pathReconcile, struct{}{}, nil); err != nil {
-			r.log.Debug("poke leader's membership loop", "err", err)
-		}
-	}
 }
 
 // newCommandID makes an ID for a command this package builds.

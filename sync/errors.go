@@ -56,7 +56,7 @@ var (
 	// ErrForbidden: the acting user may not change the cluster.
 	ErrForbidden = errors.New("not allowed")
 
-	// Outbox and strong reads (outbox.go, forward.go, reads.go).
+	// Outbox and strong reads (outbox.go, queue.go, forward.go, reads.go).
 
 	// ErrUnknownCommand: no such command in this node's needs-attention
 	// list (dismissed already, or never rejected here).

@@ -40,7 +40,7 @@ func (r *Replicator) CreateToken(ctx context.Context, actor store.Actor, voter b
 	if ttl < MinTokenTTL || ttl > MaxTokenTTL {
 		return "", store.Result{}, fmt.Errorf("%w: ttl %s is outside %s..%s", ErrJoinInvalid, ttl, MinTokenTTL, MaxTokenTTL)
 	}
-	id := r.pkiIdentity()
+	id := r.clusterIdentity()
 	if id == nil {
 		return "", store.Result{}, ErrClosed
 	}
@@ -229,7 +229,7 @@ func (r *Replicator) handleJoin(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Replicator) serveJoin(ctx context.Context, in joinRequest) (joinReply, error) {
-	id := r.pkiIdentity()
+	id := r.clusterIdentity()
 	if id == nil {
 		return joinReply{}, ErrClosed
 	}
@@ -302,7 +302,7 @@ func (r *Replicator) RegisterSelf(ctx context.Context) error {
 	if _, err := r.db.ClusterNode(r.cfg.NodeID); err == nil {
 		return nil
 	}
-	id := r.pkiIdentity()
+	id := r.clusterIdentity()
 	if id == nil {
 		return ErrClosed
 	}

@@ -6,18 +6,19 @@ package sync
 
 import "baoxue/sync/pki"
 
-// pkiIdentity is this node's certificate and CA; nil before Open.
-func (r *Replicator) pkiIdentity() *pki.Identity {
+// clusterIdentity is this node's certificate and CA (package pki); nil
+// before Open.
+func (r *Replicator) clusterIdentity() *pki.Identity {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.id
+	return r.identity
 }
 
 // ClusterID is the id of this node's cluster (its CA certificate's subject
 // serial number), as join tokens name it; empty before Open. Safe for
 // concurrent use.
 func (r *Replicator) ClusterID() string {
-	if id := r.pkiIdentity(); id != nil {
+	if id := r.clusterIdentity(); id != nil {
 		return id.ClusterID
 	}
 	return ""
@@ -26,6 +27,6 @@ func (r *Replicator) ClusterID() string {
 // HoldsCA reports whether this node holds the cluster CA's key, and so can
 // admit a joining node. Safe for concurrent use.
 func (r *Replicator) HoldsCA() bool {
-	id := r.pkiIdentity()
+	id := r.clusterIdentity()
 	return id != nil && id.HoldsCA()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	gosync "sync"
 	"time"
 
@@ -186,4 +187,31 @@ func (m *membership) lastSeen(id string) (peerStatus, bool) {
 	defer m.mu.Unlock()
 	p, ok := m.seen[id]
 	return p, ok
+}
+
+// The Replicator's side: wake the leader's loop, here or over RPC.
+
+// handleReconcile serves pathReconcile: another node asks this one, the
+// leader, to reconcile now.
+func (r *Replicator) handleReconcile(w http.ResponseWriter, req *http.Request) {
+	var in struct{}
+	if !readRPC(w, req, &in) {
+		return
+	}
+	r.members.wake()
+	writeRPC(w, nil)
+}
+
+// pokeLeader pokes the leader's membership loop, calling it if elsewhere.
+func (r *Replicator) pokeLeader(ctx context.Context) {
+	_, addr, err := r.leader()
+	switch {
+	case err != nil:
+	case addr == "":
+		r.members.wake()
+	default:
+		if err := r.call(ctx, addr, pathReconcile, struct{}{}, nil); err != nil {
+			r.log.Debug("poke leader's membership loop", "err", err)
+		}
+	}
 }

@@ -57,10 +57,14 @@ func newOutbox(cfg Config, db *store.DB, log *slog.Logger, link forwardLink) *Ou
 }
 
 // Open loads the queue from Config.Local (making this install's origin at
-// first use) and starts the forwarder. Call it once Raft runs.
+// first use) and starts the forwarder. Replicator.Open calls it once Raft
+// runs; it cannot be reopened.
 func (o *Outbox) Open(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if o.box != nil {
+		return errors.New("outbox already open")
 	}
 	box, err := openQueue(o.cfg.Local, o.cfg.NodeID)
 	if err != nil {
@@ -83,7 +87,8 @@ func (o *Outbox) Open(ctx context.Context) error {
 
 // Close stops the forwarder and waits for it, or for ctx (then it returns
 // ctx's error). Submits waiting for a result answer "pending". The queue
-// stays as it is on disk: the next Open sends again what was not settled.
+// stays as it is on disk: the next start sends again what was not settled.
+// Replicator.Close calls it before it stops Raft; it is idempotent.
 func (o *Outbox) Close(ctx context.Context) error {
 	first := false
 	o.closeOnce.Do(func() { first = true; close(o.closing) })

@@ -82,7 +82,7 @@ type Replicator struct {
 	// (package pki), the join server (join.go) and the client of cluster
 	// calls (rpc.go); set by Open.
 	port      *clusterPort
-	id        *pki.Identity
+	identity  *pki.Identity
 	joinSrv   *http.Server
 	rpcClient *http.Client
 	// stopWatch stops waking the outbox when Raft learns of a leader.

@@ -140,7 +140,7 @@ func CreateCA(dataDir, nodeID string) error {
 	if err != nil {
 		return fmt.Errorf("encode CA key: %w", err)
 	}
-	// The CA key first and the node certificate last: hasTLS (the node
+	// The CA key first and the node certificate last: Exists (the node
 	// certificate) means the directory is complete.
 	if err := writePEM(filepath.Join(dir, caKeyFile), "EC PRIVATE KEY", keyDER, 0o600); err != nil {
 		return err
