@@ -29,13 +29,12 @@ func (o *Outbox) run(ctx context.Context) {
 		retryAt     time.Time
 		lastApplied = ^uint64(0) // force a first settle
 		progressAt  = time.Now() // last time an entry settled
-		log         = o.log
 	)
 	for {
 		if applied := o.db.AppliedIndex(); applied != lastApplied {
 			n, err := o.settleFront(cursor)
 			if err != nil {
-				log.Error("settle outbox", "err", err)
+				o.log.Error("settle outbox", "err", err)
 			}
 			if n > 0 {
 				progressAt = time.Now()
@@ -57,7 +56,7 @@ func (o *Outbox) run(ctx context.Context) {
 			cursor = first - 1
 		}
 		if cursor >= first && time.Since(progressAt) > staleAckAfter {
-			log.Warn("answered outbox entries not in this replica yet; sending them again", "first_seq", first)
+			o.log.Warn("answered outbox entries not in this replica yet; sending them again", "first_seq", first)
 			cursor, progressAt = first-1, time.Now()
 		}
 		now := time.Now()
@@ -78,7 +77,7 @@ func (o *Outbox) run(ctx context.Context) {
 			o.unreachable.Store(true)
 			backoff = nextBackoff(backoff, o.cfg.ForwardRetryMin, o.cfg.ForwardRetryMax)
 			retryAt = now.Add(backoff)
-			log.Debug("forward to leader failed; will retry", "err", err, "retry_in", backoff)
+			o.log.Debug("forward to leader failed; will retry", "err", err, "retry_in", backoff)
 		}
 		// Sleep until the retry time, or briefly while answered entries
 		// wait to show up in this replica.
