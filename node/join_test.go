@@ -537,8 +537,10 @@ func TestClusterMembership(t *testing.T) {
 			return nil
 		})
 		// Its certificate is still the CA's, but it no longer opens the
-		// cluster port: its calls to the others are refused.
-		applied := town.Store().AppliedIndex()
+		// cluster port: its calls to the others are refused. The leader's
+		// last message to lapu may still carry the commit of the removal
+		// itself, so sample lapu's applied index once it has settled.
+		applied := settledApplied(t, town)
 		admin.must("POST", "/api/v1/students", newChild(t, 20, "S100", 3), 201, nil)
 		clSameRegister(t, bureau, second)
 		ns, err := town.Replicator().Nodes(context.Background())
@@ -554,4 +556,21 @@ func TestClusterMembership(t *testing.T) {
 			t.Errorf("removed lapu still replicates: applied %d → %d", applied, got)
 		}
 	})
+}
+
+// settledApplied waits until n's applied index has not moved for a second
+// (at most ten) and returns it.
+func settledApplied(t testing.TB, n *Node) uint64 {
+	t.Helper()
+	last := n.Store().AppliedIndex()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		now := n.Store().AppliedIndex()
+		if now == last {
+			return now
+		}
+		last = now
+	}
+	t.Fatalf("applied index of %s still moving: %d", n.cfg.NodeID, last)
+	return 0
 }
