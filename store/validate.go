@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -73,12 +72,6 @@ func isCode(s string) bool {
 		}
 	}
 	return true
-}
-
-// ValidDate reports whether s is a date written YYYY-MM-DD.
-func ValidDate(s string) bool {
-	_, err := time.Parse("2006-01-02", s)
-	return err == nil
 }
 
 // normalizeStudent trims and checks a child's fields on their own, without
