@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"cmp"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -46,7 +45,7 @@ type Attention struct {
 
 // RecordID is the record the command changes, when it names one (edits
 // and status changes of a child).
-func (a Attention) RecordID() string { return targetOf(a.Command) }
+func (a Attention) RecordID() string { return store.TargetOf(a.Command) }
 
 // OutboxStatus counts the outbox for freshness indicators.
 type OutboxStatus struct {
@@ -145,31 +144,9 @@ func (o *outbox) track(e outboxEntry) {
 		o.oldest = e.At
 	}
 	o.ids[e.Command.ID] = e.Command.Seq
-	if t := targetOf(e.Command); t != "" {
+	if t := store.TargetOf(e.Command); t != "" {
 		o.targets[t]++
 	}
-}
-
-// targetOf is the record a command changes, when the command names it:
-// the child of an edit, a status change or a dropout report, the case (an
-// id or a store.ReportRef) of a visit, legal step, close or read. A new record
-// has no id until it is applied.
-func targetOf(cmd store.Command) string {
-	var p struct {
-		ID        string `json:"id"`
-		StudentID string `json:"student_id"`
-		CaseID    string `json:"case_id"`
-	}
-	switch cmd.Kind {
-	case store.KindStudentUpdate, store.KindStudentStatus, store.KindCaseReport,
-		store.KindCaseVisit, store.KindCaseEscalate, store.KindCaseClose, store.KindCaseRead:
-	default:
-		return ""
-	}
-	if json.Unmarshal(cmd.Payload, &p) != nil {
-		return ""
-	}
-	return cmp.Or(p.ID, p.StudentID, p.CaseID)
 }
 
 // add appends cmd with this install's origin and the next sequence number,
@@ -295,7 +272,7 @@ func (o *outbox) settle(done []settled, now time.Time) error {
 	}
 	for _, d := range done {
 		delete(o.ids, d.entry.Command.ID)
-		if t := targetOf(d.entry.Command); t != "" {
+		if t := store.TargetOf(d.entry.Command); t != "" {
 			if o.targets[t]--; o.targets[t] <= 0 {
 				delete(o.targets, t)
 			}

@@ -5,7 +5,7 @@ import (
 )
 
 // PendingFor returns the commands waiting in this node's outbox that change
-// record id (see targetOf: a child, a case, or a case named by the report
+// record id (see store.TargetOf: a child, a case, or a case named by the report
 // that opens it), in the order they will be applied.
 func (r *Replicator) PendingFor(id string) ([]store.Command, error) {
 	if r.fwd.box == nil {
@@ -27,7 +27,7 @@ func (o *outbox) pendingFor(id string) ([]store.Command, error) {
 	}
 	var out []store.Command
 	for _, e := range es {
-		if targetOf(e.Command) == id {
+		if store.TargetOf(e.Command) == id {
 			out = append(out, e.Command)
 		}
 	}

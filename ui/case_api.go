@@ -31,7 +31,7 @@ func (s *Server) registerCaseAPIRoutes(api *echo.Group) {
 }
 
 // today is the date in China now.
-func (s *Server) today() string { return s.now().In(chinaTime).Format("2006-01-02") }
+func (s *Server) today() string { return store.DateOf(s.now()).String() }
 
 // caseJSON is a case as the API shows it: the case, its child (ID number
 // masked for users who may only read), and what may happen next.
@@ -101,7 +101,7 @@ type dropoutRequest struct {
 
 // reportDropout submits a dropout report (R8) on child id.
 func (s *Server) reportDropout(c echo.Context, u store.User, cmdID string, p *store.DropoutReport) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindCaseReport, Payload: p, Check: func() error {
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error {
 		if _, err := s.db.GetStudent(u.Scope, p.StudentID); err != nil {
 			return err
 		}
@@ -258,8 +258,8 @@ type visitRequest struct {
 // caseID may name a case by its dropout report (store.ReportRef): while the
 // report waits in this node's outbox the write queues behind it, and the
 // register resolves the name when it applies the write.
-func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID, kind string, payload any, check func() error) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: kind, Payload: payload, Check: func() error {
+func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID string, payload store.Payload, check func() error) (store.Result, error) {
+	return s.execute(c, u, write{ID: cmdID, Payload: payload, Check: func() error {
 		id, pending, err := s.caseRef(u, caseID)
 		if err != nil {
 			return err
@@ -283,7 +283,7 @@ func (s *Server) apiCaseVisit(c echo.Context) error {
 		return err
 	}
 	p := &store.VisitRecord{CaseID: c.Param("id"), Date: in.Date, Visitors: in.Visitors, Line: in.Line, Result: in.Result, Note: in.Note}
-	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseVisit, p, func() error { return store.CheckVisit(p) })
+	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckVisit(p) })
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func (s *Server) apiCaseEscalate(c echo.Context) error {
 	}
 	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo, ServedHow: in.ServedHow,
 		ServedAt: in.ServedAt, Deadline: in.Deadline, Note: in.Note}
-	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
+	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckEscalation(p) })
 	if err != nil {
 		return err
 	}
@@ -338,7 +338,7 @@ func (s *Server) apiCaseStepUpdate(c echo.Context) error {
 		return err
 	}
 	p := &store.StepUpdate{CaseID: c.Param("id"), Step: c.Param("step"), ServedAt: in.ServedAt, ServedHow: in.ServedHow, Outcome: in.Outcome}
-	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseStepUpdate, p, func() error { return store.CheckStepUpdate(p) })
+	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckStepUpdate(p) })
 	if err != nil {
 		return err
 	}
@@ -362,7 +362,7 @@ func (s *Server) apiCaseClose(c echo.Context) error {
 		return err
 	}
 	p := &store.CaseClose{CaseID: c.Param("id"), Outcome: in.Outcome, Date: in.Date, Note: in.Note}
-	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseClose, p, func() error { return store.CheckClose(p) })
+	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckClose(p) })
 	if err != nil {
 		return err
 	}
@@ -450,7 +450,7 @@ func (s *Server) apiPutCaseSettings(c echo.Context) error {
 	}
 	p := in.CaseSettings
 	// A version (as GET answered it) makes a stale change a conflict.
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: store.KindCaseSettings, Payload: p, Version: p.Version,
+	r, err := s.execute(c, u, write{ID: in.CommandID, Payload: store.CaseSettingsChange{CaseSettings: p}, Version: p.Version,
 		Check: func() error { return store.CheckCaseSettings(&p) }})
 	if err != nil {
 		return err

@@ -299,7 +299,7 @@ func (s *Server) caseVisitSubmit(c echo.Context) error {
 	}
 	in := visitRequest{Date: form.Get("date"), Visitors: visitors, Line: form.Get("line"), Result: form.Get("result"), Note: form.Get("note"), CommandID: form.Get("command_id")}
 	p := &store.VisitRecord{CaseID: c.Param("id"), Date: in.Date, Visitors: in.Visitors, Line: in.Line, Result: in.Result, Note: in.Note}
-	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseVisit, p, func() error { return store.CheckVisit(p) })
+	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckVisit(p) })
 	return s.caseFormDone(c, "visit", "visit", err, func(cp *casePage) { cp.VisitIn = in }, in.CommandID)
 }
 
@@ -312,7 +312,7 @@ func (s *Server) caseEscalateSubmit(c echo.Context) error {
 		ServedHow: c.FormValue("served_how"), Deadline: c.FormValue("deadline"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
 	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo, ServedAt: in.ServedAt,
 		ServedHow: in.ServedHow, Deadline: in.Deadline, Note: in.Note}
-	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
+	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckEscalation(p) })
 	return s.caseFormDone(c, "escalation", "escalated", err, func(cp *casePage) { cp.EscIn = in }, in.CommandID)
 }
 
@@ -326,7 +326,7 @@ func (s *Server) caseStepUpdateSubmit(c echo.Context) error {
 	step := c.FormValue("step")
 	in := stepUpdateRequest{ServedAt: c.FormValue("served_at"), ServedHow: c.FormValue("served_how"), Outcome: c.FormValue("outcome"), CommandID: c.FormValue("command_id")}
 	p := &store.StepUpdate{CaseID: c.Param("id"), Step: step, ServedAt: in.ServedAt, ServedHow: in.ServedHow, Outcome: in.Outcome}
-	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseStepUpdate, p, func() error { return store.CheckStepUpdate(p) })
+	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckStepUpdate(p) })
 	return s.caseFormDone(c, "step_update", "step_updated", err, func(cp *casePage) { cp.StepIn, cp.StepInStep = in, step }, in.CommandID)
 }
 
@@ -337,7 +337,7 @@ func (s *Server) caseCloseSubmit(c echo.Context) error {
 	}
 	in := closeRequest{Outcome: c.FormValue("outcome"), Date: c.FormValue("date"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
 	p := &store.CaseClose{CaseID: c.Param("id"), Outcome: in.Outcome, Date: in.Date, Note: in.Note}
-	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseClose, p, func() error { return store.CheckClose(p) })
+	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckClose(p) })
 	return s.caseFormDone(c, "close", "case_closed", err, func(cp *casePage) { cp.CloseIn = in }, in.CommandID)
 }
 

@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -97,61 +96,53 @@ func decodeOrg(c echo.Context, kind string) (orgInput, error) {
 	return in, err
 }
 
-// orgCommand checks an org record's input and builds its command kind and
-// payload. The register checks codes, names and references again.
-func orgCommand(kind string, in orgInput) (string, any, error) {
-	in.Code, in.Name = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name)
-	in.TownshipCode, in.VillageCode = strings.TrimSpace(in.TownshipCode), strings.TrimSpace(in.VillageCode)
-	switch {
-	case in.Code == "":
-		return "", nil, &store.FieldError{Field: "code", Code: "required", Message: "code is required"}
-	case !store.ValidCode(in.Code):
-		return "", nil, &store.FieldError{Field: "code", Code: "format", Message: "code must be 1 to 32 letters, digits, - or _"}
-	case in.Name == "":
-		return "", nil, &store.FieldError{Field: "name", Code: "required", Message: "name is required"}
-	}
+// orgPayload builds an org record's command payload from the input. The
+// store's Check of its kind (which the register applies too) trims and
+// checks it before it is submitted: a 400 names the field.
+func orgPayload(kind string, in orgInput) (store.Payload, error) {
 	switch kind {
 	case orgTownship:
-		return store.KindTownshipCreate, store.Township{Code: in.Code, Name: in.Name}, nil
+		return &store.TownshipCreate{Township: store.Township{Code: in.Code, Name: in.Name}}, nil
 	case orgVillage:
-		if in.Kind == "" {
-			in.Kind = store.KindVillage
-		}
-		switch {
-		case in.TownshipCode == "":
-			return "", nil, &store.FieldError{Field: "township_code", Code: "required", Message: "township_code is required"}
-		case in.Kind != store.KindVillage && in.Kind != store.KindCommunity:
-			return "", nil, &store.FieldError{Field: "kind", Code: "format", Message: "kind must be village or community"}
-		}
-		return store.KindVillageCreate, store.Village{Code: in.Code, Name: in.Name, TownshipCode: in.TownshipCode, Kind: in.Kind}, nil
+		return &store.VillageCreate{Village: store.Village{Code: in.Code, Name: in.Name, TownshipCode: in.TownshipCode, Kind: in.Kind}}, nil
 	case orgGroup:
-		if in.VillageCode == "" {
-			return "", nil, &store.FieldError{Field: "village_code", Code: "required", Message: "village_code is required"}
-		}
-		return store.KindGroupCreate, store.Group{Code: in.Code, Name: in.Name, VillageCode: in.VillageCode}, nil
+		return &store.GroupCreate{Group: store.Group{Code: in.Code, Name: in.Name, VillageCode: in.VillageCode}}, nil
 	case orgSchool:
-		switch {
-		case !slices.Contains(store.SchoolTypes, in.Type):
-			return "", nil, &store.FieldError{Field: "type", Code: "format", Message: "type must be one of " + strings.Join(store.SchoolTypes, ", ")}
-		case in.TownshipCode == "":
-			return "", nil, &store.FieldError{Field: "township_code", Code: "required", Message: "township_code is required"}
-		}
-		return store.KindSchoolCreate, store.School{Code: in.Code, Name: in.Name, Type: in.Type, TownshipCode: in.TownshipCode}, nil
+		return &store.SchoolCreate{School: store.School{Code: in.Code, Name: in.Name, Type: in.Type, TownshipCode: in.TownshipCode}}, nil
 	}
-	return "", nil, &store.FieldError{Field: "kind", Code: "format", Message: "unknown kind of record"}
+	return nil, &store.FieldError{Field: "kind", Code: "format", Message: "unknown kind of record"}
 }
 
 // createOrg submits an org record and returns it as the register holds it.
 func (s *Server) createOrg(c echo.Context, u store.User, kind string, in orgInput) (any, store.Result, error) {
-	cmdKind, payload, err := orgCommand(kind, in)
+	payload, err := orgPayload(kind, in)
 	if err != nil {
 		return nil, store.Result{}, err
 	}
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: cmdKind, Payload: payload})
+	// Checked before execute looks the command id up, as ever for org records.
+	if err := store.Check(payload); err != nil {
+		return nil, store.Result{}, err
+	}
+	r, err := s.execute(c, u, write{ID: in.CommandID, Payload: payload})
 	if err != nil {
 		return nil, r, err
 	}
-	return s.orgRecord(kind, r.RecordID, payload), r, nil
+	return s.orgRecord(kind, r.RecordID, orgOf(payload)), r, nil
+}
+
+// orgOf is the record a payload creates (its JSON is the record's).
+func orgOf(p store.Payload) any {
+	switch p := p.(type) {
+	case *store.TownshipCreate:
+		return p.Township
+	case *store.VillageCreate:
+		return p.Village
+	case *store.GroupCreate:
+		return p.Group
+	case *store.SchoolCreate:
+		return p.School
+	}
+	return p
 }
 
 // orgRecord reads a created org record back; the payload stands in when

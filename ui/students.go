@@ -571,7 +571,7 @@ func (s *Server) statusForm(c echo.Context, st store.Student) statusFormPage {
 	}
 	return statusFormPage{basePage: s.base(c, "title.student_status", "students"), Student: st,
 		CommandID: newCommandID(), Version: st.Version, Statuses: sts,
-		In:         store.StudentStatus{ID: st.ID, Date: time.Now().In(chinaTime).Format("2006-01-02")},
+		In:         store.StudentStatus{ID: st.ID, Date: store.DateOf(time.Now()).String()},
 		formErrors: formErrors{Errors: map[string]string{}}}
 }
 
