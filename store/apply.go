@@ -169,32 +169,9 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 		}
 		return prev, nil, nil
 	}
-	if cmd.Origin != "" {
-		mark := getU64(origins, []byte(cmd.Origin))
-		retired := tx.Bucket(bucketRetired)
-		switch {
-		case retired.Get([]byte(cmd.Origin)) != nil:
-			return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeSeqUsed, Index: e.Index,
-				Reason: fmt.Sprintf("origin %s is retired: its outbox was rolled back", cmd.Origin)}, nil, nil
-		case cmd.Seq <= mark:
-			// Its id is not among the results, yet its sequence is used:
-			// the origin reused a sequence number for another command (its
-			// outbox was restored from an older copy). Not stored: the
-			// command was not applied and may come again under a new origin.
-			// The origin is retired, so that no later command of the rolled
-			// back outbox (one beyond the mark among them) is applied before
-			// this one: they all come again, in order, under the new origin.
-			if err := retired.Put([]byte(cmd.Origin), u64(e.Index)); err != nil {
-				return Result{}, nil, err
-			}
-			return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeSeqUsed, Index: e.Index,
-				Reason: fmt.Sprintf("sequence %d of origin %s is already used", cmd.Seq, cmd.Origin)}, nil, nil
-		case cmd.Seq != mark+1:
-			return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeGap, Index: e.Index,
-				Reason: fmt.Sprintf("origin %s: expected sequence %d, got %d", cmd.Origin, mark+1, cmd.Seq)}, nil, nil
-		}
+	if res, refused, err := checkSequence(tx, e); err != nil || refused {
+		return res, nil, err
 	}
-
 	a := &applyCtx{tx: tx, e: e, at: e.Time.UTC()}
 	err := applyKind(a)
 	res := Result{CommandID: cmd.ID, Index: e.Index, User: cmd.Actor.User}
@@ -217,18 +194,59 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 		}
 	}
 	if res.State == StateApplied {
-		entry := AuditEntry{Index: e.Index, CommandID: cmd.ID, Kind: cmd.Kind, Actor: cmd.Actor, At: a.at, Target: a.target, Changes: a.changes}
-		if err := putJSON(tx.Bucket(bucketAudit), u64(e.Index), entry); err != nil {
+		if err := audit(a); err != nil {
 			return Result{}, nil, err
-		}
-		if a.target != "" {
-			k := append(append([]byte(a.target), 0), u64(e.Index)...)
-			if err := tx.Bucket(bucketAuditByTarget).Put(k, nil); err != nil {
-				return Result{}, nil, err
-			}
 		}
 	}
 	return res, a.ix, nil
+}
+
+// checkSequence checks an unknown command's place in its origin's outbox
+// sequence (invariant 3). refused: the command is answered with res and not
+// stored.
+func checkSequence(tx *bolt.Tx, e Entry) (res Result, refused bool, err error) {
+	cmd := e.Command
+	if cmd.Origin == "" {
+		return Result{}, false, nil
+	}
+	mark := getU64(tx.Bucket(bucketOrigins), []byte(cmd.Origin))
+	retired := tx.Bucket(bucketRetired)
+	switch {
+	case retired.Get([]byte(cmd.Origin)) != nil:
+		return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeSeqUsed, Index: e.Index,
+			Reason: fmt.Sprintf("origin %s is retired: its outbox was rolled back", cmd.Origin)}, true, nil
+	case cmd.Seq <= mark:
+		// Its id is not among the results, yet its sequence is used:
+		// the origin reused a sequence number for another command (its
+		// outbox was restored from an older copy). Not stored: the
+		// command was not applied and may come again under a new origin.
+		// The origin is retired, so that no later command of the rolled
+		// back outbox (one beyond the mark among them) is applied before
+		// this one: they all come again, in order, under the new origin.
+		if err := retired.Put([]byte(cmd.Origin), u64(e.Index)); err != nil {
+			return Result{}, false, err
+		}
+		return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeSeqUsed, Index: e.Index,
+			Reason: fmt.Sprintf("sequence %d of origin %s is already used", cmd.Seq, cmd.Origin)}, true, nil
+	case cmd.Seq != mark+1:
+		return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeGap, Index: e.Index,
+			Reason: fmt.Sprintf("origin %s: expected sequence %d, got %d", cmd.Origin, mark+1, cmd.Seq)}, true, nil
+	}
+	return Result{}, false, nil
+}
+
+// audit writes an applied command's audit entry and its key by target.
+func audit(a *applyCtx) error {
+	cmd := a.e.Command
+	entry := AuditEntry{Index: a.e.Index, CommandID: cmd.ID, Kind: cmd.Kind, Actor: cmd.Actor, At: a.at, Target: a.target, Changes: a.changes}
+	if err := putJSON(a.tx.Bucket(bucketAudit), u64(a.e.Index), entry); err != nil {
+		return err
+	}
+	if a.target == "" {
+		return nil
+	}
+	k := append(append([]byte(a.target), 0), u64(a.e.Index)...)
+	return a.tx.Bucket(bucketAuditByTarget).Put(k, nil)
 }
 
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
