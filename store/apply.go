@@ -13,7 +13,7 @@ import (
 // The apply engine: batching, dedupe by command id, outbox sequences,
 // results, audit. What each kind does is declared in the registry
 // (registry.go) by the file of its concern: org.go, user.go,
-// student_apply.go, case_apply.go, case_read.go, assignment.go, cluster.go.
+// student.go, case_apply.go, case_read.go, assignment.go, cluster.go.
 
 // rejection is a command refused by the register. It is a result, not a
 // failure: it is stored and answered like an applied command. Handlers

@@ -239,7 +239,7 @@ func applyStudentStatus(a *applyCtx, p *StudentStatus) error {
 	case (p.Status == StatusEnrolled || p.Status == StatusSuspended) && s.SchoolCode == "":
 		return reject(CodeState, "the child has no school: enter the school, grade and class first").on("status")
 	}
-	if err := statusHook(a, s, r, p); err != nil { // case.go: checks, then opens a case for dropped_out
+	if err := statusHook(a, s, r, p); err != nil { // case_apply.go: checks, then opens a case for dropped_out
 		return err
 	}
 	sc := StatusChange{Index: a.e.Index, StudentID: s.ID, From: s.Status, To: p.Status, Date: p.Date, Reason: p.Reason,
