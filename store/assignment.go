@@ -348,14 +348,6 @@ func requireUnitWrite(a *applyCtx, level, unit string) error {
 	return nil
 }
 
-func dayBefore(d string) string {
-	t, err := ParseDate(d)
-	if err != nil {
-		return d
-	}
-	return t.AddDays(-1).String()
-}
-
 func applyAssignmentCreate(a *applyCtx, p *AssignmentCreate) error {
 	if err := checkAssignmentFields(p); err != nil {
 		return invalid(err)
@@ -401,7 +393,7 @@ func applyAssignmentCreate(a *applyCtx, p *AssignmentCreate) error {
 		changes = append(changes, Change{Field: "end", To: x.End})
 	}
 	if handover != nil {
-		handover.End, handover.EndedBy = dayBefore(p.Start), a.actor.Username
+		handover.End, handover.EndedBy = addDays(p.Start, -1), a.actor.Username
 		if err := putJSON(a.tx.Bucket(bucketAssignments), u64(mustAssignmentN(handover.ID)), handover); err != nil {
 			return err
 		}

@@ -74,6 +74,16 @@ func (d *Date) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// addDays is the date n days after date string d (checked YYYY-MM-DD); a
+// malformed d is returned as it is.
+func addDays(d string, n int) string {
+	x, err := ParseDate(d)
+	if err != nil {
+		return d
+	}
+	return x.AddDays(n).String()
+}
+
 // after reports whether date string s (checked YYYY-MM-DD) is later than d:
 // how the register asks "is this date in the future?".
 func after(s string, d Date) bool {
