@@ -48,6 +48,7 @@ type applyCtx struct {
 	recordID string
 	version  uint64
 	ix       []indexEntry // index updates, applied after the batch commits
+	reported bool         // done was called
 }
 
 // done reports an applied command's outcome: the audit target, the id and
@@ -56,6 +57,7 @@ type applyCtx struct {
 // that opens a case reports the child, not the case.
 func (a *applyCtx) done(target, id string, version uint64, changes []Change) {
 	a.target, a.recordID, a.version, a.changes = target, id, version, changes
+	a.reported = true
 }
 
 // nextNumber allocates the next number of a register counter in meta
@@ -82,7 +84,15 @@ func applyKind(a *applyCtx) error {
 	if err := authorize(a, e); err != nil {
 		return err
 	}
-	return e.apply(a)
+	if err := e.apply(a); err != nil {
+		return err
+	}
+	if !a.reported {
+		// A programming error, found by the first test that applies the
+		// kind: the audit entry would have no target and no changes.
+		return fmt.Errorf("kind %s applied without reporting its outcome (a.done)", e.kind)
+	}
+	return nil
 }
 
 // Apply applies one committed command. See ApplyBatch.
