@@ -41,7 +41,8 @@ func (s *Server) apiCommand(c echo.Context) error {
 	}{r.CommandID, r.State, r.Reason, r.Index})
 }
 
-// write is one change a handler asks of the register.
+// write is one change a handler asks of the register: its payload, checked
+// first against the local replica, then submitted as a command.
 type write struct {
 	ID      string        // the client's command id; "" makes a new ULID
 	Payload store.Payload // names the command's kind
