@@ -100,6 +100,7 @@ const (
 	KindAssignmentEnd    = "assignment.end"
 )
 
+// Kind names the payload's command kind (Payload).
 func (AssignmentCreate) Kind() string { return KindAssignmentCreate }
 func (AssignmentEnd) Kind() string    { return KindAssignmentEnd }
 

@@ -30,6 +30,7 @@ type CaseReadRecord struct {
 	Via    string    `json:"via"` // one of ReadVias
 }
 
+// Kind names the payload's command kind (Payload).
 func (CaseReadRecord) Kind() string { return KindCaseRead }
 
 // A read is recorded for any user, a viewer too.

@@ -273,6 +273,7 @@ type CaseClose struct {
 // Command.Version).
 type CaseSettingsChange struct{ CaseSettings }
 
+// Kind names the payload's command kind (Payload).
 func (DropoutReport) Kind() string      { return KindCaseReport }
 func (VisitRecord) Kind() string        { return KindCaseVisit }
 func (EscalationRecord) Kind() string   { return KindCaseEscalate }

@@ -75,6 +75,7 @@ type ClusterMember struct {
 	Action string `json:"action"` // MemberPromote, MemberDemote, MemberRemove
 }
 
+// Kind names the payload's command kind (Payload).
 func (ClusterTokenCreate) Kind() string { return KindClusterToken }
 func (ClusterJoin) Kind() string        { return KindClusterJoin }
 func (ClusterMember) Kind() string      { return KindClusterMember }

@@ -40,6 +40,7 @@ type GroupCreate struct{ Group }
 // School).
 type SchoolCreate struct{ School }
 
+// Kind names the payload's command kind (Payload).
 func (DistrictInit) Kind() string   { return KindDistrictInit }
 func (TownshipCreate) Kind() string { return KindTownshipCreate }
 func (VillageCreate) Kind() string  { return KindVillageCreate }

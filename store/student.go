@@ -39,6 +39,7 @@ type StudentStatus struct {
 	ExpectedReturn string `json:"expected_return"`
 }
 
+// Kind names the payload's command kind (Payload).
 func (StudentCreate) Kind() string { return KindStudentCreate }
 func (StudentUpdate) Kind() string { return KindStudentUpdate }
 func (StudentStatus) Kind() string { return KindStudentStatus }

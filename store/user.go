@@ -13,6 +13,7 @@ type UserCreate struct {
 	User User `json:"user"`
 }
 
+// Kind names the payload's command kind (Payload).
 func (UserCreate) Kind() string { return KindUserCreate }
 
 var _ = register(kindSpec[UserCreate]{Who: Admin, Check: checkUserCreate, Target: noTarget[UserCreate], Apply: applyUserCreate})
