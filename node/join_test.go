@@ -286,8 +286,8 @@ func clShortToken(t testing.TB, leader *Node, model string, ttl time.Duration) s
 	t.Helper()
 	id, secret := "short"+fmt.Sprint(time.Now().UnixNano()%100000), strings.Repeat("cd", 32)
 	sum := sha256.Sum256([]byte(secret))
-	cmd, err := store.NewCommand(NewCommandID(), store.KindClusterToken, store.Actor{User: "admin", Role: store.RoleAdmin, Node: leader.ID()},
-		store.ClusterToken{ID: id, SecretHash: hex.EncodeToString(sum[:]), ExpiresAt: time.Now().Add(ttl)})
+	cmd, err := store.NewCommand(NewCommandID(), store.Actor{User: "admin", Role: store.RoleAdmin, Node: leader.ID()},
+		store.ClusterTokenCreate{ClusterToken: store.ClusterToken{ID: id, SecretHash: hex.EncodeToString(sum[:]), ExpiresAt: time.Now().Add(ttl)}})
 	if err != nil {
 		t.Fatal(err)
 	}

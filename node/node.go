@@ -195,7 +195,7 @@ func (n *Node) initDistrict(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.KindDistrictInit, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
+	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
 		store.DistrictInit{District: store.District{Code: n.cfg.DistrictCode, Name: n.cfg.DistrictName},
 			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
 	if err != nil {

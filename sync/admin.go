@@ -113,7 +113,7 @@ func (r *Replicator) Nodes(ctx context.Context) ([]NodeInfo, error) {
 // ErrUnreachable when no leader can be reached, ErrClosed.
 func (r *Replicator) Member(ctx context.Context, actor store.Actor, nodeID, action string) (store.Result, error) {
 	actor.Node = r.cfg.NodeID
-	cmd, err := store.NewCommand(newCommandID("member"), store.KindClusterMember, actor,
+	cmd, err := store.NewCommand(newCommandID("member"), actor,
 		store.ClusterMember{NodeID: nodeID, Action: action})
 	if err != nil {
 		return store.Result{}, err

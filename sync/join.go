@@ -59,8 +59,8 @@ func (r *Replicator) CreateToken(ctx context.Context, actor store.Actor, voter b
 	}
 	tok := pki.NewToken(id.ClusterID, id.Fingerprint, addrs)
 	actor.Node = r.cfg.NodeID
-	cmd, err := store.NewCommand(newCommandID("token"), store.KindClusterToken, actor, store.ClusterToken{
-		ID: tok.ID, SecretHash: pki.SecretHash(tok.Secret), Voter: voter, ExpiresAt: time.Now().Add(ttl).UTC()})
+	cmd, err := store.NewCommand(newCommandID("token"), actor, store.ClusterTokenCreate{ClusterToken: store.ClusterToken{
+		ID: tok.ID, SecretHash: pki.SecretHash(tok.Secret), Voter: voter, ExpiresAt: time.Now().Add(ttl).UTC()}})
 	if err != nil {
 		return "", store.Result{}, err
 	}
@@ -252,7 +252,7 @@ func (r *Replicator) serveJoin(ctx context.Context, in joinRequest) (joinReply, 
 	}
 	// A fresh command ID per attempt: a second use of a token is always
 	// refused as used, even by the node that used it.
-	cmd, err := store.NewCommand(newCommandID("join"), store.KindClusterJoin, store.Actor{Node: r.cfg.NodeID},
+	cmd, err := store.NewCommand(newCommandID("join"), store.Actor{Node: r.cfg.NodeID},
 		store.ClusterJoin{TokenID: in.TokenID, SecretHash: pki.SecretHash(in.Secret), NodeID: in.NodeID,
 			Address: in.Address, Township: in.Township})
 	if err != nil {
@@ -311,7 +311,7 @@ func (r *Replicator) RegisterSelf(ctx context.Context) error {
 	if err := r.WaitLeader(wctx); err != nil {
 		return fmt.Errorf("register this node: wait for a leader: %w", err)
 	}
-	cmd, err := store.NewCommand("cluster.bootstrap:"+r.cfg.NodeID, store.KindClusterJoin, store.Actor{Node: r.cfg.NodeID},
+	cmd, err := store.NewCommand("cluster.bootstrap:"+r.cfg.NodeID, store.Actor{Node: r.cfg.NodeID},
 		store.ClusterJoin{NodeID: r.cfg.NodeID, Address: r.AdvertiseAddr(), Township: r.cfg.Township,
 			Bootstrap: true, CA: id.HoldsCA()})
 	if err != nil {

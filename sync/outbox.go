@@ -1,9 +1,7 @@
 package sync
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -217,7 +215,7 @@ func (o *Outbox) PendingCommand(id string) (store.Command, bool, error) {
 }
 
 // PendingFor returns the commands waiting in the outbox that change record
-// id (see targetOf: a child, a case, or a case named by the report that
+// id (see store.TargetOf: a child, a case, or a case named by the report that
 // opens it), in the order they will be applied.
 func (o *Outbox) PendingFor(id string) ([]store.Command, error) {
 	if o == nil || o.box == nil {
@@ -279,7 +277,7 @@ type Attention struct {
 
 // RecordID is the record the command changes, when it names one (edits
 // and status changes of a child).
-func (a Attention) RecordID() string { return targetOf(a.Command) }
+func (a Attention) RecordID() string { return store.TargetOf(a.Command) }
 
 // OutboxStatus counts the outbox for freshness indicators.
 type OutboxStatus struct {
@@ -290,26 +288,4 @@ type OutboxStatus struct {
 	// OldestPendingAt is when the oldest pending command was taken; zero
 	// when none is pending.
 	OldestPendingAt time.Time
-}
-
-// targetOf is the record a command changes, when the command names it:
-// the child of an edit, a status change or a dropout report, the case (an
-// id or a store.ReportRef) of a visit, legal step, close or read. A new record
-// has no id until it is applied.
-func targetOf(cmd store.Command) string {
-	var p struct {
-		ID        string `json:"id"`
-		StudentID string `json:"student_id"`
-		CaseID    string `json:"case_id"`
-	}
-	switch cmd.Kind {
-	case store.KindStudentUpdate, store.KindStudentStatus, store.KindCaseReport,
-		store.KindCaseVisit, store.KindCaseEscalate, store.KindCaseClose, store.KindCaseRead:
-	default:
-		return ""
-	}
-	if json.Unmarshal(cmd.Payload, &p) != nil {
-		return ""
-	}
-	return cmp.Or(p.ID, p.StudentID, p.CaseID)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	stdsync "sync"
 	"sync/atomic"
 	"testing"
@@ -702,4 +703,42 @@ func BenchmarkOutboxDrain(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(pending*b.N)/total.Seconds(), "commands/s")
+}
+
+// Every command that changes a case marks it pending while it waits in a
+// cut-off node's outbox, a legal step's update too (it was once missed:
+// the outbox guessed targets from a list of kinds of its own).
+func TestQueuedCaseCommandsMarkTheirCasePending(t *testing.T) {
+	_, follower, rpc := obCluster(t, nil)
+	rpc.setCut(true)
+	officer := store.Actor{User: "t1", Role: store.RoleOfficer, Node: "n2"}
+	cmds := []store.Command{
+		mustCommand(t, "c-visit", store.KindCaseVisit, officer, store.VisitRecord{CaseID: "C7", Date: "2026-11-02",
+			Visitors: []string{"王芳"}, Line: store.LineGovernment, Result: store.ResultRefused}),
+		mustCommand(t, "c-step", store.KindCaseStepUpdate, officer, store.StepUpdate{CaseID: "C7", Step: store.StepOrder,
+			ServedAt: "2026-11-03", ServedHow: "直接送达"}),
+		mustCommand(t, "c-other", store.KindCaseStepUpdate, officer, store.StepUpdate{CaseID: "C8", Step: store.StepEducation,
+			Outcome: "家长已送回"}),
+	}
+	for _, cmd := range cmds {
+		if res := submit(t, follower.r, cmd); res.State != store.StatePending {
+			t.Fatalf("submit %s while cut = %+v, want pending", cmd.ID, res)
+		}
+	}
+	for _, c := range []struct {
+		id   string
+		want []string
+	}{{"C7", []string{"c-visit", "c-step"}}, {"C8", []string{"c-other"}}, {"C9", nil}} {
+		got, err := follower.r.Outbox().PendingFor(c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, cmd := range got {
+			ids = append(ids, cmd.ID)
+		}
+		if !slices.Equal(ids, c.want) {
+			t.Errorf("pending for case %s = %v, want %v", c.id, ids, c.want)
+		}
+	}
 }

@@ -117,7 +117,7 @@ func (o *queue) track(e outboxEntry) {
 		o.oldest = e.At
 	}
 	o.ids[e.Command.ID] = e.Command.Seq
-	if t := targetOf(e.Command); t != "" {
+	if t := store.TargetOf(e.Command); t != "" {
 		o.targets[t]++
 	}
 }
@@ -245,7 +245,7 @@ func (o *queue) settle(done []settled, now time.Time) error {
 	}
 	for _, d := range done {
 		delete(o.ids, d.entry.Command.ID)
-		if t := targetOf(d.entry.Command); t != "" {
+		if t := store.TargetOf(d.entry.Command); t != "" {
 			if o.targets[t]--; o.targets[t] <= 0 {
 				delete(o.targets, t)
 			}
@@ -496,7 +496,7 @@ func (o *queue) pendingFor(id string) ([]store.Command, error) {
 	}
 	var out []store.Command
 	for _, e := range es {
-		if targetOf(e.Command) == id {
+		if store.TargetOf(e.Command) == id {
 			out = append(out, e.Command)
 		}
 	}
