@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"baoxue/node"
+	"baoxue/store/synth"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,8 +26,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new district register on an empty data directory")
 	fs.StringVar(&cfg.JoinToken, "join", "", "join the cluster with this token (from an admin: POST /api/v1/cluster/tokens or the Cluster page), on an empty data directory")
 	fs.StringVar(&cfg.Township, "township", "", "township code this node serves, shown in the node list (first start; kept after)")
-	fs.StringVar(&cfg.DistrictCode, "district-code", cfg.DistrictCode, "district code, with --bootstrap")
-	fs.StringVar(&cfg.DistrictName, "district-name", cfg.DistrictName, "district name, with --bootstrap")
+	// The defaults are the synthetic district's, so that a trial district
+	// (deploy/local-district.sh, the multi-node tests) matches the demo's
+	// data; a real district gives its own.
+	fs.StringVar(&cfg.DistrictCode, "district-code", synth.DefaultDistrictCode, "district code, with --bootstrap")
+	fs.StringVar(&cfg.DistrictName, "district-name", synth.DefaultDistrictName, "district name, with --bootstrap")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "password of the admin user, with --bootstrap (default: a random one, printed)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	mdnsFlags(fs, &cfg.MDNS, true)
