@@ -18,7 +18,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := node.DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.DataDir, "data", "", "data directory (required)")
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (required, here or in --config)")
 	fs.StringVar(&cfg.NodeID, "node-id", "", "this node's id, unique in the cluster (first start only)")
 	fs.StringVar(&cfg.HTTPAddr, "http", "", "address for the web UI and API, e.g. 0.0.0.0:8080 (first start; kept after)")
 	fs.StringVar(&cfg.ClusterAddr, "cluster-addr", "", "address other nodes reach this node's cluster port at, e.g. 10.1.2.3:7400 (first start; kept after)")
@@ -36,6 +36,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mdnsFlags(fs, &cfg.MDNS, true)
 	discoverFlag := fs.Bool("discover", false, "with --join: find the cluster on the LAN (mDNS) instead of using the token's addresses")
 	raftFlags(fs, &cfg.Sync)
+	fs.String("config", defaultConfigFile, "`FILE` of settings, one \"name = value\" a line, named like these flags; flags given here override it (the default is read when it exists; \"\" for none)")
+	if file := configFile(args); file != "" {
+		if err := loadConfigFile(fs, file); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,7 +49,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	if cfg.DataDir == "" {
-		return fmt.Errorf("serve: --data is required")
+		return fmt.Errorf("serve: --data is required (on the command line or as data = DIR in the --config file)")
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
