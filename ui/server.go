@@ -8,9 +8,11 @@
 // bbolt file.
 //
 // Routes are registered per resource (auth.go, students.go, student_api.go,
-// org.go, users.go, commands.go, health.go); errors map to HTTP statuses in
-// one place (errors.go); every user-visible string comes from one message
-// catalogue (i18n.go).
+// org.go, users.go, commands.go, health.go); handlers read their input and
+// answer a form's write through the form layer (form.go); errors map to
+// HTTP statuses in one place (errors.go); every user-visible string comes
+// from one message catalogue (messages/zh.txt and en.txt, loaded by
+// catalogue.go, looked up through i18n.go).
 package ui
 
 import (
@@ -93,6 +95,9 @@ type Server struct {
 func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error) {
 	if db == nil || rep == nil || local == nil {
 		return nil, errors.New("ui: db, replica and local file are required")
+	}
+	if errCatalogue != nil {
+		return nil, errCatalogue
 	}
 	log := cfg.Logger
 	if log == nil {
