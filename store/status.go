@@ -12,9 +12,9 @@ import (
 func resumption(a *applyCtx, s *Student, p *StudentStatus) (ends string, err error) {
 	switch {
 	case p.Event == EventResumption && s.Status != StatusSuspended:
-		return "", &rejection{code: CodeState, field: "event", reason: "a resumption ends a suspension: the child's status is " + s.Status}
+		return "", reject(CodeState, "a resumption ends a suspension: the child's status is "+s.Status).on("event")
 	case p.Event == EventTransferIn && s.Status == StatusSuspended:
-		return "", &rejection{code: CodeState, field: "event", reason: "a suspended child comes back by a resumption, not a transfer in"}
+		return "", reject(CodeState, "a suspended child comes back by a resumption, not a transfer in").on("event")
 	case s.Status != StatusSuspended || p.Status != StatusEnrolled:
 		return "", nil
 	}
@@ -31,7 +31,7 @@ func resumption(a *applyCtx, s *Student, p *StudentStatus) (ends string, err err
 		}
 	}
 	if ends != "" && p.Date < ends {
-		return "", &rejection{code: CodeInvalid, field: "date", reason: "a resumption cannot be dated before the suspension it ends (" + ends + ")"}
+		return "", reject(CodeInvalid, "a resumption cannot be dated before the suspension it ends ("+ends+")").on("date")
 	}
 	return ends, nil
 }

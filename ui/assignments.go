@@ -86,7 +86,7 @@ type assignmentWriteJSON struct {
 }
 
 func (s *Server) createAssignment(c echo.Context, u store.User, cmdID string, p *store.AssignmentCreate) (store.Assignment, store.Result, error) {
-	r, err := s.execute(c, u, write{ID: cmdID, Kind: store.KindAssignmentCreate, Payload: p,
+	r, err := s.execute(c, u, write{ID: cmdID, Payload: p,
 		Check: func() error { return store.CheckAssignment(p) }})
 	if err != nil {
 		return store.Assignment{}, r, err
@@ -99,7 +99,7 @@ func (s *Server) createAssignment(c echo.Context, u store.User, cmdID string, p 
 }
 
 func (s *Server) endAssignment(c echo.Context, u store.User, cmdID string, p *store.AssignmentEnd) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindAssignmentEnd, Payload: p, Check: func() error {
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error {
 		if _, err := s.db.GetAssignment(u.Scope, p.ID); err != nil {
 			return err
 		}

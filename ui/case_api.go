@@ -32,7 +32,7 @@ func (s *Server) registerCaseAPIRoutes(api *echo.Group) {
 }
 
 // today is the date in China now.
-func (s *Server) today() string { return s.now().In(chinaTime).Format("2006-01-02") }
+func (s *Server) today() string { return store.DateOf(s.now()).String() }
 
 // caseJSON is a case as the API shows it: the case, its child (ID number
 // masked for users who may only read), and what may happen next.
@@ -103,7 +103,7 @@ type dropoutRequest struct {
 
 // reportDropout submits a dropout report (R8) on child id.
 func (s *Server) reportDropout(c echo.Context, u store.User, cmdID string, p *store.DropoutReport) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindCaseReport, Payload: p, Check: func() error {
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error {
 		if _, err := s.db.GetStudent(u.Scope, p.StudentID); err != nil {
 			return err
 		}
@@ -266,8 +266,8 @@ func (r *visitRequest) bindForm(form url.Values) error {
 // caseID may name a case by its dropout report (store.ReportRef): while the
 // report waits in this node's outbox the write queues behind it, and the
 // register resolves the name when it applies the write.
-func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID, kind string, payload any, check func() error) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: kind, Payload: payload, Check: func() error {
+func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID string, payload store.Payload, check func() error) (store.Result, error) {
+	return s.execute(c, u, write{ID: cmdID, Payload: payload, Check: func() error {
 		id, pending, err := s.caseRef(u, caseID)
 		if err != nil {
 			return err
@@ -287,25 +287,25 @@ func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID, kind str
 func (s *Server) visit(c echo.Context, u store.User, in *visitRequest) (store.Result, error) {
 	p := &in.VisitRecord
 	p.CaseID = c.Param("id")
-	return s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseVisit, p, func() error { return store.CheckVisit(p) })
+	return s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckVisit(p) })
 }
 
 func (s *Server) escalate(c echo.Context, u store.User, in *escalationRequest) (store.Result, error) {
 	p := &in.EscalationRecord
 	p.CaseID = c.Param("id")
-	return s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
+	return s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckEscalation(p) })
 }
 
 func (s *Server) updateStep(c echo.Context, u store.User, in *stepUpdateRequest) (store.Result, error) {
 	p := &in.StepUpdate
 	p.CaseID = c.Param("id")
-	return s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseStepUpdate, p, func() error { return store.CheckStepUpdate(p) })
+	return s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckStepUpdate(p) })
 }
 
 func (s *Server) closeCase(c echo.Context, u store.User, in *closeRequest) (store.Result, error) {
 	p := &in.CaseClose
 	p.CaseID = c.Param("id")
-	return s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseClose, p, func() error { return store.CheckClose(p) })
+	return s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckClose(p) })
 }
 
 func (s *Server) apiCaseVisit(c echo.Context) error {
@@ -471,7 +471,7 @@ func (s *Server) apiPutCaseSettings(c echo.Context) error {
 	}
 	p := in.CaseSettings
 	// A version (as GET answered it) makes a stale change a conflict.
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: store.KindCaseSettings, Payload: p, Version: p.Version,
+	r, err := s.execute(c, u, write{ID: in.CommandID, Payload: store.CaseSettingsChange{CaseSettings: p}, Version: p.Version,
 		Check: func() error { return store.CheckCaseSettings(&p) }})
 	if err != nil {
 		return err

@@ -106,10 +106,6 @@ func rejectionMessage(lang string, r store.Result) string {
 	return msg
 }
 
-// chinaTime is the zone dates and times are shown in: the register's zone,
-// whatever the machine's tz setting.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // formatDate shows a YYYY-MM-DD date: 2026年11月28日 in Chinese,
 // 2026-11-28 in English. Anything else is shown as it is.
 func formatDate(lang, d string) string {
@@ -125,7 +121,7 @@ func formatTime(lang string, t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.In(chinaTime)
+	t = t.In(store.ChinaTime) // the register's zone, whatever the machine's tz
 	if lang == langEN {
 		return t.Format("2006-01-02 15:04")
 	}

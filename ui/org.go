@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -109,75 +108,53 @@ func decodeOrg(c echo.Context, kind string) (rec any, cmdID string, err error) {
 	return nil, "", nil
 }
 
-// orgCommand checks an org record and builds its command kind and payload.
-// The register checks codes, names and references again.
-func orgCommand(rec any) (string, any, error) {
+// orgPayload is the create command's payload of an org record. The
+// store's Check of its kind (which the register applies too) trims and
+// checks it before it is submitted: a 400 names the field.
+func orgPayload(rec any) (store.Payload, error) {
 	switch r := rec.(type) {
 	case store.Township:
-		r.Code, r.Name = strings.TrimSpace(r.Code), strings.TrimSpace(r.Name)
-		return store.KindTownshipCreate, r, checkCodeName(r.Code, r.Name)
+		return &store.TownshipCreate{Township: r}, nil
 	case store.Village:
-		r.Code, r.Name, r.TownshipCode = strings.TrimSpace(r.Code), strings.TrimSpace(r.Name), strings.TrimSpace(r.TownshipCode)
-		if r.Kind == "" {
-			r.Kind = store.KindVillage
-		}
-		switch err := checkCodeName(r.Code, r.Name); {
-		case err != nil:
-			return "", nil, err
-		case r.TownshipCode == "":
-			return "", nil, &store.FieldError{Field: "township_code", Code: "required", Message: "township_code is required"}
-		case r.Kind != store.KindVillage && r.Kind != store.KindCommunity:
-			return "", nil, &store.FieldError{Field: "kind", Code: "format", Message: "kind must be village or community"}
-		}
-		return store.KindVillageCreate, r, nil
+		return &store.VillageCreate{Village: r}, nil
 	case store.Group:
-		r.Code, r.Name, r.VillageCode = strings.TrimSpace(r.Code), strings.TrimSpace(r.Name), strings.TrimSpace(r.VillageCode)
-		switch err := checkCodeName(r.Code, r.Name); {
-		case err != nil:
-			return "", nil, err
-		case r.VillageCode == "":
-			return "", nil, &store.FieldError{Field: "village_code", Code: "required", Message: "village_code is required"}
-		}
-		return store.KindGroupCreate, r, nil
+		return &store.GroupCreate{Group: r}, nil
 	case store.School:
-		r.Code, r.Name, r.TownshipCode = strings.TrimSpace(r.Code), strings.TrimSpace(r.Name), strings.TrimSpace(r.TownshipCode)
-		switch err := checkCodeName(r.Code, r.Name); {
-		case err != nil:
-			return "", nil, err
-		case !slices.Contains(store.SchoolTypes, r.Type):
-			return "", nil, &store.FieldError{Field: "type", Code: "format", Message: "type must be one of " + strings.Join(store.SchoolTypes, ", ")}
-		case r.TownshipCode == "":
-			return "", nil, &store.FieldError{Field: "township_code", Code: "required", Message: "township_code is required"}
-		}
-		return store.KindSchoolCreate, r, nil
+		return &store.SchoolCreate{School: r}, nil
 	}
-	return "", nil, &store.FieldError{Field: "kind", Code: "format", Message: "unknown kind of record"}
-}
-
-// checkCodeName checks the code and name every org record has.
-func checkCodeName(code, name string) error {
-	switch {
-	case code == "":
-		return &store.FieldError{Field: "code", Code: "required", Message: "code is required"}
-	case !store.ValidCode(code):
-		return &store.FieldError{Field: "code", Code: "format", Message: "code must be 1 to 32 letters, digits, - or _"}
-	case name == "":
-		return &store.FieldError{Field: "name", Code: "required", Message: "name is required"}
-	}
-	return nil
+	return nil, &store.FieldError{Field: "kind", Code: "format", Message: "unknown kind of record"}
 }
 
 // createOrg submits an org record and returns it as the register holds it.
 func (s *Server) createOrg(c echo.Context, u store.User, kind string, rec any, cmdID string) (any, store.Result, error) {
-	cmdKind, payload, err := orgCommand(rec)
+	payload, err := orgPayload(rec)
 	if err != nil {
 		return nil, store.Result{}, err
 	}
-	r, err := s.execute(c, u, write{ID: cmdID, Kind: cmdKind, Payload: payload})
+	// Checked before execute looks the command id up, as ever for org records.
+	if err := store.Check(payload); err != nil {
+		return nil, store.Result{}, err
+	}
+	r, err := s.execute(c, u, write{ID: cmdID, Payload: payload})
 	if err != nil {
 		return nil, r, err
 	}
-	return s.orgRecord(kind, r.RecordID, payload), r, nil
+	return s.orgRecord(kind, r.RecordID, orgOf(payload)), r, nil
+}
+
+// orgOf is the record a payload creates (its JSON is the record's).
+func orgOf(p store.Payload) any {
+	switch p := p.(type) {
+	case *store.TownshipCreate:
+		return p.Township
+	case *store.VillageCreate:
+		return p.Village
+	case *store.GroupCreate:
+		return p.Group
+	case *store.SchoolCreate:
+		return p.School
+	}
+	return p
 }
 
 // orgRecord reads a created org record back; the payload stands in when

@@ -69,9 +69,13 @@ type Config struct {
 	// Cluster manages the cluster's nodes (cluster.go); nil answers its
 	// routes with 503.
 	Cluster Cluster
-	// Outbox is this node's outbox and strong reads (sync.go); nil: none
-	// (nothing pending, reads local).
-	Outbox Outbox
+	// The outbox's roles and strong reads (sync.go); each nil: none
+	// (nothing pending, reads local, records applied at once).
+	Sync      SyncReporter
+	Pending   PendingLister
+	Queue     Enqueuer
+	Attention AttentionList
+	Reads     StrongReader
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.

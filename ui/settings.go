@@ -132,7 +132,7 @@ func (s *Server) caseSettingsSubmit(c echo.Context) error {
 	// The version the form was made from goes with the change: the register
 	// refuses it as a conflict if another administrator changed the settings
 	// meanwhile (on any node), rather than undo their change.
-	_, err = s.execute(c, u, write{ID: cmdID, Kind: store.KindCaseSettings, Payload: set, Version: version,
+	_, err = s.execute(c, u, write{ID: cmdID, Payload: store.CaseSettingsChange{CaseSettings: set}, Version: version,
 		Check: func() error { return store.CheckCaseSettings(&set) }})
 	next := formNext{Flash: "case_settings_saved", To: "/settings/cases"}
 	return s.answerForm(c, err, next, func(status int) error {

@@ -222,7 +222,7 @@ func (s *Server) statusForm(c echo.Context, st store.Student) statusFormPage {
 	}
 	p := statusFormPage{basePage: s.base(c, "title.student_status", "students"), Student: st,
 		Version: st.Version, Statuses: sts, Events: events, Reasons: store.Reasons, formState: newFormState()}
-	p.In.StudentStatus = store.StudentStatus{ID: st.ID, Date: time.Now().In(chinaTime).Format("2006-01-02")}
+	p.In.StudentStatus = store.StudentStatus{ID: st.ID, Date: store.DateOf(time.Now()).String()}
 	return p
 }
 

@@ -70,7 +70,7 @@ func (s *Server) createUser(c echo.Context, admin store.User, in userRequest) (s
 	if err != nil {
 		return store.User{}, err
 	}
-	r, err := s.execute(c, admin, write{ID: in.CommandID, Kind: store.KindUserCreate, Payload: p})
+	r, err := s.execute(c, admin, write{ID: in.CommandID, Payload: p})
 	if err != nil {
 		return store.User{}, err
 	}
