@@ -146,7 +146,8 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	if err != nil {
 		return casePage{}, err
 	}
-	p := casePage{basePage: s.base(c, "title.case", "cases"), orgTree: o, Case: cs, Child: st, IDNumber: forViewer(u, st).IDNumber,
+	st = s.recordView(u).Student(st)
+	p := casePage{basePage: s.base(c, "title.case", "cases"), orgTree: o, Case: cs, Child: st, IDNumber: st.IDNumber,
 		Today: s.today(), Settings: set, FailedVisits: cs.FailedVisits(), NextStep: cs.NextStep(), Steps: store.Steps,
 		Reasons: store.Reasons, VisitLines: store.VisitLines, VisitResults: store.VisitResults, Outcomes: store.Outcomes,
 		CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
@@ -176,7 +177,7 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	if err != nil {
 		return p, err
 	}
-	for _, a := range trail {
+	for _, a := range s.listView(u).AuditTrail(trail) {
 		row := auditRow{AuditEntry: a}
 		for _, ch := range a.Changes {
 			row.Lines = append(row.Lines, changeText(p.Lang, o, ch))

@@ -40,9 +40,7 @@ func (s *Server) apiListStudents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for i := range page.Items {
-		page.Items[i] = page.Items[i].Masked()
-	}
+	s.listView(u).Students(page.Items)
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -65,7 +63,7 @@ func (s *Server) apiCreateStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusCreated, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 func (s *Server) apiGetStudent(c echo.Context) error {
@@ -74,7 +72,7 @@ func (s *Server) apiGetStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, forViewer(u, st))
+	return c.JSON(http.StatusOK, s.recordView(u).Student(st))
 }
 
 // studentPatch is any subset of store.StudentFields, the version the client
@@ -168,7 +166,7 @@ func (s *Server) apiPatchStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 // statusRequest changes a child's status. Version is optional: when given,
@@ -198,7 +196,7 @@ func (s *Server) apiChangeStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 func (s *Server) apiStudentHistory(c echo.Context) error {
@@ -222,5 +220,6 @@ func (s *Server) apiStudentAudit(c echo.Context) error {
 	if a == nil {
 		a = []store.AuditEntry{}
 	}
+	s.listView(u).AuditTrail(a)
 	return c.JSON(http.StatusOK, itemsJSON[store.AuditEntry]{Items: a})
 }

@@ -98,11 +98,7 @@ func (s *Server) readBack(u store.User, r store.Result) store.Student {
 	return st
 }
 
-// forViewer hides the full ID number (also inside the student number) from
-// users who may only read.
-func forViewer(u store.User, st store.Student) store.Student {
-	if !u.CanWrite() {
-		return st.Masked()
-	}
-	return st
-}
+// recordView is how u sees one child's record; listView how u sees
+// children listed many at a time (store/visibility.go, R22).
+func (s *Server) recordView(u store.User) store.View { return store.RecordView(u, s.today()) }
+func (s *Server) listView(u store.User) store.View   { return store.ListView(u, s.today()) }
