@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -207,10 +208,24 @@ func requireWriter(c echo.Context) (store.User, error) {
 	return u, nil
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: only an absolute
+// path ("/x…") is accepted. Not "//host" or "/\host" (browsers read both as
+// another host), nothing with a backslash, space or control character
+// anywhere (browsers drop tabs and newlines, so "/\t/host" becomes
+// "//host"), and nothing url.Parse reads with a scheme or host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/students"
+	const home = "/students"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return home
+	}
+	for _, r := range next {
+		if r <= ' ' || r == '\\' || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return home
 	}
 	return next
 }
