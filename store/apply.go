@@ -62,6 +62,7 @@ var handlers = map[string]handler{
 	KindCaseClose:        applyCaseClose,
 	KindCaseSettings:     applyCaseSettings,
 	KindCaseRead:         applyCaseRead, // case_read.go
+	KindBulkRead:         applyBulkRead, // bulk_read.go
 	KindAssignmentCreate: applyAssignmentCreate,
 	KindAssignmentEnd:    applyAssignmentEnd,
 

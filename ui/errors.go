@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -58,7 +59,7 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, errForbidden), errors.Is(err, errCSRF):
 		return http.StatusForbidden
-	case errors.Is(err, errLoginLocked):
+	case errors.Is(err, errLoginLocked), errors.As(err, new(*bulkLimitError)):
 		return http.StatusTooManyRequests
 	case errors.As(err, &he):
 		return he.Code
@@ -81,6 +82,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	status := statusOf(err)
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	var bl *bulkLimitError
+	if errors.As(err, &bl) {
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(bl.retry.Seconds())))
+	}
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		s.log.Warn("register unavailable", "err", err, "path", c.Request().URL.Path, "request_id", reqID)
@@ -128,6 +133,10 @@ func apiErrorBody(err error, status int, reqID string) any {
 		}{rej.res.Reason, commandOf(rej.res), rej.res.Code, rej.res.Field, rej.res.ExistingID}
 	case errors.As(err, &pend):
 		return map[string]any{"command": commandOf(pend.res)}
+	case errors.As(err, new(*bulkLimitError)):
+		var bl *bulkLimitError
+		errors.As(err, &bl)
+		return map[string]any{"error": err.Error(), "code": "bulk_limit", "retry_after": int(bl.retry.Seconds())}
 	case errors.As(err, &fe):
 		if fe.Field == "" {
 			return map[string]string{"error": fe.Message}

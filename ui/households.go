@@ -23,7 +23,17 @@ func (s *Server) registerHouseholdRoutes(pages, api *echo.Group) {
 // the user may see them listed (masked).
 func (s *Server) households(u store.User, code string) ([]store.Household, error) {
 	hs, err := s.db.Households(u.Scope, code)
-	return s.listView(u).Households(hs), err
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, h := range hs {
+		n += len(h.Children)
+	}
+	if err := s.bulkRead(u, store.BulkHouseholds, "group="+code, n); err != nil {
+		return nil, err
+	}
+	return s.listView(u).Households(hs), nil
 }
 
 func (s *Server) apiHouseholds(c echo.Context) error {

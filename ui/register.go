@@ -63,9 +63,9 @@ type schoolRegister struct {
 }
 
 // schoolRegister reads a school's register: the cases on it whose children
-// are in the user's scope, oldest first. A school outside the scope is
-// ErrNotFound.
-func (s *Server) schoolRegister(u store.User, code string) (schoolRegister, error) {
+// are in the user's scope, oldest first, and charges it as a bulk read of
+// kind what (bulk_reads.go). A school outside the scope is ErrNotFound.
+func (s *Server) schoolRegister(u store.User, code, what string) (schoolRegister, error) {
 	o, err := s.loadOrg()
 	if err != nil {
 		return schoolRegister{}, err
@@ -113,7 +113,7 @@ func (s *Server) schoolRegister(u store.User, code string) (schoolRegister, erro
 		}
 		reg.Rows = append(reg.Rows, r)
 	}
-	return reg, nil
+	return reg, s.bulkRead(u, what, "school="+code, len(reg.Rows))
 }
 
 // schoolInScope: a school register is open to users whose scope covers the
@@ -132,7 +132,7 @@ func schoolInScope(sc store.Scope, sch store.School) bool {
 
 func (s *Server) apiRegister(c echo.Context) error {
 	u, _ := userOf(c)
-	reg, err := s.schoolRegister(u, c.Param("code"))
+	reg, err := s.schoolRegister(u, c.Param("code"), store.BulkRegister)
 	if err != nil {
 		return err
 	}
@@ -145,13 +145,15 @@ type registerPage struct {
 	Today string
 }
 
-func (s *Server) registerPage(c echo.Context) error { return s.renderRegister(c, "register.html") }
-func (s *Server) registerPrint(c echo.Context) error {
-	return s.renderRegister(c, "register_print.html")
+func (s *Server) registerPage(c echo.Context) error {
+	return s.renderRegister(c, "register.html", store.BulkRegister)
 }
-func (s *Server) renderRegister(c echo.Context, page string) error {
+func (s *Server) registerPrint(c echo.Context) error {
+	return s.renderRegister(c, "register_print.html", store.BulkPrint)
+}
+func (s *Server) renderRegister(c echo.Context, page, what string) error {
 	u, _ := userOf(c)
-	reg, err := s.schoolRegister(u, c.Param("code"))
+	reg, err := s.schoolRegister(u, c.Param("code"), what)
 	if err != nil {
 		return err
 	}
@@ -206,7 +208,7 @@ const RegisterSheet = "失学辍学学生台账"
 // column headers in Chinese, one row per child (as store.ListView shows it: masked).
 func (s *Server) registerXLSX(c echo.Context) error {
 	u, _ := userOf(c)
-	reg, err := s.schoolRegister(u, c.Param("code"))
+	reg, err := s.schoolRegister(u, c.Param("code"), store.BulkExport)
 	if err != nil {
 		return err
 	}

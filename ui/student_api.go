@@ -40,6 +40,9 @@ func (s *Server) apiListStudents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.bulkRead(u, store.BulkStudents, listQuery(c.QueryParams()), len(page.Items)); err != nil {
+		return err
+	}
 	s.listView(u).Students(page.Items)
 	return c.JSON(http.StatusOK, page)
 }

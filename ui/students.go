@@ -135,6 +135,9 @@ func (s *Server) studentList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.bulkRead(u, store.BulkStudents, listQuery(q), len(page.Items)); err != nil {
+		return err
+	}
 	for _, st := range s.listView(u).Students(page.Items) {
 		p.Rows = append(p.Rows, studentRow{ID: st.ID, Name: st.Name, Gender: st.Gender, IDNumber: st.IDNumber,
 			School: o.Name(st.SchoolCode), Village: o.Name(st.VillageCode), Status: st.Status,
