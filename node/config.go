@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 
+	"baoxue/store"
 	ledgersync "baoxue/sync"
 )
 
@@ -37,7 +38,7 @@ type Config struct {
 	Bootstrap     bool
 	DistrictCode  string
 	DistrictName  string
-	AdminPassword string // at least 8 characters; required with Bootstrap
+	AdminPassword string // store.ValidatePassword (10 characters or more, not a common one); required with Bootstrap
 
 	// SecureCookies marks session cookies Secure (behind TLS).
 	SecureCookies bool
@@ -76,8 +77,10 @@ func (c *Config) validate() error {
 	if c.Bootstrap && c.JoinToken != "" {
 		return errors.New("Bootstrap and JoinToken are both set: a node starts a district or joins one")
 	}
-	if c.Bootstrap && len(c.AdminPassword) < 8 {
-		return errors.New("AdminPassword must have at least 8 characters")
+	if c.Bootstrap {
+		if err := store.ValidatePassword(c.AdminPassword); err != nil {
+			return fmt.Errorf("AdminPassword: %w", err)
+		}
 	}
 	return nil
 }

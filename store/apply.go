@@ -50,6 +50,7 @@ var handlers = map[string]handler{
 	KindGroupCreate:    applyGroupCreate,
 	KindSchoolCreate:   applySchoolCreate,
 	KindUserCreate:     applyUserCreate,
+	KindUserRehash:     applyUserRehash, // user_password.go
 	KindStudentCreate:  applyStudentCreate,
 	KindStudentUpdate:  applyStudentUpdate,
 	KindStudentStatus:  applyStudentStatus,
@@ -383,7 +384,7 @@ func checkUser(u *User) error {
 	if err := CheckUser(u); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(u.PasswordHash, "pbkdf2-sha256$") {
+	if !strings.HasPrefix(u.PasswordHash, "pbkdf2-sha256$") && !IsArgon2idHash(u.PasswordHash) {
 		return fieldErr("password", "required", "password hash missing")
 	}
 	return nil
@@ -419,8 +420,8 @@ func applyUserCreate(a *applyCtx) error {
 		return &rejection{code: CodeInvalid, field: "scope", reason: "unknown scope"}
 	}
 	users := a.tx.Bucket(bucketUsers)
-	if users.Get([]byte(u.Username)) != nil {
-		return &rejection{code: CodeDuplicate, field: "username", reason: "user " + u.Username + " already exists", existingID: u.Username}
+	if other := usernameTaken(users, u.Username); other != "" {
+		return &rejection{code: CodeDuplicate, field: "username", reason: "user " + other + " already exists", existingID: other}
 	}
 	u.CreatedAt = a.at
 	a.target, a.recordID = "user:"+u.Username, u.Username

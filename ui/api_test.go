@@ -518,29 +518,3 @@ func TestCommandResultIsTheAuthors(t *testing.T) {
 		t.Errorf("reuse refused on %v, want command_id", f)
 	}
 }
-
-func TestRepeatedFailedLoginsLockTheUser(t *testing.T) {
-	e := newEnv(t)
-	e.setupOrg()
-	for i := 0; i < maxFails; i++ {
-		e.api("POST", "/api/v1/login", "", map[string]string{"username": "officer", "password": "guess"}).
-			want(t, http.StatusUnauthorized, "wrong password")
-	}
-	// Locked now: even the right password is refused, and another user is not affected.
-	e.api("POST", "/api/v1/login", "", map[string]string{"username": "officer", "password": "password-1"}).
-		want(t, http.StatusTooManyRequests, "right password while locked")
-	e.login("viewer", "password-1")
-}
-
-func TestUnknownUserIsNotLocked(t *testing.T) {
-	e := newEnv(t)
-	e.setupOrg()
-	for i := 0; i < maxFails+2; i++ {
-		e.api("POST", "/api/v1/login", "", map[string]string{"username": "newcomer", "password": "guess"}).
-			want(t, http.StatusUnauthorized, "unknown user")
-	}
-	admin := e.login("admin", adminPassword)
-	e.api("POST", "/api/v1/users", admin, map[string]string{"username": "newcomer", "password": "password-1",
-		"display_name": "新人", "role": "viewer", "line": "education", "scope": "district"}).want(t, http.StatusCreated, "create newcomer")
-	e.login("newcomer", "password-1")
-}

@@ -428,7 +428,7 @@ func TestPagesByRole(t *testing.T) {
 	admin.postForm(r, "form-township", url.Values{"code": {"T9"}, "name": {"新镇"}}).want(t, http.StatusSeeOther, "township")
 	r = admin.postForm(admin.get("/users"), "user-form", url.Values{"username": {"u9"}, "password": {"short"}, "scope": {"district"}})
 	r.want(t, http.StatusBadRequest, "short password")
-	if msg := fieldError(parseHTML(t, r), "password"); msg != "password must have at least 8 characters" {
+	if msg := fieldError(parseHTML(t, r), "password"); msg != "password must have at least 10 characters" {
 		t.Errorf("password message %q", msg)
 	}
 
