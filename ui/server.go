@@ -81,6 +81,7 @@ type Server struct {
 	sessions  *sessionStore
 	guard     *loginGuard
 	bulk      *bulkGuard // bulk_reads.go
+	reads     readMemo   // case_reads.go
 	pages     *renderer
 	assets    *assets
 	echo      *echo.Echo
