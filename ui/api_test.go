@@ -356,6 +356,7 @@ func TestListParameters(t *testing.T) {
 	for _, tt := range []struct{ query, field string }{
 		{"grade=three", "grade"}, {"grade=10", "grade"}, {"limit=0", "limit"}, {"limit=501", "limit"},
 		{"status=lost", "status"}, {"flag=rich", "flag"}, {"class=x", "class"}, {"cursor=zzz", "cursor"},
+		{"cursor=S4294967296", "cursor"}, {"cursor=S18446744073709551616", "cursor"},
 	} {
 		r := e.api("GET", "/api/v1/students?"+tt.query, tok, nil)
 		if r.status != http.StatusBadRequest || r.obj(t)["field"] != tt.field {
