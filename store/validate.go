@@ -42,7 +42,11 @@ func cleanText(s *string, field string, max int, required bool) error {
 		}
 		return nil
 	}
-	if !utf8.ValidString(*s) || utf8.RuneCountInString(*s) > max {
+	if !utf8.ValidString(*s) || strings.ContainsRune(*s, utf8.RuneError) {
+		// U+FFFD is what a decoder leaves of bytes that were not UTF-8.
+		return fieldErr(field, "utf8", field+" must be valid UTF-8 text")
+	}
+	if utf8.RuneCountInString(*s) > max {
 		return fieldErr(field, "length", field+" must be at most "+strconv.Itoa(max)+" characters")
 	}
 	if strings.IndexFunc(*s, unicode.IsControl) >= 0 {

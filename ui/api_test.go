@@ -161,7 +161,7 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 		msg   string
 	}{
 		{"bad JSON", `{"name": "x",`, "", "invalid JSON"},
-		{"not an object", `[1,2]`, "", "invalid JSON"},
+		{"not an object", `[1,2]`, "", "the body must be a JSON object"},
 		{"trailing data", `{"name":"x"} {}`, "", "invalid JSON"},
 		{"unknown field", with("nickname", "小军"), "nickname", ""},
 		{"wrong type", with("grade", "three"), "grade", ""},
