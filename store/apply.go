@@ -460,6 +460,9 @@ func applyStudentCreate(a *applyCtx) error {
 	if err := checkUnique(a, &f, 0); err != nil {
 		return err
 	}
+	if err := checkBirth(birth, &f, a.at.In(chinaTime).Format(time.DateOnly)); err != nil {
+		return invalid(err) // after the duplicate check: "registered already" says more
+	}
 	meta := a.tx.Bucket(bucketMeta)
 	n := getU64(meta, keyNextStudent)
 	if n == 0 {
@@ -584,6 +587,9 @@ func applyStudentUpdate(a *applyCtx) error {
 	}
 	if err := checkUnique(a, &f, mustParseID(s.ID)); err != nil {
 		return err
+	}
+	if err := checkBirth(birth, &f, a.at.In(chinaTime).Format(time.DateOnly)); err != nil {
+		return invalid(err)
 	}
 	a.changes = studentDiff(old, &s)
 	if len(a.changes) == 0 {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +78,35 @@ func isCode(s string) bool {
 		}
 	}
 	return true
+}
+
+// Ages a child may have (R1: the register is of school-age children):
+// at least minAge, and in grade g of a school from g+gradeAgeLo to
+// g+gradeAgeHi years old (6 or 7 in grade 1, with room for early starters,
+// repeaters and children who start late).
+const (
+	minAge     = 3
+	gradeAgeLo = 3
+	gradeAgeHi = 12
+)
+
+// checkBirth refuses a birth date (from the ID number) after today
+// (YYYY-MM-DD, China) or that makes the child younger than minAge, and for a
+// child at school (enrolled or suspended, with a grade) an age on today
+// that no child of that grade has. Errors are *FieldError on id_number.
+func checkBirth(birth string, f *StudentFields, today string) error {
+	if birth > today {
+		return fieldErr("id_number", "birth_future", "the birth date in the ID number is in the future")
+	}
+	age := Age(birth, today)
+	if age < minAge {
+		return fieldErr("id_number", "age", fmt.Sprintf("the child would be %d years old: not of school age", age))
+	}
+	inSchool := f.Status == StatusEnrolled || f.Status == StatusSuspended
+	if inSchool && f.Grade > 0 && (age < f.Grade+gradeAgeLo || age > f.Grade+gradeAgeHi) {
+		return fieldErr("id_number", "age_grade", fmt.Sprintf("a child of %d years cannot be in grade %d", age, f.Grade))
+	}
+	return nil
 }
 
 // ValidDate reports whether s is a date written YYYY-MM-DD.
@@ -250,14 +280,19 @@ func checkStudentRefs(tx *bolt.Tx, f *StudentFields) (refs, error) {
 // number is new: that is decided when the command is applied, so that two
 // offices entering the same child are told which record exists. Errors are
 // *FieldError (wrapping ErrInvalid) or ErrClosed.
-func (db *DB) CheckStudent(f *StudentFields, creating bool) error {
-	if _, err := normalizeStudent(f, creating); err != nil {
+func (db *DB) CheckStudent(f *StudentFields, creating bool, today string) error {
+	birth, err := normalizeStudent(f, creating)
+	if err != nil {
 		return err
 	}
-	return db.view(func(tx *bolt.Tx) error {
+	err = db.view(func(tx *bolt.Tx) error {
 		_, err := checkStudentRefs(tx, f)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return checkBirth(birth, f, today)
 }
 
 func getJSON(b *bolt.Bucket, key []byte, v any) bool {

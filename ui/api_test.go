@@ -307,6 +307,7 @@ func TestScopeAndRoles(t *testing.T) {
 	inA := e.createChild(officer, child("在A校", 61))
 	b := child("在B校", 62)
 	b["village_code"], b["group_code"], b["school_code"], b["grade"] = villB, "", schoolB, 8
+	b["id_number"] = idNumber("20130315", 62) // of the age of grade 8
 	inB := e.createChild(officer, b)
 
 	teacher := e.login("teacher", "password-1")

@@ -449,6 +449,7 @@ func TestPagesByRole(t *testing.T) {
 	teacher.login("teacher", "password-1")
 	b := child("别校", 803)
 	b["village_code"], b["group_code"], b["school_code"], b["grade"] = villB, "", schoolB, 7
+	b["id_number"] = idNumber("20130315", 803) // of the age of grade 7
 	other := e.createChild(tok, b)
 	r = teacher.get("/students/"+other).want(t, http.StatusNotFound, "teacher, other school")
 	if msg := find(parseHTML(t, r), byID("error-message")); msg == nil || !strings.Contains(text(msg), "找不到") {

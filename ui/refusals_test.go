@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// Bad input gets a clear 400 and changes nothing: a name that is not valid
+// Bad input gets a clear 400 and changes nothing: a birth date in the
+// future or an age impossible for the grade, a name that is not valid
 // UTF-8 (as JSON or as a form; never stored as U+FFFD), a JSON body that is
 // null, a list or not sent as JSON.
 func TestBadBodiesAreRefused(t *testing.T) {
@@ -25,6 +26,13 @@ func TestBadBodiesAreRefused(t *testing.T) {
 	bad["name"] = "韦\uFFFD"
 	if f := e.api("POST", "/api/v1/students", admin, bad).want(t, http.StatusBadRequest, "U+FFFD in a name").obj(t)["field"]; f != "name" {
 		t.Errorf("U+FFFD refused on %v", f)
+	}
+	for _, c := range []struct{ name, birth string }{{"born in the future", "20991231"}, {"a baby in grade 3", "20260101"}, {"30 in grade 3", "19960101"}} {
+		kid := child("韦", 5)
+		kid["id_number"] = idNumber(c.birth, 5)
+		if f := e.api("POST", "/api/v1/students", admin, kid).want(t, http.StatusBadRequest, c.name).obj(t)["field"]; f != "id_number" {
+			t.Errorf("%s refused on %v", c.name, f)
+		}
 	}
 	br := e.browser()
 	br.login("admin", adminPassword)

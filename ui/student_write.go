@@ -19,7 +19,7 @@ func (s *Server) createStudent(c echo.Context, u store.User, cmdID string, f *st
 		ID:      cmdID,
 		Kind:    store.KindStudentCreate,
 		Payload: f,
-		Check:   func() error { return s.db.CheckStudent(f, true) },
+		Check:   func() error { return s.db.CheckStudent(f, true, s.today()) },
 	})
 	if err != nil {
 		return store.Student{}, r, err
@@ -54,7 +54,7 @@ func (s *Server) updateStudent(c echo.Context, u store.User, cmdID, id string, v
 		Kind:    store.KindStudentUpdate,
 		Version: version,
 		Payload: p,
-		Check:   func() error { return s.db.CheckStudent(&p.Fields, false) },
+		Check:   func() error { return s.db.CheckStudent(&p.Fields, false, s.today()) },
 	})
 	if err != nil {
 		return store.Student{}, r, err
