@@ -308,7 +308,7 @@ func createOrg(a *applyCtx, bucket []byte, kind, code, name string, v any) error
 	if !isCode(code) {
 		return &rejection{code: CodeInvalid, field: "code", reason: "code must be 1 to 32 letters, digits, - or _"}
 	}
-	if err := cleanText(&name, "name", 50, true); err != nil {
+	if err := CheckOrgName(&name); err != nil {
 		return invalid(err)
 	}
 	b := a.tx.Bucket(bucket)
@@ -402,22 +402,8 @@ func applyUserCreate(a *applyCtx) error {
 	if err := checkUser(&u); err != nil {
 		return invalid(err)
 	}
-	switch u.Scope.Kind {
-	case ScopeDistrict:
-	case ScopeTownship:
-		if !exists(a, bucketTownships, u.Scope.Code) {
-			return &rejection{code: CodeNotFound, field: "scope", reason: "no township " + strconv.Quote(u.Scope.Code)}
-		}
-	case ScopeSchool, ScopeClass:
-		var s School
-		if !getJSON(a.tx.Bucket(bucketSchools), []byte(u.Scope.Code), &s) {
-			return &rejection{code: CodeNotFound, field: "scope", reason: "no school " + strconv.Quote(u.Scope.Code)}
-		}
-		if lo, hi := GradeRange(s.Type); u.Scope.Kind == ScopeClass && (u.Scope.Grade < lo || u.Scope.Grade > hi) {
-			return &rejection{code: CodeInvalid, field: "scope", reason: "school " + s.Code + " has no grade " + strconv.Itoa(u.Scope.Grade)}
-		}
-	default:
-		return &rejection{code: CodeInvalid, field: "scope", reason: "unknown scope"}
+	if rj := checkScope(a.tx, u.Scope); rj != nil {
+		return rj
 	}
 	users := a.tx.Bucket(bucketUsers)
 	if other := usernameTaken(users, u.Username); other != "" {

@@ -109,6 +109,47 @@ func checkBirth(birth string, f *StudentFields, today string) error {
 	return nil
 }
 
+// orgNameMax is the longest name of a township, village, group or school.
+const orgNameMax = 50
+
+// CheckOrgName trims and checks the name of an org-tree record as the
+// register does: 1 to 50 characters of valid text. Errors are *FieldError
+// on field name.
+func CheckOrgName(name *string) error { return cleanText(name, "name", orgNameMax, true) }
+
+// CheckScope checks, on this replica, that the township, school or class
+// a scope names exists, as the register does for a new user. Errors:
+// *FieldError on field scope, ErrClosed.
+func (db *DB) CheckScope(sc Scope) error {
+	return db.view(func(tx *bolt.Tx) error {
+		if rj := checkScope(tx, sc); rj != nil {
+			return fieldErr("scope", rj.code, rj.reason)
+		}
+		return nil
+	})
+}
+
+func checkScope(tx *bolt.Tx, sc Scope) *rejection {
+	switch sc.Kind {
+	case ScopeDistrict:
+	case ScopeTownship:
+		if tx.Bucket(bucketTownships).Get([]byte(sc.Code)) == nil {
+			return &rejection{code: CodeNotFound, field: "scope", reason: "no township " + strconv.Quote(sc.Code)}
+		}
+	case ScopeSchool, ScopeClass:
+		var s School
+		if !getJSON(tx.Bucket(bucketSchools), []byte(sc.Code), &s) {
+			return &rejection{code: CodeNotFound, field: "scope", reason: "no school " + strconv.Quote(sc.Code)}
+		}
+		if lo, hi := GradeRange(s.Type); sc.Kind == ScopeClass && (sc.Grade < lo || sc.Grade > hi) {
+			return &rejection{code: CodeInvalid, field: "scope", reason: "school " + s.Code + " has no grade " + strconv.Itoa(sc.Grade)}
+		}
+	default:
+		return &rejection{code: CodeInvalid, field: "scope", reason: "unknown scope"}
+	}
+	return nil
+}
+
 // ValidDate reports whether s is a date written YYYY-MM-DD.
 func ValidDate(s string) bool {
 	_, err := time.Parse("2006-01-02", s)

@@ -342,6 +342,8 @@ var messages = map[string]message{
 	"fielderr.required":               {"此项必填。", "Required."},
 	"fielderr.utf8":                   {"含有无效字符（不是有效的 UTF-8 文字）。", "Holds characters that are not valid UTF-8 text."},
 	"fielderr.content_type":           {"请求内容须为 JSON（Content-Type: application/json）。", "The body must be JSON (Content-Type: application/json)."},
+	"fielderr.scope.not_found":        {"没有这个乡镇或学校。", "No such township or school."},
+	"fielderr.scope.invalid":          {"该学校没有这个年级。", "The school has no such grade."},
 	"fielderr.length":                 {"内容太长。", "Too long."},
 	"fielderr.code.format":            {"编码只能由字母、数字、- 或 _ 组成，最多 32 位。", "A code is 1 to 32 letters, digits, - or _."},
 	"fielderr.password.length":        {"密码至少 10 个字符。", "A password has at least 10 characters."},

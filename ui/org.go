@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -107,8 +108,9 @@ func orgCommand(kind string, in orgInput) (string, any, error) {
 		return "", nil, &store.FieldError{Field: "code", Code: "required", Message: "code is required"}
 	case !store.ValidCode(in.Code):
 		return "", nil, &store.FieldError{Field: "code", Code: "format", Message: "code must be 1 to 32 letters, digits, - or _"}
-	case in.Name == "":
-		return "", nil, &store.FieldError{Field: "name", Code: "required", Message: "name is required"}
+	}
+	if err := store.CheckOrgName(&in.Name); err != nil {
+		return "", nil, err
 	}
 	switch kind {
 	case orgTownship:
@@ -141,13 +143,42 @@ func orgCommand(kind string, in orgInput) (string, any, error) {
 	return "", nil, &store.FieldError{Field: "kind", Code: "format", Message: "unknown kind of record"}
 }
 
+// checkOrgParent refuses, on this replica, an org record whose township or
+// village does not exist (400 before anything is submitted; the register
+// checks again).
+func (s *Server) checkOrgParent(payload any) error {
+	o, err := s.loadOrg()
+	if err != nil {
+		return err
+	}
+	missing := func(field, code string, known bool) error {
+		if known {
+			return nil
+		}
+		return &store.FieldError{Field: field, Code: "unknown", Message: field + ": no such record " + strconv.Quote(code)}
+	}
+	hasTownship := func(code string) bool {
+		return slices.ContainsFunc(o.Townships, func(t store.Township) bool { return t.Code == code })
+	}
+	switch p := payload.(type) {
+	case store.Village:
+		return missing("township_code", p.TownshipCode, hasTownship(p.TownshipCode))
+	case store.School:
+		return missing("township_code", p.TownshipCode, hasTownship(p.TownshipCode))
+	case store.Group:
+		return missing("village_code", p.VillageCode, slices.ContainsFunc(o.Villages, func(v store.Village) bool { return v.Code == p.VillageCode }))
+	}
+	return nil
+}
+
 // createOrg submits an org record and returns it as the register holds it.
 func (s *Server) createOrg(c echo.Context, u store.User, kind string, in orgInput) (any, store.Result, error) {
 	cmdKind, payload, err := orgCommand(kind, in)
 	if err != nil {
 		return nil, store.Result{}, err
 	}
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: cmdKind, Payload: payload})
+	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: cmdKind, Payload: payload,
+		Check: func() error { return s.checkOrgParent(payload) }})
 	if err != nil {
 		return nil, r, err
 	}

@@ -64,3 +64,33 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// An org name over the length limit, a parent that does not exist and a
+// user scope naming a unit that does not exist are a 400 at the handler,
+// before anything goes through the log.
+func TestOrgAndScopeRefusedAtTheHandler(t *testing.T) {
+	e := newEnv(t)
+	admin := e.setupOrg()
+	before := e.db.AppliedIndex()
+	for _, c := range []struct {
+		path  string
+		body  map[string]string
+		field string
+	}{
+		{"/api/v1/townships", map[string]string{"code": "T8", "name": strings.Repeat("镇", 51)}, "name"},
+		{"/api/v1/villages", map[string]string{"code": "V8", "name": "新村", "township_code": "nosuch"}, "township_code"},
+		{"/api/v1/schools", map[string]string{"code": "S8", "name": "新校", "type": "primary", "township_code": "nosuch"}, "township_code"},
+		{"/api/v1/groups", map[string]string{"code": "G8", "name": "新组", "village_code": "nosuch"}, "village_code"},
+		{"/api/v1/users", map[string]string{"username": "u8", "password": "long-enough", "role": "viewer", "line": "education", "scope": "township:nosuch"}, "scope"},
+		{"/api/v1/users", map[string]string{"username": "u8", "password": "long-enough", "role": "viewer", "line": "education", "scope": "school:nosuch"}, "scope"},
+		{"/api/v1/users", map[string]string{"username": "u8", "password": "long-enough", "role": "teacher", "line": "education", "scope": "class:" + schoolA + "/8/1"}, "scope"},
+	} {
+		r := e.api("POST", c.path, admin, c.body).want(t, http.StatusBadRequest, c.path+" "+c.field)
+		if f := r.obj(t)["field"]; f != c.field {
+			t.Errorf("%s: refused on %v, want %s", c.path, f, c.field)
+		}
+	}
+	if e.db.AppliedIndex() != before {
+		t.Errorf("refusals went through the log: applied index %d, was %d", e.db.AppliedIndex(), before)
+	}
+}

@@ -63,7 +63,8 @@ func (s *Server) createUser(c echo.Context, admin store.User, in userRequest) (s
 	if err != nil {
 		return store.User{}, err
 	}
-	r, err := s.execute(c, admin, write{ID: in.CommandID, Kind: store.KindUserCreate, Payload: p})
+	r, err := s.execute(c, admin, write{ID: in.CommandID, Kind: store.KindUserCreate, Payload: p,
+		Check: func() error { return s.db.CheckScope(p.User.Scope) }})
 	if err != nil {
 		return store.User{}, err
 	}
