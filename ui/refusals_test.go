@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"baoxue/store"
 )
 
 // Bad input gets a clear 400 and changes nothing: a birth date in the
@@ -92,5 +94,29 @@ func TestOrgAndScopeRefusedAtTheHandler(t *testing.T) {
 	}
 	if e.db.AppliedIndex() != before {
 		t.Errorf("refusals went through the log: applied index %d, was %d", e.db.AppliedIndex(), before)
+	}
+}
+
+// An edit of a version far ahead of the record — further than the entries
+// this replica has yet to apply — was never made: 409, not 503. One within
+// that lag may be real (seen at a node ahead of this one): 503.
+func TestPatchOfAVersionAhead(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	tok := e.login("officer", "password-1")
+	id := e.createChild(tok, child("莫小兰", 42))
+	r := e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 999, "class": 3}).want(t, http.StatusConflict, "far ahead")
+	if f := r.obj(t)["field"]; f != "version" {
+		t.Errorf("far ahead refused on %v", f)
+	}
+	e.rep.mu.Lock()
+	e.rep.lag = 5
+	e.rep.mu.Unlock()
+	e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 3, "class": 3}).want(t, http.StatusServiceUnavailable, "within the lag")
+	e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 9, "class": 3}).want(t, http.StatusConflict, "beyond the lag")
+	var st store.Student
+	e.api("GET", "/api/v1/students/"+id, tok, nil).want(t, http.StatusOK, "get").json(t, &st)
+	if st.Version != 1 || st.Class != 2 {
+		t.Errorf("record changed: version %d class %d", st.Version, st.Class)
 	}
 }

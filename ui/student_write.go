@@ -36,8 +36,17 @@ func (s *Server) updateStudent(c echo.Context, u store.User, cmdID, id string, v
 		return store.Student{}, store.Result{}, err
 	}
 	if version > cur.Version {
-		// The user saw a newer record than this replica holds: merging onto
-		// the older copy would silently undo someone's change.
+		// Each version is one log entry: a version further ahead than the
+		// entries this replica has yet to apply was never made (409). A
+		// nearer one the user may have seen at a node ahead of this one:
+		// merging onto the older copy would silently undo someone's change,
+		// so this node cannot take the edit now (503).
+		info := s.rep.Info()
+		if lag := info.CommitIndex - min(info.CommitIndex, info.AppliedIndex); version-cur.Version > lag {
+			return store.Student{}, store.Result{}, &rejectedError{res: store.Result{State: store.StateRejected, Code: store.CodeConflict,
+				Field: "version", ExistingID: cur.ID, User: u.Username,
+				Reason: fmt.Sprintf("the record is at version %d: there is no version %d; reload and enter your change again", cur.Version, version)}}
+		}
 		return store.Student{}, store.Result{}, fmt.Errorf("record %s: this node has version %d, the edit is of version %d: %w",
 			id, cur.Version, version, ErrUnavailable)
 	}
