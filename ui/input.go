@@ -2,6 +2,8 @@ package ui
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -42,6 +44,8 @@ func decodeJSON(c echo.Context, v any) error {
 	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return &store.FieldError{Code: "json", Message: "the body must be a JSON object"}
 	}
+	sum := sha256.Sum256(raw)
+	c.Set(ctxBodyDigest, hex.EncodeToString(sum[:]))
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(v)

@@ -120,3 +120,31 @@ func TestPatchOfAVersionAhead(t *testing.T) {
 		t.Errorf("record changed: version %d class %d", st.Version, st.Class)
 	}
 }
+
+// A command id sent again with the same request is answered with its first
+// result; with another request it is refused (409 on command_id) and
+// nothing is written, as JSON and as a form.
+func TestReusedCommandIDWithAnotherRequest(t *testing.T) {
+	e := newEnv(t)
+	admin := e.setupOrg()
+	body := child("韦小明", 91)
+	body["command_id"] = "cmd-reuse-1"
+	e.api("POST", "/api/v1/students", admin, body).want(t, http.StatusCreated, "first")
+	e.api("POST", "/api/v1/students", admin, body).want(t, http.StatusCreated, "the same again")
+	other := child("韦小红", 92)
+	other["command_id"] = "cmd-reuse-1"
+	r := e.api("POST", "/api/v1/students", admin, other).want(t, http.StatusConflict, "another request, same id")
+	if f := r.obj(t)["field"]; f != "command_id" {
+		t.Errorf("refused on %v", f)
+	}
+	if n := e.total(admin); n != 1 {
+		t.Errorf("%d children, want 1", n)
+	}
+	br := e.browser()
+	br.login("admin", adminPassword)
+	page := br.get("/org").want(t, http.StatusOK, "org page")
+	form := url.Values{csrfField: {csrfFrom(t, page)}, "form": {"township"}, "code": {"T7"}, "name": {"七镇"}, "command_id": {"cmd-reuse-2"}}
+	br.post("/org", form).want(t, http.StatusSeeOther, "form")
+	form.Set("name", "另一个镇")
+	br.post("/org", form).want(t, http.StatusConflict, "form, another request")
+}

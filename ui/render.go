@@ -107,6 +107,7 @@ const (
 	ctxLang        = "ui.lang"
 	ctxUser        = "ui.user"
 	ctxToken       = "ui.token"
+	ctxBodyDigest  = "ui.body_digest" // a JSON body's SHA-256 (decodeJSON)
 	csrfContextKey = "ui.csrf"
 	csrfField      = "_csrf"
 	langCookie     = "lang"
