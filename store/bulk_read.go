@@ -50,23 +50,36 @@ type BulkRead struct {
 	Index uint64 `json:"index"` // the log entry that recorded it
 }
 
-func applyBulkRead(a *applyCtx) error {
-	var p BulkReadRecord
-	if err := decode(a, &p); err != nil {
-		return err
-	}
+// Kind names the payload's command kind (Payload).
+func (BulkReadRecord) Kind() string { return KindBulkRead }
+
+// A bulk read is recorded for any user, a viewer too.
+var _ = register(kindSpec[BulkReadRecord]{Who: Reader, Check: CheckBulkRead, Target: noTarget[BulkReadRecord], Apply: applyBulkRead})
+
+// CheckBulkRead checks a bulk read on its own: what was taken, how many
+// rows, when. Errors are *FieldError.
+func CheckBulkRead(p *BulkReadRecord) error {
 	switch {
 	case !slices.Contains(BulkWhats, p.What):
-		return &rejection{code: CodeInvalid, field: "what", reason: "what must be one of " + strings.Join(BulkWhats, ", ")}
+		return fieldErr("what", "format", "what must be one of "+strings.Join(BulkWhats, ", "))
 	case p.Rows < 0 || len(p.Query) > 500 || len(p.Scope) > 100:
-		return &rejection{code: CodeInvalid, field: "query", reason: "rows must not be negative, query at most 500 bytes"}
-	case p.At.IsZero() || p.At.After(a.at.Add(maxReadSkew)):
-		return &rejection{code: CodeInvalid, field: "at", reason: "the time of the read is missing or in the future"}
+		return fieldErr("query", "format", "rows must not be negative, query at most 500 bytes")
+	case p.At.IsZero():
+		return fieldErr("at", "required", "the time of the read is missing or in the future")
 	}
-	p.At = p.At.UTC()
-	r := BulkRead{BulkReadRecord: p, User: a.actor.Username, Role: a.actor.Role, Node: a.e.Command.Actor.Node, Index: a.e.Index}
-	a.target = "user:" + a.actor.Username
-	a.changes = []Change{{Field: "what", To: p.What}, {Field: "rows", To: fmt.Sprint(p.Rows)}}
+	return nil
+}
+
+func applyBulkRead(a *applyCtx, p *BulkReadRecord) error {
+	if err := CheckBulkRead(p); err != nil {
+		return invalid(err)
+	}
+	if p.At.After(a.at.Add(maxReadSkew)) {
+		return reject(CodeInvalid, "the time of the read is missing or in the future").on("at")
+	}
+	r := BulkRead{BulkReadRecord: *p, User: a.actor.Username, Role: a.actor.Role, Node: a.e.Command.Actor.Node, Index: a.e.Index}
+	r.At = p.At.UTC()
+	a.done("user:"+a.actor.Username, "", 0, []Change{{Field: "what", To: p.What}, {Field: "rows", To: fmt.Sprint(p.Rows)}})
 	return putJSON(a.tx.Bucket(bucketBulkReads), u64(a.e.Index), r)
 }
 

@@ -22,23 +22,34 @@ type UserRehash struct {
 	Hash     string `json:"hash"`     // the new Argon2id hash
 }
 
-func applyUserRehash(a *applyCtx) error {
-	var p UserRehash
-	if err := decode(a, &p); err != nil {
-		return err
+// Kind names the payload's command kind (Payload).
+func (UserRehash) Kind() string { return KindUserRehash }
+
+// Any user may upgrade their own hash (applyUserRehash checks whose).
+var _ = register(kindSpec[UserRehash]{Who: Reader, Check: checkUserRehash, Target: noTarget[UserRehash], Apply: applyUserRehash})
+
+// checkUserRehash checks that the new hash is an Argon2id hash. Errors
+// are *FieldError.
+func checkUserRehash(p *UserRehash) error {
+	if !IsArgon2idHash(p.Hash) {
+		return fieldErr("hash", "format", "hash must be an Argon2id hash")
 	}
-	switch {
-	case p.Username != a.actor.Username:
-		return &rejection{code: CodeForbidden, field: "username", reason: "a user may rehash only their own password"}
-	case !IsArgon2idHash(p.Hash):
-		return &rejection{code: CodeInvalid, field: "hash", reason: "hash must be an Argon2id hash"}
-	case HashFingerprint(a.actor.PasswordHash) != p.Previous:
-		return &rejection{code: CodeConflict, field: "previous", reason: "the password changed since: nothing to upgrade"}
+	return nil
+}
+
+func applyUserRehash(a *applyCtx, p *UserRehash) error {
+	if p.Username != a.actor.Username {
+		return reject(CodeForbidden, "a user may rehash only their own password").on("username")
+	}
+	if err := checkUserRehash(p); err != nil {
+		return invalid(err)
+	}
+	if HashFingerprint(a.actor.PasswordHash) != p.Previous {
+		return reject(CodeConflict, "the password changed since: nothing to upgrade").on("previous")
 	}
 	u := a.actor
 	u.PasswordHash = p.Hash
-	a.target, a.recordID = "user:"+u.Username, u.Username
-	a.changes = []Change{{Field: "password_hash", To: "argon2id"}} // never the hash
+	a.done("user:"+u.Username, u.Username, 0, []Change{{Field: "password_hash", To: "argon2id"}}) // never the hash
 	return putJSON(a.tx.Bucket(bucketUsers), []byte(u.Username), u)
 }
 

@@ -144,7 +144,7 @@ func (s *Server) rehash(u store.User, password string) {
 	h, err := store.HashPassword(password)
 	if err == nil {
 		var cmd store.Command
-		cmd, err = store.NewCommand(newCommandID(), store.KindUserRehash, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
+		cmd, err = store.NewCommand(newCommandID(), store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
 			store.UserRehash{Username: u.Username, Previous: store.HashFingerprint(u.PasswordHash), Hash: h})
 		if err == nil {
 			err = s.outbox().Enqueue(cmd)

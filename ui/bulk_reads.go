@@ -100,7 +100,7 @@ func (s *Server) bulkRead(u store.User, what, query string, rows int) error {
 	if wait > 0 {
 		return &bulkLimitError{retry: wait}
 	}
-	cmd, err := store.NewCommand(newCommandID(), store.KindBulkRead, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
+	cmd, err := store.NewCommand(newCommandID(), store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
 		store.BulkReadRecord{What: what, Scope: u.Scope.String(), Query: query, Rows: rows, At: s.now().UTC()})
 	if err != nil {
 		return err

@@ -71,7 +71,7 @@ func (s *Server) recordRead(u store.User, caseID, via string) error {
 	if s.reads.seen(key, now) {
 		return nil
 	}
-	cmd, err := store.NewCommand(newCommandID(), store.KindCaseRead, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
+	cmd, err := store.NewCommand(newCommandID(), store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
 		store.CaseReadRecord{CaseID: caseID, At: now.UTC(), Via: via})
 	if err != nil {
 		return err

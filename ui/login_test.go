@@ -79,7 +79,7 @@ func TestPasswordUpgradeAndRules(t *testing.T) {
 	key, _ := pbkdf2.Key(sha256.New, "old-password-1", salt, 1000, 32)
 	enc := base64.RawStdEncoding
 	old := fmt.Sprintf("pbkdf2-sha256$1000$%s$%s", enc.EncodeToString(salt), enc.EncodeToString(key))
-	cmd, err := store.NewCommand("old-user", store.KindUserCreate, store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
+	cmd, err := store.NewCommand("old-user", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
 		store.UserCreate{User: store.User{Username: "laoyonghu", DisplayName: "老用户", Role: store.RoleViewer, Line: store.LineEducation,
 			Scope: store.DistrictScope, PasswordHash: old}})
 	if err != nil {
