@@ -34,7 +34,6 @@ type testReplica struct {
 	unavailable bool
 	failWith    error // any other failure
 	submitted   int
-	lag         uint64 // entries committed that this replica has yet to apply (Info)
 }
 
 func (r *testReplica) Submit(_ context.Context, cmd store.Command) (store.Result, error) {
@@ -51,9 +50,7 @@ func (r *testReplica) Submit(_ context.Context, cmd store.Command) (store.Result
 }
 
 func (r *testReplica) Info() NodeInfo {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return NodeInfo{NodeID: "node-a", RaftState: "Leader", LeaderID: "node-a", AppliedIndex: r.db.AppliedIndex(), CommitIndex: r.db.AppliedIndex() + r.lag}
+	return NodeInfo{NodeID: "node-a", RaftState: "Leader", LeaderID: "node-a", AppliedIndex: r.db.AppliedIndex(), CommitIndex: r.db.AppliedIndex()}
 }
 
 func (r *testReplica) setUnavailable(v bool) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -97,23 +98,28 @@ func TestOrgAndScopeRefusedAtTheHandler(t *testing.T) {
 	}
 }
 
-// An edit of a version far ahead of the record — further than the entries
-// this replica has yet to apply — was never made: 409, not 503. One within
-// that lag may be real (seen at a node ahead of this one): 503.
+// An edit of a version ahead of this replica's record is checked with the
+// leader first: a version still ahead after catching up was never made
+// (409, nothing written), not 503 "no leader"; only when the leader cannot
+// be reached is it 503.
 func TestPatchOfAVersionAhead(t *testing.T) {
 	e := newEnv(t)
 	e.setupOrg()
 	tok := e.login("officer", "password-1")
 	id := e.createChild(tok, child("莫小兰", 42))
+	o := &testOutbox{}
+	withOutbox(e, o)
 	r := e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 999, "class": 3}).want(t, http.StatusConflict, "far ahead")
 	if f := r.obj(t)["field"]; f != "version" {
 		t.Errorf("far ahead refused on %v", f)
 	}
-	e.rep.mu.Lock()
-	e.rep.lag = 5
-	e.rep.mu.Unlock()
-	e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 3, "class": 3}).want(t, http.StatusServiceUnavailable, "within the lag")
-	e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 9, "class": 3}).want(t, http.StatusConflict, "beyond the lag")
+	if o.calls() != 1 {
+		t.Errorf("%d reads through the leader, want 1", o.calls())
+	}
+	o.mu.Lock()
+	o.readErr = errors.New("no leader")
+	o.mu.Unlock()
+	e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 2, "class": 3}).want(t, http.StatusServiceUnavailable, "leader unreachable")
 	var st store.Student
 	e.api("GET", "/api/v1/students/"+id, tok, nil).want(t, http.StatusOK, "get").json(t, &st)
 	if st.Version != 1 || st.Class != 2 {
