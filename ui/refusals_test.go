@@ -1,71 +1,156 @@
 package ui
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"baoxue/store"
 )
 
-// TestRefusalsNameTheRule: an unselected reason asks for one, and a legal
-// step refused because the order's deadline has not passed says so, with
-// the deadline, on the form and in the page's hint.
-func TestRefusalsNameTheRule(t *testing.T) {
-	ce := newCaseEnv(t)
-	b := ce.browser()
-	b.login("teacher", "password-1")
-	page := b.get("/students/"+ce.child+"/dropout").want(t, http.StatusOK, "dropout form")
-	r := b.postForm(page, "dropout-form", url.Values{"date": {"2026-08-28"}, "reason": {""}})
-	r.want(t, http.StatusBadRequest, "no reason")
-	if msg := fieldError(parseHTML(t, r), "reason"); !strings.Contains(msg, "请选择原因") {
-		t.Errorf("unselected reason: %q, want 请选择原因", msg)
+// Bad input gets a clear 400 and changes nothing: a birth date in the
+// future or an age impossible for the grade, a name that is not valid
+// UTF-8 (as JSON or as a form; never stored as U+FFFD), a JSON body that is
+// null, a list or not sent as JSON.
+func TestBadBodiesAreRefused(t *testing.T) {
+	e := newEnv(t)
+	admin := e.setupOrg()
+	before := e.total(admin)
+	bad := child("韦", 1)
+	bad["name"] = "PLACEHOLDER"
+	raw := strings.Replace(mustJSON(t, bad), "PLACEHOLDER", "\xff\xfe", 1)
+	r := e.api("POST", "/api/v1/students", admin, raw).want(t, http.StatusBadRequest, "invalid UTF-8 in JSON")
+	if !strings.Contains(r.obj(t)["error"].(string), "UTF-8") {
+		t.Errorf("invalid UTF-8: %s", r.body)
 	}
-	b.postForm(r, "dropout-form", url.Values{"date": {"2026-08-28"}, "reason": {"work"}}).want(t, http.StatusSeeOther, "report")
-
-	page = b.get("/cases/C1")
-	r = b.postForm(page, "escalation-form", url.Values{"step": {"education"}})
-	r.want(t, http.StatusConflict, "no failed visits yet")
-	if msg := fieldError(parseHTML(t, r), "step"); !strings.Contains(msg, "须劝返未成功满 3 次") || !strings.Contains(msg, "目前为 0 次") {
-		t.Errorf("too few visits: %q", msg)
+	bad["name"] = "韦\uFFFD"
+	if f := e.api("POST", "/api/v1/students", admin, bad).want(t, http.StatusBadRequest, "U+FFFD in a name").obj(t)["field"]; f != "name" {
+		t.Errorf("U+FFFD refused on %v", f)
 	}
-	for i := 0; i < 3; i++ {
-		b.postForm(b.get("/cases/C1"), "visit-form", url.Values{"visitors": {"梁老师"}, "line": {"joint"}, "result": {"refused"}}).
-			want(t, http.StatusSeeOther, "visit")
+	for _, c := range []struct{ name, birth string }{{"born in the future", "20991231"}, {"a baby in grade 3", "20260101"}, {"30 in grade 3", "19960101"}} {
+		kid := child("韦", 5)
+		kid["id_number"] = idNumber(c.birth, 5)
+		if f := e.api("POST", "/api/v1/students", admin, kid).want(t, http.StatusBadRequest, c.name).obj(t)["field"]; f != "id_number" {
+			t.Errorf("%s refused on %v", c.name, f)
+		}
 	}
-	b.postForm(b.get("/cases/C1"), "escalation-form", url.Values{"step": {"education"}}).want(t, http.StatusSeeOther, "education")
-	b.postForm(b.get("/cases/C1"), "escalation-form", url.Values{"step": {"order"}, "document_no": {"柳江责通〔2026〕7号"},
-		"deadline": {"2026-09-10"}}).want(t, http.StatusSeeOther, "order")
-	page = b.get("/cases/C1")
-	const why = "责令改正的限期（2026年9月10日）尚未届满"
-	if hint := text(find(parseHTML(t, page), byID("escalation-hint"))); !strings.Contains(hint, why) {
-		t.Errorf("hint %q does not say the deadline has not passed", hint)
+	br := e.browser()
+	br.login("admin", adminPassword)
+	page := br.get("/students/new").want(t, http.StatusOK, "form")
+	form := url.Values{csrfField: {csrfFrom(t, page)}, "name": {"韦\xff"}, "gender": {"M"}, "id_number": {idNumber("20170315", 1)},
+		"village_code": {villA}, "school_code": {schoolA}, "grade": {"3"}, "class": {"2"}, "status": {"enrolled"}}
+	if msg := fieldError(parseHTML(t, br.post("/students/new", form).want(t, http.StatusBadRequest, "form")), "name"); !strings.Contains(msg, "UTF-8") {
+		t.Errorf("form message beside name: %q", msg)
 	}
-	r = b.postForm(page, "escalation-form", url.Values{"step": {"fine"}, "document_no": {"罚字1号"}})
-	r.want(t, http.StatusConflict, "before the deadline")
-	if msg := fieldError(parseHTML(t, r), "step"); !strings.Contains(msg, why) || !strings.Contains(msg, "继续劝返") {
-		t.Errorf("refused step: %q, want the deadline and what to do", msg)
+	for _, c := range []struct{ body, ctype string }{{"null", "application/json"}, {"[]", "application/json"},
+		{`{"voter": false, "ttl": "24h"}`, "text/plain"}, {"", "application/json"}} {
+		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/cluster/tokens", strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		if c.ctype != "" {
+			req.Header.Set("Content-Type", c.ctype)
+		}
+		e.send(http.DefaultClient, req).want(t, http.StatusBadRequest, c.ctype+" "+c.body)
+	}
+	if n := e.total(admin); n != before {
+		t.Errorf("%d children after refusals, want %d", n, before)
 	}
 }
 
-// TestRefusalNamesTheRecordInTheWay: a status change or a second report on
-// a child with an open case says which case, and what to do there.
-func TestRefusalNamesTheRecordInTheWay(t *testing.T) {
-	ce := newCaseEnv(t)
-	ce.report(ce.teacher, ce.child, http.StatusCreated)
-	b := ce.browser()
-	b.login("teacher", "password-1")
-	r := b.postForm(b.get("/students/"+ce.child+"/status"), "status-form", url.Values{"status": {"transferred_out"},
-		"date": {"2026-08-30"}, "destination": {"柳州市第一中学"}})
-	r.want(t, http.StatusConflict, "status change with an open case")
-	if msg := fieldError(parseHTML(t, r), "status"); !strings.Contains(msg, "未结案件 C1") || !strings.Contains(msg, "结案") {
-		t.Errorf("status refused: %q, want the case named and what to do", msg)
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var out map[string]any
-	ce.api("POST", "/api/v1/students/"+ce.child+"/dropout", ce.teacher, map[string]string{"date": "2026-08-30", "reason": "work"}).
-		want(t, http.StatusConflict, "second report").json(t, &out)
-	r = b.postForm(b.get("/students/"+ce.child+"/dropout"), "dropout-form", url.Values{"date": {"2026-08-30"}, "reason": {"work"}})
-	r.want(t, http.StatusConflict, "second report by the form")
-	if body := string(r.body); !strings.Contains(body, "已有未结案件 C1") {
-		t.Errorf("second report refused without naming C1")
+	return string(b)
+}
+
+// An org name over the length limit, a parent that does not exist and a
+// user scope naming a unit that does not exist are a 400 at the handler,
+// before anything goes through the log.
+func TestOrgAndScopeRefusedAtTheHandler(t *testing.T) {
+	e := newEnv(t)
+	admin := e.setupOrg()
+	before := e.db.AppliedIndex()
+	for _, c := range []struct {
+		path  string
+		body  map[string]string
+		field string
+	}{
+		{"/api/v1/townships", map[string]string{"code": "T8", "name": strings.Repeat("镇", 51)}, "name"},
+		{"/api/v1/villages", map[string]string{"code": "V8", "name": "新村", "township_code": "nosuch"}, "township_code"},
+		{"/api/v1/schools", map[string]string{"code": "S8", "name": "新校", "type": "primary", "township_code": "nosuch"}, "township_code"},
+		{"/api/v1/groups", map[string]string{"code": "G8", "name": "新组", "village_code": "nosuch"}, "village_code"},
+		{"/api/v1/users", map[string]string{"username": "u8", "password": "long-enough", "role": "viewer", "line": "education", "scope": "township:nosuch"}, "scope"},
+		{"/api/v1/users", map[string]string{"username": "u8", "password": "long-enough", "role": "viewer", "line": "education", "scope": "school:nosuch"}, "scope"},
+		{"/api/v1/users", map[string]string{"username": "u8", "password": "long-enough", "role": "teacher", "line": "education", "scope": "class:" + schoolA + "/8/1"}, "scope"},
+	} {
+		r := e.api("POST", c.path, admin, c.body).want(t, http.StatusBadRequest, c.path+" "+c.field)
+		if f := r.obj(t)["field"]; f != c.field {
+			t.Errorf("%s: refused on %v, want %s", c.path, f, c.field)
+		}
 	}
+	if e.db.AppliedIndex() != before {
+		t.Errorf("refusals went through the log: applied index %d, was %d", e.db.AppliedIndex(), before)
+	}
+}
+
+// An edit of a version ahead of this replica's record is checked with the
+// leader first: a version still ahead after catching up was never made
+// (409, nothing written), not 503 "no leader"; only when the leader cannot
+// be reached is it 503.
+func TestPatchOfAVersionAhead(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	tok := e.login("officer", "password-1")
+	id := e.createChild(tok, child("莫小兰", 42))
+	o := &testOutbox{}
+	withOutbox(e, o)
+	r := e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 999, "class": 3}).want(t, http.StatusConflict, "far ahead")
+	if f := r.obj(t)["field"]; f != "version" {
+		t.Errorf("far ahead refused on %v", f)
+	}
+	if o.calls() != 1 {
+		t.Errorf("%d reads through the leader, want 1", o.calls())
+	}
+	o.mu.Lock()
+	o.readErr = errors.New("no leader")
+	o.mu.Unlock()
+	e.api("PATCH", "/api/v1/students/"+id, tok, map[string]any{"version": 2, "class": 3}).want(t, http.StatusServiceUnavailable, "leader unreachable")
+	var st store.Student
+	e.api("GET", "/api/v1/students/"+id, tok, nil).want(t, http.StatusOK, "get").json(t, &st)
+	if st.Version != 1 || st.Class != 2 {
+		t.Errorf("record changed: version %d class %d", st.Version, st.Class)
+	}
+}
+
+// A command id sent again with the same request is answered with its first
+// result; with another request it is refused (409 on command_id) and
+// nothing is written, as JSON and as a form.
+func TestReusedCommandIDWithAnotherRequest(t *testing.T) {
+	e := newEnv(t)
+	admin := e.setupOrg()
+	body := child("韦小明", 91)
+	body["command_id"] = "cmd-reuse-1"
+	e.api("POST", "/api/v1/students", admin, body).want(t, http.StatusCreated, "first")
+	e.api("POST", "/api/v1/students", admin, body).want(t, http.StatusCreated, "the same again")
+	other := child("韦小红", 92)
+	other["command_id"] = "cmd-reuse-1"
+	r := e.api("POST", "/api/v1/students", admin, other).want(t, http.StatusConflict, "another request, same id")
+	if f := r.obj(t)["field"]; f != "command_id" {
+		t.Errorf("refused on %v", f)
+	}
+	if n := e.total(admin); n != 1 {
+		t.Errorf("%d children, want 1", n)
+	}
+	br := e.browser()
+	br.login("admin", adminPassword)
+	page := br.get("/org").want(t, http.StatusOK, "org page")
+	form := url.Values{csrfField: {csrfFrom(t, page)}, "form": {"township"}, "code": {"T7"}, "name": {"七镇"}, "command_id": {"cmd-reuse-2"}}
+	br.post("/org", form).want(t, http.StatusSeeOther, "form")
+	form.Set("name", "另一个镇")
+	br.post("/org", form).want(t, http.StatusConflict, "form, another request")
 }
