@@ -141,7 +141,7 @@ func TestMessagesForRefusals(t *testing.T) {
 	if got := rejectionMessage(langEN, r); got != r.Reason {
 		t.Errorf("rejection en %q", got)
 	}
-	if got := rejectionMessage(langZH, r); got != "您没有权限执行此操作。" {
+	if got := rejectionMessage(langZH, r); !strings.HasPrefix(got, "您没有权限执行此操作") || !strings.Contains(got, "联系") {
 		t.Errorf("rejection zh %q", got)
 	}
 }
