@@ -65,6 +65,13 @@ var handlers = map[string]handler{
 	KindAssignmentCreate: applyAssignmentCreate,
 	KindAssignmentEnd:    applyAssignmentEnd,
 
+	// attendance, the ladder, the ledgers (attendance.go, calendar.go, ledger.go, week.go)
+	KindAttendance:    applyAttendance,
+	KindCalendarSet:   applyCalendarSet,
+	KindWatchSettings: applyWatchSettings,
+	KindLedgerClear:   applyLedgerClear,
+	KindWeekCheck:     applyWeekCheck,
+
 	// cluster registry and join tokens (cluster.go)
 	KindClusterToken:  applyClusterToken,
 	KindClusterJoin:   applyClusterJoin,

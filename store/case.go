@@ -574,6 +574,9 @@ func openCase(a *applyCtx, s *Student, r refs, p DropoutReport, statusReason str
 	if err := putCase(a, &c); err != nil {
 		return err
 	}
+	if err := ledgerCaseOpened(a, s, c.ID, p.Date); err != nil { // ledger.go: suspected → dropout ledger
+		return err
+	}
 	a.changes = []Change{{Field: "case", To: c.ID}, {Field: "student", To: s.ID}, {Field: "reason", To: c.Reason}, {Field: "date", To: c.Date}}
 	if statusReason == "" && kind == CaseDropout && s.Status != StatusDroppedOut {
 		return recordStatus(a, s, r, StatusDroppedOut, p.Date, "case "+c.ID+": "+p.Reason, "")
