@@ -216,7 +216,7 @@ func schoolTownships(tx *bolt.Tx) map[string]string {
 
 // Mismatch kinds of the 人账相符 check.
 const (
-	MismatchDroppedOutNoCase = "dropped_out_no_case" // status dropped_out, no open case
+	MismatchDroppedOutNoCase = "dropped_out_no_case"  // status dropped_out, no open case
 	MismatchCaseNotOut       = "case_child_in_school" // an open case, the child's status says in school
 	MismatchSuspectedAndCase = "suspected_with_case"  // on the suspected ledger and on the dropout ledger
 	MismatchSuspectedGone    = "suspected_gone"       // on the suspected ledger, no longer a pupil here

@@ -9,12 +9,12 @@ import (
 
 // To-do kinds of the absence ladder and the early warning (R7).
 const (
-	TodoContact      = "contact_guardian" // an unexcused absence with no contact recorded: the head teacher, the same day
-	TodoHomeVisit    = "home_visit"       // VisitDays in a row unexcused: the school with the village
-	TodoDropoutOwed  = "dropout_report"   // on the suspected ledger, no report yet: the school owes it in writing
-	TodoRiskTier3    = "risk_tier3"       // tier-3 early warning: persuasion starts now
-	contactLookback  = 14                 // days an uncontacted absence stays on the list
-	levelHeadTeacher = LevelClass
+	TodoContact       = "contact_guardian" // an unexcused absence with no contact recorded: the head teacher, the same day
+	TodoHomeVisit     = "home_visit"       // VisitDays in a row unexcused: the school with the village
+	TodoDropoutOwed   = "dropout_report"   // on the suspected ledger, no report yet: the school owes it in writing
+	TodoRiskTier3     = "risk_tier3"       // tier-3 early warning: persuasion starts now
+	contactLookback   = 14                 // days an uncontacted absence stays on the list
+	levelHeadTeacher  = LevelClass
 	levelVillageCadre = LevelGroup
 )
 

@@ -36,7 +36,7 @@ func Monday(d string) string {
 	if err != nil {
 		return ""
 	}
-	return t.AddDate(0, 0, -((int(t.Weekday())+6)%7)).Format("2006-01-02")
+	return t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7)).Format("2006-01-02")
 }
 
 // CheckWeekCheck trims and checks a weekly check on its own. Errors are *FieldError.
