@@ -205,6 +205,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerAssignmentRoutes(pagesAuth, apiAuth)
 	s.registerRegisterRoutes(pagesAuth, apiAuth)
 	s.registerDigestRoutes(apiAuth)
+	s.registerWatchAPIRoutes(apiAuth)
 	return e
 }
 
