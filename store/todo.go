@@ -34,6 +34,8 @@ type TodoItem struct {
 	// people on the lines that owe it: it is on their own list.
 	People []string `json:"people,omitempty"`
 	// The ladder's and the early warning's items (watch_todo.go).
+	Grade   int    `json:"grade,omitempty"` // the child's class: where the roll call is
+	Class   int    `json:"class,omitempty"`
 	Days    int    `json:"days,omitempty"`     // school days absent in a row
 	Score   int    `json:"score,omitempty"`    // risk_tier3: the score
 	EntryID string `json:"entry_id,omitempty"` // dropout_report: the suspected-ledger entry

@@ -24,7 +24,7 @@ func watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
 	in := newRiskInput(tx, today)
 	var items []TodoItem
 	item := func(s *Student, kind, since string, lines, levels []string) TodoItem {
-		it := TodoItem{Kind: kind, StudentID: s.ID, StudentName: s.Name, SchoolCode: s.SchoolCode, Lines: lines, Since: since}
+		it := TodoItem{Kind: kind, StudentID: s.ID, StudentName: s.Name, SchoolCode: s.SchoolCode, Grade: s.Grade, Class: s.Class, Lines: lines, Since: since}
 		chain := chainFor(tx, s, today)
 		for _, r := range append(slices.Clone(chain.Government), chain.Education...) {
 			if r.Username != "" && slices.Contains(lines, r.Line) && (levels == nil || slices.Contains(levels, r.Level)) &&

@@ -77,6 +77,7 @@ func templateFuncs(lang string, a *assets) template.FuncMap {
 		"time":  func(t time.Time) string { return formatTime(lang, t) },
 		"asset": a.url,
 		"has":   func(list []string, s string) bool { return slices.Contains(list, s) },
+		"inc":   func(i int) int { return i + 1 }, // 1-based row numbers
 	}
 }
 

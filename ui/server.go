@@ -206,6 +206,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerRegisterRoutes(pagesAuth, apiAuth)
 	s.registerDigestRoutes(apiAuth)
 	s.registerWatchAPIRoutes(apiAuth)
+	s.registerWatchRoutes(pagesAuth)
 	return e
 }
 
