@@ -96,7 +96,7 @@ func TestRollCallPage(t *testing.T) {
 		t.Errorf("the conflict page lost the marks or the message")
 	}
 	// A Saturday has no form.
-	sat := b.get("/attendance?school=" + schoolA + "&grade=3&class=2&date=2026-08-29").want(t, http.StatusOK, "Saturday")
+	sat := b.get("/attendance?school="+schoolA+"&grade=3&class=2&date=2026-08-29").want(t, http.StatusOK, "Saturday")
 	if d := parseHTML(t, sat); find(d, byID("rc-not-school-day")) == nil || find(d, byID("rc-form")) != nil {
 		t.Errorf("a Saturday offers a roll call")
 	}
