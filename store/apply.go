@@ -71,6 +71,8 @@ var handlers = map[string]handler{
 	KindWatchSettings: applyWatchSettings,
 	KindLedgerClear:   applyLedgerClear,
 	KindWeekCheck:     applyWeekCheck,
+	KindRollover:      applyRollover, // progression.go
+	KindStudentEnrol:  applyStudentEnrol,
 
 	// cluster registry and join tokens (cluster.go)
 	KindClusterToken:  applyClusterToken,

@@ -53,13 +53,16 @@ var (
 	bucketLedger          = []byte("ledger")            // be64(n) → LedgerEntry
 	bucketLedgerByStudent = []byte("ledger_by_student") // be64(student) be64(n) → nil
 	bucketWeekChecks      = []byte("week_checks")       // monday 0x00 school → WeekCheck
+	bucketRollovers       = []byte("rollovers")         // year 0x00 school → RolloverRecord (progression.go)
+	bucketLeavers         = []byte("leavers")           // year be64(student) → Leaver
 
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
 		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins, bucketRetired,
 		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits,
 		bucketClusterTokens, bucketClusterNodes, // cluster registry: cluster.go
-		bucketSettings, bucketRollCalls, bucketAbsences, bucketLedger, bucketLedgerByStudent, bucketWeekChecks}
+		bucketSettings, bucketRollCalls, bucketAbsences, bucketLedger, bucketLedgerByStudent, bucketWeekChecks,
+		bucketRollovers, bucketLeavers}
 )
 
 // Keys in bucketMeta.

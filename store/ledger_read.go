@@ -29,6 +29,7 @@ type LedgerFilter struct {
 	School   string
 	Township string
 	Grade    int
+	Status   string // school_age: only children with this status (never_enrolled: the new entrants)
 	History  bool
 	Date     string // today (YYYY-MM-DD): the school year of the school-age ledger
 	Limit    int
@@ -150,7 +151,7 @@ func ledgerRows(tx *bolt.Tx, sc Scope, name string, f LedgerFilter) ([]LedgerRow
 	keep := func(s *Student) bool {
 		return sc.allows(s.TownshipCode, towns[s.SchoolCode], s.SchoolCode, s.Grade, s.Class) &&
 			(f.School == "" || s.SchoolCode == f.School) && (f.Township == "" || s.TownshipCode == f.Township || towns[s.SchoolCode] == f.Township) &&
-			(f.Grade == 0 || s.Grade == f.Grade)
+			(f.Grade == 0 || s.Grade == f.Grade) && (f.Status == "" || s.Status == f.Status)
 	}
 	var out []LedgerRow
 	switch name {

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -75,6 +76,15 @@ func watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
 			it := item(&s, TodoDropoutOwed, e.Since, []string{LineEducation}, nil)
 			it.Days, it.EntryID = e.Days, e.ID
 			items = append(items, it)
+		}
+	}
+	if y := latestLeaverYear(tx); y > 0 {
+		_, _, missing, err := leaversOf(tx, sc, y)
+		if err != nil {
+			return nil, err
+		}
+		for i := range missing {
+			items = append(items, item(&missing[i], TodoJuniorEnrol, strconv.Itoa(y)+"-09-01", bothLines, nil))
 		}
 	}
 	risks, err := riskRows(tx, sc, RiskFilter{Tier: 3}, today)

@@ -207,6 +207,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerDigestRoutes(apiAuth)
 	s.registerWatchAPIRoutes(apiAuth)
 	s.registerWatchRoutes(pagesAuth)
+	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	return e
 }
 

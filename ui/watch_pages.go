@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -292,15 +293,33 @@ func (s *Server) watchSettingsSubmit(c echo.Context) error {
 // score and why, the child's suspected-ledger entries, the absences of the
 // last 30 days.
 type childWatch struct {
+	CanEnrol bool           // the fast path: a child not at school may be enrolled at once
+	Schools  []store.School // where the user may enrol
+	Today    string
 	Risk     store.Risk
 	Entries  []store.LedgerEntry
 	Absences []store.AbsenceRecord
 }
 
 func (s *Server) childWatch(u store.User, id string) (*childWatch, error) {
-	w := &childWatch{}
-	var err error
 	today := s.today()
+	w := &childWatch{Today: today}
+	st, err := s.db.GetStudent(u.Scope, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.CanWrite() && slices.Contains(store.EnrolFrom, st.Status) {
+		schools, err := s.db.Schools("")
+		if err != nil {
+			return nil, err
+		}
+		for _, sch := range schools {
+			if schoolInScope(u.Scope, sch) {
+				w.Schools = append(w.Schools, sch)
+			}
+		}
+		w.CanEnrol = len(w.Schools) > 0
+	}
 	if w.Risk, err = s.db.RiskOf(u.Scope, id, today); err != nil {
 		return nil, err
 	}

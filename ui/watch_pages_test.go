@@ -193,3 +193,36 @@ func TestSettingsPages(t *testing.T) {
 	}
 	tb.post("/settings/calendar", formValues(t, tp, "calendar-form")).want(t, http.StatusForbidden, "calendar by a school")
 }
+
+// TestProgression: the bureau rolls the year over; a grade-6 leaver is on
+// the progression list until enrolled in a junior high from its page.
+func TestProgression(t *testing.T) {
+	ce := newCaseEnv(t)
+	e := ce.env
+	leaver := child("韦小六", 3)
+	leaver["grade"], leaver["id_number"] = 6, idNumber("20140315", 3)
+	id := e.createChild(ce.teacher, leaver)
+	e.api("POST", "/api/v1/rollover", ce.teacher, map[string]any{"year": 2026}).want(t, http.StatusConflict, "a school rolls over all")
+	e.api("POST", "/api/v1/rollover", ce.admin, map[string]any{"year": 2026}).want(t, http.StatusOK, "rollover")
+	var p store.Progression
+	e.api("GET", "/api/v1/progression", ce.town, nil).want(t, http.StatusOK, "progression").json(t, &p)
+	if p.Year != 2026 || p.Leavers != 1 || p.Rate != 0 || len(p.Items) != 1 || p.Items[0].ID != id || !strings.Contains(p.Items[0].IDNumber, "*") {
+		t.Fatalf("progression: %+v", p)
+	}
+	e.api("GET", "/api/v1/progression?year=soon", ce.town, nil).want(t, http.StatusBadRequest, "bad year")
+	b := e.browser()
+	b.login("admin", adminPassword)
+	page := b.get("/progression").want(t, http.StatusOK, "progression page")
+	form := formValues(t, page, "enrol-"+id)
+	form.Set("school", schoolB)
+	form.Set("grade", "7")
+	b.post("/students/"+id+"/enrol", form).want(t, http.StatusSeeOther, "enrol")
+	e.api("GET", "/api/v1/progression", ce.town, nil).want(t, http.StatusOK, "progression").json(t, &p)
+	if p.Enrolled != 1 || p.Rate != 1 {
+		t.Errorf("after the enrolment: %+v", p)
+	}
+	page = b.get("/progression").want(t, http.StatusOK, "progression page")
+	if n := find(parseHTML(t, page), byID("progression-rate")); n == nil || !strings.Contains(text(n), "100.0") {
+		t.Errorf("rate not shown as 100%%")
+	}
+}
