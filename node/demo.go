@@ -81,7 +81,11 @@ func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, pass
 	// Responsibility assignments, status changes (dropouts as dropout
 	// reports, which open their cases) and the cases' visits, legal steps
 	// and closes: demo_cases.go.
-	return n.loadCases(ctx, d, rs, actor, id, progress)
+	if err := n.loadCases(ctx, d, rs, actor, id, progress); err != nil {
+		return err
+	}
+	// The school calendar and a term of roll calls: demo_attendance.go.
+	return n.loadAttendance(ctx, d, seed, rs, actor, id, progress)
 }
 
 // submitAll submits commands from several goroutines, so that replication

@@ -111,6 +111,9 @@ func (db *DB) Ledger(sc Scope, name string, f LedgerFilter) (LedgerPage, error) 
 		}
 		after = n
 	}
+	if name == LedgerSchoolAge {
+		return db.schoolAgeLedger(sc, f, limit, after)
+	}
 	var rows []LedgerRow
 	err := db.view(func(tx *bolt.Tx) error {
 		var err error
@@ -155,19 +158,6 @@ func ledgerRows(tx *bolt.Tx, sc Scope, name string, f LedgerFilter) ([]LedgerRow
 	}
 	var out []LedgerRow
 	switch name {
-	case LedgerSchoolAge:
-		from, to := SchoolAgeBirths(f.Date, watchSettingsOf(tx).Cutoff)
-		err := tx.Bucket(bucketStudents).ForEach(func(k, v []byte) error {
-			var s Student
-			if err := json.Unmarshal(v, &s); err != nil {
-				return err
-			}
-			if s.BirthDate >= from && s.BirthDate <= to && s.Status != StatusDeceased && s.Status != StatusEmigrated && keep(&s) {
-				out = append(out, rowOf(&s, s.ID, be64(k)))
-			}
-			return nil
-		})
-		return out, err
 	case LedgerSuspected:
 		es, err := entries(tx)
 		for _, e := range es {
@@ -234,11 +224,12 @@ type Mismatch struct {
 
 // Reconcile checks that the ledgers and the case register agree for the
 // children in scope (人账相符): it lists every child on one and not the
-// other. Errors: ErrClosed.
+// other, by child. Errors: ErrClosed.
 func (db *DB) Reconcile(sc Scope) ([]Mismatch, error) {
 	out := []Mismatch{}
 	err := db.view(func(tx *bolt.Tx) error {
 		open := map[string]string{} // child → open case
+		var openCases []Case
 		if err := tx.Bucket(bucketCases).ForEach(func(_, v []byte) error {
 			var c Case
 			if err := json.Unmarshal(v, &c); err != nil {
@@ -246,42 +237,52 @@ func (db *DB) Reconcile(sc Scope) ([]Mismatch, error) {
 			}
 			if c.State != CaseClosed {
 				open[c.StudentID] = c.ID
+				openCases = append(openCases, c)
 			}
 			return nil
 		}); err != nil {
 			return err
 		}
-		add := func(kind string, s *Student, rec string) {
-			out = append(out, Mismatch{Kind: kind, StudentID: s.ID, Name: s.Name, SchoolCode: s.SchoolCode, RecordID: rec})
+		add := func(kind, id, rec string) {
+			if s, err := getStudent(tx, sc, id); err == nil {
+				out = append(out, Mismatch{Kind: kind, StudentID: s.ID, Name: s.Name, SchoolCode: s.SchoolCode, RecordID: rec})
+			}
 		}
-		if err := tx.Bucket(bucketStudents).ForEach(func(_, v []byte) error {
-			var s Student
-			if err := json.Unmarshal(v, &s); err != nil {
-				return err
+		// Dropped out with no open case: the dropped-out children of the index.
+		rows, err := db.scanIndex(tx, sc, Filter{Status: StatusDroppedOut}, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if id := studentID(uint64(r.pos) + 1); open[id] == "" {
+				add(MismatchDroppedOutNoCase, id, "")
 			}
-			if !sc.allows(s.TownshipCode, schoolTownship(tx, s.SchoolCode), s.SchoolCode, s.Grade, s.Class) {
-				return nil
+		}
+		for _, c := range openCases {
+			if s, err := getStudent(tx, sc, c.StudentID); err == nil && s.Status != StatusDroppedOut && s.Status != StatusNeverEnrolled {
+				add(MismatchCaseNotOut, s.ID, c.ID)
 			}
-			c, hasCase := open[s.ID]
+		}
+		es, err := entries(tx)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			s, err := getStudent(tx, sc, e.StudentID)
 			switch {
-			case s.Status == StatusDroppedOut && !hasCase:
-				add(MismatchDroppedOutNoCase, &s, "")
-			case hasCase && s.Status != StatusDroppedOut && s.Status != StatusNeverEnrolled:
-				add(MismatchCaseNotOut, &s, c)
+			case err != nil || e.Cleared != nil:
+			case open[s.ID] != "":
+				add(MismatchSuspectedAndCase, s.ID, e.ID)
+			case s.Status != StatusEnrolled && s.Status != StatusSuspended:
+				add(MismatchSuspectedGone, s.ID, e.ID)
 			}
-			if e := openEntryOf(tx, mustParseID(s.ID)); e != nil {
-				switch {
-				case hasCase:
-					add(MismatchSuspectedAndCase, &s, e.ID)
-				case s.Status != StatusEnrolled && s.Status != StatusSuspended:
-					add(MismatchSuspectedGone, &s, e.ID)
-				}
-			}
-			return nil
-		}); err != nil {
-			return err
 		}
 		return nil
+	})
+	slices.SortStableFunc(out, func(a, b Mismatch) int {
+		x, _ := ParseStudentID(a.StudentID)
+		y, _ := ParseStudentID(b.StudentID)
+		return cmp.Compare(x, y)
 	})
 	return out, err
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"encoding/json"
-	"slices"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -221,35 +220,5 @@ func (db *DB) RiskList(sc Scope, f RiskFilter, today string) ([]Risk, int, error
 	default:
 		f.Limit = limit
 	}
-	err := db.view(func(tx *bolt.Tx) error {
-		var err error
-		out, err = riskRows(tx, sc, f, today)
-		return err
-	})
-	total := len(out)
-	slices.SortStableFunc(out, func(a, b Risk) int { return cmp.Compare(b.Score, a.Score) })
-	return out[:min(len(out), f.Limit)], total, err
-}
-
-func riskRows(tx *bolt.Tx, sc Scope, f RiskFilter, today string) ([]Risk, error) {
-	in := newRiskInput(tx, today)
-	in.scanWindow(tx)
-	towns := schoolTownships(tx)
-	tier := max(f.Tier, 1)
-	out := []Risk{}
-	err := tx.Bucket(bucketStudents).ForEach(func(_, v []byte) error {
-		var s Student
-		if err := json.Unmarshal(v, &s); err != nil {
-			return err
-		}
-		if !scored(&s) || !sc.allows(s.TownshipCode, towns[s.SchoolCode], s.SchoolCode, s.Grade, s.Class) ||
-			(f.School != "" && s.SchoolCode != f.School) || (f.Township != "" && s.TownshipCode != f.Township && towns[s.SchoolCode] != f.Township) {
-			return nil
-		}
-		if r := riskOf(tx, in, &s); r.Tier >= tier {
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
+	return db.riskIndexed(sc, f, today)
 }

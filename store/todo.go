@@ -137,7 +137,7 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 				}
 			}
 		}
-		watch, err := watchTodo(tx, sc, today)
+		watch, err := db.watchTodo(tx, sc, today)
 		td.Items = append(td.Items, watch...)
 		return err
 	})

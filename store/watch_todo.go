@@ -20,8 +20,8 @@ const (
 )
 
 // watchTodo derives the ladder's and the early warning's items for the
-// children in scope on date today. Part of Todo.
-func watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
+// children in scope on date today. Part of Todo; caller holds db.mu.
+func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
 	in := newRiskInput(tx, today)
 	var items []TodoItem
 	item := func(s *Student, kind, since string, lines, levels []string) TodoItem {
@@ -87,7 +87,7 @@ func watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
 			items = append(items, item(&missing[i], TodoJuniorEnrol, strconv.Itoa(y)+"-09-01", bothLines, nil))
 		}
 	}
-	risks, err := riskRows(tx, sc, RiskFilter{Tier: 3}, today)
+	risks, err := db.riskHits(tx, sc, RiskFilter{Tier: 3}, today)
 	for i := range risks {
 		r := &risks[i]
 		s, _ := getStudent(tx, DistrictScope, r.StudentID)
