@@ -46,7 +46,7 @@ func BenchmarkSubmit(b *testing.B) {
 						if i >= b.N {
 							return
 						}
-						cmd, _ := store.NewCommand(fmt.Sprintf("bench-%d", i), store.KindStudentCreate, actor, d.Students[i])
+						cmd, _ := store.NewCommand(fmt.Sprintf("bench-%d", i), actor, store.StudentCreate{StudentFields: d.Students[i]})
 						r, err := n.Submit(ctx, cmd)
 						if err != nil || !r.Applied() {
 							b.Errorf("submit %d: %v %s", i, err, r.Reason)

@@ -17,10 +17,10 @@ import (
 func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, password string, progress func(stage string, count int)) error {
 	actor := store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID}
 	id := func(kind string, i int) string { return fmt.Sprintf("demo:%d:%s:%d", seed, kind, i) }
-	stage := func(name, kind string, payloads []any) ([]store.Result, error) {
+	stage := func(name, kind string, payloads []store.Payload) ([]store.Result, error) {
 		cmds := make([]store.Command, len(payloads))
 		for i, p := range payloads {
-			c, err := store.NewCommand(id(kind, i), kind, actor, p)
+			c, err := store.NewCommand(id(kind, i), actor, p)
 			if err != nil {
 				return nil, err
 			}
@@ -40,30 +40,30 @@ func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, pass
 		}
 		return rs, nil
 	}
-	anys := func(n int, at func(int) any) []any {
-		out := make([]any, n)
+	anys := func(n int, at func(int) store.Payload) []store.Payload {
+		out := make([]store.Payload, n)
 		for i := range out {
 			out[i] = at(i)
 		}
 		return out
 	}
-	if _, err := stage("townships", store.KindTownshipCreate, anys(len(d.Townships), func(i int) any { return d.Townships[i] })); err != nil {
+	if _, err := stage("townships", store.KindTownshipCreate, anys(len(d.Townships), func(i int) store.Payload { return store.TownshipCreate{Township: d.Townships[i]} })); err != nil {
 		return err
 	}
-	if _, err := stage("villages", store.KindVillageCreate, anys(len(d.Villages), func(i int) any { return d.Villages[i] })); err != nil {
+	if _, err := stage("villages", store.KindVillageCreate, anys(len(d.Villages), func(i int) store.Payload { return store.VillageCreate{Village: d.Villages[i]} })); err != nil {
 		return err
 	}
-	if _, err := stage("groups", store.KindGroupCreate, anys(len(d.Groups), func(i int) any { return d.Groups[i] })); err != nil {
+	if _, err := stage("groups", store.KindGroupCreate, anys(len(d.Groups), func(i int) store.Payload { return store.GroupCreate{Group: d.Groups[i]} })); err != nil {
 		return err
 	}
-	if _, err := stage("schools", store.KindSchoolCreate, anys(len(d.Schools), func(i int) any { return d.Schools[i] })); err != nil {
+	if _, err := stage("schools", store.KindSchoolCreate, anys(len(d.Schools), func(i int) store.Payload { return store.SchoolCreate{School: d.Schools[i]} })); err != nil {
 		return err
 	}
 	hash, err := store.HashPassword(password)
 	if err != nil {
 		return err
 	}
-	users := make([]any, len(d.Users))
+	users := make([]store.Payload, len(d.Users))
 	for i, u := range d.Users {
 		sc, err := store.ParseScope(u.Scope)
 		if err != nil {
@@ -74,7 +74,7 @@ func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, pass
 	if _, err := stage("users", store.KindUserCreate, users); err != nil {
 		return err
 	}
-	rs, err := stage("students", store.KindStudentCreate, anys(len(d.Students), func(i int) any { return d.Students[i] }))
+	rs, err := stage("students", store.KindStudentCreate, anys(len(d.Students), func(i int) store.Payload { return store.StudentCreate{StudentFields: d.Students[i]} }))
 	if err != nil {
 		return err
 	}

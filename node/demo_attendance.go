@@ -14,7 +14,7 @@ import (
 // same command path as a head teacher's.
 func (n *Node) loadAttendance(ctx context.Context, d *synth.District, seed int64, rs []store.Result, actor store.Actor,
 	id func(string, int) string, progress func(string, int)) error {
-	cal, err := store.NewCommand(id(store.KindCalendarSet, 0), store.KindCalendarSet, actor, synth.DemoCalendar())
+	cal, err := store.NewCommand(id(store.KindCalendarSet, 0), actor, store.CalendarSet{Calendar: synth.DemoCalendar()})
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func (n *Node) loadAttendance(ctx context.Context, d *synth.District, seed int64
 			p.Absent[j] = a.Absence
 			p.Absent[j].StudentID = rs[a.StudentIndex].RecordID
 		}
-		c, err := store.NewCommand(id(store.KindAttendance+":"+today, i), store.KindAttendance, actor, p)
+		c, err := store.NewCommand(id(store.KindAttendance+":"+today, i), actor, p)
 		if err != nil {
 			return err
 		}

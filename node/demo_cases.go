@@ -15,8 +15,8 @@ import (
 // case's visits, legal steps and close, in order.
 func (n *Node) loadCases(ctx context.Context, d *synth.District, rs []store.Result, actor store.Actor, id func(string, int) string,
 	progress func(string, int)) error {
-	submit := func(what string, i int, kind string, payload any) (store.Result, error) {
-		c, err := store.NewCommand(id(kind, i), kind, actor, payload)
+	submit := func(what string, i int, kind string, payload store.Payload) (store.Result, error) {
+		c, err := store.NewCommand(id(kind, i), actor, payload)
 		if err != nil {
 			return store.Result{}, err
 		}
@@ -35,7 +35,7 @@ func (n *Node) loadCases(ctx context.Context, d *synth.District, rs []store.Resu
 		if a.StudentIndex >= 0 {
 			p.Unit = rs[a.StudentIndex].RecordID
 		}
-		c, err := store.NewCommand(id(store.KindAssignmentCreate, i), store.KindAssignmentCreate, actor, p)
+		c, err := store.NewCommand(id(store.KindAssignmentCreate, i), actor, p)
 		if err != nil {
 			return err
 		}

@@ -103,8 +103,10 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("start replication: %w", err)
 	}
 
+	box := n.rep.Outbox()
 	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
-		Cluster: clusterAdmin{n.rep}, Outbox: outbox{n.rep}, LAN: lanInfo{n}},
+		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
 		n.db, replica{n.rep}, n.local); err != nil {
 		return nil, fmt.Errorf("web ui: %w", err)
 	}
@@ -193,7 +195,7 @@ func (n *Node) initDistrict(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.KindDistrictInit, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
+	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
 		store.DistrictInit{District: store.District{Code: n.cfg.DistrictCode, Name: n.cfg.DistrictName},
 			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
 	if err != nil {
@@ -280,7 +282,7 @@ func (a replica) Info() ui.NodeInfo {
 	s := a.r.Status()
 	return ui.NodeInfo{NodeID: s.NodeID, RaftState: s.RaftState, LeaderID: s.LeaderID,
 		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex, LastContact: s.LastContact,
-		Voter: s.Voter, Pending: a.r.OutboxStatus().Pending}
+		Voter: s.Voter, Pending: a.r.Outbox().Status().Pending}
 }
 
 // clusterAdmin adapts the replicator's membership to what ui needs,

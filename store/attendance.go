@@ -19,6 +19,9 @@ import (
 // KindAttendance is the command kind of a roll call.
 const KindAttendance = "attendance.record"
 
+// A roll call: by a writer whose scope holds the class (checked at apply).
+var _ = register(kindSpec[RollCall]{Who: Writer, Check: CheckRollCall, Target: noTarget[RollCall], Apply: applyAttendance})
+
 // Absence kinds.
 const (
 	AbsenceExcused   = "excused"
@@ -62,6 +65,9 @@ type RollCall struct {
 	Date   string    `json:"date"`
 	Absent []Absence `json:"absent"`
 }
+
+// Kind names the payload's command kind (Payload).
+func (RollCall) Kind() string { return KindAttendance }
 
 // RollCallRecord is one version of a class-day's roll call.
 type RollCallRecord struct {
@@ -181,49 +187,42 @@ func latestRollCall(tx *bolt.Tx, prefix []byte) (RollCallRecord, bool) {
 	return r, json.Unmarshal(v, &r) == nil
 }
 
-func applyAttendance(a *applyCtx) error {
-	if !a.actor.CanWrite() {
-		return reject(CodeForbidden, "user "+a.actor.Username+" may only read")
-	}
-	var p RollCall
-	if err := decode(a, &p); err != nil {
-		return err
-	}
-	if err := CheckRollCall(&p); err != nil {
+func applyAttendance(a *applyCtx, p *RollCall) error {
+	if err := CheckRollCall(p); err != nil {
 		return invalid(err)
 	}
 	var sch School
 	if !getJSON(a.tx.Bucket(bucketSchools), []byte(p.School), &sch) {
-		return &rejection{code: CodeNotFound, field: "school", reason: "no school " + strconv.Quote(p.School)}
+		return reject(CodeNotFound, "no school "+strconv.Quote(p.School)).on("school")
 	}
 	if lo, hi := GradeRange(sch.Type); p.Grade < lo || p.Grade > hi {
-		return &rejection{code: CodeInvalid, field: "grade", reason: fmt.Sprintf("school %s has no grade %d", p.School, p.Grade)}
+		return reject(CodeInvalid, fmt.Sprintf("school %s has no grade %d", p.School, p.Grade)).on("grade")
 	}
 	if !a.actor.Scope.allows("", sch.TownshipCode, p.School, p.Grade, p.Class) {
 		return reject(CodeForbidden, "the class is outside the scope of user "+a.actor.Username)
 	}
 	cal := calendarOf(a.tx)
 	switch {
-	case p.Date > a.today():
-		return &rejection{code: CodeInvalid, field: "date", reason: "date is in the future"}
+	case after(p.Date, a.today()):
+		return reject(CodeInvalid, "date is in the future").on("date")
 	case !cal.SchoolDay(p.Date):
-		return &rejection{code: CodeInvalid, field: "date", reason: p.Date + " is not a school day"}
+		return reject(CodeInvalid, p.Date+" is not a school day").on("date")
 	}
 	prefix := rollCallPrefix(p.School, p.Grade, p.Class, p.Date)
 	prev, _ := latestRollCall(a.tx, prefix)
 	if a.e.Command.Version != prev.Version {
-		return &rejection{code: CodeConflict, field: "version", reason: fmt.Sprintf(
-			"the roll call of this day was recorded by someone else (you saw version %d, it is now %d): reload and enter it again", a.e.Command.Version, prev.Version)}
+		return reject(CodeConflict, fmt.Sprintf(
+			"the roll call of this day was recorded by someone else (you saw version %d, it is now %d): reload and enter it again", a.e.Command.Version, prev.Version)).on("version")
 	}
 	kids := make([]Student, len(p.Absent))
 	for i, x := range p.Absent {
 		s := &kids[i]
 		if !getJSON(a.tx.Bucket(bucketStudents), u64(mustParseID(x.StudentID)), s) ||
 			s.SchoolCode != p.School || s.Grade != p.Grade || s.Class != p.Class {
-			return &rejection{code: CodeInvalid, field: "absent", reason: "child " + x.StudentID + " is not in class " + ClassRef(p.School, p.Grade, p.Class)}
+			return reject(CodeInvalid, "child "+x.StudentID+" is not in class "+ClassRef(p.School, p.Grade, p.Class)).on("absent")
 		}
 	}
-	return writeRollCall(a, p, prev, kids, cal)
+	return writeRollCall(a, *p, prev, kids, cal)
 }
 
 // writeRollCall stores a new version of the class-day, replaces the day's
@@ -251,8 +250,7 @@ func writeRollCall(a *applyCtx, p RollCall, prev RollCallRecord, kids []Student,
 		}
 	}
 	ref := ClassRef(p.School, p.Grade, p.Class)
-	a.target, a.recordID, a.version = "attendance:"+ref, ref+"/"+p.Date, rec.Version
-	a.changes = []Change{{Field: "date", To: p.Date}, {Field: "absent", From: absentList(prev.Absent), To: absentList(p.Absent)}}
+	changes := []Change{{Field: "date", To: p.Date}, {Field: "absent", From: absentList(prev.Absent), To: absentList(p.Absent)}}
 	set := watchSettingsOf(a.tx)
 	for i, x := range p.Absent {
 		if err := auditAlso(a, x.StudentID); err != nil {
@@ -263,11 +261,14 @@ func writeRollCall(a *applyCtx, p RollCall, prev RollCallRecord, kids []Student,
 		}
 		from, n := absentRun(a.tx, &cal, mustParseID(x.StudentID), p.Date)
 		if n >= set.SuspectedDays {
-			if err := enterSuspected(a, &kids[i], from, n); err != nil {
+			ch, err := enterSuspected(a, &kids[i], from, n)
+			if err != nil {
 				return err
 			}
+			changes = append(changes, ch...)
 		}
 	}
+	a.done("attendance:"+ref, ref+"/"+p.Date, rec.Version, changes)
 	return nil
 }
 

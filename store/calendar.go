@@ -19,6 +19,29 @@ const (
 	KindWatchSettings = "watch.settings"
 )
 
+// The bureau's settings: writers with district scope (checked at apply).
+var (
+	_ = register(kindSpec[CalendarSet]{Who: Writer, Check: checkCalendarSet, Target: noTarget[CalendarSet], Apply: applyCalendarSet})
+	_ = register(kindSpec[WatchSettingsChange]{Who: Writer, Check: checkWatchSettingsChange, Target: noTarget[WatchSettingsChange], Apply: applyWatchSettings})
+)
+
+// CalendarSet sets the school calendar: payload of calendar.set (the JSON
+// of Calendar; the version the user saw is Command.Version).
+type CalendarSet struct{ Calendar }
+
+// WatchSettingsChange sets the ladder and risk settings: payload of
+// watch.settings (the JSON of WatchSettings).
+type WatchSettingsChange struct{ WatchSettings }
+
+// Kind names the payload's command kind (Payload).
+func (CalendarSet) Kind() string         { return KindCalendarSet }
+func (WatchSettingsChange) Kind() string { return KindWatchSettings }
+
+func checkCalendarSet(p *CalendarSet) error { return CheckCalendar(&p.Calendar) }
+func checkWatchSettingsChange(p *WatchSettingsChange) error {
+	return CheckWatchSettings(&p.WatchSettings)
+}
+
 var (
 	keyCalendar      = []byte("calendar")
 	keyWatchSettings = []byte("watch")
@@ -49,7 +72,7 @@ type Calendar struct {
 
 // SchoolDay reports whether d (YYYY-MM-DD) is a school day.
 func (c *Calendar) SchoolDay(d string) bool {
-	t, err := parseDate(d)
+	t, err := time.Parse("2006-01-02", d)
 	if err != nil {
 		return false
 	}
@@ -138,7 +161,7 @@ func CheckCalendar(c *Calendar) error {
 		if err := checkDate(&c.Workdays[i], "workdays", true); err != nil {
 			return err
 		}
-		t, _ := parseDate(c.Workdays[i])
+		t, _ := time.Parse("2006-01-02", c.Workdays[i])
 		if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday {
 			return fieldErr("workdays", "weekday", c.Workdays[i]+" is a weekday: only a weekend day can be a 调休 school day")
 		}
@@ -240,56 +263,49 @@ func requireBureau(a *applyCtx) error {
 
 // putSetting writes a versioned setting made from version `from` (the
 // command's Version), refusing a stale one.
-func putSetting(a *applyCtx, key []byte, current uint64, name string, v any) error {
+func putSetting(a *applyCtx, key []byte, current uint64, name string, v any, changes []Change) error {
 	if from := a.e.Command.Version; from != current {
-		return &rejection{code: CodeConflict, field: "version",
-			reason: fmt.Sprintf("the %s was changed by someone else (you saw version %d, it is now %d): reload and enter your change again", name, from, current)}
+		return reject(CodeConflict, fmt.Sprintf("the %s was changed by someone else (you saw version %d, it is now %d): reload and enter your change again", name, from, current)).on("version")
 	}
-	a.target, a.recordID, a.version = "settings:"+string(key), string(key), current+1
+	a.done("settings:"+string(key), string(key), current+1, changes)
 	return putJSON(a.tx.Bucket(bucketSettings), key, v)
 }
 
-func applyCalendarSet(a *applyCtx) error {
+func applyCalendarSet(a *applyCtx, ch *CalendarSet) error {
 	if err := requireBureau(a); err != nil {
 		return err
 	}
-	var p Calendar
-	if err := decode(a, &p); err != nil {
-		return err
-	}
+	p := ch.Calendar
 	if err := CheckCalendar(&p); err != nil {
 		return invalid(err)
 	}
 	old := calendarOf(a.tx)
 	p.Version, p.UpdatedBy, p.UpdatedAt = old.Version+1, a.actor.Username, a.at
-	a.changes = []Change{{Field: "terms", From: fmt.Sprint(len(old.Terms)), To: fmt.Sprint(len(p.Terms))},
+	changes := []Change{{Field: "terms", From: fmt.Sprint(len(old.Terms)), To: fmt.Sprint(len(p.Terms))},
 		{Field: "holidays", From: fmt.Sprint(len(old.Holidays)), To: fmt.Sprint(len(p.Holidays))},
 		{Field: "workdays", From: strings.Join(old.Workdays, ","), To: strings.Join(p.Workdays, ",")}}
-	return putSetting(a, keyCalendar, old.Version, "school calendar", p)
+	return putSetting(a, keyCalendar, old.Version, "school calendar", p, changes)
 }
 
-func applyWatchSettings(a *applyCtx) error {
+func applyWatchSettings(a *applyCtx, ch *WatchSettingsChange) error {
 	if err := requireBureau(a); err != nil {
 		return err
 	}
-	var p WatchSettings
-	if err := decode(a, &p); err != nil {
-		return err
-	}
+	p := ch.WatchSettings
 	if err := CheckWatchSettings(&p); err != nil {
 		return invalid(err)
 	}
 	old := watchSettingsOf(a.tx)
 	p.Version, p.UpdatedBy, p.UpdatedAt = old.Version+1, a.actor.Username, a.at
-	a.changes = []Change{{Field: "visit_days", From: fmt.Sprint(old.VisitDays), To: fmt.Sprint(p.VisitDays)},
+	changes := []Change{{Field: "visit_days", From: fmt.Sprint(old.VisitDays), To: fmt.Sprint(p.VisitDays)},
 		{Field: "suspected_days", From: fmt.Sprint(old.SuspectedDays), To: fmt.Sprint(p.SuspectedDays)},
 		{Field: "tiers", From: fmt.Sprint(old.Tiers), To: fmt.Sprint(p.Tiers)}}
 	for _, f := range RiskFactors { // in order: no map iteration in apply
 		if old.Weights[f] != p.Weights[f] {
-			a.changes = append(a.changes, Change{Field: "weight." + f, From: fmt.Sprint(old.Weights[f]), To: fmt.Sprint(p.Weights[f])})
+			changes = append(changes, Change{Field: "weight." + f, From: fmt.Sprint(old.Weights[f]), To: fmt.Sprint(p.Weights[f])})
 		}
 	}
-	return putSetting(a, keyWatchSettings, old.Version, "ladder and risk settings", p)
+	return putSetting(a, keyWatchSettings, old.Version, "ladder and risk settings", p, changes)
 }
 
 // Calendar returns the school calendar.

@@ -20,6 +20,9 @@ import (
 // KindLedgerClear is the command kind of a clearance.
 const KindLedgerClear = "ledger.clear"
 
+// A clearance: by a writer whose scope holds the child (checked at apply).
+var _ = register(kindSpec[LedgerClear]{Who: Writer, Check: CheckLedgerClear, Target: noTarget[LedgerClear], Apply: applyLedgerClear})
+
 // Clearance reasons.
 const (
 	ClearReturned          = "returned"
@@ -71,6 +74,9 @@ type LedgerClear struct {
 	Note        string `json:"note"`
 	Date        string `json:"date"`
 }
+
+// Kind names the payload's command kind (Payload).
+func (LedgerClear) Kind() string { return KindLedgerClear }
 
 // ParseLedgerID reads an entry id ("L3").
 func ParseLedgerID(s string) (uint64, bool) {
@@ -128,24 +134,23 @@ func putEntry(a *applyCtx, e *LedgerEntry) error {
 }
 
 // enterSuspected puts child s on the suspected ledger, unless it is there
-// already or has an open case (then it is on the dropout ledger).
-func enterSuspected(a *applyCtx, s *Student, from string, days int) error {
+// already or has an open case (then it is on the dropout ledger), and
+// returns the change for the audit entry.
+func enterSuspected(a *applyCtx, s *Student, from string, days int) ([]Change, error) {
 	id := mustParseID(s.ID)
 	if openEntryOf(a.tx, id) != nil || openCaseOf(a.tx, s.ID) != nil {
-		return nil
+		return nil, nil
 	}
-	meta := a.tx.Bucket(bucketMeta)
-	n := max(getU64(meta, keyNextLedger), 1)
-	if err := meta.Put(keyNextLedger, u64(n+1)); err != nil {
-		return err
+	n, err := a.nextNumber(keyNextLedger)
+	if err != nil {
+		return nil, err
 	}
 	e := LedgerEntry{ID: "L" + strconv.FormatUint(n, 10), StudentID: s.ID, Since: from, Days: days, SchoolCode: s.SchoolCode,
 		Grade: s.Grade, Class: s.Class, TownshipCode: s.TownshipCode, EnteredBy: a.actor.Username, EnteredAt: a.at, Index: a.e.Index}
 	if err := a.tx.Bucket(bucketLedgerByStudent).Put(append(u64(id), u64(n)...), nil); err != nil {
-		return err
+		return nil, err
 	}
-	a.changes = append(a.changes, Change{Field: "suspected", To: s.ID + " " + e.ID})
-	return putEntry(a, &e)
+	return []Change{{Field: "suspected", To: s.ID + " " + e.ID}}, putEntry(a, &e)
 }
 
 // ledgerCaseOpened clears the child's suspected entry when a dropout report
@@ -159,34 +164,29 @@ func ledgerCaseOpened(a *applyCtx, s *Student, caseID, date string) error {
 	return putEntry(a, e)
 }
 
-func applyLedgerClear(a *applyCtx) error {
-	var p LedgerClear
-	if err := decode(a, &p); err != nil {
-		return err
-	}
-	if err := CheckLedgerClear(&p); err != nil {
+func applyLedgerClear(a *applyCtx, p *LedgerClear) error {
+	if err := CheckLedgerClear(p); err != nil {
 		return invalid(err)
 	}
 	n, _ := ParseLedgerID(p.EntryID)
 	var e LedgerEntry
 	if !getJSON(a.tx.Bucket(bucketLedger), u64(n), &e) {
-		return &rejection{code: CodeNotFound, field: "entry_id", reason: "no ledger entry " + p.EntryID}
+		return reject(CodeNotFound, "no ledger entry "+p.EntryID).on("entry_id")
 	}
 	if _, _, err := loadStudent(a, e.StudentID); err != nil {
 		return err
 	}
 	switch {
 	case e.Cleared != nil:
-		return &rejection{code: CodeState, field: "entry_id", reason: "entry " + e.ID + " was cleared on " + e.Cleared.Date}
-	case p.Date > a.today():
-		return &rejection{code: CodeInvalid, field: "date", reason: "date is in the future"}
+		return reject(CodeState, "entry "+e.ID+" was cleared on "+e.Cleared.Date).on("entry_id")
+	case after(p.Date, a.today()):
+		return reject(CodeInvalid, "date is in the future").on("date")
 	case p.Date < e.Since:
-		return &rejection{code: CodeInvalid, field: "date", reason: "date is before the entry's first day of absence " + e.Since}
+		return reject(CodeInvalid, "date is before the entry's first day of absence "+e.Since).on("date")
 	}
 	e.Cleared = &Clearance{Reason: p.Reason, Destination: p.Destination, Note: p.Note, Date: p.Date,
 		By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}
-	a.target, a.recordID = e.StudentID, e.ID
-	a.changes = []Change{{Field: "ledger", From: "suspected", To: "cleared:" + p.Reason}}
+	a.done(e.StudentID, e.ID, 0, []Change{{Field: "ledger", From: "suspected", To: "cleared:" + p.Reason}})
 	return putEntry(a, &e)
 }
 

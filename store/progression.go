@@ -29,6 +29,16 @@ const (
 	firstJuniorGrade = 7
 )
 
+// Progression's kinds: by writers; the scope is checked at apply.
+var (
+	_ = register(kindSpec[Rollover]{Who: Writer, Check: CheckRollover, Target: noTarget[Rollover], Apply: applyRollover})
+	_ = register(kindSpec[Enrolment]{Who: Writer, Check: CheckEnrolment, Target: func(p *Enrolment) string { return p.ID }, Apply: applyStudentEnrol})
+)
+
+// Kind names the payload's command kind (Payload).
+func (Rollover) Kind() string  { return KindRollover }
+func (Enrolment) Kind() string { return KindStudentEnrol }
+
 // Rollover is the payload of school.rollover: one school ("" all, by the
 // bureau) into school year Year (the year it starts in).
 type Rollover struct {
@@ -98,11 +108,8 @@ func CheckEnrolment(p *Enrolment) error {
 	return cleanText(&p.Note, "note", 200, false)
 }
 
-func applyRollover(a *applyCtx) error {
-	var p Rollover
-	if err := decode(a, &p); err != nil {
-		return err
-	}
+func applyRollover(a *applyCtx, pp *Rollover) error {
+	p := *pp
 	if err := CheckRollover(&p); err != nil {
 		return invalid(err)
 	}
@@ -114,8 +121,8 @@ func applyRollover(a *applyCtx) error {
 		return reject(CodeForbidden, "only the bureau rolls over every school")
 	case p.School != "" && sc.Kind != ScopeDistrict && !(sc.Kind == ScopeSchool && sc.Code == p.School):
 		return reject(CodeForbidden, "the head of school "+p.School+" or the bureau rolls it over")
-	case strconv.Itoa(p.Year) > a.today()[:4]:
-		return &rejection{code: CodeInvalid, field: "year", reason: "the school year has not begun"}
+	case strconv.Itoa(p.Year) > a.today().String()[:4]:
+		return reject(CodeInvalid, "the school year has not begun").on("year")
 	}
 	schools := map[string]School{}
 	if err := a.tx.Bucket(bucketSchools).ForEach(func(_, v []byte) error {
@@ -134,9 +141,9 @@ func applyRollover(a *applyCtx) error {
 	}
 	if p.School != "" && len(schools) == 0 {
 		if !exists(a, bucketSchools, p.School) {
-			return &rejection{code: CodeNotFound, field: "school", reason: "no school " + strconv.Quote(p.School)}
+			return reject(CodeNotFound, "no school "+strconv.Quote(p.School)).on("school")
 		}
-		return &rejection{code: CodeState, field: "year", reason: fmt.Sprintf("school %s was rolled over into %d already", p.School, p.Year)}
+		return reject(CodeState, fmt.Sprintf("school %s was rolled over into %d already", p.School, p.Year)).on("year")
 	}
 	return rollOver(a, p, schools)
 }
@@ -185,7 +192,7 @@ func rollOver(a *applyCtx, p Rollover, schools map[string]School) error {
 			}
 		}
 		rec.Graduated++
-		if err := recordStatus(a, s, r, StatusGraduated, date, fmt.Sprintf("school year %d: grade %d finished", p.Year, s.Grade), ""); err != nil {
+		if _, err := recordStatus(a, s, r, StatusGraduated, date, fmt.Sprintf("school year %d: grade %d finished", p.Year, s.Grade), ""); err != nil {
 			return err
 		}
 	}
@@ -203,30 +210,26 @@ func rollOver(a *applyCtx, p Rollover, schools map[string]School) error {
 			return err
 		}
 	}
-	a.target, a.recordID = "rollover:"+strconv.Itoa(p.Year), strconv.Itoa(p.Year)
-	a.changes = []Change{{Field: "schools", To: strconv.Itoa(len(codes))}, {Field: "children", To: strconv.Itoa(len(kids))}}
+	a.done("rollover:"+strconv.Itoa(p.Year), strconv.Itoa(p.Year), 0,
+		[]Change{{Field: "schools", To: strconv.Itoa(len(codes))}, {Field: "children", To: strconv.Itoa(len(kids))}})
 	return nil
 }
 
-func applyStudentEnrol(a *applyCtx) error {
-	var p Enrolment
-	if err := decode(a, &p); err != nil {
-		return err
-	}
-	if err := CheckEnrolment(&p); err != nil {
+func applyStudentEnrol(a *applyCtx, p *Enrolment) error {
+	if err := CheckEnrolment(p); err != nil {
 		return invalid(err)
 	}
 	n, ok := ParseStudentID(p.ID)
 	var s Student
 	if !ok || !getJSON(a.tx.Bucket(bucketStudents), u64(n), &s) {
-		return &rejection{code: CodeNotFound, field: "id", reason: "no child " + strconv.Quote(p.ID)}
+		return reject(CodeNotFound, "no child "+strconv.Quote(p.ID)).on("id")
 	}
 	var sch School
 	if !getJSON(a.tx.Bucket(bucketSchools), []byte(p.School), &sch) {
-		return &rejection{code: CodeNotFound, field: "school", reason: "no school " + strconv.Quote(p.School)}
+		return reject(CodeNotFound, "no school "+strconv.Quote(p.School)).on("school")
 	}
 	if lo, hi := GradeRange(sch.Type); p.Grade < lo || p.Grade > hi {
-		return &rejection{code: CodeInvalid, field: "grade", reason: fmt.Sprintf("school %s has no grade %d", p.School, p.Grade)}
+		return reject(CodeInvalid, fmt.Sprintf("school %s has no grade %d", p.School, p.Grade)).on("grade")
 	}
 	// The receiving school enrols: the new place must be in the actor's
 	// scope, wherever the child was before.
@@ -235,16 +238,16 @@ func applyStudentEnrol(a *applyCtx) error {
 	}
 	switch {
 	case !slices.Contains(EnrolFrom, s.Status):
-		return &rejection{code: CodeState, field: "id", reason: "a child with status " + s.Status + " is not enrolled this way"}
-	case p.Date > a.today():
-		return &rejection{code: CodeInvalid, field: "date", reason: "date is in the future"}
+		return reject(CodeState, "a child with status "+s.Status+" is not enrolled this way").on("id")
+	case after(p.Date, a.today()):
+		return reject(CodeInvalid, "date is in the future").on("date")
 	case p.Date < s.BirthDate:
-		return &rejection{code: CodeInvalid, field: "date", reason: "date is before the child's birth"}
+		return reject(CodeInvalid, "date is before the child's birth").on("date")
 	}
 	old := s
 	s.SchoolCode, s.Grade, s.Class = p.School, p.Grade, p.Class
 	r := refs{township: s.TownshipCode, schoolTownship: sch.TownshipCode}
-	a.changes = studentDiff(&old, &s)
+	changes := studentDiff(&old, &s)
 	sc := StatusChange{Index: a.e.Index, StudentID: s.ID, From: old.Status, To: StatusEnrolled, Date: p.Date, Reason: strings.TrimSpace("enrolled " + p.Note),
 		By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}
 	if err := putJSON(a.tx.Bucket(bucketStatusChanges), append(u64(n), u64(a.e.Index)...), sc); err != nil {
@@ -253,8 +256,12 @@ func applyStudentEnrol(a *applyCtx) error {
 	s.Status = StatusEnrolled
 	s.Version++
 	s.UpdatedAt, s.UpdatedBy = a.at, a.actor.Username
-	a.changes = append(a.changes, Change{Field: "status", From: old.Status, To: StatusEnrolled})
-	return putStudent(a, &s, &old, r)
+	changes = append(changes, Change{Field: "status", From: old.Status, To: StatusEnrolled})
+	if err := putStudent(a, &s, &old, r); err != nil {
+		return err
+	}
+	a.done(s.ID, s.ID, s.Version, changes)
+	return nil
 }
 
 // Progression is the grade-6 leavers of a year and how many are enrolled

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -75,12 +74,6 @@ func isCode(s string) bool {
 	return true
 }
 
-// ValidDate reports whether s is a date written YYYY-MM-DD.
-func ValidDate(s string) bool {
-	_, err := time.Parse("2006-01-02", s)
-	return err == nil
-}
-
 // normalizeStudent trims and checks a child's fields on their own, without
 // the register. creating: the fields of a new child (status allowed only
 // from CreateStatuses, default enrolled).
@@ -147,10 +140,24 @@ func normalizeStudent(f *StudentFields, creating bool) (birth string, err error)
 			return "", fieldErr("class", "range", "class must be 1 to 99")
 		}
 	}
+	if err := normalizeFlags(f); err != nil {
+		return "", err
+	}
+	if err := normalizeDetails(&f.Details); err != nil {
+		return "", err
+	}
+	if err := normalizeGuardians(f); err != nil {
+		return "", err
+	}
+	return birth, nil
+}
+
+// normalizeFlags checks a child's flags and puts them in canonical order.
+func normalizeFlags(f *StudentFields) error {
 	seen := map[string]bool{}
 	for _, fl := range f.Flags {
 		if !slices.Contains(Flags, fl) {
-			return "", fieldErr("flags", "unknown", "unknown flag "+strconv.Quote(fl))
+			return fieldErr("flags", "unknown", "unknown flag "+strconv.Quote(fl))
 		}
 		seen[fl] = true
 	}
@@ -163,42 +170,51 @@ func normalizeStudent(f *StudentFields, creating bool) (birth string, err error)
 	if len(f.Flags) == 0 {
 		f.Flags = nil
 	}
-	d := &f.Details
+	return nil
+}
+
+// normalizeDetails trims and checks the details of a child's flags.
+func normalizeDetails(d *FlagDetails) error {
 	for _, x := range []struct {
 		p     *string
 		field string
 	}{{&d.PovertyHouseholdID, "details.poverty_household_id"}, {&d.ParentsWorkplace, "details.parents_workplace"},
 		{&d.ParentsPhone, "details.parents_phone"}, {&d.DisabilityCategory, "details.disability_category"}, {&d.Placement, "details.placement"}} {
 		if err := cleanText(x.p, x.field, 100, false); err != nil {
-			return "", err
+			return err
 		}
 	}
 	if d.ParentsPhone != "" && !isPhone(d.ParentsPhone) {
-		return "", fieldErr("details.parents_phone", "format", "parents_phone is not a phone number")
+		return fieldErr("details.parents_phone", "format", "parents_phone is not a phone number")
 	}
 	if d.Placement != "" && !slices.Contains(Placements, d.Placement) {
-		return "", fieldErr("details.placement", "format", "placement must be one of "+strings.Join(Placements, ", "))
+		return fieldErr("details.placement", "format", "placement must be one of "+strings.Join(Placements, ", "))
 	}
+	return nil
+}
+
+// normalizeGuardians trims and checks a child's guardians (at most five).
+func normalizeGuardians(f *StudentFields) error {
 	if len(f.Guardians) > 5 {
-		return "", fieldErr("guardians", "length", "at most 5 guardians")
+		return fieldErr("guardians", "length", "at most 5 guardians")
 	}
 	for i := range f.Guardians {
 		g := &f.Guardians[i]
 		if err := cleanText(&g.Name, "guardians.name", 30, true); err != nil {
-			return "", err
+			return err
 		}
 		if err := cleanText(&g.Relation, "guardians.relation", 10, false); err != nil {
-			return "", err
+			return err
 		}
 		g.Phone = strings.TrimSpace(g.Phone)
 		if g.Phone != "" && !isPhone(g.Phone) {
-			return "", fieldErr("guardians.phone", "format", "guardian phone is not a phone number")
+			return fieldErr("guardians.phone", "format", "guardian phone is not a phone number")
 		}
 	}
 	if len(f.Guardians) == 0 {
 		f.Guardians = nil
 	}
-	return birth, nil
+	return nil
 }
 
 // Placements of disabled children (R15); each counts as in school.

@@ -19,6 +19,12 @@ import (
 // KindWeekCheck is the command kind of a school's weekly check.
 const KindWeekCheck = "week.check"
 
+// A weekly check: by a writer whose scope holds the school, not a class.
+var _ = register(kindSpec[WeekCheck]{Who: Writer, Check: CheckWeekCheck, Target: noTarget[WeekCheck], Apply: applyWeekCheck})
+
+// Kind names the payload's command kind (Payload).
+func (WeekCheck) Kind() string { return KindWeekCheck }
+
 // WeekCheck is a school's confirmation of a week: payload of week.check
 // (School, Week, Note), and the record (with who and when).
 type WeekCheck struct {
@@ -32,7 +38,7 @@ type WeekCheck struct {
 
 // Monday is the Monday of the week of d (YYYY-MM-DD), or "" for a bad date.
 func Monday(d string) string {
-	t, err := parseDate(d)
+	t, err := time.Parse("2006-01-02", d)
 	if err != nil {
 		return ""
 	}
@@ -54,35 +60,30 @@ func CheckWeekCheck(p *WeekCheck) error {
 
 func weekKey(monday, school string) []byte { return append(append([]byte(monday), 0), school...) }
 
-func applyWeekCheck(a *applyCtx) error {
-	if !a.actor.CanWrite() || a.actor.Scope.Kind == ScopeClass {
+func applyWeekCheck(a *applyCtx, p *WeekCheck) error {
+	if a.actor.Scope.Kind == ScopeClass {
 		return reject(CodeForbidden, "the school's head (or the township, or the bureau) confirms the week, not user "+a.actor.Username)
 	}
-	var p WeekCheck
-	if err := decode(a, &p); err != nil {
-		return err
-	}
-	if err := CheckWeekCheck(&p); err != nil {
+	if err := CheckWeekCheck(p); err != nil {
 		return invalid(err)
 	}
 	var sch School
 	if !getJSON(a.tx.Bucket(bucketSchools), []byte(p.School), &sch) {
-		return &rejection{code: CodeNotFound, field: "school", reason: "no school " + strconv.Quote(p.School)}
+		return reject(CodeNotFound, "no school "+strconv.Quote(p.School)).on("school")
 	}
 	if !a.actor.Scope.allows("", sch.TownshipCode, p.School, 0, 0) {
 		return reject(CodeForbidden, "school "+p.School+" is outside the scope of user "+a.actor.Username)
 	}
-	if p.Week > a.today() {
-		return &rejection{code: CodeInvalid, field: "week", reason: "the week has not begun"}
+	if after(p.Week, a.today()) {
+		return reject(CodeInvalid, "the week has not begun").on("week")
 	}
 	b := a.tx.Bucket(bucketWeekChecks)
 	var old WeekCheck
 	if getJSON(b, weekKey(p.Week, p.School), &old) {
-		return &rejection{code: CodeState, field: "week", reason: "the week of " + p.Week + " was confirmed by " + old.By}
+		return reject(CodeState, "the week of "+p.Week+" was confirmed by "+old.By).on("week")
 	}
 	p.By, p.Node, p.At = a.actor.Username, a.e.Command.Actor.Node, a.at
-	a.target, a.recordID = "school:"+p.School, p.School+"/"+p.Week
-	a.changes = []Change{{Field: "week", To: p.Week}}
+	a.done("school:"+p.School, p.School+"/"+p.Week, 0, []Change{{Field: "week", To: p.Week}})
 	return putJSON(b, weekKey(p.Week, p.School), p)
 }
 

@@ -5,11 +5,20 @@ import (
 	"syscall"
 )
 
-// freeBytes is the space available to this process on dir's file system.
-func freeBytes(dir string) (uint64, error) {
+// checkDisk refuses a write when dir's file system has less than need bytes
+// free for this process (ErrDiskFull); need 0 disables the check. Raft
+// panics when its log store cannot write, so every path that appends to
+// the log (Submit, forwarded batches, cluster commands) asks first.
+func checkDisk(dir string, need uint64) error {
+	if need == 0 {
+		return nil
+	}
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, fmt.Errorf("stat file system of %s: %w", dir, err)
+		return fmt.Errorf("stat file system of %s: %w", dir, err)
 	}
-	return st.Bavail * uint64(st.Bsize), nil
+	if free := st.Bavail * uint64(st.Bsize); free < need {
+		return fmt.Errorf("%w: %d bytes free in %s, need %d", ErrDiskFull, free, dir, need)
+	}
+	return nil
 }

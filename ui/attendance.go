@@ -180,7 +180,7 @@ func (s *Server) rollCallSubmit(c echo.Context) error {
 			if old := prev[id]; old != nil && old.How == how {
 				a.Contacted = old
 			} else {
-				a.Contacted = &store.Contact{At: s.now().In(chinaTime).Format("2006-01-02T15:04"), By: by, How: how}
+				a.Contacted = &store.Contact{At: s.now().In(store.ChinaTime).Format("2006-01-02T15:04"), By: by, How: how}
 			}
 		}
 		p.Absent = append(p.Absent, a)

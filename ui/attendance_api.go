@@ -94,7 +94,7 @@ func (s *Server) checkRollCall(u store.User, p *store.RollCall) error {
 
 // recordRollCall submits a roll call made from version v.
 func (s *Server) recordRollCall(c echo.Context, u store.User, cmdID string, v uint64, p *store.RollCall) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindAttendance, Payload: p, Version: v,
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Version: v,
 		Check: func() error { return s.checkRollCall(u, p) }})
 }
 
@@ -180,7 +180,7 @@ type ledgerClearRequest struct {
 
 // clearEntry submits a clearance (销号) of a suspected-ledger entry.
 func (s *Server) clearEntry(c echo.Context, u store.User, cmdID string, p *store.LedgerClear) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindLedgerClear, Payload: p, Check: func() error {
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error {
 		if err := store.CheckLedgerClear(p); err != nil {
 			return err
 		}
@@ -284,7 +284,7 @@ type weekCheckRequest struct {
 }
 
 func (s *Server) checkWeek(c echo.Context, u store.User, cmdID string, p *store.WeekCheck) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindWeekCheck, Payload: p, Check: func() error { return store.CheckWeekCheck(p) }})
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error { return store.CheckWeekCheck(p) }})
 }
 
 func (s *Server) apiWeekCheck(c echo.Context) error {
@@ -333,9 +333,9 @@ func (s *Server) apiPutCalendar(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p := in.Calendar
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: store.KindCalendarSet, Payload: p, Version: p.Version,
-		Check: func() error { return store.CheckCalendar(&p) }})
+	p := &store.CalendarSet{Calendar: in.Calendar}
+	r, err := s.execute(c, u, write{ID: in.CommandID, Payload: p, Version: p.Version,
+		Check: func() error { return store.CheckCalendar(&p.Calendar) }})
 	if err != nil {
 		return err
 	}
@@ -366,9 +366,9 @@ func (s *Server) apiPutWatchSettings(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p := in.WatchSettings
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: store.KindWatchSettings, Payload: p, Version: p.Version,
-		Check: func() error { return store.CheckWatchSettings(&p) }})
+	p := &store.WatchSettingsChange{WatchSettings: in.WatchSettings}
+	r, err := s.execute(c, u, write{ID: in.CommandID, Payload: p, Version: p.Version,
+		Check: func() error { return store.CheckWatchSettings(&p.WatchSettings) }})
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ type caseRead struct {
 
 // recordRead queues user u's read of a case.
 func (s *Server) recordRead(u store.User, caseID, via string) error {
-	cmd, err := store.NewCommand(newCommandID(), store.KindCaseRead, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
+	cmd, err := store.NewCommand(newCommandID(), store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
 		store.CaseReadRecord{CaseID: caseID, At: s.now().UTC(), Via: via})
 	if err != nil {
 		return err

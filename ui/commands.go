@@ -41,12 +41,12 @@ func (s *Server) apiCommand(c echo.Context) error {
 	}{r.CommandID, r.State, r.Reason, r.Index})
 }
 
-// write is one change a handler asks of the register.
+// write is one change a handler asks of the register: its payload, checked
+// first against the local replica, then submitted as a command.
 type write struct {
-	ID      string // the client's command id; "" makes a new ULID
-	Kind    string
-	Version uint64 // the version the user saw (edits)
-	Payload any
+	ID      string        // the client's command id; "" makes a new ULID
+	Payload store.Payload // names the command's kind
+	Version uint64        // the version the user saw (edits)
 	// Check validates the input against the local replica before anything is
 	// submitted (nil: no check). Its *store.FieldError becomes a 400.
 	Check func() error
@@ -80,14 +80,14 @@ func (s *Server) execute(c echo.Context, u store.User, w write) (store.Result, e
 			return store.Result{}, err
 		}
 	}
-	cmd, err := store.NewCommand(w.ID, w.Kind, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID}, w.Payload)
+	cmd, err := store.NewCommand(w.ID, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID}, w.Payload)
 	if err != nil {
-		return store.Result{}, fmt.Errorf("encode %s: %w", w.Kind, err)
+		return store.Result{}, fmt.Errorf("encode %s: %w", w.Payload.Kind(), err)
 	}
 	cmd.Version = w.Version
 	r, err := s.rep.Submit(c.Request().Context(), cmd)
 	if err != nil {
-		return r, fmt.Errorf("submit %s: %w", w.Kind, err)
+		return r, fmt.Errorf("submit %s: %w", cmd.Kind, err)
 	}
 	return outcome(r)
 }

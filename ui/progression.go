@@ -61,7 +61,7 @@ func (s *Server) apiProgression(c echo.Context) error {
 }
 
 func (s *Server) rollover(c echo.Context, u store.User, cmdID string, p *store.Rollover) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindRollover, Payload: p, Check: func() error { return store.CheckRollover(p) }})
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error { return store.CheckRollover(p) }})
 }
 
 func (s *Server) apiRollover(c echo.Context) error {
@@ -86,7 +86,7 @@ func (s *Server) apiRollover(c echo.Context) error {
 }
 
 func (s *Server) enrol(c echo.Context, u store.User, cmdID string, p *store.Enrolment) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindStudentEnrol, Payload: p, Check: func() error { return store.CheckEnrolment(p) }})
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error { return store.CheckEnrolment(p) }})
 }
 
 func (s *Server) apiEnrol(c echo.Context) error {
@@ -206,7 +206,9 @@ func (s *Server) enrolSubmit(c echo.Context) error {
 }
 
 // RatePct is the progression rate in per cent, one decimal.
-func (p *progressionPage) RatePct() string { return strconv.FormatFloat(p.Prog.Rate*100, 'f', 1, 64) }
+func (p *progressionPage) RatePct() string {
+	return strconv.FormatFloat(p.Prog.Rate*100, 'f', 1, 64) + "%"
+}
 
 // enrolArgs is what the enrol form of one child needs.
 type enrolArgs struct {

@@ -8,9 +8,11 @@
 // bbolt file.
 //
 // Routes are registered per resource (auth.go, students.go, student_api.go,
-// org.go, users.go, commands.go, health.go); errors map to HTTP statuses in
-// one place (errors.go); every user-visible string comes from one message
-// catalogue (i18n.go).
+// org.go, users.go, commands.go, health.go); handlers read their input and
+// answer a form's write through the form layer (form.go); errors map to
+// HTTP statuses in one place (errors.go); every user-visible string comes
+// from one message catalogue (messages/zh.txt and en.txt, loaded by
+// catalogue.go, looked up through i18n.go).
 package ui
 
 import (
@@ -67,9 +69,13 @@ type Config struct {
 	// Cluster manages the cluster's nodes (cluster.go); nil answers its
 	// routes with 503.
 	Cluster Cluster
-	// Outbox is this node's outbox and strong reads (sync.go); nil: none
-	// (nothing pending, reads local).
-	Outbox Outbox
+	// The outbox's roles and strong reads (sync.go); each nil: none
+	// (nothing pending, reads local, records applied at once).
+	Sync      SyncReporter
+	Pending   PendingLister
+	Queue     Enqueuer
+	Attention AttentionList
+	Reads     StrongReader
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -93,6 +99,9 @@ type Server struct {
 func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error) {
 	if db == nil || rep == nil || local == nil {
 		return nil, errors.New("ui: db, replica and local file are required")
+	}
+	if errCatalogue != nil {
+		return nil, errCatalogue
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -58,7 +58,7 @@ func (s *Server) apiCreateStudent(c echo.Context) error {
 		return err
 	}
 	var in studentCreateRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	st, r, err := s.createStudent(c, u, in.CommandID, &in.StudentFields)
@@ -158,7 +158,7 @@ func (s *Server) apiPatchStudent(c echo.Context) error {
 		return err
 	}
 	var in studentPatch
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	if in.Version == nil || *in.Version == 0 {
@@ -171,16 +171,13 @@ func (s *Server) apiPatchStudent(c echo.Context) error {
 	return c.JSON(http.StatusOK, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
 }
 
-// statusRequest changes a child's status. Version is optional: when given,
-// the change is refused if the record changed since.
+// statusRequest changes a child's status (the child is the URL's).
+// Version is optional: when given, the change is refused if the record
+// changed since.
 type statusRequest struct {
-	Status         string `json:"status"`
-	Date           string `json:"date"`
-	Reason         string `json:"reason"`
-	Destination    string `json:"destination"`
-	ExpectedReturn string `json:"expected_return"`
-	Version        uint64 `json:"version"`
-	CommandID      string `json:"command_id"`
+	store.StudentStatus
+	Version   uint64 `json:"version"`
+	CommandID string `json:"command_id"`
 }
 
 func (s *Server) apiChangeStatus(c echo.Context) error {
@@ -189,12 +186,11 @@ func (s *Server) apiChangeStatus(c echo.Context) error {
 		return err
 	}
 	var in statusRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in, "id"); err != nil {
 		return err
 	}
-	p := &store.StudentStatus{ID: c.Param("id"), Status: in.Status, Date: in.Date, Reason: in.Reason,
-		Destination: in.Destination, ExpectedReturn: in.ExpectedReturn}
-	st, r, err := s.changeStatus(c, u, in.CommandID, in.Version, p)
+	in.ID = c.Param("id")
+	st, r, err := s.changeStatus(c, u, in.CommandID, in.Version, &in.StudentStatus)
 	if err != nil {
 		return err
 	}

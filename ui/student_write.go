@@ -15,11 +15,15 @@ import (
 
 // createStudent registers a child. f is normalised in place.
 func (s *Server) createStudent(c echo.Context, u store.User, cmdID string, f *store.StudentFields) (store.Student, store.Result, error) {
+	p := &store.StudentCreate{StudentFields: *f}
 	r, err := s.execute(c, u, write{
 		ID:      cmdID,
-		Kind:    store.KindStudentCreate,
-		Payload: f,
-		Check:   func() error { return s.db.CheckStudent(f, true) },
+		Payload: p,
+		Check: func() error {
+			err := s.db.CheckStudent(f, true)
+			p.StudentFields = *f // submitted as normalised
+			return err
+		},
 	})
 	if err != nil {
 		return store.Student{}, r, err
@@ -51,7 +55,6 @@ func (s *Server) updateStudent(c echo.Context, u store.User, cmdID, id string, v
 	p := &store.StudentUpdate{ID: cur.ID, Fields: f}
 	r, err := s.execute(c, u, write{
 		ID:      cmdID,
-		Kind:    store.KindStudentUpdate,
 		Version: version,
 		Payload: p,
 		Check:   func() error { return s.db.CheckStudent(&p.Fields, false) },
@@ -69,7 +72,6 @@ func (s *Server) updateStudent(c echo.Context, u store.User, cmdID, id string, v
 func (s *Server) changeStatus(c echo.Context, u store.User, cmdID string, version uint64, p *store.StudentStatus) (store.Student, store.Result, error) {
 	r, err := s.execute(c, u, write{
 		ID:      cmdID,
-		Kind:    store.KindStudentStatus,
 		Version: version,
 		Payload: p,
 		Check: func() error {

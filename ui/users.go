@@ -69,7 +69,7 @@ func (s *Server) createUser(c echo.Context, admin store.User, in userRequest) (s
 	if err != nil {
 		return store.User{}, err
 	}
-	r, err := s.execute(c, admin, write{ID: in.CommandID, Kind: store.KindUserCreate, Payload: p})
+	r, err := s.execute(c, admin, write{ID: in.CommandID, Payload: p})
 	if err != nil {
 		return store.User{}, err
 	}
@@ -89,7 +89,7 @@ func (s *Server) apiCreateUser(c echo.Context) error {
 		return err
 	}
 	var in userRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	u, err := s.createUser(c, admin, in)
@@ -114,12 +114,11 @@ func (s *Server) apiUsers(c echo.Context) error {
 
 type usersPage struct {
 	basePage
-	Users     []userRow
-	Roles     []string
-	Lines     []string
-	In        userRequest
-	CommandID string
-	formErrors
+	Users []userRow
+	Roles []string
+	Lines []string
+	In    userRequest
+	formState
 }
 
 type userRow struct {
@@ -135,9 +134,9 @@ func (s *Server) newUsersPage(c echo.Context) (usersPage, error) {
 		return usersPage{}, err
 	}
 	p := usersPage{basePage: s.base(c, "title.users", "users"), Roles: store.Roles,
-		Lines: []string{store.LineEducation, store.LineGovernment}, CommandID: newCommandID(),
-		In:         userRequest{Role: store.RoleTeacher, Line: store.LineEducation},
-		formErrors: formErrors{Errors: map[string]string{}}}
+		Lines:     []string{store.LineEducation, store.LineGovernment},
+		In:        userRequest{Role: store.RoleTeacher, Line: store.LineEducation},
+		formState: newFormState()}
 	names := s.orgNames()
 	for _, u := range users {
 		u.PasswordHash = ""
@@ -162,29 +161,18 @@ func (s *Server) usersSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := userRequest{Username: c.FormValue("username"), Password: c.FormValue("password"),
-		DisplayName: c.FormValue("display_name"), Role: c.FormValue("role"), Line: c.FormValue("line"),
-		Scope: c.FormValue("scope"), CommandID: c.FormValue("command_id")}
-	_, err = s.createUser(c, admin, in)
-	if err == nil || asPending(err) != nil {
-		if err == nil {
-			s.setFlash(c, "user_created")
-		} else {
-			s.setFlash(c, "pending")
+	var in userRequest
+	if err = bind(c, &in); err == nil {
+		_, err = s.createUser(c, admin, in)
+	}
+	return s.answerForm(c, err, formNext{Flash: "user_created", To: "/users"}, func(status int) error {
+		p, lerr := s.newUsersPage(c)
+		if lerr != nil {
+			return lerr
 		}
-		return c.Redirect(http.StatusSeeOther, "/users")
-	}
-	p, lerr := s.newUsersPage(c)
-	if lerr != nil {
-		return lerr
-	}
-	in.Password = "" // never sent back
-	p.In = in
-	if asRejected(err) == nil && in.CommandID != "" {
-		p.CommandID = in.CommandID
-	}
-	if !p.setError(p.Lang, userFormFields, err) {
-		return err
-	}
-	return c.Render(statusOf(err), "users.html", p)
+		in.Password = "" // never sent back
+		p.In = in
+		p.failed(p.Lang, userFormFields, in.CommandID, err)
+		return c.Render(status, "users.html", p)
+	})
 }

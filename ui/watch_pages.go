@@ -203,8 +203,9 @@ func (s *Server) calendarSubmit(c echo.Context) error {
 		cal.Holidays, err = parseSpans("holidays", in.Holidays)
 	}
 	if err == nil {
-		_, err = s.execute(c, u, write{ID: in.CommandID, Kind: store.KindCalendarSet, Payload: cal, Version: version,
-			Check: func() error { return store.CheckCalendar(&cal) }})
+		p := &store.CalendarSet{Calendar: cal}
+		_, err = s.execute(c, u, write{ID: in.CommandID, Payload: p, Version: version,
+			Check: func() error { return store.CheckCalendar(&p.Calendar) }})
 	}
 	switch {
 	case err == nil:
@@ -266,8 +267,9 @@ func (s *Server) watchSettingsSubmit(c echo.Context) error {
 	}
 	version, _ := strconv.ParseUint(c.FormValue("version"), 10, 64)
 	cmdID := c.FormValue("command_id")
-	_, err = s.execute(c, u, write{ID: cmdID, Kind: store.KindWatchSettings, Payload: set, Version: version,
-		Check: func() error { return store.CheckWatchSettings(&set) }})
+	ch := &store.WatchSettingsChange{WatchSettings: set}
+	_, err = s.execute(c, u, write{ID: cmdID, Payload: ch, Version: version,
+		Check: func() error { return store.CheckWatchSettings(&ch.WatchSettings) }})
 	switch {
 	case err == nil:
 		s.setFlash(c, "watch_settings_saved")

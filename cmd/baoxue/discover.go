@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"baoxue/node"
-	ledgersync "baoxue/sync"
+	"baoxue/sync/pki"
 )
 
 // discover lists the baoxue nodes that answer on the LAN.
@@ -81,7 +81,7 @@ func discoverJoin(ctx context.Context, token string, timeout time.Duration, stdo
 	if token == "" {
 		return "", errors.New("--discover needs --join TOKEN: discovery finds the cluster, the token admits this node (ask an administrator for one)")
 	}
-	id, err := ledgersync.TokenCluster(token)
+	id, err := pki.TokenCluster(token)
 	if err != nil {
 		return "", fmt.Errorf("--join: %w", err)
 	}
@@ -96,5 +96,5 @@ func discoverJoin(ctx context.Context, token string, timeout time.Duration, stdo
 		return "", fmt.Errorf("--discover: %w", err)
 	}
 	fmt.Fprintf(stdout, "found %s\n", strings.Join(addrs, ", "))
-	return ledgersync.TokenWithAddrs(token, addrs)
+	return pki.TokenWithAddrs(token, addrs)
 }

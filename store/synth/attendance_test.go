@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -42,11 +43,11 @@ func TestDemoAttendance(t *testing.T) {
 	}
 	add := func(kind string, version uint64, p any) {
 		idx++
-		c, err := store.NewCommand(fmt.Sprintf("c%d", idx), kind, store.Actor{User: "admin", Node: "n"}, p)
+		b, err := json.Marshal(p) // records are their payloads' JSON
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Version = version
+		c := store.Command{ID: fmt.Sprintf("c%d", idx), Kind: kind, Actor: store.Actor{User: "admin", Node: "n"}, Payload: b, Version: version}
 		batch = append(batch, store.Entry{Index: idx, Time: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC), Command: c})
 	}
 	hash, _ := store.HashPassword("demo-password")
@@ -63,7 +64,7 @@ func TestDemoAttendance(t *testing.T) {
 	for _, x := range d.Schools {
 		add(store.KindSchoolCreate, 0, x)
 	}
-	add(store.KindCalendarSet, 1, DemoCalendar())
+	add(store.KindCalendarSet, 1, store.CalendarSet{Calendar: DemoCalendar()})
 	flush()
 	for _, x := range d.Students {
 		add(store.KindStudentCreate, 0, x)
