@@ -32,20 +32,10 @@ func birthNum(d string) uint32 {
 	return n
 }
 
-// rowView is a row of the index seen from outside the lock: its position
-// and the codes it names.
-type rowView struct {
-	pos                   uint32
-	school, town, schTown string
-	grade, class          int
-	status                string
-	flags                 uint16
-	birth                 uint32
-}
-
-// scanIndex returns the rows in scope sc matching f, in id order. Caller
-// holds db.mu (read) and tx.
-func (db *DB) scanIndex(tx *bolt.Tx, sc Scope, f Filter, keep func(r *row) bool) ([]rowView, error) {
+// scanIndex calls visit for every row in scope sc matching f and keep, in
+// id order (pos is the child's number - 1), under the index's read lock,
+// and returns the code of each interned number. Caller holds db.mu and tx.
+func (db *DB) scanIndex(tx *bolt.Tx, sc Scope, f Filter, keep func(r *row) bool, visit func(pos uint32, r *row)) ([]string, error) {
 	m, empty, err := db.compile(tx, sc, f)
 	if err != nil || empty {
 		return nil, err
@@ -56,21 +46,29 @@ func (db *DB) scanIndex(tx *bolt.Tx, sc Scope, f Filter, keep func(r *row) bool)
 	for code, n := range db.ix.codes {
 		names[n] = code
 	}
-	var out []rowView
 	for pos := range db.ix.rows {
-		r := &db.ix.rows[pos]
-		if m.ok(r) && (keep == nil || keep(r)) {
-			out = append(out, rowView{pos: uint32(pos), school: names[r.school], town: names[r.town], schTown: names[r.schTown],
-				grade: int(r.grade), class: int(r.class), status: Statuses[r.status], flags: r.flags, birth: r.birth})
+		if r := &db.ix.rows[pos]; m.ok(r) && (keep == nil || keep(r)) {
+			visit(uint32(pos), r)
 		}
 	}
-	return out, nil
+	return names, nil
 }
 
 func readStudent(tx *bolt.Tx, pos uint32) (Student, bool) {
 	var s Student
 	ok := getJSON(tx.Bucket(bucketStudents), u64(uint64(pos)+1), &s)
 	return s, ok
+}
+
+// countTotals turns counts by interned code into totals by code.
+func countTotals(names []string, counts map[uint32]int) []LedgerTotal {
+	m := map[string]int{}
+	for n, c := range counts {
+		if n != 0 {
+			m[names[n]] += c
+		}
+	}
+	return totals(m)
 }
 
 // schoolAgeLedger is the school-age ledger's page: the rows born in the
@@ -80,30 +78,36 @@ func (db *DB) schoolAgeLedger(sc Scope, f LedgerFilter, limit int, after uint64)
 	err := db.view(func(tx *bolt.Tx) error {
 		from, to := SchoolAgeBirths(f.Date, watchSettingsOf(tx).Cutoff)
 		lo, hi := birthNum(from), birthNum(to)
-		gone := []uint8{statusNum(StatusDeceased), statusNum(StatusEmigrated)}
-		rows, err := db.scanIndex(tx, sc, Filter{School: f.School, Township: f.Township, Grade: f.Grade, Status: f.Status},
-			func(r *row) bool { return r.birth >= lo && r.birth <= hi && !slices.Contains(gone, r.status) })
+		dead, gone := statusNum(StatusDeceased), statusNum(StatusEmigrated)
+		towns, schools := map[uint32]int{}, map[uint32]int{}
+		var pagePos []uint32
+		more := false
+		names, err := db.scanIndex(tx, sc, Filter{School: f.School, Township: f.Township, Grade: f.Grade, Status: f.Status},
+			func(r *row) bool { return r.birth >= lo && r.birth <= hi && r.status != dead && r.status != gone },
+			func(pos uint32, r *row) {
+				page.Total++
+				towns[r.town]++
+				schools[r.school]++
+				switch n := uint64(pos) + 1; {
+				case n <= after:
+				case len(pagePos) < limit:
+					pagePos = append(pagePos, pos)
+				default:
+					more = true
+				}
+			})
 		if err != nil {
 			return err
 		}
-		towns, schools := map[string]int{}, map[string]int{}
-		for _, r := range rows {
-			towns[r.town]++
-			if r.school != "" {
-				schools[r.school]++
-			}
-			n := uint64(r.pos) + 1
-			switch {
-			case n <= after:
-			case len(page.Items) < limit:
-				if s, ok := readStudent(tx, r.pos); ok {
-					page.Items = append(page.Items, rowOf(&s, s.ID, n))
-				}
-			case page.NextCursor == "" && len(page.Items) > 0:
-				page.NextCursor = page.Items[len(page.Items)-1].ID
+		for _, pos := range pagePos {
+			if s, ok := readStudent(tx, pos); ok {
+				page.Items = append(page.Items, rowOf(&s, s.ID, uint64(pos)+1))
 			}
 		}
-		page.Total, page.Townships, page.Schools = len(rows), totals(towns), totals(schools)
+		if more && len(page.Items) > 0 {
+			page.NextCursor = page.Items[len(page.Items)-1].ID
+		}
+		page.Townships, page.Schools = countTotals(names, towns), countTotals(names, schools)
 		return nil
 	})
 	return page, err
@@ -113,61 +117,76 @@ func (db *DB) schoolAgeLedger(sc Scope, f LedgerFilter, limit int, after uint64)
 // highest first (the records of the first f.Limit), and how many there are.
 func (db *DB) riskIndexed(sc Scope, f RiskFilter, today string) ([]Risk, int, error) {
 	var out []Risk
+	total := 0
 	err := db.view(func(tx *bolt.Tx) error {
 		var err error
-		out, err = db.riskHits(tx, sc, f, today)
+		out, total, err = db.riskHits(tx, sc, f, today, f.Limit)
 		return err
 	})
-	total := len(out)
 	if out == nil {
 		out = []Risk{}
 	}
-	return out[:min(len(out), f.Limit)], total, err
+	return out, total, err
 }
 
 // riskHits scores every child at school in scope from the index and a few
-// small buckets (the window's absences, cases, status changes): a bound
-// that is exact but for the run of absences, which is at most the days
-// absent. Only the children the bound puts at or above the tier are
-// scored from their records. Highest score first. Caller holds db.mu.
-func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string) ([]Risk, error) {
+// small buckets (the window's absences, cases, status changes) — the same
+// score as riskOf, which a test checks child by child — and returns the
+// first limit at or above the tier, highest first, read from their
+// records, and how many there are. Caller holds db.mu.
+func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit int) ([]Risk, int, error) {
 	in := newRiskInput(tx, today)
 	in.scanWindow(tx)
 	hasCase, transfers, err := caseAndTransferSets(tx, in.yearStart)
 	if err != nil {
-		return nil, err
-	}
-	at := []uint8{statusNum(StatusEnrolled), statusNum(StatusSuspended)}
-	rows, err := db.scanIndex(tx, sc, Filter{School: f.School, Township: f.Township}, func(r *row) bool { return slices.Contains(at, r.status) })
-	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	_, to := SchoolAgeBirths(today, in.set.Cutoff)
 	cut := birthNum(to)
 	tier := max(f.Tier, 1)
-	var out []Risk
-	for _, r := range rows {
-		n := uint64(r.pos) + 1
-		bound := staticScore(in, r, cut, hasCase[n], transfers[n])
-		if k := in.absent[n]; k > 0 {
-			bound += in.set.Weights[FactorAbsenceRate]*k/RiskWindow + in.set.Weights[FactorConsecutive]*min(k, maxRunPoints)
-		}
-		if in.set.Tier(bound) < tier {
-			continue
-		}
-		if s, ok := readStudent(tx, r.pos); ok {
+	enrolled, suspended := statusNum(StatusEnrolled), statusNum(StatusSuspended)
+	type hit struct {
+		pos   uint32
+		score int
+	}
+	var hits []hit
+	var absent []uint32 // rows with absences: their run is read after the scan
+	_, err = db.scanIndex(tx, sc, Filter{School: f.School, Township: f.Township},
+		func(r *row) bool { return r.status == enrolled || r.status == suspended },
+		func(pos uint32, r *row) {
+			n := uint64(pos) + 1
+			score := staticScore(in, r, cut, hasCase[n], transfers[n])
+			if k := in.absent[n]; k > 0 {
+				absent = append(absent, pos)
+				return
+			}
+			if in.set.Tier(score) >= tier {
+				hits = append(hits, hit{pos, score})
+			}
+		})
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, pos := range absent {
+		if s, ok := readStudent(tx, pos); ok {
 			if x := riskOf(tx, in, &s); x.Tier >= tier {
-				out = append(out, x)
+				hits = append(hits, hit{pos, x.Score})
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Risk) int { return cmp.Compare(b.Score, a.Score) })
-	return out, nil
+	slices.SortFunc(hits, func(a, b hit) int { return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.pos, b.pos)) })
+	var out []Risk
+	for _, h := range hits[:min(len(hits), limit)] {
+		if s, ok := readStudent(tx, h.pos); ok {
+			out = append(out, riskOf(tx, in, &s))
+		}
+	}
+	return out, len(hits), nil
 }
 
 // staticScore is the points of the factors known without the absences;
 // cut is the day (YYYYMMDD) a child born on it is 6 on the cut-off.
-func staticScore(in *riskInput, r rowView, cut uint32, hasCase bool, transfers int) int {
+func staticScore(in *riskInput, r *row, cut uint32, hasCase bool, transfers int) int {
 	w := in.set.Weights
 	score := 0
 	for _, f := range []string{FactorPoor, FactorLeftBehind, FactorDisabled, FactorMigrant, FactorLearning} {
@@ -186,7 +205,7 @@ func staticScore(in *riskInput, r rowView, cut uint32, hasCase bool, transfers i
 		if cut%10000 < r.birth%10000 {
 			years--
 		}
-		if 6+years-(r.grade+5) >= 2 {
+		if 6+years-(int(r.grade)+5) >= 2 {
 			score += w[FactorOverAge]
 		}
 	}

@@ -249,12 +249,12 @@ func (db *DB) Reconcile(sc Scope) ([]Mismatch, error) {
 			}
 		}
 		// Dropped out with no open case: the dropped-out children of the index.
-		rows, err := db.scanIndex(tx, sc, Filter{Status: StatusDroppedOut}, nil)
-		if err != nil {
+		var out1 []uint32
+		if _, err := db.scanIndex(tx, sc, Filter{Status: StatusDroppedOut}, nil, func(pos uint32, _ *row) { out1 = append(out1, pos) }); err != nil {
 			return err
 		}
-		for _, r := range rows {
-			if id := studentID(uint64(r.pos) + 1); open[id] == "" {
+		for _, pos := range out1 {
+			if id := studentID(uint64(pos) + 1); open[id] == "" {
 				add(MismatchDroppedOutNoCase, id, "")
 			}
 		}

@@ -87,7 +87,7 @@ func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error)
 			items = append(items, item(&missing[i], TodoJuniorEnrol, strconv.Itoa(y)+"-09-01", bothLines, nil))
 		}
 	}
-	risks, err := db.riskHits(tx, sc, RiskFilter{Tier: 3}, today)
+	risks, _, err := db.riskHits(tx, sc, RiskFilter{Tier: 3}, today, MaxLimit)
 	for i := range risks {
 		r := &risks[i]
 		s, _ := getStudent(tx, DistrictScope, r.StudentID)
