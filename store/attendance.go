@@ -291,8 +291,8 @@ func auditAlso(a *applyCtx, target string) error {
 
 // unexcusedOn reports whether child n was absent unexcused on day d.
 func unexcusedOn(tx *bolt.Tx, n uint64, d string) bool {
-	var r AbsenceRecord
-	return getJSON(tx.Bucket(bucketAbsences), absenceKey(d, n), &r) && r.Kind == AbsenceUnexcused
+	v := tx.Bucket(bucketAbsences).Get(absenceKey(d, n))
+	return v != nil && bytes.Contains(v, unexcusedJSON) // see scanWindow
 }
 
 // maxRun bounds the walk over a run of absences.

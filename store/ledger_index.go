@@ -150,28 +150,34 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 		score int
 	}
 	var hits []hit
-	var absent []uint32 // rows with absences: their run is read after the scan
-	_, err = db.scanIndex(tx, sc, Filter{School: f.School, Township: f.Township},
+	type absentRow struct {
+		hit
+		school       uint32
+		grade, class int
+	}
+	var absent []absentRow // rows with absences: their run is read after the scan
+	names, err := db.scanIndex(tx, sc, Filter{School: f.School, Township: f.Township},
 		func(r *row) bool { return r.status == enrolled || r.status == suspended },
 		func(pos uint32, r *row) {
 			n := uint64(pos) + 1
 			score := staticScore(in, r, cut, hasCase[n], transfers[n])
 			if k := in.absent[n]; k > 0 {
-				absent = append(absent, pos)
-				return
-			}
-			if in.set.Tier(score) >= tier {
+				score += in.set.Weights[FactorAbsenceRate] * k / RiskWindow
+				absent = append(absent, absentRow{hit{pos, score}, r.school, int(r.grade), int(r.class)})
+			} else if in.set.Tier(score) >= tier {
 				hits = append(hits, hit{pos, score})
 			}
 		})
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, pos := range absent {
-		if s, ok := readStudent(tx, pos); ok {
-			if x := riskOf(tx, in, &s); x.Tier >= tier {
-				hits = append(hits, hit{pos, x.Score})
-			}
+	for _, a := range absent {
+		s := Student{ID: studentID(uint64(a.pos) + 1), StudentFields: StudentFields{SchoolCode: names[a.school], Grade: a.grade, Class: a.class}}
+		if _, _, days := currentRun(tx, &in.cal, &s, today); days > 0 {
+			a.score += in.set.Weights[FactorConsecutive] * min(days, maxRunPoints)
+		}
+		if in.set.Tier(a.score) >= tier {
+			hits = append(hits, a.hit)
 		}
 	}
 	slices.SortFunc(hits, func(a, b hit) int { return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.pos, b.pos)) })
