@@ -171,11 +171,17 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 	if err != nil {
 		return nil, 0, err
 	}
+	called := map[string]bool{} // class and day → called (a roll call recorded)
 	for _, a := range absent {
-		s := Student{ID: studentID(uint64(a.pos) + 1), StudentFields: StudentFields{SchoolCode: names[a.school], Grade: a.grade, Class: a.class}}
-		if _, _, days := currentRun(tx, &in.cal, &s, today); days > 0 {
-			a.score += in.set.Weights[FactorConsecutive] * min(days, maxRunPoints)
-		}
+		a.score += in.runPoints(in.days[uint64(a.pos)+1], func(i int) bool {
+			key := string(rollCallPrefix(names[a.school], a.grade, a.class, in.window[i]))
+			c, ok := called[key]
+			if !ok {
+				_, c = latestRollCall(tx, []byte(key))
+				called[key] = c
+			}
+			return c
+		})
 		if in.set.Tier(a.score) >= tier {
 			hits = append(hits, a.hit)
 		}
@@ -195,9 +201,9 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 func staticScore(in *riskInput, r *row, cut uint32, hasCase bool, transfers int) int {
 	w := in.set.Weights
 	score := 0
-	for _, f := range []string{FactorPoor, FactorLeftBehind, FactorDisabled, FactorMigrant, FactorLearning} {
-		if r.flags&flagBits([]string{f}) != 0 {
-			score += w[f]
+	for _, f := range in.flagWeights() {
+		if r.flags&f.bit != 0 {
+			score += f.weight
 		}
 	}
 	if r.grade == 6 || r.grade == 7 || r.grade == 9 {
@@ -216,6 +222,21 @@ func staticScore(in *riskInput, r *row, cut uint32, hasCase bool, transfers int)
 		}
 	}
 	return score + w[FactorTransfers]*transfers
+}
+
+type flagWeight struct {
+	bit    uint16
+	weight int
+}
+
+// flagWeights are the weighted flags' index bits and weights, worked out once.
+func (in *riskInput) flagWeights() []flagWeight {
+	if in.flags == nil {
+		for _, f := range []string{FactorPoor, FactorLeftBehind, FactorDisabled, FactorMigrant, FactorLearning} {
+			in.flags = append(in.flags, flagWeight{flagBits([]string{f}), in.set.Weights[f]})
+		}
+	}
+	return in.flags
 }
 
 // caseAndTransferSets: the children with a case, and each child's

@@ -59,7 +59,9 @@ type riskInput struct {
 	today     string
 	window    []string // the last RiskWindow school days, latest first
 	absent    map[uint64]int
-	scanned   bool // absent holds every child's unexcused days in the window
+	days      map[uint64]uint32 // the window's days a child was absent unexcused: bit i is window[i]
+	scanned   bool              // absent and days hold every child's in the window
+	flags     []flagWeight      // worked out once (ledger_index.go)
 	cutFrom   string
 	cutTo     string
 	yearStart string // a year before today: transfers counted since
@@ -77,26 +79,45 @@ var unexcusedJSON = []byte(`"kind":"unexcused"`)
 // scanWindow counts every child's unexcused absences in the window, from
 // the absences of those days (one range scan).
 func (in *riskInput) scanWindow(tx *bolt.Tx) {
-	in.absent, in.scanned = map[uint64]int{}, true
+	in.absent, in.days, in.scanned = map[uint64]int{}, map[uint64]uint32{}, true
 	if len(in.window) == 0 {
 		return
 	}
-	days := map[string]bool{}
-	for _, d := range in.window {
-		days[d] = true
+	days := map[string]int{}
+	for i, d := range in.window {
+		days[d] = i
 	}
 	c := tx.Bucket(bucketAbsences).Cursor()
 	first := in.window[len(in.window)-1]
 	for k, v := c.Seek([]byte(first)); k != nil && string(k[:10]) <= in.today; k, v = c.Next() {
-		if !days[string(k[:10])] {
-			continue
-		}
+		i, ok := days[string(k[:10])]
 		// The record's own JSON: a quote inside a text is escaped, so this
 		// names the kind and nothing a user typed (no decoding per absence).
-		if bytes.Contains(v, unexcusedJSON) {
-			in.absent[be64(k[10:])]++
+		if ok && bytes.Contains(v, unexcusedJSON) {
+			n := be64(k[10:])
+			in.absent[n]++
+			in.days[n] |= 1 << i
 		}
 	}
+}
+
+// runPoints are the points of a child's current run of absences (at most
+// maxRunPoints days count), from the window's days as currentRun counts
+// them: a latest day not yet called in the child's class is passed over.
+// called reports whether the class was called on window[i].
+func (in *riskInput) runPoints(days uint32, called func(i int) bool) int {
+	i := 0
+	for range 3 {
+		if i >= len(in.window) || called(i) || days&(1<<i) != 0 {
+			break
+		}
+		i++
+	}
+	run := 0
+	for ; i < len(in.window) && days&(1<<i) != 0 && run < maxRunPoints; i++ {
+		run++
+	}
+	return in.set.Weights[FactorConsecutive] * run
 }
 
 func (in *riskInput) unexcusedDays(tx *bolt.Tx, n uint64) int {
