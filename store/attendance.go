@@ -174,6 +174,12 @@ func checkContact(c *Contact) error {
 // latestRollCall reads the latest version of a class-day, if any.
 func latestRollCall(tx *bolt.Tx, prefix []byte) (RollCallRecord, bool) {
 	var r RollCallRecord
+	v := latestRollCallRaw(tx, prefix)
+	return r, v != nil && json.Unmarshal(v, &r) == nil
+}
+
+// latestRollCallRaw is the latest version of a class-day as stored, or nil.
+func latestRollCallRaw(tx *bolt.Tx, prefix []byte) []byte {
 	c := tx.Bucket(bucketRollCalls).Cursor()
 	k, v := c.Seek(append(slices.Clone(prefix), 0xff))
 	if k == nil {
@@ -182,9 +188,9 @@ func latestRollCall(tx *bolt.Tx, prefix []byte) (RollCallRecord, bool) {
 		k, v = c.Prev()
 	}
 	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
-		return r, false
+		return nil
 	}
-	return r, json.Unmarshal(v, &r) == nil
+	return v
 }
 
 func applyAttendance(a *applyCtx, p *RollCall) error {
@@ -328,7 +334,7 @@ func currentRun(tx *bolt.Tx, cal *Calendar, s *Student, today string) (from, las
 		if d == "" {
 			return "", "", 0
 		}
-		if _, ok := latestRollCall(tx, rollCallPrefix(s.SchoolCode, s.Grade, s.Class, d)); ok || unexcusedOn(tx, n, d) {
+		if latestRollCallRaw(tx, rollCallPrefix(s.SchoolCode, s.Grade, s.Class, d)) != nil || unexcusedOn(tx, n, d) {
 			break
 		}
 		d = cal.PrevSchoolDay(d)

@@ -177,7 +177,7 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 			key := string(rollCallPrefix(names[a.school], a.grade, a.class, in.window[i]))
 			c, ok := called[key]
 			if !ok {
-				_, c = latestRollCall(tx, []byte(key))
+				c = latestRollCallRaw(tx, []byte(key)) != nil
 				called[key] = c
 			}
 			return c
