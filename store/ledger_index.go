@@ -137,12 +137,11 @@ func (db *DB) riskIndexed(sc Scope, f RiskFilter, today string) ([]Risk, int, er
 func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit int) ([]Risk, int, error) {
 	in := newRiskInput(tx, today)
 	in.scanWindow(tx)
-	hasCase, transfers, err := caseAndTransferSets(tx, in.yearStart)
+	hasCases, transfers, err := caseAndTransferSets(tx, in.yearStart)
 	if err != nil {
 		return nil, 0, err
 	}
-	_, to := SchoolAgeBirths(today, in.set.Cutoff)
-	cut := birthNum(to)
+	w := newStaticWeights(in, today)
 	tier := max(f.Tier, 1)
 	enrolled, suspended := statusNum(StatusEnrolled), statusNum(StatusSuspended)
 	type hit struct {
@@ -153,17 +152,25 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 	type absentRow struct {
 		hit
 		school       uint32
-		grade, class int
+		grade, class uint8
 	}
 	var absent []absentRow // rows with absences: their run is read after the scan
 	names, err := db.scanIndex(tx, sc, Filter{School: f.School, Township: f.Township},
 		func(r *row) bool { return r.status == enrolled || r.status == suspended },
 		func(pos uint32, r *row) {
 			n := uint64(pos) + 1
-			score := staticScore(in, r, cut, hasCase[n], transfers[n])
+			var transfer int
+			var hasCase bool
+			if len(hasCases) > 0 {
+				hasCase = hasCases[n]
+			}
+			if len(transfers) > 0 {
+				transfer = transfers[n]
+			}
+			score := staticScore(&w, r, hasCase, transfer)
 			if k := in.absent[n]; k > 0 {
-				score += in.set.Weights[FactorAbsenceRate] * k / RiskWindow
-				absent = append(absent, absentRow{hit{pos, score}, r.school, int(r.grade), int(r.class)})
+				score += w.rate * k / RiskWindow
+				absent = append(absent, absentRow{hit{pos, score}, r.school, r.grade, r.class})
 			} else if in.set.Tier(score) >= tier {
 				hits = append(hits, hit{pos, score})
 			}
@@ -171,13 +178,18 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 	if err != nil {
 		return nil, 0, err
 	}
-	called := map[string]bool{} // class and day → called (a roll call recorded)
+	type classDay struct {
+		school       uint32
+		grade, class uint8
+		day          int
+	}
+	called := map[classDay]bool{} // a roll call recorded
 	for _, a := range absent {
 		a.score += in.runPoints(in.days[uint64(a.pos)+1], func(i int) bool {
-			key := string(rollCallPrefix(names[a.school], a.grade, a.class, in.window[i]))
+			key := classDay{a.school, a.grade, a.class, i}
 			c, ok := called[key]
 			if !ok {
-				c = latestRollCallRaw(tx, []byte(key)) != nil
+				c = latestRollCallRaw(tx, rollCallPrefix(names[a.school], int(a.grade), int(a.class), in.window[i])) != nil
 				called[key] = c
 			}
 			return c
@@ -196,32 +208,46 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 	return out, len(hits), nil
 }
 
-// staticScore is the points of the factors known without the absences;
-// cut is the day (YYYYMMDD) a child born on it is 6 on the cut-off.
-func staticScore(in *riskInput, r *row, cut uint32, hasCase bool, transfers int) int {
+// staticWeights are the weights staticScore uses, read from the settings
+// once per list rather than once per child.
+type staticWeights struct {
+	flags                           []flagWeight
+	focus, prior, overAge, transfer int
+	rate, consecutive               int
+	cut                             uint32 // YYYYMMDD: born on it, 6 on the cut-off
+}
+
+func newStaticWeights(in *riskInput, today string) staticWeights {
 	w := in.set.Weights
+	_, to := SchoolAgeBirths(today, in.set.Cutoff)
+	return staticWeights{flags: in.flagWeights(), focus: w[FactorFocusGrade], prior: w[FactorPriorDropout], overAge: w[FactorOverAge],
+		transfer: w[FactorTransfers], rate: w[FactorAbsenceRate], consecutive: w[FactorConsecutive], cut: birthNum(to)}
+}
+
+// staticScore is the points of the factors known without the absences.
+func staticScore(w *staticWeights, r *row, hasCase bool, transfers int) int {
 	score := 0
-	for _, f := range in.flagWeights() {
+	for _, f := range w.flags {
 		if r.flags&f.bit != 0 {
 			score += f.weight
 		}
 	}
 	if r.grade == 6 || r.grade == 7 || r.grade == 9 {
-		score += w[FactorFocusGrade]
+		score += w.focus
 	}
 	if hasCase {
-		score += w[FactorPriorDropout]
+		score += w.prior
 	}
 	if r.grade > 0 && r.birth > 0 {
-		years := int(cut/10000) - int(r.birth/10000)
-		if cut%10000 < r.birth%10000 {
+		years := int(w.cut/10000) - int(r.birth/10000)
+		if w.cut%10000 < r.birth%10000 {
 			years--
 		}
 		if 6+years-(int(r.grade)+5) >= 2 {
-			score += w[FactorOverAge]
+			score += w.overAge
 		}
 	}
-	return score + w[FactorTransfers]*transfers
+	return score + w.transfer*transfers
 }
 
 type flagWeight struct {
