@@ -117,6 +117,27 @@ func (d *District) demoClasses(rk *rand.Rand) (classes []*demoClass, homeSchool 
 	return classes, homeSchool
 }
 
+// homeClass is the example head teacher's class (store.ClassRef), or "".
+func (d *District) homeClass() string {
+	for _, u := range d.Users {
+		if sc, err := store.ParseScope(u.Scope); err == nil && sc.Kind == store.ScopeClass {
+			return store.ClassRef(sc.Code, sc.Grade, sc.Class)
+		}
+	}
+	return ""
+}
+
+// cmpBool orders true before false when called as cmpBool(b, a).
+func cmpBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case x:
+		return 1
+	}
+	return -1
+}
+
 var absenceReasons = []string{"病假", "事假", "家中有事", "感冒发烧", "走亲戚"}
 
 // absences draws a class-day's absent and late children: rare, more in a
@@ -164,7 +185,13 @@ func (d *District) absences(rk *rand.Rand, c *demoClass, day string, festival bo
 // run's earlier days have their contact recorded.
 func (d *District) plantLadder(out []RollCallSpec, classes []*demoClass, homeSchool string, recent []string) {
 	var picks []int
-	for _, c := range classes {
+	home := d.homeClass()
+	// The head teacher's own class first, so that her to-do list shows it.
+	order := slices.Clone(classes)
+	slices.SortStableFunc(order, func(a, b *demoClass) int {
+		return cmpBool(store.ClassRef(b.school, b.grade, b.class) == home, store.ClassRef(a.school, a.grade, a.class) == home)
+	})
+	for _, c := range order {
 		if c.school == homeSchool && len(c.kids) > 5 && len(picks) < 8 {
 			picks = append(picks, c.kids[len(c.kids)-1], c.kids[len(c.kids)-2])
 		}

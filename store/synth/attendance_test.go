@@ -108,6 +108,13 @@ func TestDemoAttendance(t *testing.T) {
 		}
 	}
 
+	// The example head teacher's class has children on the ladder.
+	if home, err := store.ParseScope("class:" + d.homeClass()); err != nil {
+		t.Fatal(err)
+	} else if td, err := db.Todo(home, today); err != nil || len(td.Items) == 0 {
+		t.Errorf("the head teacher's to-do list is empty (%v)", err)
+	}
+
 	// The risk list against every child's own score.
 	want := map[string]int{}
 	for cursor := ""; ; {
