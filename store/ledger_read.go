@@ -42,7 +42,8 @@ type LedgerRow struct {
 	StudentID    string     `json:"student_id"`
 	Name         string     `json:"name"`
 	Gender       string     `json:"gender"`
-	BirthDate    string     `json:"birth_date"`
+	BirthDate    string     `json:"birth_date,omitempty"` // lists show the age instead (visibility.go): cleared by AsListed
+	Age          int        `json:"age"`
 	Status       string     `json:"status"`
 	SchoolCode   string     `json:"school_code,omitempty"`
 	Grade        int        `json:"grade,omitempty"`
@@ -54,6 +55,15 @@ type LedgerRow struct {
 	Reason       string     `json:"reason,omitempty"` // dropout: the reason category
 	Cleared      *Clearance `json:"cleared,omitempty"`
 	n            uint64
+}
+
+// AsListed shows rows as every list shows children (R22, visibility.go):
+// the age on date today, no birth date.
+func AsListed(rows []LedgerRow, today string) []LedgerRow {
+	for i := range rows {
+		rows[i].Age, rows[i].BirthDate = Age(rows[i].BirthDate, today), ""
+	}
+	return rows
 }
 
 // LedgerTotal counts a ledger's rows in one township (of residence) or school.

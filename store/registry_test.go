@@ -81,6 +81,7 @@ func TestKindsAndPayloads(t *testing.T) {
 		{KindClusterToken, ClusterTokenCreate{}}, {KindClusterJoin, ClusterJoin{}}, {KindClusterMember, ClusterMember{}},
 		{KindAttendance, RollCall{}}, {KindCalendarSet, CalendarSet{}}, {KindWatchSettings, WatchSettingsChange{}},
 		{KindLedgerClear, LedgerClear{}}, {KindWeekCheck, WeekCheck{}}, {KindRollover, Rollover{}}, {KindStudentEnrol, Enrolment{}},
+		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}},
 	} {
 		e := registry[c.kind]
 		if e == nil || e.payload != reflect.TypeOf(c.payload) || c.payload.Kind() != c.kind {

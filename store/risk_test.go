@@ -32,6 +32,7 @@ func TestRiskScoresHandWorked(t *testing.T) {
 	upd.Version = 1
 	a.must(upd)
 	s3 := child(t, 3, "V1", "P1", 1, 1)
+	s3.IDNumber = idNumber(t, "2017-03-01", 3) // three years over grade 1
 	s3.Flags = []string{FlagMigrant}
 	a.must(cmd(t, "admin", KindStudentCreate, s3))
 	s4 := child(t, 4, "V1", "P1", 6, 1)

@@ -156,18 +156,8 @@ func (s *Server) apiLedger(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for i := range p.Items {
-		p.Items[i].BirthDate = maskBirth(u, p.Items[i].BirthDate)
-	}
+	store.AsListed(p.Items, s.today())
 	return c.JSON(http.StatusOK, p)
-}
-
-// maskBirth shows a read-only user the year of birth only.
-func maskBirth(u store.User, d string) string {
-	if u.CanWrite() || len(d) < 4 {
-		return d
-	}
-	return d[:4] + "-**-**"
 }
 
 type ledgerClearRequest struct {

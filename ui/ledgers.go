@@ -66,9 +66,7 @@ func (s *Server) loadLedger(c echo.Context, all bool) (*ledgerPage, error) {
 	if p.Page, err = s.db.Ledger(u.Scope, name, f); err != nil {
 		return nil, err
 	}
-	for i := range p.Page.Items {
-		p.Page.Items[i].BirthDate = maskBirth(u, p.Page.Items[i].BirthDate)
-	}
+	store.AsListed(p.Page.Items, p.Today)
 	return p, nil
 }
 
@@ -154,7 +152,7 @@ var ledgerColumns = []struct {
 	{"编号", 8, func(_ orgTree, r store.LedgerRow) any { return r.ID }},
 	{"姓名", 10, func(_ orgTree, r store.LedgerRow) any { return r.Name }},
 	{"性别", 6, func(_ orgTree, r store.LedgerRow) any { return translate(langZH, "gender."+r.Gender) }},
-	{"出生日期", 12, func(_ orgTree, r store.LedgerRow) any { return r.BirthDate }},
+	{"年龄", 6, func(_ orgTree, r store.LedgerRow) any { return r.Age }},
 	{"户籍乡镇", 12, func(o orgTree, r store.LedgerRow) any { return o.Name(r.TownshipCode) }},
 	{"户籍村（社区）", 14, func(o orgTree, r store.LedgerRow) any { return o.Name(r.VillageCode) }},
 	{"学校", 18, func(o orgTree, r store.LedgerRow) any { return o.Name(r.SchoolCode) }},

@@ -54,9 +54,7 @@ func (s *Server) apiProgression(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for i := range p.Items {
-		p.Items[i] = p.Items[i].Masked()
-	}
+	s.listView(u).Students(p.Items)
 	return c.JSON(http.StatusOK, p)
 }
 
@@ -143,6 +141,8 @@ func (s *Server) loadProgression(c echo.Context) (*progressionPage, error) {
 		return nil, err
 	}
 	p.Entrants, err = s.db.Ledger(u.Scope, store.LedgerSchoolAge, store.LedgerFilter{Status: store.StatusNeverEnrolled, Date: p.Today, Limit: store.MaxLimit})
+	store.AsListed(p.Entrants.Items, p.Today)
+	s.listView(u).Students(p.Prog.Items)
 	return p, err
 }
 
