@@ -36,7 +36,17 @@ func orgTreeOn(t testing.TB, p *proc) {
 	} {
 		p.mustAPI(t, "POST", r.path, r.body, 201, nil)
 	}
+	// Each township's officer: a township node takes writes only from its
+	// own township's users (store.Reach), so the harness writes on one as
+	// its officer (proc.api).
+	for _, code := range []string{"450206100", "450206101"} {
+		p.mustAPI(t, "POST", "/api/v1/users", map[string]string{"username": townOfficer(code), "password": adminPassword,
+			"display_name": "镇干部", "role": "officer", "line": "government", "scope": "township:" + code}, 201, nil)
+	}
 }
+
+// townOfficer is the username of township code's officer (orgTreeOn).
+func townOfficer(code string) string { return "zhen" + code }
 
 // clusterChild is a valid new child numbered n (any n ≥ 0; distinct n give
 // distinct ID numbers and names).

@@ -273,6 +273,9 @@ func (r *Replicator) handleSubmit(w http.ResponseWriter, req *http.Request) {
 		writeRPCError(w, fmt.Errorf("%w: %s is not a cluster command", ErrForbidden, cmd.Kind))
 		return
 	}
+	// The node is the caller's certificate's, whatever the command says:
+	// the register takes cluster commands only from a bureau node.
+	cmd.Actor.Node = peerID(req)
 	res, err := r.applyCluster(req.Context(), cmd)
 	if err != nil {
 		writeRPCError(w, err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,6 +109,18 @@ func newOrigin(nodeID string) (string, error) {
 		return "", fmt.Errorf("make origin id: %w", err)
 	}
 	return nodeID + "." + hex.EncodeToString(b[:]), nil
+}
+
+// originOf reports whether origin is one newOrigin makes for nodeID: the
+// node id, a dot and 12 hex digits (node ids may hold dots, the suffix
+// cannot, so one origin belongs to one node).
+func originOf(nodeID, origin string) bool {
+	rest, ok := strings.CutPrefix(origin, nodeID+".")
+	if !ok || nodeID == "" || len(rest) != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(rest)
+	return err == nil
 }
 
 // track adds e to the in-memory index. Entries are tracked in sequence

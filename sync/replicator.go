@@ -72,6 +72,8 @@ type Replicator struct {
 	// members makes Raft's configuration follow the node registry, on the
 	// leader (membership.go).
 	members *membership
+	// joinLimit counts join attempts per source address (joinguard.go).
+	joinLimit joinLimiter
 
 	mu       sync.RWMutex // guards the fields below
 	closed   bool
