@@ -272,6 +272,9 @@ var _ ui.Replica = replica{}
 
 func (a replica) Submit(ctx context.Context, cmd store.Command) (store.Result, error) {
 	res, err := a.r.Submit(ctx, cmd)
+	if errors.Is(err, ledgersync.ErrDiskFull) {
+		return res, fmt.Errorf("%w: %w", ui.ErrDiskFull, err)
+	}
 	if err != nil {
 		return res, fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
 	}
@@ -298,9 +301,11 @@ func clusterError(err error) error {
 		return nil
 	case errors.Is(err, ledgersync.ErrUnknownNode):
 		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+	case errors.Is(err, ledgersync.ErrDiskFull):
+		return fmt.Errorf("%w: %w", ui.ErrDiskFull, err)
 	case errors.Is(err, ledgersync.ErrNotLeader), errors.Is(err, ledgersync.ErrUnreachable),
 		errors.Is(err, ledgersync.ErrTimeout), errors.Is(err, ledgersync.ErrClosed),
-		errors.Is(err, ledgersync.ErrNotCA), errors.Is(err, ledgersync.ErrDiskFull):
+		errors.Is(err, ledgersync.ErrNotCA):
 		return fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
 	}
 	return fmt.Errorf("cluster: %w", err)

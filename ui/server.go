@@ -58,6 +58,11 @@ type NodeInfo struct {
 // take writes now. It is answered with 503.
 var ErrUnavailable = errors.New("register unavailable")
 
+// ErrDiskFull is wrapped by Replica.Submit errors when a node's disk is too
+// full to take the write (the guard refuses before the log would fail). It
+// is answered with 503 saying so, not that the leader is out of reach.
+var ErrDiskFull = errors.New("the disk is full")
+
 // Config configures a Server.
 type Config struct {
 	NodeID        string
