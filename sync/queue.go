@@ -48,6 +48,9 @@ type queue struct {
 	oldest    time.Time         // At of the entry with the lowest seq
 	attention int
 	waiters   map[string][]chan store.Result // command id → Submits waiting for its result
+
+	// failSettle, in tests, makes settle fail as a full disk would.
+	failSettle func() error
 }
 
 // openQueue prepares the outbox buckets in local, makes this install's
@@ -226,6 +229,11 @@ func (o *queue) settle(done []settled, now time.Time) error {
 	defer o.mu.Unlock()
 	var notify []settled
 	err := o.local.Update(func(tx *bolt.Tx) error {
+		if o.failSettle != nil {
+			if err := o.failSettle(); err != nil {
+				return err
+			}
+		}
 		entries, att := tx.Bucket(bucketOutboxEntries), tx.Bucket(bucketOutboxAttention)
 		for _, d := range done {
 			if err := entries.Delete(u64key(d.entry.Command.Seq)); err != nil {

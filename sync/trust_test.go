@@ -2,8 +2,11 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"baoxue/store"
 )
@@ -59,4 +62,32 @@ func TestOriginOf(t *testing.T) {
 			t.Errorf("originOf(%q, %q) = %v, want %v", c.node, c.origin, got, c.want)
 		}
 	}
+}
+
+// TestOutboxSettlesAfterDiskFreed: when local.db cannot be written (a full
+// disk), answered commands stay in the outbox; once it can be written again
+// they settle by themselves, with no new write and no restart, even in a
+// district where nothing else is applied.
+func TestOutboxSettlesAfterDiskFreed(t *testing.T) {
+	leader, follower, _ := obCluster(t, nil)
+	var full atomic.Bool
+	full.Store(true)
+	box := follower.r.outbox.box
+	box.mu.Lock()
+	box.failSettle = func() error {
+		if full.Load() {
+			return errors.New("write local.db: no space left on device")
+		}
+		return nil
+	}
+	box.mu.Unlock()
+	submit(t, follower.r, townshipCmd(t, 1))
+	waitFor(t, "the leader to apply it", func() bool { return countTownships(t, leader.db) == 1 })
+	waitFor(t, "the follower's replica to have it", func() bool { return countTownships(t, follower.db) == 1 })
+	time.Sleep(300 * time.Millisecond)
+	if n := follower.r.outbox.Status().Pending; n != 1 {
+		t.Fatalf("pending while local.db cannot be written: %d, want 1", n)
+	}
+	full.Store(false) // space freed
+	waitFor(t, "the outbox to settle by itself", func() bool { return follower.r.outbox.Status().Pending == 0 })
 }
