@@ -73,6 +73,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	if err := checkBootstrapSpace(cfg); err != nil {
+		return nil, err
+	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "node")}
 	defer func() {
 		if err != nil {
@@ -88,6 +91,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if err := n.cfg.validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := n.bootstrapState(); err != nil {
+		return nil, err
 	}
 	if n.db, err = store.Open(filepath.Join(cfg.DataDir, "register.db"), nil); err != nil {
 		return nil, err
@@ -125,12 +131,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}()
 
 	if n.cfg.Bootstrap {
-		if err := n.initDistrict(ctx); err != nil {
+		if err := n.bootstrap(ctx); err != nil {
 			return nil, err
-		}
-		// The first node in the node registry, holding the CA key.
-		if err := n.rep.RegisterSelf(ctx); err != nil {
-			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
 	if err := n.startMDNS(ctx); err != nil {
@@ -178,37 +180,6 @@ func (n *Node) loadSettings() error {
 		raw, _ := json.Marshal(s)
 		return b.Put([]byte("identity"), raw)
 	})
-}
-
-// initDistrict sets up the district and its admin once this node leads. On
-// a register that already has a district it does nothing.
-func (n *Node) initDistrict(ctx context.Context) error {
-	if _, err := n.db.District(); err == nil {
-		return nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := n.rep.WaitLeader(wctx); err != nil {
-		return fmt.Errorf("bootstrap: wait for leadership: %w", err)
-	}
-	hash, err := store.HashPassword(n.cfg.AdminPassword)
-	if err != nil {
-		return err
-	}
-	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
-		store.DistrictInit{District: store.District{Code: n.cfg.DistrictCode, Name: n.cfg.DistrictName},
-			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
-	if err != nil {
-		return err
-	}
-	r, err := n.rep.Submit(ctx, cmd)
-	if err != nil {
-		return fmt.Errorf("bootstrap: set up district: %w", err)
-	}
-	if !r.Applied() {
-		return fmt.Errorf("bootstrap: set up district: %s", r.Reason)
-	}
-	return nil
 }
 
 // Close stops the node outside-in: HTTP, mDNS, replication, local file,

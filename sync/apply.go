@@ -38,7 +38,7 @@ func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Resul
 	if err := ctx.Err(); err != nil {
 		return store.Result{}, err
 	}
-	if err := checkDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
 		return store.Result{}, err
 	}
 	if ra.State() != raft.Leader {
@@ -208,7 +208,7 @@ func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forward
 	for i := range in.Commands {
 		in.Commands[i].Actor.Node = peer
 	}
-	if err := checkDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
 		return forwardResponse{}, err
 	}
 	if ra.State() != raft.Leader {
