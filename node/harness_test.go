@@ -293,6 +293,7 @@ func (p *proc) start(t testing.TB, args ...string) {
 	all := append([]string{"serve", "--data", p.dataDir, "--log-level", "info"}, args...)
 	all = append(all, p.c.timing.args()...)
 	all = append(all, "--mdns=false") // no multicast may leave this machine
+	all = append(all, "--http-plain") // the harness talks plain HTTP to 127.0.0.x
 	cmd := exec.Command(baoxueBinary(t), all...)
 	fmt.Fprintf(p.out, "=== %s: baoxue %s\n", time.Now().Format("15:04:05.000"), strings.Join(redact(all), " "))
 	cmd.Stdout, cmd.Stderr = p.out, p.out

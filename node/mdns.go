@@ -56,7 +56,7 @@ type Advertisement struct {
 	Instance   string                // readable name, e.g. "拉堡镇 baoxue"
 	Host       string                // e.g. "township-server.local"
 	Port       int                   // web UI port
-	Text       []string              // TXT: id, role, town, cluster, cluster_addr, v, [ca=1]
+	Text       []string              // TXT: id, role, town, cluster, cluster_addr, v, [ca=1], [web=https]
 	Interfaces []AdvertisedInterface // empty: nothing advertised
 }
 
@@ -355,6 +355,9 @@ func (n *Node) mdnsIdentity() (string, []string) {
 	if n.rep.HoldsCA() {
 		// It can admit a joining node (--join TOKEN --discover tries these first).
 		text = append(text, "ca=1")
+	}
+	if n.http != nil && n.http.TLSConfig != nil {
+		text = append(text, "web=https") // without it, browsers are sent to http://
 	}
 	return instanceName(instance), text
 }

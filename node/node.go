@@ -109,26 +109,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("start replication: %w", err)
 	}
 
-	box := n.rep.Outbox()
-	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
-		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
-		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
-		n.db, replica{n.rep}, n.local); err != nil {
-		return nil, fmt.Errorf("web ui: %w", err)
+	if err := n.serveWeb(ctx); err != nil {
+		return nil, err
 	}
-	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
-	}
-	n.http = &http.Server{Handler: n.ui.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			n.log.Error("http server stopped", "err", err)
-		}
-	}()
 
 	if n.cfg.Bootstrap {
 		if err := n.bootstrap(ctx); err != nil {
@@ -140,6 +123,44 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
 	return n, nil
+}
+
+// serveWeb binds the web port, gets its certificate (web.go) and serves the
+// UI: HTTPS unless PlainHTTP.
+func (n *Node) serveWeb(ctx context.Context) error {
+	var err error
+	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
+	}
+	tlsCfg, err := n.webTLS(ctx, n.ln)
+	if err != nil {
+		return err
+	}
+	box := n.rep.Outbox()
+	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies || tlsCfg != nil,
+		HTTPS: tlsCfg != nil, CACert: n.rep.CACert(),
+		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
+		n.db, replica{n.rep}, n.local); err != nil {
+		return fmt.Errorf("web ui: %w", err)
+	}
+	n.http = &http.Server{Handler: n.ui.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg,
+		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		var err error
+		if tlsCfg != nil {
+			err = n.http.ServeTLS(n.ln, "", "")
+		} else {
+			err = n.http.Serve(n.ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
 }
 
 // loadSettings fills empty identity fields from local.db, or records them at
@@ -216,8 +237,13 @@ func (n *Node) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// URL is the web address the node serves.
-func (n *Node) URL() string { return "http://" + n.ln.Addr().String() }
+// URL is the web address the node serves (https:// unless PlainHTTP).
+func (n *Node) URL() string {
+	if n.http != nil && n.http.TLSConfig != nil {
+		return "https://" + n.ln.Addr().String()
+	}
+	return "http://" + n.ln.Addr().String()
+}
 
 // ID is the node's id.
 func (n *Node) ID() string { return n.cfg.NodeID }

@@ -98,6 +98,11 @@ func (r *Replicator) loadIdentity(ctx context.Context, localIP net.IP, advertise
 			if err := joinCluster(ctx, r.cfg, r.log, localIP, advertise); err != nil {
 				return nil, err
 			}
+			// The registry may not have reached this node yet when it asks
+			// for its web certificate (SignWebCert).
+			if tok, err := pki.ParseToken(r.cfg.JoinToken); err == nil {
+				r.joinAddrs = tok.Addrs
+			}
 		case r.cfg.Bootstrap:
 			if err := pki.CreateCA(r.cfg.DataDir, r.cfg.NodeID); err != nil {
 				return nil, fmt.Errorf("create cluster CA: %w", err)
@@ -199,6 +204,7 @@ func (r *Replicator) registerRPCs() {
 	r.rpc.Handle(pathSubmit, http.HandlerFunc(r.handleSubmit))
 	r.rpc.Handle(pathReconcile, http.HandlerFunc(r.handleReconcile))
 	r.rpc.Handle(pathLeadership, http.HandlerFunc(r.handleLeadership))
+	r.rpc.Handle(pathWebCert, http.HandlerFunc(r.handleWebCert))
 }
 
 // AdvertiseAddr is the cluster address other nodes dial to reach this one

@@ -87,6 +87,9 @@ type Replicator struct {
 	identity  *pki.Identity
 	joinSrv   *http.Server
 	rpcClient *http.Client
+	// joinAddrs are the CA nodes' addresses of the token this node joined
+	// with in this run (webcert.go).
+	joinAddrs []string
 	// stopWatch stops waking the outbox when Raft learns of a leader.
 	stopWatch func()
 }

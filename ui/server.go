@@ -68,6 +68,13 @@ type Config struct {
 	NodeID        string
 	Logger        *slog.Logger // nil: slog.Default()
 	SecureCookies bool         // set the Secure attribute on cookies (HTTPS deployments)
+	// HTTPS: the node serves its pages over HTTPS, so the addresses it
+	// hands out (connect.go) are https://.
+	HTTPS bool
+	// CACert is the district CA's certificate (DER) that a school PC
+	// installs once to trust the nodes' web ports (/ca, /ca.crt); nil: no
+	// such page.
+	CACert []byte
 	// LAN tells how the node is advertised on its LAN (connect.go); nil:
 	// not advertised.
 	LAN LAN
@@ -208,6 +215,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerOrgRoutes(pagesAuth, apiAuth)
 	s.registerUserRoutes(pagesAuth, apiAuth)
 	s.registerConnectRoutes(pagesAuth)
+	s.registerCARoutes(pages)
 	s.registerCommandRoutes(apiAuth)
 	s.registerSyncRoutes(apiAuth)
 	s.registerAttentionRoutes(pagesAuth, apiAuth)
