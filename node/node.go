@@ -45,6 +45,7 @@ type Node struct {
 	ui     *ui.Server
 	mdns   atomic.Pointer[advertiser] // set once advertising starts; read by the web UI
 	http   *http.Server
+	https  bool // the web port speaks HTTPS (http.Server sets TLSConfig itself when serving HTTP/2)
 	ln     net.Listener
 	wg     sync.WaitGroup
 	closed bool
@@ -136,6 +137,7 @@ func (n *Node) serveWeb(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n.https = tlsCfg != nil
 	box := n.rep.Outbox()
 	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies || tlsCfg != nil,
 		HTTPS: tlsCfg != nil, CACert: n.rep.CACert(),
@@ -239,7 +241,7 @@ func (n *Node) Close(ctx context.Context) error {
 
 // URL is the web address the node serves (https:// unless PlainHTTP).
 func (n *Node) URL() string {
-	if n.http != nil && n.http.TLSConfig != nil {
+	if n.https {
 		return "https://" + n.ln.Addr().String()
 	}
 	return "http://" + n.ln.Addr().String()
