@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"baoxue/node/mdns"
 	"baoxue/sync/pki"
 )
 
@@ -81,7 +82,7 @@ func (n *Node) districtWebCert(ctx context.Context, names pki.WebNames) (tls.Cer
 // the web port is bound to (every interface's when it is bound to all of
 // them), localhost on loopback, and the machine's .local name.
 func webNames(addr net.Addr) pki.WebNames {
-	names := pki.WebNames{DNS: []string{localHostName()}}
+	names := pki.WebNames{DNS: []string{mdns.LocalHostName()}}
 	ip := addr.(*net.TCPAddr).IP
 	ips := []net.IP{ip}
 	if ip == nil || ip.IsUnspecified() {

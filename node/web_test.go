@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grandcat/zeroconf"
-
+	"baoxue/node/mdns"
 	"baoxue/sync/pki"
 )
 
@@ -78,8 +77,8 @@ func TestWebPortHTTPS(t *testing.T) {
 	}
 	resp.Body.Close()
 	cert := resp.TLS.PeerCertificates[0]
-	if !slices.Contains(cert.DNSNames, localHostName()) || !slices.Contains(cert.DNSNames, "localhost") {
-		t.Errorf("web certificate names %v, want the .local name %s and localhost", cert.DNSNames, localHostName())
+	if !slices.Contains(cert.DNSNames, mdns.LocalHostName()) || !slices.Contains(cert.DNSNames, "localhost") {
+		t.Errorf("web certificate names %v, want the .local name %s and localhost", cert.DNSNames, mdns.LocalHostName())
 	}
 	if len(resp.Cookies()) == 0 {
 		t.Error("GET /login set no cookie (the form's CSRF token)")
@@ -112,19 +111,5 @@ func TestWebPortHTTPS(t *testing.T) {
 	resp.Body.Close()
 	if got := resp.TLS.PeerCertificates[0].Subject.CommonName; got != "lapu" {
 		t.Errorf("joined node's web certificate is for %q, want lapu", got)
-	}
-}
-
-// TestDiscoverScheme: a node on HTTPS says so in its TXT record, and
-// discover hands out https:// addresses; one without it, http://.
-func TestDiscoverScheme(t *testing.T) {
-	e := &zeroconf.ServiceEntry{HostName: "township-server.local.", Port: 8443, Text: []string{"id=lapu", "web=https"}}
-	e.Instance = "拉堡镇 baoxue"
-	if p := peerOf(e); p.URL != "https://township-server.local:8443" {
-		t.Errorf("URL %q, want https://", p.URL)
-	}
-	e.Text = []string{"id=lapu"}
-	if p := peerOf(e); p.URL != "http://township-server.local:8443" {
-		t.Errorf("URL without web=https: %q, want http://", p.URL)
 	}
 }
