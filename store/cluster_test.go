@@ -175,6 +175,8 @@ func TestNodeReach(t *testing.T) {
 	}{
 		{"township node: user.create as admin", from("lapu", "admin", KindUserCreate, newUser("evil")), false, "only a bureau node"},
 		{"township node: township.create as admin", from("lapu", "admin", KindTownshipCreate, Township{Code: "T8", Name: "假镇"}), false, "only a bureau node"},
+		{"township node: the administrator's password hash", from("lapu", "admin", KindUserRehash,
+			UserRehash{Username: "admin", Previous: "x", Hash: "$argon2id$v=19$m=65536,t=3,p=2$AAAA$AAAA"}), false, "not of township T1"},
 		{"township node: a district user's child", from("lapu", "admin", KindStudentCreate, newChild("P1")), false, "not of township T1"},
 		{"township node: its township's officer", from("lapu", "t1", KindStudentCreate, newChild("P1")), true, ""},
 		{"township node: a school user of its township", from("lapu", "p1", KindStudentCreate, newChild("P1")), true, ""},
