@@ -35,6 +35,12 @@ func registryProblems(reg map[string]*entry) []string {
 		if e.who < Anyone || e.who > Admin {
 			out = append(out, kind+": no authority")
 		}
+		if e.nodes < TownshipNode || e.nodes > AnyNode {
+			out = append(out, kind+": no reach (which nodes may send it)")
+		}
+		if e.who == Admin && e.nodes != BureauNode {
+			out = append(out, kind+": an administrator's kind that a township node may send")
+		}
 		if e.who == Anyone && kind != KindDistrictInit && kind != KindClusterJoin {
 			out = append(out, kind+": anyone may issue it")
 		}
@@ -53,7 +59,7 @@ func TestRegistryIsComplete(t *testing.T) {
 	half := map[string]*entry{
 		"x.half": {kind: "x.half", payload: reflect.TypeFor[VisitRecord](), who: Writer, hasApply: true},
 	}
-	want := []string{"x.half: no Check", "x.half: no Target", "x.half: payload store.VisitRecord says kind case.visit"}
+	want := []string{"x.half: no Check", "x.half: no Target", "x.half: no reach (which nodes may send it)", "x.half: payload store.VisitRecord says kind case.visit"}
 	if got := registryProblems(half); !slices.Equal(got, want) {
 		t.Errorf("problems of a half-declared kind = %q, want %q", got, want)
 	}

@@ -230,6 +230,8 @@ func (s *Server) renderError(c echo.Context, status int, err error) error {
 	switch {
 	case err == errCSRF:
 		p.Message = translate(lang, "error.csrf")
+	case errors.Is(err, ErrDiskFull):
+		p.Message = translate(lang, "error.disk_full")
 	case hasMessage(fmt.Sprintf("error.%d", status)):
 		p.Message = translate(lang, fmt.Sprintf("error.%d", status))
 	default:
