@@ -47,8 +47,13 @@ type Config struct {
 	// first start and when the addresses change), or with HTTPSCert and
 	// HTTPSKey (PEM files) when given. PlainHTTP serves plain HTTP instead:
 	// only behind an explicit flag (and the demo on 127.0.0.1).
+	// PlainLoopback serves plain HTTP when the web port is bound to a
+	// loopback address only: traffic that never leaves the machine gains
+	// nothing from TLS, and local tools (scripts, benchmarks) speak HTTP.
+	// `serve` sets it unless --http-plain is given either way.
 	HTTPSCert, HTTPSKey string
 	PlainHTTP           bool
+	PlainLoopback       bool
 
 	// SecureCookies marks session cookies Secure when the node serves
 	// plain HTTP behind a TLS proxy (HTTPS sets them Secure anyway).

@@ -22,6 +22,10 @@ func (n *Node) webTLS(ctx context.Context, ln net.Listener) (*tls.Config, error)
 	if n.cfg.PlainHTTP {
 		return nil, nil
 	}
+	if ip := ln.Addr().(*net.TCPAddr).IP; n.cfg.PlainLoopback && n.cfg.HTTPSCert == "" && ip.IsLoopback() {
+		n.log.Info("web port on loopback only: plain HTTP (--http-plain=false for HTTPS)")
+		return nil, nil
+	}
 	var cert tls.Certificate
 	var err error
 	if n.cfg.HTTPSCert != "" {
