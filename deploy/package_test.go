@@ -6,6 +6,8 @@ package deploy
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,7 +67,7 @@ func TestDebianPackage(t *testing.T) {
 	}
 	for start := 1; start <= 2; start++ {
 		t.Logf("start %d: %s", start, strings.Join(args, " "))
-		startAndCheck(t, args)
+		startAndCheck(t, args, filepath.Join(root, "var/lib/baoxue"))
 	}
 }
 
@@ -146,8 +148,9 @@ func configure(t *testing.T, conf, data string) {
 }
 
 // startAndCheck runs the node until it says where it serves, checks /healthz
-// there, and stops it with SIGTERM as systemd does.
-func startAndCheck(t *testing.T, args []string) {
+// there over HTTPS, trusting only the district CA in data, and stops it
+// with SIGTERM as systemd does.
+func startAndCheck(t *testing.T, args []string, data string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -180,7 +183,17 @@ func startAndCheck(t *testing.T, args []string) {
 		cmd.Wait()
 		t.Fatalf("the node exited without serving:\n%s", stderr.String())
 	}
-	resp, err := http.Get(u + "/healthz")
+	if !strings.HasPrefix(u, "https://") {
+		t.Errorf("the packaged node serves %s, want HTTPS", u)
+	}
+	ca, err := os.ReadFile(filepath.Join(data, "tls", "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(u + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}

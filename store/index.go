@@ -47,6 +47,7 @@ type row struct {
 	status   uint8
 	flags    uint16
 	idTail   uint32 // the ID number's last six characters (idTailCode), 0 = none
+	birth    uint32 // YYYYMMDD: the school-age ledger and the risk score (ledger_index.go)
 	nameFold string // lower-cased name for search
 }
 
@@ -138,11 +139,12 @@ type indexEntry struct {
 	grade, class   int
 	status         string
 	flags          []string
+	birth          string
 }
 
 func entryFor(s *Student, schoolTownship string) indexEntry {
 	return indexEntry{id: mustParseID(s.ID), name: s.Name, idNumber: s.IDNumber, school: s.SchoolCode, schoolTownship: schoolTownship,
-		township: s.TownshipCode, village: s.VillageCode, grade: s.Grade, class: s.Class, status: s.Status, flags: s.Flags}
+		township: s.TownshipCode, village: s.VillageCode, grade: s.Grade, class: s.Class, status: s.Status, flags: s.Flags, birth: s.BirthDate}
 }
 
 func (r row) keys() []postKey {
@@ -173,7 +175,7 @@ func (ix *index) set(e indexEntry) {
 func (ix *index) setLocked(e indexEntry) {
 	r := row{school: ix.intern(e.school), town: ix.intern(e.township), schTown: ix.intern(e.schoolTownship),
 		village: ix.intern(e.village), grade: uint8(e.grade), class: uint8(e.class), status: statusNum(e.status),
-		flags: flagBits(e.flags), nameFold: strings.ToLower(e.name)}
+		flags: flagBits(e.flags), birth: birthNum(e.birth), nameFold: strings.ToLower(e.name)}
 	if len(e.idNumber) >= 6 {
 		r.idTail, _, _ = idTailCode(e.idNumber)
 	}

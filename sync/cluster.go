@@ -98,6 +98,11 @@ func (r *Replicator) loadIdentity(ctx context.Context, localIP net.IP, advertise
 			if err := joinCluster(ctx, r.cfg, r.log, localIP, advertise); err != nil {
 				return nil, err
 			}
+			// The registry may not have reached this node yet when it asks
+			// for its web certificate (SignWebCert).
+			if tok, err := pki.ParseToken(r.cfg.JoinToken); err == nil {
+				r.joinAddrs = tok.Addrs
+			}
 		case r.cfg.Bootstrap:
 			if err := pki.CreateCA(r.cfg.DataDir, r.cfg.NodeID); err != nil {
 				return nil, fmt.Errorf("create cluster CA: %w", err)
@@ -199,6 +204,7 @@ func (r *Replicator) registerRPCs() {
 	r.rpc.Handle(pathSubmit, http.HandlerFunc(r.handleSubmit))
 	r.rpc.Handle(pathReconcile, http.HandlerFunc(r.handleReconcile))
 	r.rpc.Handle(pathLeadership, http.HandlerFunc(r.handleLeadership))
+	r.rpc.Handle(pathWebCert, http.HandlerFunc(r.handleWebCert))
 }
 
 // AdvertiseAddr is the cluster address other nodes dial to reach this one
@@ -273,6 +279,9 @@ func (r *Replicator) handleSubmit(w http.ResponseWriter, req *http.Request) {
 		writeRPCError(w, fmt.Errorf("%w: %s is not a cluster command", ErrForbidden, cmd.Kind))
 		return
 	}
+	// The node is the caller's certificate's, whatever the command says:
+	// the register takes cluster commands only from a bureau node.
+	cmd.Actor.Node = peerID(req)
 	res, err := r.applyCluster(req.Context(), cmd)
 	if err != nil {
 		writeRPCError(w, err)
@@ -294,7 +303,7 @@ func (r *Replicator) applyCluster(ctx context.Context, cmd store.Command) (store
 	if ra.State() != raft.Leader {
 		return store.Result{}, ErrNotLeader
 	}
-	if err := checkDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
 		return store.Result{}, err
 	}
 	return r.applyOnLeader(ctx, ra, cmd)

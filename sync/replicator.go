@@ -72,6 +72,8 @@ type Replicator struct {
 	// members makes Raft's configuration follow the node registry, on the
 	// leader (membership.go).
 	members *membership
+	// joinLimit counts join attempts per source address (joinguard.go).
+	joinLimit joinLimiter
 
 	mu       sync.RWMutex // guards the fields below
 	closed   bool
@@ -85,6 +87,9 @@ type Replicator struct {
 	identity  *pki.Identity
 	joinSrv   *http.Server
 	rpcClient *http.Client
+	// joinAddrs are the CA nodes' addresses of the token this node joined
+	// with in this run (webcert.go).
+	joinAddrs []string
 	// stopWatch stops waking the outbox when Raft learns of a leader.
 	stopWatch func()
 }

@@ -90,6 +90,7 @@ var rpcCodes = []struct {
 	{ErrTokenUsed, "token_used", http.StatusForbidden},
 	{ErrTokenExpired, "token_expired", http.StatusForbidden},
 	{ErrJoinInvalid, "join_invalid", http.StatusBadRequest},
+	{ErrTooManyJoins, "too_many_joins", http.StatusTooManyRequests},
 	{ErrUnknownNode, "unknown_node", http.StatusNotFound},
 	{ErrNotCA, "not_ca", http.StatusMisdirectedRequest},
 	{ErrForbidden, "forbidden", http.StatusForbidden},

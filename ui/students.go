@@ -117,6 +117,7 @@ type studentPage struct {
 	PendingReports []string
 	Siblings       []store.Student // the other children of the household (households.go)
 	Chain          chainView       // the eight responsible people today, gaps marked (cases.go)
+	Watch          *childWatch     // risk, ledger entries, recent absences (watch_pages.go)
 }
 
 func (s *Server) studentDetail(c echo.Context) error {
@@ -148,6 +149,9 @@ func (s *Server) studentDetail(c echo.Context) error {
 		return err
 	}
 	if p.PendingReports, err = s.pendingReports(id); err != nil {
+		return err
+	}
+	if p.Watch, err = s.childWatch(u, id); err != nil {
 		return err
 	}
 	if group != "" {
