@@ -46,6 +46,10 @@ type Config struct {
 	// Bootstrap and Logger are filled in by Open.
 	Sync ledgersync.Config
 
+	// Backup writes a backup archive every day (backup_schedule.go); off
+	// when Backup.Dir is empty.
+	Backup BackupSchedule
+
 	// MDNS advertises the node on its LAN (mdns.go). On in DefaultConfig.
 	MDNS MDNSConfig
 
@@ -55,7 +59,7 @@ type Config struct {
 // DefaultConfig returns a Config with the replication defaults for WAN links.
 func DefaultConfig() Config {
 	return Config{Sync: ledgersync.DefaultConfig(), DistrictCode: "450206", DistrictName: "柳江区",
-		MDNS: MDNSConfig{Enabled: true}}
+		MDNS: MDNSConfig{Enabled: true}, Backup: BackupSchedule{Keep: 7, At: "02:30"}}
 }
 
 // validate checks the config once the stored settings are merged in.
@@ -72,6 +76,9 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("HTTPAddr %q: %w", c.HTTPAddr, err)
+	}
+	if err := c.Backup.validate(); err != nil {
+		return err
 	}
 	if c.Bootstrap && c.JoinToken != "" {
 		return errors.New("Bootstrap and JoinToken are both set: a node starts a district or joins one")

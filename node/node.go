@@ -46,6 +46,7 @@ type Node struct {
 	mdns   atomic.Pointer[advertiser] // set once advertising starts; read by the web UI
 	http   *http.Server
 	ln     net.Listener
+	stop   context.CancelFunc // stops the node's own goroutines (scheduled backups)
 	wg     sync.WaitGroup
 	closed bool
 	mu     sync.Mutex
@@ -106,7 +107,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	box := n.rep.Outbox()
 	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
 		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
-		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep},
+		Backups: n},
 		n.db, replica{n.rep}, n.local); err != nil {
 		return nil, fmt.Errorf("web ui: %w", err)
 	}
@@ -135,6 +137,15 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if err := n.startMDNS(ctx); err != nil {
 		return nil, fmt.Errorf("mdns: %w", err)
+	}
+	if n.cfg.Backup.Dir != "" {
+		bctx, stop := context.WithCancel(context.Background())
+		n.stop = stop
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.runBackups(bctx)
+		}()
 	}
 	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
 	return n, nil
@@ -228,6 +239,9 @@ func (n *Node) Close(ctx context.Context) error {
 		cancel()
 	} else if n.ln != nil {
 		n.ln.Close()
+	}
+	if n.stop != nil {
+		n.stop()
 	}
 	n.wg.Wait()
 	if a := n.mdns.Load(); a != nil {

@@ -76,6 +76,8 @@ type Config struct {
 	Queue     Enqueuer
 	Attention AttentionList
 	Reads     StrongReader
+	// Backups makes online backups (backup.go); nil answers 503.
+	Backups Backups
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -214,6 +216,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerAssignmentRoutes(pagesAuth, apiAuth)
 	s.registerRegisterRoutes(pagesAuth, apiAuth)
 	s.registerDigestRoutes(apiAuth)
+	s.registerBackupRoutes(apiAuth)
 	return e
 }
 

@@ -3,6 +3,8 @@
 //	baoxue serve --data DIR --node-id ID --http ADDR --cluster-addr ADDR [--bootstrap ... | --join TOKEN [--township CODE]]
 //	baoxue demo  [--data DIR] [--http ADDR] [--admin-password PW] [--students N] [--seed S]
 //	baoxue discover [--timeout 3s] [--json]
+//	baoxue backup --from URL --out FILE [--user NAME]
+//	baoxue restore --in FILE --data DIR
 package main
 
 import (
@@ -25,6 +27,8 @@ Usage:
                [--join TOKEN [--discover] [--township CODE]] [--mdns=false] [--mdns-iface LIST]
   baoxue demo  [--data DIR] [--http ADDR] [--admin-password PW] [--students N] [--seed S]
   baoxue discover [--timeout 3s] [--json]     list the baoxue nodes on this LAN
+  baoxue backup --from URL --out FILE [--user NAME]   download a running node's backup (password: BAOXUE_PASSWORD or a prompt)
+  baoxue restore --in FILE --data DIR         unpack a backup onto an empty data directory
 
 Run "baoxue COMMAND -h" for a command's flags.
 `
@@ -52,6 +56,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo(ctx, args[1:], stdout, stderr)
 	case "discover":
 		return discover(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restore(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
