@@ -44,6 +44,21 @@ func nextBackup(now time.Time, at string) time.Time {
 	return next
 }
 
+// startBackups starts the daily backups if a directory is set; Close stops
+// them.
+func (n *Node) startBackups() {
+	if n.cfg.Backup.Dir == "" {
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	n.stop = stop
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.runBackups(ctx)
+	}()
+}
+
 // runBackups writes a backup at every scheduled time until ctx ends. A
 // failed backup is logged and tried again the next day.
 func (n *Node) runBackups(ctx context.Context) {

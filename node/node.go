@@ -138,15 +138,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.startMDNS(ctx); err != nil {
 		return nil, fmt.Errorf("mdns: %w", err)
 	}
-	if n.cfg.Backup.Dir != "" {
-		bctx, stop := context.WithCancel(context.Background())
-		n.stop = stop
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			n.runBackups(bctx)
-		}()
-	}
+	n.startBackups()
 	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
 	return n, nil
 }

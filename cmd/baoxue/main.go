@@ -5,6 +5,7 @@
 //	baoxue discover [--timeout 3s] [--json]
 //	baoxue backup --from URL --out FILE [--user NAME]
 //	baoxue restore --in FILE --data DIR
+//	baoxue recover --data DIR [--yes]
 package main
 
 import (
@@ -29,6 +30,7 @@ Usage:
   baoxue discover [--timeout 3s] [--json]     list the baoxue nodes on this LAN
   baoxue backup --from URL --out FILE [--user NAME]   download a running node's backup (password: BAOXUE_PASSWORD or a prompt)
   baoxue restore --in FILE --data DIR         unpack a backup onto an empty data directory
+  baoxue recover --data DIR [--yes]           make a stopped node the only voter (when the other voters are lost)
 
 Run "baoxue COMMAND -h" for a command's flags.
 `
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return backup(ctx, args[1:], stdout, stderr)
 	case "restore":
 		return restore(ctx, args[1:], stdout, stderr)
+	case "recover":
+		return recoverCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
