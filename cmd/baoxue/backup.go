@@ -142,8 +142,9 @@ func restore(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		for _, s := range m.Servers {
 			if s.ID == m.NodeID && s.Voter {
-				fmt.Fprintln(stdout, "WARNING: it was a voter. If the other voters are alive, do not start it:",
-					"remove it (DELETE /api/v1/cluster/nodes/"+m.NodeID+") and join a new node instead (README, \"Backups and upgrades\").")
+				fmt.Fprintln(stdout, "WARNING: it was a voter. If other voters are alive, demote it on one of them first",
+					"(POST /api/v1/cluster/nodes/"+m.NodeID+"/demote), then start it, and promote it once it has caught up:",
+					"a voter restored from a backup has forgotten what it acknowledged since (README, \"Backups and upgrades\").")
 			}
 		}
 	}
