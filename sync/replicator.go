@@ -125,8 +125,8 @@ func New(cfg Config, db *store.DB) *Replicator {
 		log:     log,
 		fsm:     &fsm{db: db, log: log},
 		closing: make(chan struct{}),
-		rpc:     newRPCServer(log.With("part", "rpc")),
 	}
+	r.rpc = newRPCServer(log.With("part", "rpc"), r.checkPeer)
 	r.peers = callRPC{r}
 	if cfg.Local != nil {
 		r.outbox = newOutbox(cfg, db, log, r)

@@ -270,21 +270,35 @@ func (c *Identity) Verify(cert *x509.Certificate) (string, error) {
 	return cert.Subject.CommonName, nil
 }
 
-// ServerConfig accepts clients with a certificate of the cluster CA and,
-// for joins only, clients without one; the mux refuses raft and RPC streams
-// from the latter.
-func (c *Identity) ServerConfig() *tls.Config {
+// PeerCheck is asked about every peer certificate the cluster CA issued, at
+// the TLS handshake on both sides of a cluster connection; an error
+// refuses the peer (a removed node, a revoked certificate). Nil checks
+// nothing more.
+type PeerCheck func(cert *x509.Certificate) error
+
+// ServerConfig accepts clients with a certificate of the cluster CA that
+// check accepts and, for joins only, clients without one; the mux refuses
+// raft and RPC streams from the latter.
+func (c *Identity) ServerConfig(check PeerCheck) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{c.cert},
 		ClientCAs:    c.pool,
 		ClientAuth:   tls.VerifyClientCertIfGiven,
+		// Called after the chain was verified against the CA.
+		VerifyPeerCertificate: func(_ [][]byte, chains [][]*x509.Certificate) error {
+			if check == nil || len(chains) == 0 || len(chains[0]) == 0 {
+				return nil
+			}
+			return check(chains[0][0])
+		},
 	}
 }
 
 // ClientConfig presents this node's certificate and accepts a server whose
-// certificate the cluster CA issued, whatever address was dialled.
-func (c *Identity) ClientConfig() *tls.Config {
+// certificate the cluster CA issued, whatever address was dialled, if
+// check accepts it.
+func (c *Identity) ClientConfig(check PeerCheck) *tls.Config {
 	return &tls.Config{
 		MinVersion:         tls.VersionTLS13,
 		Certificates:       []tls.Certificate{c.cert},
@@ -293,8 +307,13 @@ func (c *Identity) ClientConfig() *tls.Config {
 			if len(cs.PeerCertificates) == 0 {
 				return fmt.Errorf("%w: no certificate", ErrUntrustedPeer)
 			}
-			_, err := c.Verify(cs.PeerCertificates[0])
-			return err
+			if _, err := c.Verify(cs.PeerCertificates[0]); err != nil {
+				return err
+			}
+			if check != nil {
+				return check(cs.PeerCertificates[0])
+			}
+			return nil
 		},
 	}
 }
