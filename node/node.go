@@ -336,6 +336,8 @@ func (a clusterAdmin) Member(ctx context.Context, actor store.Actor, nodeID, act
 	return res, clusterError(err)
 }
 
+func (a clusterAdmin) CAExpiry() time.Time { return a.r.CAExpiry() }
+
 func (a clusterAdmin) TransferLeadership(ctx context.Context, to string) error {
 	return clusterError(a.r.TransferLeadership(ctx, to))
 }
