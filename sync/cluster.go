@@ -219,6 +219,7 @@ func (r *Replicator) registerRPCs() {
 	r.rpc.Handle(pathSubmit, http.HandlerFunc(r.handleSubmit))
 	r.rpc.Handle(pathReconcile, http.HandlerFunc(r.handleReconcile))
 	r.rpc.Handle(pathLeadership, http.HandlerFunc(r.handleLeadership))
+	r.rpc.Handle(pathRenew, http.HandlerFunc(r.handleRenew))
 }
 
 // AdvertiseAddr is the cluster address other nodes dial to reach this one

@@ -87,6 +87,8 @@ type Replicator struct {
 	rpcClient *http.Client
 	// stopWatch stops waking the outbox when Raft learns of a leader.
 	stopWatch func()
+	// stopRenew stops the certificate renewal loop (renew.go).
+	stopRenew func()
 }
 
 // Status is a node's view of replication, for health pages and freshness
@@ -188,6 +190,15 @@ func (r *Replicator) Open(ctx context.Context) error {
 		r.stopWatch = watchLeader(ra, r.outbox.poke)
 	}
 	r.members.open()
+	stopRenew, renewDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewDone)
+		r.renewLoop(stopRenew)
+	}()
+	r.stopRenew = func() {
+		close(stopRenew)
+		<-renewDone
+	}
 	r.log.Info("raft started", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()),
 		"applied_index", r.db.AppliedIndex())
 	return nil
@@ -315,7 +326,7 @@ func (r *Replicator) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	close(r.closing)
-	ra, trans, logStore, stopWatch := r.raft, r.trans, r.logStore, r.stopWatch
+	ra, trans, logStore, stopWatch, stopRenew := r.raft, r.trans, r.logStore, r.stopWatch, r.stopRenew
 	r.mu.Unlock()
 	if ra == nil {
 		return nil
@@ -323,6 +334,9 @@ func (r *Replicator) Close(ctx context.Context) error {
 	var first error
 	if stopWatch != nil {
 		stopWatch()
+	}
+	if stopRenew != nil {
+		stopRenew()
 	}
 	if r.outbox != nil {
 		first = r.outbox.Close(ctx)
