@@ -6,6 +6,7 @@
 //	baoxue backup --from URL --out FILE [--user NAME]
 //	baoxue restore --in FILE --data DIR
 //	baoxue recover --data DIR [--yes]
+//	baoxue renew-ca --data DIR
 package main
 
 import (
@@ -31,6 +32,7 @@ Usage:
   baoxue backup --from URL --out FILE [--user NAME]   download a running node's backup (password: BAOXUE_PASSWORD or a prompt)
   baoxue restore --in FILE --data DIR         unpack a backup onto an empty data directory
   baoxue recover --data DIR [--yes]           make a stopped node the only voter (when the other voters are lost)
+  baoxue renew-ca --data DIR                  give the cluster CA a new certificate (on the node with ca.key)
 
 Run "baoxue COMMAND -h" for a command's flags.
 `
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return restore(ctx, args[1:], stdout, stderr)
 	case "recover":
 		return recoverCmd(ctx, args[1:], stdout, stderr)
+	case "renew-ca":
+		return renewCA(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -484,3 +484,46 @@ func writeFileSynced(path string, data []byte, mode os.FileMode) error {
 	}
 	return err
 }
+
+// RenewCA replaces the CA certificate in dataDir/tls (the CA node's, which
+// holds ca.key) with one for the same key and subject, valid for another
+// CA lifetime from now, and returns it. Certificates the old one issued
+// verify against the new one and the other way round, so nodes can take
+// the new ca.crt one by one (README, "Backups and upgrades"). The cluster
+// id stays; the fingerprint, and so every token made before, changes.
+func RenewCA(dataDir string) (*x509.Certificate, error) {
+	dir := Dir(dataDir)
+	oldDER, err := readPEM(filepath.Join(dir, caCertFile), "CERTIFICATE")
+	if err != nil {
+		return nil, fmt.Errorf("read CA certificate: %w", err)
+	}
+	old, err := x509.ParseCertificate(oldDER)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA certificate: %w", err)
+	}
+	keyDER, err := readPEM(filepath.Join(dir, caKeyFile), "EC PRIVATE KEY")
+	if err != nil {
+		return nil, fmt.Errorf("read CA key (only the CA node has it): %w", err)
+	}
+	key, err := x509.ParseECPrivateKey(keyDER)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA key: %w", err)
+	}
+	if !key.PublicKey.Equal(old.PublicKey) {
+		return nil, errors.New("ca.key does not belong to ca.crt")
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(), Subject: old.Subject, SubjectKeyId: old.SubjectKeyId,
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(caLifetime),
+		KeyUsage: old.KeyUsage, BasicConstraintsValid: true, IsCA: true, MaxPathLenZero: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("create CA certificate: %w", err)
+	}
+	if err := writePEM(filepath.Join(dir, caCertFile), "CERTIFICATE", der, 0o644); err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
+}
