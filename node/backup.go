@@ -79,6 +79,15 @@ func (n *Node) Backup(ctx context.Context) (io.ReadCloser, string, error) {
 	return removeOnClose{f, tmp}, backupName(m.NodeID, m.Time), nil
 }
 
+// removeStaleBackups removes the temporary directories of backups a crash
+// interrupted.
+func removeStaleBackups(dataDir string) {
+	stale, _ := filepath.Glob(filepath.Join(dataDir, ".backup-*"))
+	for _, dir := range stale {
+		os.RemoveAll(dir)
+	}
+}
+
 // backupName is the archive's file name: node id and UTC time, so that
 // names sort by time.
 func backupName(nodeID string, t time.Time) string {
@@ -126,7 +135,8 @@ func (n *Node) writeArchive(ctx context.Context, dir string) (Manifest, error) {
 	}
 	files := []archived{{"local.db", filepath.Join(dir, "local.db")}, {"register.db", filepath.Join(dir, "register.db")}}
 	for _, e := range tlsFiles {
-		if e.Type().IsRegular() {
+		// Not the temporary files of a write in progress (pki's writePEM).
+		if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), ".tmp") {
 			files = append(files, archived{"tls/" + e.Name(), filepath.Join(pki.Dir(n.cfg.DataDir), e.Name())})
 			m.CA = m.CA || e.Name() == "ca.key"
 		}

@@ -87,6 +87,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.loadSettings(); err != nil {
 		return nil, err
 	}
+	removeStaleBackups(cfg.DataDir) // local.db is locked: no other process uses them
 	if err := n.cfg.validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
