@@ -1,9 +1,6 @@
 package sync
 
-import (
-	"fmt"
-	"syscall"
-)
+import "fmt"
 
 // checkDisk refuses a write when dir's file system has less than need bytes
 // free for this process (ErrDiskFull); need 0 disables the check. Raft
@@ -13,11 +10,11 @@ func checkDisk(dir string, need uint64) error {
 	if need == 0 {
 		return nil
 	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
+	free, err := freeBytes(dir)
+	if err != nil {
 		return fmt.Errorf("stat file system of %s: %w", dir, err)
 	}
-	if free := st.Bavail * uint64(st.Bsize); free < need {
+	if free < need {
 		return fmt.Errorf("%w: %d bytes free in %s, need %d", ErrDiskFull, free, dir, need)
 	}
 	return nil
