@@ -7,6 +7,7 @@
 //	baoxue restore --in FILE --data DIR
 //	baoxue recover --data DIR [--yes]
 //	baoxue renew-ca --data DIR
+//	baoxue service install|uninstall|start|stop   (Windows)
 package main
 
 import (
@@ -33,11 +34,20 @@ Usage:
   baoxue restore --in FILE --data DIR         unpack a backup onto an empty data directory
   baoxue recover --data DIR [--yes]           make a stopped node the only voter (when the other voters are lost)
   baoxue renew-ca --data DIR                  give the cluster CA a new certificate (on the node with ca.key)
+  baoxue service install|uninstall|start|stop   Windows: run the node as a service (data in %ProgramData%\baoxue)
 
 Run "baoxue COMMAND -h" for a command's flags.
 `
 
 func main() {
+	// Started by the Windows service manager: serve under it (service_windows.go).
+	if handled, err := runService(); handled {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "baoxue:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -68,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return recoverCmd(ctx, args[1:], stdout, stderr)
 	case "renew-ca":
 		return renewCA(ctx, args[1:], stdout, stderr)
+	case "service":
+		return service(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
