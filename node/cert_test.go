@@ -1,10 +1,19 @@
 package node
 
 import (
+	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +102,76 @@ func TestRenewalDue(t *testing.T) {
 			t.Errorf("day %d of 300: due %v, want %v", tc.days, got, tc.due)
 		}
 	}
+}
+
+// TestCertificateBeforeJoinRefused: a certificate the cluster CA issued for
+// a node before the node's latest join (an earlier membership under the
+// same id) is refused at the handshake; one issued at the join is not.
+func TestCertificateBeforeJoinRefused(t *testing.T) {
+	dir := t.TempDir()
+	bureau, err := clOpen(t, clusterTestConfig(t, dir, "bureau"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		issued time.Time
+		ok     bool
+	}{{time.Now().Add(-2 * time.Hour), false}, {time.Now(), true}} {
+		c, err := tls.Dial("tcp", bureau.Replicator().AdvertiseAddr(), &tls.Config{InsecureSkipVerify: true,
+			Certificates: []tls.Certificate{caIssuedCert(t, dir, "bureau", tc.issued)}})
+		code := 0
+		if err == nil {
+			c.Write([]byte{'H'})
+			code = rpcStatus(t, c, bufio.NewReader(c))
+			c.Close()
+		}
+		if (code == 200) != tc.ok {
+			t.Errorf("certificate for bureau issued at %s: HTTP %d, %v; want accepted %v", tc.issued.Format(time.TimeOnly), code, err, tc.ok)
+		}
+	}
+}
+
+// caIssuedCert is a certificate for cn signed with the cluster CA key in
+// dir's tls/, issued at issued (backdated an hour, as pki.Sign does).
+func caIssuedCert(t testing.TB, dir, cn string, issued time.Time) tls.Certificate {
+	t.Helper()
+	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls", "ca.crt"), filepath.Join(dir, "tls", "ca.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, err := x509.ParseCertificate(ca.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: issued.Add(-time.Hour), NotAfter: issued.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, ca.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// rpcStatus sends a /cluster/status call on an open 'H' stream and returns
+// the answer's status code (0 if none came).
+func rpcStatus(t testing.TB, c *tls.Conn, r *bufio.Reader) int {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	defer c.SetDeadline(time.Time{})
+	req, _ := http.NewRequest("POST", "http://cluster/cluster/status", strings.NewReader("{}"))
+	if err := req.Write(c); err != nil {
+		return 0
+	}
+	resp, err := http.ReadResponse(r, req)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }

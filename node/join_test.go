@@ -356,47 +356,9 @@ func TestClusterPortRefusesStrangers(t *testing.T) {
 			}
 		}
 	}
-	// A certificate the cluster CA issued for bureau before bureau joined
-	// (an earlier membership under the same id) is refused at the
-	// handshake; one issued at the join is not.
-	for _, tc := range []struct {
-		issued time.Time
-		ok     bool
-	}{{time.Now().Add(-2 * time.Hour), false}, {time.Now(), true}} {
-		got, err := try('H', []tls.Certificate{caIssuedCert(t, dir, "bureau", tc.issued)})
-		if ok := strings.HasPrefix(got, "HTTP/1.1 200"); ok != tc.ok {
-			t.Errorf("certificate for bureau issued at %s: %q, %v; want accepted %v", tc.issued.Format(time.TimeOnly), got, err, tc.ok)
-		}
-	}
 	if got := bureau.Store().AppliedIndex(); got != before {
 		t.Errorf("applied index moved from %d to %d", before, got)
 	}
-}
-
-// caIssuedCert is a certificate for cn signed with the cluster CA key in
-// dir's tls/, issued at issued (backdated an hour, as pki.Sign does).
-func caIssuedCert(t testing.TB, dir, cn string, issued time.Time) tls.Certificate {
-	t.Helper()
-	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls", "ca.crt"), filepath.Join(dir, "tls", "ca.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(ca.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: issued.Add(-time.Hour), NotAfter: issued.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, ca.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 // selfSignedCert is a certificate from a CA of the test's own making.
@@ -644,23 +606,4 @@ func settledApplied(t testing.TB, n *Node) uint64 {
 	}
 	t.Fatalf("applied index of %s still moving: %d", n.cfg.NodeID, last)
 	return 0
-}
-
-// rpcStatus sends a /cluster/status call on an open 'H' stream and returns
-// the answer's status code (0 if none came).
-func rpcStatus(t testing.TB, c *tls.Conn, r *bufio.Reader) int {
-	t.Helper()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	defer c.SetDeadline(time.Time{})
-	req, _ := http.NewRequest("POST", "http://cluster/cluster/status", strings.NewReader("{}"))
-	if err := req.Write(c); err != nil {
-		return 0
-	}
-	resp, err := http.ReadResponse(r, req)
-	if err != nil {
-		return 0
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
 }
