@@ -43,6 +43,7 @@ type Node struct {
 	http   *http.Server
 	https  bool // the web port speaks HTTPS (http.Server sets TLSConfig itself when serving HTTP/2)
 	ln     net.Listener
+	stop   context.CancelFunc // stops the node's own goroutines (scheduled backups)
 	wg     sync.WaitGroup
 	closed bool
 	mu     sync.Mutex
@@ -86,6 +87,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.loadSettings(); err != nil {
 		return nil, err
 	}
+	removeStaleBackups(cfg.DataDir) // local.db is locked: no other process uses them
 	if err := n.cfg.validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -118,6 +120,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.startMDNS(ctx); err != nil {
 		return nil, fmt.Errorf("mdns: %w", err)
 	}
+	n.startBackups()
 	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
 	return n, nil
 }
@@ -138,7 +141,8 @@ func (n *Node) serveWeb(ctx context.Context) error {
 	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies || tlsCfg != nil,
 		HTTPS: tlsCfg != nil, CACert: n.rep.CACert(),
 		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
-		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep},
+		Backups: n},
 		n.db, replica{n.rep}, n.local); err != nil {
 		return fmt.Errorf("web ui: %w", err)
 	}
@@ -218,6 +222,9 @@ func (n *Node) Close(ctx context.Context) error {
 		cancel()
 	} else if n.ln != nil {
 		n.ln.Close()
+	}
+	if n.stop != nil {
+		n.stop()
 	}
 	n.wg.Wait()
 	if a := n.mdns.Load(); a != nil {
@@ -329,6 +336,8 @@ func (a clusterAdmin) Member(ctx context.Context, actor store.Actor, nodeID, act
 	res, err := a.r.Member(ctx, actor, nodeID, action)
 	return res, clusterError(err)
 }
+
+func (a clusterAdmin) CAExpiry() time.Time { return a.r.CAExpiry() }
 
 func (a clusterAdmin) TransferLeadership(ctx context.Context, to string) error {
 	return clusterError(a.r.TransferLeadership(ctx, to))

@@ -88,6 +88,8 @@ type Config struct {
 	Queue     Enqueuer
 	Attention AttentionList
 	Reads     StrongReader
+	// Backups makes online backups (backup.go); nil answers 503.
+	Backups Backups
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -234,6 +236,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerWatchRoutes(pagesAuth)
 	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	s.registerBulkReadRoutes(apiAuth)
+	s.registerBackupRoutes(apiAuth)
 	return e
 }
 
