@@ -108,6 +108,9 @@ type Status struct {
 	// Voter reports whether this node has a vote in the latest
 	// configuration.
 	Voter bool
+	// Halt is set when this node stopped applying the log at a command it
+	// does not understand: it must be upgraded (halt.go).
+	Halt *Halt
 }
 
 // New returns a Replicator for db configured by cfg. It does no I/O; Open
@@ -123,10 +126,10 @@ func New(cfg Config, db *store.DB) *Replicator {
 		db:      db,
 		base:    logger,
 		log:     log,
-		fsm:     &fsm{db: db, log: log},
 		closing: make(chan struct{}),
 		rpc:     newRPCServer(log.With("part", "rpc")),
 	}
+	r.fsm = &fsm{db: db, log: log, halting: halting{stop: r.closing}}
 	r.peers = callRPC{r}
 	if cfg.Local != nil {
 		r.outbox = newOutbox(cfg, db, log, r)
@@ -392,6 +395,7 @@ func (r *Replicator) Status() Status {
 		NodeID:       r.cfg.NodeID,
 		RaftState:    raft.Shutdown.String(),
 		AppliedIndex: r.db.AppliedIndex(),
+		Halt:         r.fsm.halted(),
 	}
 	ra, err := r.current()
 	if err != nil {
