@@ -282,7 +282,15 @@ func (a replica) Info() ui.NodeInfo {
 	s := a.r.Status()
 	return ui.NodeInfo{NodeID: s.NodeID, RaftState: s.RaftState, LeaderID: s.LeaderID,
 		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex, LastContact: s.LastContact,
-		Voter: s.Voter, Pending: a.r.Outbox().Status().Pending}
+		Voter: s.Voter, Pending: a.r.Outbox().Status().Pending, Upgrade: upgradeOf(s.Halt)}
+}
+
+// upgradeOf is the halt of this node's FSM in ui's terms (nil: none).
+func upgradeOf(h *ledgersync.Halt) *ui.UpgradeRequired {
+	if h == nil {
+		return nil
+	}
+	return &ui.UpgradeRequired{Index: h.Index, Kind: h.Kind, Version: h.V}
 }
 
 // clusterAdmin adapts the replicator's membership to what ui needs,

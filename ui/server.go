@@ -52,6 +52,17 @@ type NodeInfo struct {
 	LastContact  time.Time
 	Voter        bool
 	Pending      int // commands waiting in this node's outbox (sync.go)
+	// Upgrade is set when this node stopped applying the log at a command
+	// of a newer release: every page says it must be upgraded.
+	Upgrade *UpgradeRequired
+}
+
+// UpgradeRequired is the log entry a node stopped at because it does not
+// understand it: it serves reads of the register as it was before it.
+type UpgradeRequired struct {
+	Index   uint64 `json:"index"`
+	Kind    string `json:"kind"`
+	Version int    `json:"version"` // the command's payload version
 }
 
 // ErrUnavailable is wrapped by Replica.Submit errors when the register cannot
