@@ -92,6 +92,12 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if n.db, err = store.Open(filepath.Join(cfg.DataDir, "register.db"), nil); err != nil {
 		return nil, err
 	}
+	if err := n.checkTownship(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := n.saveSettings(); err != nil {
+		return nil, err
+	}
 
 	sc := n.cfg.Sync
 	sc.NodeID, sc.DataDir, sc.ClusterAddr = n.cfg.NodeID, n.cfg.DataDir, n.cfg.ClusterAddr
@@ -140,13 +146,13 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	return n, nil
 }
 
-// loadSettings fills empty identity fields from local.db, or records them at
-// first start. A node's id never changes once chosen.
+// loadSettings fills empty identity fields from local.db. A node's id
+// never changes once chosen.
 func (n *Node) loadSettings() error {
-	return n.local.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketSettings)
-		if err != nil {
-			return err
+	return n.local.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSettings)
+		if b == nil {
+			return nil
 		}
 		var s settings
 		if raw := b.Get([]byte("identity")); raw != nil {
@@ -170,14 +176,51 @@ func (n *Node) loadSettings() error {
 				n.cfg.Township = s.Township
 			}
 		}
-		s = settings{NodeID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, ClusterAddr: n.cfg.ClusterAddr,
-			ClusterAdvertise: n.cfg.ClusterAdvertise, Township: n.cfg.Township}
-		if s.NodeID == "" {
-			return nil // validate names what is missing
+		return nil
+	})
+}
+
+// saveSettings records the identity in local.db, once the configuration
+// has been checked (a refused --township is not kept for the next start).
+func (n *Node) saveSettings() error {
+	return n.local.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketSettings)
+		if err != nil {
+			return err
 		}
+		s := settings{NodeID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, ClusterAddr: n.cfg.ClusterAddr,
+			ClusterAdvertise: n.cfg.ClusterAdvertise, Township: n.cfg.Township}
 		raw, _ := json.Marshal(s)
 		return b.Put([]byte("identity"), raw)
 	})
+}
+
+// checkTownship refuses a bootstrap node's --township that the register
+// does not have, before anything waits for Raft: the node registry would
+// refuse it only after the first election (a heartbeat timeout on a WAN
+// setting). A new district has no townships until they are created. A node
+// already in the registry is not checked again.
+func (n *Node) checkTownship() error {
+	if !n.cfg.Bootstrap || n.cfg.Township == "" {
+		return nil
+	}
+	if _, err := n.db.ClusterNode(n.cfg.NodeID); err == nil {
+		return nil
+	}
+	towns, err := n.db.Townships()
+	if err != nil {
+		return fmt.Errorf("township: %w", err)
+	}
+	for _, t := range towns {
+		if t.Code == n.cfg.Township {
+			return nil
+		}
+	}
+	if len(towns) == 0 {
+		return fmt.Errorf("township: the district has no townships yet, so %q cannot be this node's: "+
+			"start the bootstrap node without --township (the bureau serves no one township)", n.cfg.Township)
+	}
+	return fmt.Errorf("township: the district has no township %q", n.cfg.Township)
 }
 
 // initDistrict sets up the district and its admin once this node leads. On

@@ -248,6 +248,7 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		r.log.Info("bootstrapped new cluster", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()))
 	}
 	r.log.Debug("raft state", "existing_state", existing)
+	r.leadAloneAtOnce(ra)
 	return ra, logStore, nil
 }
 
