@@ -20,8 +20,8 @@ import (
 // Raft calls ApplyBatch, Apply, Snapshot and Restore from one goroutine;
 // Persist and Release run concurrently with them.
 type fsm struct {
-	db  *store.DB
-	log *slog.Logger
+	db      *store.DB
+	log     *slog.Logger
 	halting // stops at a command this program does not understand (halt.go)
 }
 
