@@ -87,6 +87,9 @@ type Config struct {
 	Queue     Enqueuer
 	Attention AttentionList
 	Reads     StrongReader
+	// Metrics serves GET /metrics (metrics.go says who may read it); nil:
+	// no such route.
+	Metrics http.Handler
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -191,6 +194,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.language)
 
 	s.registerHealthRoutes(e)
+	s.registerMetricsRoutes(e)
 	e.GET("/static/:name", s.static)
 
 	api := e.Group("/api/v1")
