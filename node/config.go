@@ -39,6 +39,11 @@ type Config struct {
 	DistrictName  string
 	AdminPassword string // at least 8 characters; required with Bootstrap
 
+	// Version is what this node reports as its version to the others
+	// (the bureau's Nodes page); empty: from the binary's build
+	// information.
+	Version string
+
 	// SecureCookies marks session cookies Secure (behind TLS).
 	SecureCookies bool
 

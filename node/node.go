@@ -12,6 +12,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -104,22 +105,29 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	sc.Bootstrap, sc.Logger = n.cfg.Bootstrap, n.cfg.Logger
 	sc.ClusterAdvertise, sc.JoinToken, sc.Township = n.cfg.ClusterAdvertise, n.cfg.JoinToken, n.cfg.Township
 	sc.Local = n.local // the outbox (sync/outbox.go)
+	sc.Version = cmp.Or(n.cfg.Version, buildVersion())
 	n.rep = ledgersync.New(sc, n.db)
 	if err := n.rep.Open(ctx); err != nil {
 		return nil, fmt.Errorf("start replication: %w", err)
 	}
 
 	box := n.rep.Outbox()
-	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
+	uicfg := ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
 		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
-		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
-		n.db, replica{n.rep}, n.local); err != nil {
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}}
+	// The web server's handler measures the ui's, which serves /metrics:
+	// the ui is made after, and reached through n.ui when requests come.
+	var handler http.Handler
+	uicfg.Metrics, handler = newMetrics(n.rep, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.ui.Handler().ServeHTTP(w, r)
+	}))
+	if n.ui, err = ui.New(uicfg, n.db, replica{n.rep}, n.local); err != nil {
 		return nil, fmt.Errorf("web ui: %w", err)
 	}
 	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
 	}
-	n.http = &http.Server{Handler: n.ui.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
 	n.wg.Add(1)
@@ -366,7 +374,9 @@ func (a clusterAdmin) Nodes(ctx context.Context) ([]ui.ClusterNode, error) {
 	for i, n := range ns {
 		out[i] = ui.ClusterNode{ID: n.ID, Address: n.Address, Township: n.Township, Voter: n.Voter,
 			WantVoter: n.WantVoter, Member: n.Member, Leader: n.Leader, Self: n.Self, CA: n.CA,
-			Reachable: n.Reachable, RaftState: n.RaftState, LastContact: n.LastContact, AppliedIndex: n.AppliedIndex}
+			Reachable: n.Reachable, RaftState: n.RaftState, LastContact: n.LastContact, AppliedIndex: n.AppliedIndex,
+			Version: n.Version, DiskFree: n.DiskFree, OutboxPending: n.OutboxPending, OutboxOldestAt: n.OutboxOldestAt,
+			UpgradeRequired: n.UpgradeRequired}
 	}
 	return out, nil
 }

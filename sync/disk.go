@@ -13,12 +13,22 @@ func checkDisk(dir string, need uint64) error {
 	if need == 0 {
 		return nil
 	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
+	free, err := diskFree(dir)
+	if err != nil {
 		return fmt.Errorf("stat file system of %s: %w", dir, err)
 	}
-	if free := st.Bavail * uint64(st.Bsize); free < need {
+	if free < need {
 		return fmt.Errorf("%w: %d bytes free in %s, need %d", ErrDiskFull, free, dir, need)
 	}
 	return nil
+}
+
+// diskFree is the free space for this process on dir's file system (also
+// reported as baoxue_disk_free_bytes and in the status answer).
+func diskFree(dir string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), nil
 }

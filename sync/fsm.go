@@ -23,6 +23,7 @@ type fsm struct {
 	db      *store.DB
 	log     *slog.Logger
 	halting // stops at a command this program does not understand (halt.go)
+	m       *metrics
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -135,7 +136,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin register snapshot: %w", err)
 	}
-	return &fsmSnapshot{snap: snap, log: f.log}, nil
+	return &fsmSnapshot{snap: snap, log: f.log, m: f.m}, nil
 }
 
 // Restore replaces the register with the snapshot read from rc.

@@ -3,6 +3,7 @@ package sync
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -53,6 +54,7 @@ func (f *fsm) applyOrHalt(logs []*raft.Log, apply func([]*raft.Log) []interface{
 	if at := f.halted(); at != nil {
 		return haltedResponses(logs, at)
 	}
+	apply = f.timed(apply)
 	i, cmd := f.firstNotUnderstood(logs, f.db.AppliedIndex())
 	if i < 0 {
 		return apply(logs)
@@ -79,6 +81,18 @@ func (f *fsm) firstNotUnderstood(logs []*raft.Log, applied uint64) (int, store.C
 		}
 	}
 	return -1, store.Command{}
+}
+
+// timed measures apply's batches (baoxue_apply_batch_seconds).
+func (f *fsm) timed(apply func([]*raft.Log) []interface{}) func([]*raft.Log) []interface{} {
+	if f.m == nil {
+		return apply
+	}
+	return func(logs []*raft.Log) []interface{} {
+		start := time.Now()
+		defer func() { f.m.applyBatch.Observe(time.Since(start).Seconds()) }()
+		return apply(logs)
+	}
 }
 
 // halt records that the FSM stops at the entry at index and blocks until

@@ -57,6 +57,8 @@ type Replicator struct {
 	base *slog.Logger // cfg.Logger, or one that discards
 	log  *slog.Logger // base with component=sync
 	fsm  *fsm
+	// metrics are measured as things happen (metrics.go).
+	metrics *metrics
 
 	closing chan struct{} // closed when Close starts
 
@@ -129,7 +131,8 @@ func New(cfg Config, db *store.DB) *Replicator {
 		closing: make(chan struct{}),
 		rpc:     newRPCServer(log.With("part", "rpc")),
 	}
-	r.fsm = &fsm{db: db, log: log, halting: halting{stop: r.closing}}
+	r.metrics = newMetrics()
+	r.fsm = &fsm{db: db, log: log, halting: halting{stop: r.closing}, m: r.metrics}
 	r.peers = callRPC{r}
 	if cfg.Local != nil {
 		r.outbox = newOutbox(cfg, db, log, r)
@@ -187,8 +190,11 @@ func (r *Replicator) Open(ctx context.Context) error {
 		return err
 	}
 	r.raft, r.trans, r.logStore = ra, trans, logStore
+	stopBeats := watchHeartbeats(ra, r.metrics)
+	r.stopWatch = stopBeats
 	if r.outbox != nil {
-		r.stopWatch = watchLeader(ra, r.outbox.poke)
+		stopLeader := watchLeader(ra, r.outbox.poke)
+		r.stopWatch = func() { stopLeader(); stopBeats() }
 	}
 	r.members.open()
 	r.log.Info("raft started", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()),

@@ -105,6 +105,7 @@ type Server struct {
 	echo      *echo.Echo
 	now       func() time.Time
 	dummyHash string // checked against for unknown users, so both failures take as long
+	started   time.Time
 }
 
 // New builds a Server: it parses all templates, prepares the static assets
@@ -128,6 +129,7 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 		rep: rep,
 		now: time.Now,
 	}
+	s.started = s.now()
 	var err error
 	if s.assets, err = newAssets(); err != nil {
 		return nil, fmt.Errorf("static assets: %w", err)
