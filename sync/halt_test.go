@@ -121,3 +121,37 @@ func TestUpgradeHaltsAndResumes(t *testing.T) {
 		t.Errorf("village result %+v, want applied at index %d", res, want)
 	}
 }
+
+// A leader appends only what it understands: a forwarded batch is applied
+// up to the first command of a newer release, and the rest is answered
+// ErrUpgradeRequired, to be sent again after the upgrade; Submit refuses
+// such a command outright.
+func TestLeaderAppendsOnlyWhatItUnderstands(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpenDB(t, dir)
+	r := openAs(t, testConfig(t, dir), db, olderRelease)
+	mustSubmit(t, r, districtInit(t))
+	mustSubmit(t, r, township(t, 100, "拉堡镇"))
+	village := mustCommand(t, "c-village", store.KindVillageCreate, admin,
+		store.Village{Code: "450206100201", Name: "拉堡村", TownshipCode: "450206100", Kind: "village"})
+	cmds := []store.Command{township(t, 101, "里雍镇"), village, township(t, 102, "百朋镇")}
+	for i := range cmds {
+		cmds[i].Origin, cmds[i].Seq = "t1-a", uint64(i+1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := r.applyForwarded(ctx, forwardRequest{Origin: "t1-a", Commands: cmds})
+	if !errors.Is(err, ErrUpgradeRequired) || len(out.Results) != 1 || !out.Results[0].Applied() {
+		t.Errorf("forwarded batch: %+v, %v; want the first applied and ErrUpgradeRequired", out, err)
+	}
+	d := dump(t, db)
+	if !strings.Contains(d, "里雍镇") || strings.Contains(d, "拉堡村") || strings.Contains(d, "百朋镇") {
+		t.Errorf("the register holds more or less than the command before the village")
+	}
+	if _, err := r.Submit(ctx, village); !errors.Is(err, ErrUpgradeRequired) {
+		t.Errorf("submit of a kind the leader does not know: %v, want ErrUpgradeRequired", err)
+	}
+	if h := r.Status().Halt; h != nil {
+		t.Errorf("the leader halted (%+v): it appended what it does not understand", *h)
+	}
+}

@@ -87,7 +87,8 @@ type Replicator struct {
 	identity  *pki.Identity
 	joinSrv   *http.Server
 	rpcClient *http.Client
-	// stopWatch stops waking the outbox when Raft learns of a leader.
+	// stopWatch stops watching Raft's observations: leaders (to wake the
+	// outbox) and followers' heartbeats (metrics).
 	stopWatch func()
 }
 
