@@ -111,18 +111,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("start replication: %w", err)
 	}
 
-	box := n.rep.Outbox()
-	uicfg := ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
-		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
-		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}}
-	// The web server's handler measures the ui's, which serves /metrics:
-	// the ui is made after, and reached through n.ui when requests come.
-	var handler http.Handler
-	uicfg.Metrics, handler = newMetrics(n.rep, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.ui.Handler().ServeHTTP(w, r)
-	}))
-	if n.ui, err = ui.New(uicfg, n.db, replica{n.rep}, n.local); err != nil {
-		return nil, fmt.Errorf("web ui: %w", err)
+	handler, err := n.newUI()
+	if err != nil {
+		return nil, err
 	}
 	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
@@ -201,6 +192,26 @@ func (n *Node) saveSettings() error {
 		raw, _ := json.Marshal(s)
 		return b.Put([]byte("identity"), raw)
 	})
+}
+
+// newUI makes the web UI with the replicator's roles and the metrics
+// registry, and returns the web server's handler: the ui's, measured.
+func (n *Node) newUI() (http.Handler, error) {
+	box := n.rep.Outbox()
+	cfg := ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
+		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}}
+	// The measured handler wraps the ui's, which serves /metrics: the ui
+	// is made after, and reached through n.ui when requests come.
+	var handler http.Handler
+	cfg.Metrics, handler = newMetrics(n.rep, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.ui.Handler().ServeHTTP(w, r)
+	}))
+	var err error
+	if n.ui, err = ui.New(cfg, n.db, replica{n.rep}, n.local); err != nil {
+		return nil, fmt.Errorf("web ui: %w", err)
+	}
+	return handler, nil
 }
 
 // checkTownship refuses a bootstrap node's --township that the register
