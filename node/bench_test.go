@@ -26,7 +26,7 @@ func BenchmarkSubmit(b *testing.B) {
 			n := mustStart(b, testConfig(b, b.TempDir(), true))
 			ctx := context.Background()
 			// The org tree, through the same path.
-			if err := n.LoadDemo(ctx, &synth.District{District: d.District, Townships: d.Townships, Villages: d.Villages,
+			if err := synth.Load(ctx, n, n.ID(), &synth.District{District: d.District, Townships: d.Townships, Villages: d.Villages,
 				Groups: d.Groups, Schools: d.Schools}, 1, "benchmark-pw", nil); err != nil {
 				b.Fatal(err)
 			}

@@ -84,7 +84,7 @@ func openInProcess(b *testing.B, id, ip, token, township string, tune ...func(*C
 		if err := n.rep.WaitLeader(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if err := n.LoadDemo(ctx, orgOnly(district(b)), 1, "benchmark-pw", nil); err != nil {
+		if err := synth.Load(ctx, n, n.ID(), orgOnly(district(b)), 1, "benchmark-pw", nil); err != nil {
 			b.Fatal(err)
 		}
 	}

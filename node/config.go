@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 
+	"baoxue/node/mdns"
 	ledgersync "baoxue/sync"
 )
 
@@ -33,7 +34,8 @@ type Config struct {
 	Township string
 
 	// Bootstrap starts a new district register on an empty DataDir: a
-	// one-voter cluster, the district, and the admin user.
+	// one-voter cluster, the district, and the admin user. DistrictCode and
+	// DistrictName name the district; both are required with Bootstrap.
 	Bootstrap     bool
 	DistrictCode  string
 	DistrictName  string
@@ -51,16 +53,16 @@ type Config struct {
 	// Bootstrap and Logger are filled in by Open.
 	Sync ledgersync.Config
 
-	// MDNS advertises the node on its LAN (mdns.go). On in DefaultConfig.
-	MDNS MDNSConfig
+	// MDNS advertises the node on its LAN (node/mdns). On in DefaultConfig.
+	MDNS mdns.Config
 
 	Logger *slog.Logger
 }
 
-// DefaultConfig returns a Config with the replication defaults for WAN links.
+// DefaultConfig returns a Config with the replication defaults for WAN links
+// and mDNS on. It names no district: a bootstrap gives its own.
 func DefaultConfig() Config {
-	return Config{Sync: ledgersync.DefaultConfig(), DistrictCode: "450206", DistrictName: "柳江区",
-		MDNS: MDNSConfig{Enabled: true}}
+	return Config{Sync: ledgersync.DefaultConfig(), MDNS: mdns.Config{Enabled: true}}
 }
 
 // validate checks the config once the stored settings are merged in.
@@ -80,6 +82,9 @@ func (c *Config) validate() error {
 	}
 	if c.Bootstrap && c.JoinToken != "" {
 		return errors.New("Bootstrap and JoinToken are both set: a node starts a district or joins one")
+	}
+	if c.Bootstrap && (c.DistrictCode == "" || c.DistrictName == "") {
+		return errors.New("DistrictCode and DistrictName are required with Bootstrap")
 	}
 	if c.Bootstrap && len(c.AdminPassword) < 8 {
 		return errors.New("AdminPassword must have at least 8 characters")

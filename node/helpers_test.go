@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"baoxue/store"
+	"baoxue/store/synth"
 )
 
 const adminPassword = "test-admin-pw"
@@ -25,6 +26,7 @@ func testConfig(t testing.TB, dir string, bootstrap bool) Config {
 	if bootstrap {
 		cfg.NodeID, cfg.HTTPAddr, cfg.ClusterAddr = "bureau", "127.0.0.1:0", "127.0.0.1:0"
 		cfg.Bootstrap, cfg.AdminPassword = true, adminPassword
+		cfg.DistrictCode, cfg.DistrictName = synth.DefaultDistrictCode, synth.DefaultDistrictName
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s := &cfg.Sync

@@ -3,12 +3,7 @@
 // reverse. It is a library so that tests can start whole nodes without main.
 //
 // A node advertises itself on its LAN as the DNS-SD service _baoxue._tcp
-// with grandcat/zeroconf (mdns.go) and finds others with Discover. Around
-// zeroconf v1.0.0 it sets IP TTL 255 on the mDNS sockets, which zeroconf
-// leaves at 1 (RFC 6762 §11; mdns-scan drops such answers), and answers
-// legacy unicast queries such as `dig @224.0.0.251 -p 5353`, which zeroconf
-// ignores (§6.7), with a small companion responder on port 5353
-// (mdns_responder.go says how and why).
+// (node/mdns, which also finds the others; mdns.go says what it announces).
 package node
 
 import (
@@ -28,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"baoxue/node/mdns"
 	"baoxue/store"
 	ledgersync "baoxue/sync"
 	"baoxue/ui"
@@ -44,7 +40,7 @@ type Node struct {
 	local  *bolt.DB
 	rep    *ledgersync.Replicator
 	ui     *ui.Server
-	mdns   atomic.Pointer[advertiser] // set once advertising starts; read by the web UI
+	mdns   atomic.Pointer[mdns.Advertiser] // set once advertising starts; read by the web UI
 	http   *http.Server
 	ln     net.Listener
 	wg     sync.WaitGroup

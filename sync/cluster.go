@@ -228,7 +228,7 @@ func (r *Replicator) handleStatus(w http.ResponseWriter, req *http.Request) {
 
 func (r *Replicator) statusReply() statusReply {
 	s, ob := r.Status(), r.Outbox().Status()
-	free, _ := diskFree(r.cfg.DataDir) // 0: unknown
+	free, _ := freeBytes(r.cfg.DataDir) // 0: unknown
 	return statusReply{NodeID: s.NodeID, RaftState: s.RaftState, AppliedIndex: s.AppliedIndex,
 		CommitIndex: s.CommitIndex, LeaderID: s.LeaderID, LastContact: s.LastContact,
 		Version: r.cfg.Version, DiskFree: free, OutboxPending: ob.Pending, OutboxOldestAt: ob.OldestPendingAt,

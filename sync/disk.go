@@ -1,19 +1,18 @@
 package sync
 
-import (
-	"fmt"
-	"syscall"
-)
+import "fmt"
 
 // checkDisk refuses a write when dir's file system has less than need bytes
 // free for this process (ErrDiskFull); need 0 disables the check. Raft
 // panics when its log store cannot write, so every path that appends to
 // the log (Submit, forwarded batches, cluster commands) asks first.
+// freeBytes (disk_unix.go, disk_windows.go) is also reported as
+// baoxue_disk_free_bytes and in the status answer.
 func checkDisk(dir string, need uint64) error {
 	if need == 0 {
 		return nil
 	}
-	free, err := diskFree(dir)
+	free, err := freeBytes(dir)
 	if err != nil {
 		return fmt.Errorf("stat file system of %s: %w", dir, err)
 	}
@@ -21,14 +20,4 @@ func checkDisk(dir string, need uint64) error {
 		return fmt.Errorf("%w: %d bytes free in %s, need %d", ErrDiskFull, free, dir, need)
 	}
 	return nil
-}
-
-// diskFree is the free space for this process on dir's file system (also
-// reported as baoxue_disk_free_bytes and in the status answer).
-func diskFree(dir string) (uint64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, err
-	}
-	return st.Bavail * uint64(st.Bsize), nil
 }

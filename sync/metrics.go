@@ -165,7 +165,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descOldest, oldest)
 	gauge(descAttention, float64(ob.Rejected))
-	if free, err := diskFree(r.cfg.DataDir); err == nil {
+	if free, err := freeBytes(r.cfg.DataDir); err == nil {
 		gauge(descDiskFree, float64(free))
 	}
 	r.metrics.applyBatch.Collect(ch)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"baoxue/node"
+	"baoxue/node/mdns"
 	"baoxue/store/synth"
 )
 
@@ -21,8 +22,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	students := fs.Int("students", synth.DefaultStudents, "number of children in the synthetic district")
 	seed := fs.Int64("seed", 1, "seed of the synthetic district: the same seed gives the same district")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
-	var mdns node.MDNSConfig // a demo does not announce itself unless asked
-	mdnsFlags(fs, &mdns, false)
+	var lan mdns.Config // a demo does not announce itself unless asked
+	mdnsFlags(fs, &lan, false)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.HTTPAddr, cfg.Logger = *dataDir, *httpAddr, log
-	cfg.MDNS = mdns
+	cfg.MDNS = lan
 	// A demo is one node on one machine: LAN timeouts, so that it leads
 	// within a second or two of starting rather than after a WAN heartbeat
 	// timeout.
@@ -75,15 +76,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 
 	if fresh {
-		start := time.Now()
-		fmt.Fprintf(stdout, "building a synthetic district (%d children, seed %d) in %s …\n", len(d.Students), *seed, *dataDir)
-		err := n.LoadDemo(ctx, d, *seed, *password, func(stage string, count int) {
-			fmt.Fprintf(stdout, "  %-15s %7d  (%.1fs)\n", stage, count, time.Since(start).Seconds())
-		})
-		if err != nil {
+		if err := loadDemo(ctx, n, d, *seed, *password, *dataDir, stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "done in %.1fs. The data are synthetic; codes and ID numbers are not real.\n\n", time.Since(start).Seconds())
 	}
 	fmt.Fprintf(stdout, "baoxue demo: open %s\n", n.URL())
 	if fresh {
@@ -96,6 +91,21 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
+	return nil
+}
+
+// loadDemo writes the synthetic district d into the new demo node n, saying
+// how far it got after each stage.
+func loadDemo(ctx context.Context, n *node.Node, d *synth.District, seed int64, password, dataDir string, stdout io.Writer) error {
+	start := time.Now()
+	fmt.Fprintf(stdout, "building a synthetic district (%d children, seed %d) in %s …\n", len(d.Students), seed, dataDir)
+	err := synth.Load(ctx, n, n.ID(), d, seed, password, func(stage string, count int) {
+		fmt.Fprintf(stdout, "  %-15s %7d  (%.1fs)\n", stage, count, time.Since(start).Seconds())
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "done in %.1fs. The data are synthetic; codes and ID numbers are not real.\n\n", time.Since(start).Seconds())
 	return nil
 }
 

@@ -128,7 +128,7 @@ func TestCasesAtEveryStage(t *testing.T) {
 }
 
 // TestDemoAppliesToARegister applies a small district with its
-// assignments and cases to a real register, as node.LoadDemo does, and
+// assignments and cases to a real register, as Load does, and
 // checks that the register accepts every command.
 func TestDemoAppliesToARegister(t *testing.T) {
 	cfg := DefaultConfig()
