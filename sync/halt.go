@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -72,12 +73,17 @@ func (f *fsm) firstNotUnderstood(logs []*raft.Log, applied uint64) (int, store.C
 		if l.Type != raft.LogCommand || l.Index <= applied {
 			continue
 		}
-		e, err := entryFor(l)
-		if err != nil {
+		// Only the kind and payload version: the payload is decoded once,
+		// when the command is applied.
+		var head struct {
+			Kind string `json:"kind"`
+			V    int    `json:"v"`
+		}
+		if json.Unmarshal(l.Data, &head) != nil {
 			continue // undecodable: answered with an error, as before
 		}
-		if !f.understood(e.Command) {
-			return i, e.Command
+		if cmd := (store.Command{Kind: head.Kind, V: head.V}); !f.understood(cmd) {
+			return i, cmd
 		}
 	}
 	return -1, store.Command{}
