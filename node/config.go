@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"baoxue/node/mdns"
+	"baoxue/store"
 	ledgersync "baoxue/sync"
 )
 
@@ -39,7 +40,7 @@ type Config struct {
 	Bootstrap     bool
 	DistrictCode  string
 	DistrictName  string
-	AdminPassword string // at least 8 characters; required with Bootstrap
+	AdminPassword string // store.ValidatePassword (10 characters or more, not a common one); required with Bootstrap
 
 	// Version is what this node reports as its version to the others
 	// (the bureau's Nodes page); empty: from the binary's build
@@ -86,8 +87,10 @@ func (c *Config) validate() error {
 	if c.Bootstrap && (c.DistrictCode == "" || c.DistrictName == "") {
 		return errors.New("DistrictCode and DistrictName are required with Bootstrap")
 	}
-	if c.Bootstrap && len(c.AdminPassword) < 8 {
-		return errors.New("AdminPassword must have at least 8 characters")
+	if c.Bootstrap {
+		if err := store.ValidatePassword(c.AdminPassword); err != nil {
+			return fmt.Errorf("AdminPassword: %w", err)
+		}
 	}
 	return nil
 }

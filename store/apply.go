@@ -176,6 +176,11 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 				return Result{}, nil, err
 			}
 		}
+		if !prev.SameRequest(cmd) {
+			// Not stored: the id keeps the result of its first request.
+			return Result{CommandID: cmd.ID, State: StateRejected, Code: CodeConflict, Field: "command_id", Index: e.Index,
+				User: cmd.Actor.User, Reason: "this command id was used for another request"}, nil, nil
+		}
 		return prev, nil, nil
 	}
 	if res, refused, err := checkSequence(tx, e); err != nil || refused {
@@ -183,7 +188,7 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 	}
 	a := &applyCtx{tx: tx, e: e, at: e.Time.UTC()}
 	err := applyKind(a)
-	res := Result{CommandID: cmd.ID, Index: e.Index, User: cmd.Actor.User}
+	res := Result{CommandID: cmd.ID, Index: e.Index, User: cmd.Actor.User, RequestDigest: cmd.RequestDigest}
 	var rj *rejection
 	switch {
 	case err == nil:

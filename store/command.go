@@ -30,6 +30,11 @@ type Command struct {
 	// version, and a node applies only the versions it knows (Understands).
 	V       int             `json:"v,omitempty"`
 	Payload json.RawMessage `json:"payload"`
+	// RequestDigest names the request the command was made from (ui: a
+	// hash of its method, path and body), kept with its result: a command
+	// id sent again with another request is refused, not answered with the
+	// first request's result. Empty for commands no client asked for.
+	RequestDigest string `json:"request_digest,omitempty"`
 }
 
 // Actor says who, with which role, on which node.
@@ -84,6 +89,14 @@ type Result struct {
 	// User is the command's author: a result is shown to its author (and
 	// administrators) only.
 	User string `json:"user,omitempty"`
+	// RequestDigest is the command's (Command.RequestDigest).
+	RequestDigest string `json:"request_digest,omitempty"`
+}
+
+// SameRequest reports whether cmd may be answered with result r of the same
+// command id: both name the same request, or either names none.
+func (r Result) SameRequest(cmd Command) bool {
+	return r.RequestDigest == "" || cmd.RequestDigest == "" || r.RequestDigest == cmd.RequestDigest
 }
 
 // Applied reports whether the command took effect.

@@ -93,7 +93,7 @@ func checkOrg(code, name *string) error {
 	case !isCode(*code):
 		return fieldErr("code", "format", "code must be 1 to 32 letters, digits, - or _")
 	}
-	return cleanText(name, "name", 50, true)
+	return CheckOrgName(name)
 }
 
 // checkParent trims the code of a record's parent, which is required.

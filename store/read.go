@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,7 +183,7 @@ func (db *DB) ListStudents(sc Scope, f Filter) (Page, error) {
 	var after uint32
 	if f.Cursor != "" {
 		n, ok := ParseStudentID(f.Cursor)
-		if !ok || n > 1<<32 {
+		if !ok || n > math.MaxUint32 { // positions are uint32: a larger cursor would wrap
 			return page, fieldErr("cursor", "format", "cursor is not one this server gave out")
 		}
 		after = uint32(n) // position of the last item + 1

@@ -80,6 +80,7 @@ func TestKindsAndPayloads(t *testing.T) {
 		{KindCaseStepUpdate, StepUpdate{}}, {KindCaseClose, CaseClose{}}, {KindCaseSettings, CaseSettingsChange{}},
 		{KindCaseRead, CaseReadRecord{}}, {KindAssignmentCreate, AssignmentCreate{}}, {KindAssignmentEnd, AssignmentEnd{}},
 		{KindClusterToken, ClusterTokenCreate{}}, {KindClusterJoin, ClusterJoin{}}, {KindClusterMember, ClusterMember{}},
+		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}},
 	} {
 		e := registry[c.kind]
 		if e == nil || e.payload != reflect.TypeOf(c.payload) || c.payload.Kind() != c.kind {

@@ -88,6 +88,9 @@ func applyStudentCreate(a *applyCtx, p *StudentCreate) error {
 	if err := checkUnique(a, &f, 0); err != nil {
 		return err
 	}
+	if err := checkBirth(birth, &f, a.today().String()); err != nil {
+		return invalid(err) // after the duplicate check: "registered already" says more
+	}
 	n, err := a.nextNumber(keyNextStudent)
 	if err != nil {
 		return err
@@ -201,6 +204,9 @@ func applyStudentUpdate(a *applyCtx, p *StudentUpdate) error {
 	}
 	if err := checkUnique(a, &f, mustParseID(s.ID)); err != nil {
 		return err
+	}
+	if err := checkBirth(birth, &f, a.today().String()); err != nil {
+		return invalid(err)
 	}
 	changes := studentDiff(old, &s)
 	if len(changes) == 0 {

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"errors"
 	"strconv"
 	"strings"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // KindUserCreate adds a user (administrators only).
@@ -26,7 +29,7 @@ func checkUser(u *User) error {
 	if err := CheckUser(u); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(u.PasswordHash, "pbkdf2-sha256$") {
+	if !strings.HasPrefix(u.PasswordHash, "pbkdf2-sha256$") && !IsArgon2idHash(u.PasswordHash) {
 		return fieldErr("password", "required", "password hash missing")
 	}
 	return nil
@@ -41,12 +44,25 @@ func applyUserCreate(a *applyCtx, p *UserCreate) error {
 		return err
 	}
 	users := a.tx.Bucket(bucketUsers)
-	if users.Get([]byte(u.Username)) != nil {
-		return reject(CodeDuplicate, "user "+u.Username+" already exists").on("username").existing(u.Username)
+	if other := usernameTaken(users, u.Username); other != "" {
+		return reject(CodeDuplicate, "user "+other+" already exists").on("username").existing(other)
 	}
 	u.CreatedAt = a.at
 	a.done("user:"+u.Username, u.Username, 0, []Change{{Field: "role", To: u.Role}, {Field: "line", To: u.Line}, {Field: "scope", To: u.Scope.String()}})
 	return putJSON(users, []byte(u.Username), u)
+}
+
+// CheckScope checks, on this replica, that the township, school or class
+// a scope names exists, as the register does for a new user. Errors:
+// *FieldError on field scope, ErrClosed.
+func (db *DB) CheckScope(sc Scope) error {
+	return db.view(func(tx *bolt.Tx) error {
+		var rj *rejection
+		if errors.As(checkUserScope(&applyCtx{tx: tx}, sc), &rj) {
+			return fieldErr("scope", rj.Code, rj.Reason)
+		}
+		return nil
+	})
 }
 
 // checkUserScope checks that a user's scope names a township or school (and

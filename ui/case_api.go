@@ -55,7 +55,7 @@ func (s *Server) caseView(u store.User, c store.Case) (caseJSON, error) {
 		return caseJSON{}, err
 	}
 	why, ok := store.CanEscalate(&c, set, s.today())
-	out := caseJSON{Case: c, Child: forViewer(u, st), FailedVisits: c.FailedVisits(), NextStep: c.NextStep(), CanEscalate: ok}
+	out := caseJSON{Case: c, Child: s.recordView(u).Student(st), FailedVisits: c.FailedVisits(), NextStep: c.NextStep(), CanEscalate: ok}
 	if !ok {
 		out.Escalation = why
 	}

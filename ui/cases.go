@@ -145,7 +145,8 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	if err != nil {
 		return casePage{}, err
 	}
-	p := casePage{basePage: s.base(c, "title.case", "cases"), orgTree: o, Case: cs, Child: st, IDNumber: forViewer(u, st).IDNumber,
+	st = s.recordView(u).Student(st)
+	p := casePage{basePage: s.base(c, "title.case", "cases"), orgTree: o, Case: cs, Child: st, IDNumber: st.IDNumber,
 		Today: s.today(), Settings: set, FailedVisits: cs.FailedVisits(), NextStep: cs.NextStep(), Steps: store.Steps,
 		Reasons: store.Reasons, VisitLines: store.VisitLines, VisitResults: store.VisitResults, Outcomes: store.Outcomes,
 		formState: newFormState()}
@@ -173,7 +174,7 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	if err != nil {
 		return p, err
 	}
-	p.Audit = auditRows(p.Lang, o, trail)
+	p.Audit = auditRows(p.Lang, o, s.listView(u).AuditTrail(trail))
 	return p, nil
 }
 

@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 	"github.com/oklog/ulid/v2"
@@ -69,7 +73,22 @@ func (s *Server) execute(c echo.Context, u store.User, w write) (store.Result, e
 		if ok && r.User != u.Username {
 			return store.Result{}, &store.FieldError{Field: "command_id", Code: "used", Message: "this command id was used by another user"}
 		}
-		if ok {
+		digest := requestDigest(c)
+		if !ok {
+			// It may wait in this node's outbox, which answers a resend
+			// with the queued command's result.
+			var queued store.Command
+			if queued, ok, err = s.outbox().PendingCommand(w.ID); err != nil {
+				return store.Result{}, err
+			}
+			r = store.Result{RequestDigest: queued.RequestDigest}
+			ok = ok && queued.Actor.User == u.Username
+		}
+		if ok && !r.SameRequest(store.Command{RequestDigest: digest}) {
+			return store.Result{}, &rejectedError{res: store.Result{CommandID: w.ID, State: store.StateRejected, Code: store.CodeConflict,
+				Field: "command_id", User: u.Username, Reason: "this command id was used for another request: send a new command id"}}
+		}
+		if ok && r.State != "" {
 			return outcome(r)
 		}
 	} else {
@@ -85,11 +104,33 @@ func (s *Server) execute(c echo.Context, u store.User, w write) (store.Result, e
 		return store.Result{}, fmt.Errorf("encode %s: %w", w.Payload.Kind(), err)
 	}
 	cmd.Version = w.Version
+	cmd.RequestDigest = requestDigest(c)
 	r, err := s.rep.Submit(c.Request().Context(), cmd)
 	if err != nil {
 		return r, fmt.Errorf("submit %s: %w", cmd.Kind, err)
 	}
 	return outcome(r)
+}
+
+// requestDigest names the request a command is made from: its method,
+// path and body (a JSON body as sent; a form's fields without its CSRF
+// token, sorted), hashed.
+func requestDigest(c echo.Context) string {
+	req := c.Request()
+	h := sha256.New()
+	io.WriteString(h, req.Method+" "+req.URL.Path+"\n")
+	if d, ok := c.Get(ctxBodyDigest).(string); ok {
+		io.WriteString(h, "json "+d)
+	} else if req.PostForm != nil {
+		f := url.Values{}
+		for k, v := range req.PostForm {
+			if k != csrfField {
+				f[k] = v
+			}
+		}
+		io.WriteString(h, "form "+f.Encode())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // outcome turns a result that is not "applied" into an error.

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -135,11 +136,39 @@ func (s *Server) createOrg(c echo.Context, u store.User, kind string, rec any, c
 	if err := store.Check(payload); err != nil {
 		return nil, store.Result{}, err
 	}
-	r, err := s.execute(c, u, write{ID: cmdID, Payload: payload})
+	r, err := s.execute(c, u, write{ID: cmdID, Payload: payload, Check: func() error { return s.checkOrgParent(orgOf(payload)) }})
 	if err != nil {
 		return nil, r, err
 	}
 	return s.orgRecord(kind, r.RecordID, orgOf(payload)), r, nil
+}
+
+// checkOrgParent refuses, on this replica, an org record whose township or
+// village does not exist (400 before anything is submitted; the register
+// checks again).
+func (s *Server) checkOrgParent(rec any) error {
+	o, err := s.loadOrg()
+	if err != nil {
+		return err
+	}
+	missing := func(field, code string, known bool) error {
+		if known {
+			return nil
+		}
+		return &store.FieldError{Field: field, Code: "unknown", Message: field + ": no such record " + strconv.Quote(code)}
+	}
+	hasTownship := func(code string) bool {
+		return slices.ContainsFunc(o.Townships, func(t store.Township) bool { return t.Code == code })
+	}
+	switch r := rec.(type) {
+	case store.Village:
+		return missing("township_code", r.TownshipCode, hasTownship(r.TownshipCode))
+	case store.School:
+		return missing("township_code", r.TownshipCode, hasTownship(r.TownshipCode))
+	case store.Group:
+		return missing("village_code", r.VillageCode, slices.ContainsFunc(o.Villages, func(v store.Village) bool { return v.Code == r.VillageCode }))
+	}
+	return nil
 }
 
 // orgOf is the record a payload creates (its JSON is the record's).

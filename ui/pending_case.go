@@ -80,7 +80,7 @@ func (s *Server) pendingCase(u store.User, ref string, cmd store.Command) (*pend
 	if err != nil {
 		return nil, err
 	}
-	pc := &pendingCase{Ref: ref, Report: p, Author: cmd.Actor.User, Child: forViewer(u, st)}
+	pc := &pendingCase{Ref: ref, Report: p, Author: cmd.Actor.User, Child: s.recordView(u).Student(st)}
 	queued, err := s.outbox().PendingFor(ref)
 	if err != nil {
 		return nil, err

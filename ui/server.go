@@ -100,6 +100,8 @@ type Server struct {
 	rep       Replica
 	sessions  *sessionStore
 	guard     *loginGuard
+	bulk      *bulkGuard // bulk_reads.go
+	reads     readMemo   // case_reads.go
 	pages     *renderer
 	assets    *assets
 	echo      *echo.Echo
@@ -138,6 +140,7 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
 	s.guard = newLoginGuard()
+	s.bulk = newBulkGuard()
 	if s.sessions, err = newSessionStore(local); err != nil {
 		return nil, fmt.Errorf("session store: %w", err)
 	}
@@ -231,6 +234,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerAssignmentRoutes(pagesAuth, apiAuth)
 	s.registerRegisterRoutes(pagesAuth, apiAuth)
 	s.registerDigestRoutes(apiAuth)
+	s.registerBulkReadRoutes(apiAuth)
 	return e
 }
 

@@ -40,9 +40,10 @@ func (s *Server) apiListStudents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for i := range page.Items {
-		page.Items[i] = page.Items[i].Masked()
+	if err := s.bulkRead(u, store.BulkStudents, listQuery(c.QueryParams()), len(page.Items)); err != nil {
+		return err
 	}
+	s.listView(u).Students(page.Items)
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -65,7 +66,7 @@ func (s *Server) apiCreateStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusCreated, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 func (s *Server) apiGetStudent(c echo.Context) error {
@@ -74,7 +75,7 @@ func (s *Server) apiGetStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, forViewer(u, st))
+	return c.JSON(http.StatusOK, s.recordView(u).Student(st))
 }
 
 // studentPatch is any subset of store.StudentFields, the version the client
@@ -168,7 +169,7 @@ func (s *Server) apiPatchStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 // statusRequest changes a child's status (the child is the URL's).
@@ -194,7 +195,7 @@ func (s *Server) apiChangeStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 func (s *Server) apiStudentHistory(c echo.Context) error {
@@ -218,5 +219,6 @@ func (s *Server) apiStudentAudit(c echo.Context) error {
 	if a == nil {
 		a = []store.AuditEntry{}
 	}
+	s.listView(u).AuditTrail(a)
 	return c.JSON(http.StatusOK, itemsJSON[store.AuditEntry]{Items: a})
 }

@@ -68,8 +68,11 @@ func (s *Server) studentList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, st := range page.Items {
-		p.Rows = append(p.Rows, studentRow{ID: st.ID, Name: st.Name, Gender: st.Gender, IDNumber: st.Masked().IDNumber,
+	if err := s.bulkRead(u, store.BulkStudents, listQuery(q), len(page.Items)); err != nil {
+		return err
+	}
+	for _, st := range s.listView(u).Students(page.Items) {
+		p.Rows = append(p.Rows, studentRow{ID: st.ID, Name: st.Name, Gender: st.Gender, IDNumber: st.IDNumber,
 			School: o.Name(st.SchoolCode), Village: o.Name(st.VillageCode), Status: st.Status,
 			Grade: st.Grade, Class: st.Class, Flags: st.Flags})
 	}
@@ -94,7 +97,7 @@ func (s *Server) studentList(c echo.Context) error {
 type studentPage struct {
 	basePage
 	Student  store.Student
-	IDNumber string // full for users who can write, masked otherwise
+	IDNumber string // as the user may see it (store.RecordView)
 	Township string
 	Village  string
 	Group    string
@@ -127,8 +130,10 @@ func (s *Server) studentDetail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	group, household := st.GroupCode, st.Household
+	st = s.recordView(u).Student(st)
 	p := studentPage{basePage: s.base(c, "title.students", "students"), Student: st,
-		IDNumber: forViewer(u, st).IDNumber, Township: o.Name(st.TownshipCode), Village: o.Name(st.VillageCode),
+		IDNumber: st.IDNumber, Township: o.Name(st.TownshipCode), Village: o.Name(st.VillageCode),
 		Group: o.Name(st.GroupCode), School: o.Name(st.SchoolCode), History: hist}
 	p.Title = st.Name
 	if p.Cases, err = s.db.CasesOf(u.Scope, id); err != nil {
@@ -137,13 +142,13 @@ func (s *Server) studentDetail(c echo.Context) error {
 	if p.PendingReports, err = s.pendingReports(id); err != nil {
 		return err
 	}
-	if st.GroupCode != "" {
-		h, err := s.db.Household(u.Scope, st.GroupCode, st.Household)
+	if group != "" {
+		h, err := s.db.Household(u.Scope, group, household)
 		if err != nil {
 			return err
 		}
-		p.Siblings = slices.DeleteFunc(h.Children, func(x store.Student) bool { return x.ID == st.ID })
+		p.Siblings = slices.DeleteFunc(s.listView(u).Students(h.Children), func(x store.Student) bool { return x.ID == st.ID })
 	}
-	p.Audit = auditRows(p.Lang, o, trail)
+	p.Audit = auditRows(p.Lang, o, s.listView(u).AuditTrail(trail))
 	return c.Render(http.StatusOK, "student.html", p)
 }

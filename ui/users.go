@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,9 +32,6 @@ type userRequest struct {
 	CommandID   string `json:"command_id"`
 }
 
-// minPassword is the shortest password accepted.
-const minPassword = 8
-
 // userCommand checks a user request and builds the payload, with the
 // password hashed here: no password enters the log.
 func userCommand(in userRequest) (store.UserCreate, error) {
@@ -44,11 +40,9 @@ func userCommand(in userRequest) (store.UserCreate, error) {
 	switch {
 	case strings.TrimSpace(u.Username) == "":
 		return store.UserCreate{}, &store.FieldError{Field: "username", Code: "required", Message: "username is required"}
-	case utf8.RuneCountInString(in.Password) < minPassword:
-		return store.UserCreate{}, &store.FieldError{Field: "password", Code: "length",
-			Message: fmt.Sprintf("password must have at least %d characters", minPassword)}
-	case len(in.Password) > 1024:
-		return store.UserCreate{}, &store.FieldError{Field: "password", Code: "length", Message: "password is too long"}
+	}
+	if err := store.ValidatePassword(in.Password); err != nil {
+		return store.UserCreate{}, err
 	}
 	sc, err := store.ParseScope(strings.TrimSpace(in.Scope))
 	if err != nil {
@@ -69,7 +63,8 @@ func (s *Server) createUser(c echo.Context, admin store.User, in userRequest) (s
 	if err != nil {
 		return store.User{}, err
 	}
-	r, err := s.execute(c, admin, write{ID: in.CommandID, Payload: p})
+	r, err := s.execute(c, admin, write{ID: in.CommandID, Payload: p,
+		Check: func() error { return s.db.CheckScope(p.User.Scope) }})
 	if err != nil {
 		return store.User{}, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"baoxue/node"
 	"baoxue/node/mdns"
+	"baoxue/store"
 	"baoxue/store/synth"
 )
 
@@ -44,8 +45,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if *password == "" {
 			*password = randomPassword()
-		} else if len(*password) < 8 {
-			return fmt.Errorf("demo: --admin-password must have at least 8 characters")
+		} else if err := store.ValidatePassword(*password); err != nil {
+			return fmt.Errorf("demo: --admin-password: %w", err)
 		}
 	}
 
