@@ -42,7 +42,9 @@ type Node struct {
 	ui     *ui.Server
 	mdns   atomic.Pointer[mdns.Advertiser] // set once advertising starts; read by the web UI
 	http   *http.Server
+	https  bool // the web port speaks HTTPS (http.Server sets TLSConfig itself when serving HTTP/2)
 	ln     net.Listener
+	stop   context.CancelFunc // stops the node's own goroutines (scheduled backups)
 	wg     sync.WaitGroup
 	closed bool
 	mu     sync.Mutex
@@ -70,6 +72,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	if err := checkBootstrapSpace(cfg); err != nil {
+		return nil, err
+	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "node")}
 	defer func() {
 		if err != nil {
@@ -83,6 +88,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.loadSettings(); err != nil {
 		return nil, err
 	}
+	removeStaleBackups(cfg.DataDir) // local.db is locked: no other process uses them
 	if err := n.cfg.validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -91,6 +97,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if err := n.checkTownship(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := n.bootstrapState(); err != nil {
+		return nil, err
 	}
 	if err := n.saveSettings(); err != nil {
 		return nil, err
@@ -107,47 +116,65 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("start replication: %w", err)
 	}
 
-	handler, err := n.newUI()
-	if err != nil {
+	if err := n.serveWeb(ctx); err != nil {
 		return nil, err
 	}
-	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
-	}
-	n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			n.log.Error("http server stopped", "err", err)
-		}
-	}()
 
 	if n.cfg.Bootstrap {
-		if err := n.initDistrict(ctx); err != nil {
+		if err := n.bootstrap(ctx); err != nil {
 			return nil, err
-		}
-		// The first node in the node registry, holding the CA key.
-		if err := n.rep.RegisterSelf(ctx); err != nil {
-			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
 	if err := n.startMDNS(ctx); err != nil {
 		return nil, fmt.Errorf("mdns: %w", err)
 	}
+	n.startBackups()
 	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
 	return n, nil
+}
+
+// serveWeb binds the web port, gets its certificate (web.go) and serves the
+// UI: HTTPS unless PlainHTTP.
+func (n *Node) serveWeb(ctx context.Context) error {
+	var err error
+	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
+	}
+	tlsCfg, err := n.webTLS(ctx, n.ln)
+	if err != nil {
+		return err
+	}
+	n.https = tlsCfg != nil
+	handler, err := n.newUI(tlsCfg != nil)
+	if err != nil {
+		return err
+	}
+	n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg,
+		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		var err error
+		if tlsCfg != nil {
+			err = n.http.ServeTLS(n.ln, "", "")
+		} else {
+			err = n.http.Serve(n.ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
 }
 
 // loadSettings fills empty identity fields from local.db. A node's id
 // never changes once chosen.
 func (n *Node) loadSettings() error {
-	return n.local.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSettings)
-		if b == nil {
-			return nil
+	return n.local.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketSettings)
+		if err != nil {
+			return err
 		}
 		var s settings
 		if raw := b.Get([]byte("identity")); raw != nil {
@@ -192,11 +219,13 @@ func (n *Node) saveSettings() error {
 
 // newUI makes the web UI with the replicator's roles and the metrics
 // registry, and returns the web server's handler: the ui's, measured.
-func (n *Node) newUI() (http.Handler, error) {
+func (n *Node) newUI(https bool) (http.Handler, error) {
 	box := n.rep.Outbox()
-	cfg := ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
+	cfg := ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies || https,
+		HTTPS: https, CACert: n.rep.CACert(),
 		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
-		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}}
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep},
+		Backups: n}
 	// The measured handler wraps the ui's, which serves /metrics: the ui
 	// is made after, and reached through n.ui when requests come.
 	var handler http.Handler
@@ -238,37 +267,6 @@ func (n *Node) checkTownship() error {
 	return fmt.Errorf("township: the district has no township %q", n.cfg.Township)
 }
 
-// initDistrict sets up the district and its admin once this node leads. On
-// a register that already has a district it does nothing.
-func (n *Node) initDistrict(ctx context.Context) error {
-	if _, err := n.db.District(); err == nil {
-		return nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := n.rep.WaitLeader(wctx); err != nil {
-		return fmt.Errorf("bootstrap: wait for leadership: %w", err)
-	}
-	hash, err := store.HashPassword(n.cfg.AdminPassword)
-	if err != nil {
-		return err
-	}
-	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
-		store.DistrictInit{District: store.District{Code: n.cfg.DistrictCode, Name: n.cfg.DistrictName},
-			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
-	if err != nil {
-		return err
-	}
-	r, err := n.rep.Submit(ctx, cmd)
-	if err != nil {
-		return fmt.Errorf("bootstrap: set up district: %w", err)
-	}
-	if !r.Applied() {
-		return fmt.Errorf("bootstrap: set up district: %s", r.Reason)
-	}
-	return nil
-}
-
 // Close stops the node outside-in: HTTP, mDNS, replication, local file,
 // register.
 // It returns the first error.
@@ -287,6 +285,9 @@ func (n *Node) Close(ctx context.Context) error {
 	} else if n.ln != nil {
 		n.ln.Close()
 	}
+	if n.stop != nil {
+		n.stop()
+	}
 	n.wg.Wait()
 	if a := n.mdns.Load(); a != nil {
 		errs = append(errs, a.Close(ctx))
@@ -303,8 +304,13 @@ func (n *Node) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// URL is the web address the node serves.
-func (n *Node) URL() string { return "http://" + n.ln.Addr().String() }
+// URL is the web address the node serves (https:// unless PlainHTTP).
+func (n *Node) URL() string {
+	if n.https {
+		return "https://" + n.ln.Addr().String()
+	}
+	return "http://" + n.ln.Addr().String()
+}
 
 // ID is the node's id.
 func (n *Node) ID() string { return n.cfg.NodeID }
@@ -330,6 +336,9 @@ var _ ui.Replica = replica{}
 
 func (a replica) Submit(ctx context.Context, cmd store.Command) (store.Result, error) {
 	res, err := a.r.Submit(ctx, cmd)
+	if errors.Is(err, ledgersync.ErrDiskFull) {
+		return res, fmt.Errorf("%w: %w", ui.ErrDiskFull, err)
+	}
 	if err != nil {
 		return res, fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
 	}
@@ -364,9 +373,11 @@ func clusterError(err error) error {
 		return nil
 	case errors.Is(err, ledgersync.ErrUnknownNode):
 		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+	case errors.Is(err, ledgersync.ErrDiskFull):
+		return fmt.Errorf("%w: %w", ui.ErrDiskFull, err)
 	case errors.Is(err, ledgersync.ErrNotLeader), errors.Is(err, ledgersync.ErrUnreachable),
 		errors.Is(err, ledgersync.ErrTimeout), errors.Is(err, ledgersync.ErrClosed),
-		errors.Is(err, ledgersync.ErrNotCA), errors.Is(err, ledgersync.ErrDiskFull):
+		errors.Is(err, ledgersync.ErrNotCA):
 		return fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
 	}
 	return fmt.Errorf("cluster: %w", err)
@@ -397,6 +408,8 @@ func (a clusterAdmin) Member(ctx context.Context, actor store.Actor, nodeID, act
 	res, err := a.r.Member(ctx, actor, nodeID, action)
 	return res, clusterError(err)
 }
+
+func (a clusterAdmin) CAExpiry() time.Time { return a.r.CAExpiry() }
 
 func (a clusterAdmin) TransferLeadership(ctx context.Context, to string) error {
 	return clusterError(a.r.TransferLeadership(ctx, to))

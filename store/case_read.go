@@ -34,7 +34,7 @@ type CaseReadRecord struct {
 func (CaseReadRecord) Kind() string { return KindCaseRead }
 
 // A read is recorded for any user, a viewer too.
-var _ = register(kindSpec[CaseReadRecord]{Who: Reader, Check: CheckCaseRead, Target: func(p *CaseReadRecord) string { return p.CaseID }, Apply: applyCaseRead})
+var _ = register(kindSpec[CaseReadRecord]{Who: Reader, Nodes: AnyNode, Check: CheckCaseRead, Target: func(p *CaseReadRecord) string { return p.CaseID }, Apply: applyCaseRead})
 
 // CheckCaseRead checks a read on its own: how it was read, and when. Errors
 // are *FieldError.

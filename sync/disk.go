@@ -2,13 +2,14 @@ package sync
 
 import "fmt"
 
-// checkDisk refuses a write when dir's file system has less than need bytes
+// CheckDisk refuses a write when dir's file system has less than need bytes
 // free for this process (ErrDiskFull); need 0 disables the check. Raft
 // panics when its log store cannot write, so every path that appends to
-// the log (Submit, forwarded batches, cluster commands) asks first.
-// freeBytes (disk_unix.go, disk_windows.go) is also reported as
+// the log (Submit, forwarded batches, cluster commands) asks first, and
+// node asks before it bootstraps a district (all or nothing). freeBytes
+// (disk_unix.go, disk_windows.go) is also reported as
 // baoxue_disk_free_bytes and in the status answer.
-func checkDisk(dir string, need uint64) error {
+func CheckDisk(dir string, need uint64) error {
 	if need == 0 {
 		return nil
 	}

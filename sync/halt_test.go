@@ -136,11 +136,11 @@ func TestLeaderAppendsOnlyWhatItUnderstands(t *testing.T) {
 		store.Village{Code: "450206100201", Name: "拉堡村", TownshipCode: "450206100", Kind: "village"})
 	cmds := []store.Command{township(t, 101, "里雍镇"), village, township(t, 102, "百朋镇")}
 	for i := range cmds {
-		cmds[i].Origin, cmds[i].Seq = "t1-a", uint64(i+1)
+		cmds[i].Origin, cmds[i].Seq = "t1.0123456789ab", uint64(i+1)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	out, err := r.applyForwarded(ctx, forwardRequest{Origin: "t1-a", Commands: cmds})
+	out, err := r.applyForwarded(ctx, "t1", forwardRequest{Origin: "t1.0123456789ab", Commands: cmds})
 	if !errors.Is(err, ErrUpgradeRequired) || len(out.Results) != 1 || !out.Results[0].Applied() {
 		t.Errorf("forwarded batch: %+v, %v; want the first applied and ErrUpgradeRequired", out, err)
 	}

@@ -74,6 +74,8 @@ type Replicator struct {
 	// members makes Raft's configuration follow the node registry, on the
 	// leader (membership.go).
 	members *membership
+	// joinLimit counts join attempts per source address (joinguard.go).
+	joinLimit joinLimiter
 
 	mu       sync.RWMutex // guards the fields below
 	closed   bool
@@ -87,9 +89,14 @@ type Replicator struct {
 	identity  *pki.Identity
 	joinSrv   *http.Server
 	rpcClient *http.Client
+	// joinAddrs are the CA nodes' addresses of the token this node joined
+	// with in this run (webcert.go).
+	joinAddrs []string
 	// stopWatch stops watching Raft's observations: leaders (to wake the
 	// outbox) and followers' heartbeats (metrics).
 	stopWatch func()
+	// stopRenew stops the certificate renewal loop (renew.go).
+	stopRenew func()
 }
 
 // Status is a node's view of replication, for health pages and freshness
@@ -130,10 +137,10 @@ func New(cfg Config, db *store.DB) *Replicator {
 		base:    logger,
 		log:     log,
 		closing: make(chan struct{}),
-		rpc:     newRPCServer(log.With("part", "rpc")),
 	}
 	r.metrics = newMetrics()
 	r.fsm = &fsm{db: db, log: log, halting: halting{stop: r.closing}, m: r.metrics}
+	r.rpc = newRPCServer(log.With("part", "rpc"), r.checkPeer)
 	r.peers = callRPC{r}
 	if cfg.Local != nil {
 		r.outbox = newOutbox(cfg, db, log, r)
@@ -198,6 +205,15 @@ func (r *Replicator) Open(ctx context.Context) error {
 		r.stopWatch = func() { stopLeader(); stopBeats() }
 	}
 	r.members.open()
+	stopRenew, renewDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewDone)
+		r.renewLoop(stopRenew)
+	}()
+	r.stopRenew = func() {
+		close(stopRenew)
+		<-renewDone
+	}
 	r.log.Info("raft started", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()),
 		"applied_index", r.db.AppliedIndex())
 	return nil
@@ -326,7 +342,7 @@ func (r *Replicator) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	close(r.closing)
-	ra, trans, logStore, stopWatch := r.raft, r.trans, r.logStore, r.stopWatch
+	ra, trans, logStore, stopWatch, stopRenew := r.raft, r.trans, r.logStore, r.stopWatch, r.stopRenew
 	r.mu.Unlock()
 	if ra == nil {
 		return nil
@@ -334,6 +350,9 @@ func (r *Replicator) Close(ctx context.Context) error {
 	var first error
 	if stopWatch != nil {
 		stopWatch()
+	}
+	if stopRenew != nil {
+		stopRenew()
 	}
 	if r.outbox != nil {
 		first = r.outbox.Close(ctx)

@@ -26,7 +26,13 @@ type Cluster interface {
 	Member(ctx context.Context, actor store.Actor, nodeID, action string) (store.Result, error)
 	// TransferLeadership hands leadership to the voter to ("" any).
 	TransferLeadership(ctx context.Context, to string) error
+	// CAExpiry is when the cluster CA's certificate expires (zero:
+	// unknown). Node certificates stop verifying then.
+	CAExpiry() time.Time
 }
+
+// caWarning is how long before the CA expires the Nodes page warns.
+const caWarning = 30 * 24 * time.Hour
 
 // ClusterNode is one node as the cluster page and API show it.
 type ClusterNode struct {
@@ -234,6 +240,8 @@ type clusterPage struct {
 	Token     string            // a token just created, shown once
 	TokenTTL  string
 	Voter     bool
+	// CAExpires is set when the cluster CA expires within caWarning.
+	CAExpires time.Time
 	formState
 }
 
@@ -243,6 +251,9 @@ func (s *Server) newClusterPage(c echo.Context) clusterPage {
 	cl, err := s.cluster()
 	var nodes []ClusterNode
 	if err == nil {
+		if exp := cl.CAExpiry(); !exp.IsZero() && exp.Sub(s.now()) < caWarning {
+			p.CAExpires = exp
+		}
 		nodes, err = cl.Nodes(c.Request().Context())
 	}
 	p.Nodes, p.Warnings = s.clusterRows(p.Lang, nodes, p.Townships)
