@@ -42,6 +42,11 @@ type Config struct {
 	DistrictName  string
 	AdminPassword string // store.ValidatePassword (10 characters or more, not a common one); required with Bootstrap
 
+	// Version is what this node reports as its version to the others
+	// (the bureau's Nodes page); empty: from the binary's build
+	// information.
+	Version string
+
 	// The web port speaks HTTPS with a certificate from the district CA for
 	// the node's addresses and .local name (DATA/tls/web.crt, issued at
 	// first start and when the addresses change), or with HTTPSCert and

@@ -113,6 +113,8 @@ type apiNode struct {
 	Reachable    bool      `json:"reachable"`
 	LastContact  time.Time `json:"last_contact"`
 	AppliedIndex uint64    `json:"applied_index"`
+	Version      string    `json:"version"`
+	DiskFree     uint64    `json:"disk_free"`
 }
 
 func clNodes(t testing.TB, c *client) map[string]apiNode {
@@ -216,8 +218,9 @@ func TestClusterJoin(t *testing.T) {
 	}{"bureau": {true, "", true}, "second": {true, "", false}, "lapu": {false, "450206100", false}} {
 		n := nodes[id]
 		if n.Voter != want.voter || n.Township != want.township || n.Leader != want.leader || !n.Reachable ||
-			n.LastContact.IsZero() || n.AppliedIndex == 0 || n.Address == "" {
-			t.Errorf("node %s = %+v, want voter %v, township %q, leader %v, reachable with progress", id, n, want.voter, want.township, want.leader)
+			n.LastContact.IsZero() || n.AppliedIndex == 0 || n.Address == "" || n.Version == "" || n.DiskFree == 0 {
+			t.Errorf("node %s = %+v, want voter %v, township %q, leader %v, reachable with progress, version and disk",
+				id, n, want.voter, want.township, want.leader)
 		}
 	}
 	// Every node lists the same registry (it is replicated), with townships.

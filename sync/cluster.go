@@ -39,6 +39,12 @@ type statusReply struct {
 	CommitIndex  uint64    `json:"commit_index"`
 	LeaderID     string    `json:"leader_id"`
 	LastContact  time.Time `json:"last_contact"`
+	// For the bureau's Nodes page (absent from nodes of older releases).
+	Version         string    `json:"version,omitempty"`
+	DiskFree        uint64    `json:"disk_free,omitempty"`
+	OutboxPending   int       `json:"outbox_pending,omitempty"`
+	OutboxOldestAt  time.Time `json:"outbox_oldest_at,omitzero"`
+	UpgradeRequired bool      `json:"upgrade_required,omitempty"`
 }
 
 // openClusterPort binds ClusterAddr, obtains this node's certificate if it
@@ -248,9 +254,12 @@ func (r *Replicator) handleStatus(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Replicator) statusReply() statusReply {
-	s := r.Status()
+	s, ob := r.Status(), r.Outbox().Status()
+	free, _ := freeBytes(r.cfg.DataDir) // 0: unknown
 	return statusReply{NodeID: s.NodeID, RaftState: s.RaftState, AppliedIndex: s.AppliedIndex,
-		CommitIndex: s.CommitIndex, LeaderID: s.LeaderID, LastContact: s.LastContact}
+		CommitIndex: s.CommitIndex, LeaderID: s.LeaderID, LastContact: s.LastContact,
+		Version: r.cfg.Version, DiskFree: free, OutboxPending: ob.Pending, OutboxOldestAt: ob.OldestPendingAt,
+		UpgradeRequired: s.Halt != nil}
 }
 
 // leader returns the running Raft and, when this node is not the leader,

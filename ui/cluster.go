@@ -49,6 +49,13 @@ type ClusterNode struct {
 	RaftState    string    `json:"raft_state"`
 	LastContact  time.Time `json:"last_contact"` // zero: never heard from
 	AppliedIndex uint64    `json:"applied_index"`
+	// What the node said of itself when last heard from (cluster_rows.go
+	// turns it into the page's warnings).
+	Version         string    `json:"version"`
+	DiskFree        uint64    `json:"disk_free"` // bytes; 0: unknown
+	OutboxPending   int       `json:"outbox_pending"`
+	OutboxOldestAt  time.Time `json:"outbox_oldest_at"` // zero: empty outbox
+	UpgradeRequired bool      `json:"upgrade_required"`
 }
 
 // Token time-to-live limits and default.
@@ -227,7 +234,8 @@ func (s *Server) apiClusterLeadership(c echo.Context) error {
 
 type clusterPage struct {
 	basePage
-	Nodes     []ClusterNode
+	Nodes     []clusterRow
+	Warnings  []string
 	Townships map[string]string // code → name
 	Token     string            // a token just created, shown once
 	TokenTTL  string
@@ -241,12 +249,14 @@ func (s *Server) newClusterPage(c echo.Context) clusterPage {
 	p := clusterPage{basePage: s.base(c, "title.cluster", "cluster"), TokenTTL: "24h",
 		Townships: s.orgNames(), formState: newFormState()}
 	cl, err := s.cluster()
+	var nodes []ClusterNode
 	if err == nil {
 		if exp := cl.CAExpiry(); !exp.IsZero() && exp.Sub(s.now()) < caWarning {
 			p.CAExpires = exp
 		}
-		p.Nodes, err = cl.Nodes(c.Request().Context())
+		nodes, err = cl.Nodes(c.Request().Context())
 	}
+	p.Nodes, p.Warnings = s.clusterRows(p.Lang, nodes, p.Townships)
 	if err != nil {
 		s.log.Warn("cluster page: list nodes", "err", err)
 		p.Error = translate(p.Lang, "cluster.unavailable")
