@@ -139,6 +139,9 @@ func configure(t *testing.T, conf, data string) {
 	}
 	text += "node-id = bureau\nhttp = 127.0.0.1:0\ncluster-addr = 127.0.0.1:0\nbootstrap = true\n" +
 		"admin-password = package-test-pw\nmdns = false\n" +
+		// A port on loopback only would serve plain HTTP by default; the
+		// package's HTTPS is what this test checks.
+		"http-plain = false\n" +
 		// LAN timeouts, as the demo has: with the WAN defaults a one-voter
 		// node waits 15–30 s at every start before it leads.
 		"raft-heartbeat-timeout = 1s\nraft-election-timeout = 1s\nraft-lease-timeout = 500ms\n"

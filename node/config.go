@@ -42,6 +42,11 @@ type Config struct {
 	DistrictName  string
 	AdminPassword string // store.ValidatePassword (10 characters or more, not a common one); required with Bootstrap
 
+	// Version is what this node reports as its version to the others
+	// (the bureau's Nodes page); empty: from the binary's build
+	// information.
+	Version string
+
 	// The web port speaks HTTPS with a certificate from the district CA for
 	// the node's addresses and .local name (DATA/tls/web.crt, issued at
 	// first start and when the addresses change), or with HTTPSCert and
@@ -63,6 +68,10 @@ type Config struct {
 	// Bootstrap and Logger are filled in by Open.
 	Sync ledgersync.Config
 
+	// Backup writes a backup archive every day (backup_schedule.go); off
+	// when Backup.Dir is empty.
+	Backup BackupSchedule
+
 	// MDNS advertises the node on its LAN (node/mdns). On in DefaultConfig.
 	MDNS mdns.Config
 
@@ -72,7 +81,8 @@ type Config struct {
 // DefaultConfig returns a Config with the replication defaults for WAN links
 // and mDNS on. It names no district: a bootstrap gives its own.
 func DefaultConfig() Config {
-	return Config{Sync: ledgersync.DefaultConfig(), MDNS: mdns.Config{Enabled: true}}
+	return Config{Sync: ledgersync.DefaultConfig(), MDNS: mdns.Config{Enabled: true},
+		Backup: BackupSchedule{Keep: 7, At: "02:30"}}
 }
 
 // validate checks the config once the stored settings are merged in.
@@ -95,6 +105,9 @@ func (c *Config) validate() error {
 	}
 	if c.PlainHTTP && c.HTTPSCert != "" {
 		return errors.New("PlainHTTP and HTTPSCert are both set: the web port speaks one")
+	}
+	if err := c.Backup.validate(); err != nil {
+		return err
 	}
 	if c.Bootstrap && c.JoinToken != "" {
 		return errors.New("Bootstrap and JoinToken are both set: a node starts a district or joins one")

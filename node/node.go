@@ -7,6 +7,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -43,6 +44,7 @@ type Node struct {
 	http   *http.Server
 	https  bool // the web port speaks HTTPS (http.Server sets TLSConfig itself when serving HTTP/2)
 	ln     net.Listener
+	stop   context.CancelFunc // stops the node's own goroutines (scheduled backups)
 	wg     sync.WaitGroup
 	closed bool
 	mu     sync.Mutex
@@ -86,13 +88,20 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.loadSettings(); err != nil {
 		return nil, err
 	}
+	removeStaleBackups(cfg.DataDir) // local.db is locked: no other process uses them
 	if err := n.cfg.validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if n.db, err = store.Open(filepath.Join(cfg.DataDir, "register.db"), nil); err != nil {
+		return nil, err
+	}
+	if err := n.checkTownship(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if err := n.bootstrapState(); err != nil {
 		return nil, err
 	}
-	if n.db, err = store.Open(filepath.Join(cfg.DataDir, "register.db"), nil); err != nil {
+	if err := n.saveSettings(); err != nil {
 		return nil, err
 	}
 
@@ -101,6 +110,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	sc.Bootstrap, sc.Logger = n.cfg.Bootstrap, n.cfg.Logger
 	sc.ClusterAdvertise, sc.JoinToken, sc.Township = n.cfg.ClusterAdvertise, n.cfg.JoinToken, n.cfg.Township
 	sc.Local = n.local // the outbox (sync/outbox.go)
+	sc.Version = cmp.Or(n.cfg.Version, buildVersion())
 	n.rep = ledgersync.New(sc, n.db)
 	if err := n.rep.Open(ctx); err != nil {
 		return nil, fmt.Errorf("start replication: %w", err)
@@ -118,6 +128,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.startMDNS(ctx); err != nil {
 		return nil, fmt.Errorf("mdns: %w", err)
 	}
+	n.startBackups()
 	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
 	return n, nil
 }
@@ -134,15 +145,11 @@ func (n *Node) serveWeb(ctx context.Context) error {
 		return err
 	}
 	n.https = tlsCfg != nil
-	box := n.rep.Outbox()
-	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies || tlsCfg != nil,
-		HTTPS: tlsCfg != nil, CACert: n.rep.CACert(),
-		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
-		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
-		n.db, replica{n.rep}, n.local); err != nil {
-		return fmt.Errorf("web ui: %w", err)
+	handler, err := n.newUI(tlsCfg != nil)
+	if err != nil {
+		return err
 	}
-	n.http = &http.Server{Handler: n.ui.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	n.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg,
 		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
 	n.wg.Add(1)
@@ -161,8 +168,8 @@ func (n *Node) serveWeb(ctx context.Context) error {
 	return nil
 }
 
-// loadSettings fills empty identity fields from local.db, or records them at
-// first start. A node's id never changes once chosen.
+// loadSettings fills empty identity fields from local.db. A node's id
+// never changes once chosen.
 func (n *Node) loadSettings() error {
 	return n.local.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketSettings)
@@ -191,14 +198,73 @@ func (n *Node) loadSettings() error {
 				n.cfg.Township = s.Township
 			}
 		}
-		s = settings{NodeID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, ClusterAddr: n.cfg.ClusterAddr,
-			ClusterAdvertise: n.cfg.ClusterAdvertise, Township: n.cfg.Township}
-		if s.NodeID == "" {
-			return nil // validate names what is missing
+		return nil
+	})
+}
+
+// saveSettings records the identity in local.db, once the configuration
+// has been checked (a refused --township is not kept for the next start).
+func (n *Node) saveSettings() error {
+	return n.local.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketSettings)
+		if err != nil {
+			return err
 		}
+		s := settings{NodeID: n.cfg.NodeID, HTTPAddr: n.cfg.HTTPAddr, ClusterAddr: n.cfg.ClusterAddr,
+			ClusterAdvertise: n.cfg.ClusterAdvertise, Township: n.cfg.Township}
 		raw, _ := json.Marshal(s)
 		return b.Put([]byte("identity"), raw)
 	})
+}
+
+// newUI makes the web UI with the replicator's roles and the metrics
+// registry, and returns the web server's handler: the ui's, measured.
+func (n *Node) newUI(https bool) (http.Handler, error) {
+	box := n.rep.Outbox()
+	cfg := ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies || https,
+		HTTPS: https, CACert: n.rep.CACert(),
+		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep},
+		Backups: n}
+	// The measured handler wraps the ui's, which serves /metrics: the ui
+	// is made after, and reached through n.ui when requests come.
+	var handler http.Handler
+	cfg.Metrics, handler = newMetrics(n.rep, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.ui.Handler().ServeHTTP(w, r)
+	}))
+	var err error
+	if n.ui, err = ui.New(cfg, n.db, replica{n.rep}, n.local); err != nil {
+		return nil, fmt.Errorf("web ui: %w", err)
+	}
+	return handler, nil
+}
+
+// checkTownship refuses a bootstrap node's --township that the register
+// does not have, before anything waits for Raft: the node registry would
+// refuse it only after the first election (a heartbeat timeout on a WAN
+// setting). A new district has no townships until they are created. A node
+// already in the registry is not checked again.
+func (n *Node) checkTownship() error {
+	if !n.cfg.Bootstrap || n.cfg.Township == "" {
+		return nil
+	}
+	if _, err := n.db.ClusterNode(n.cfg.NodeID); err == nil {
+		return nil
+	}
+	towns, err := n.db.Townships()
+	if err != nil {
+		return fmt.Errorf("township: %w", err)
+	}
+	for _, t := range towns {
+		if t.Code == n.cfg.Township {
+			return nil
+		}
+	}
+	if len(towns) == 0 {
+		return fmt.Errorf("township: the district has no townships yet, so %q cannot be this node's: "+
+			"start the bootstrap node without --township (the bureau serves no one township)", n.cfg.Township)
+	}
+	return fmt.Errorf("township: the district has no township %q", n.cfg.Township)
 }
 
 // Close stops the node outside-in: HTTP, mDNS, replication, local file,
@@ -218,6 +284,9 @@ func (n *Node) Close(ctx context.Context) error {
 		cancel()
 	} else if n.ln != nil {
 		n.ln.Close()
+	}
+	if n.stop != nil {
+		n.stop()
 	}
 	n.wg.Wait()
 	if a := n.mdns.Load(); a != nil {
@@ -280,7 +349,15 @@ func (a replica) Info() ui.NodeInfo {
 	s := a.r.Status()
 	return ui.NodeInfo{NodeID: s.NodeID, RaftState: s.RaftState, LeaderID: s.LeaderID,
 		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex, LastContact: s.LastContact,
-		Voter: s.Voter, Pending: a.r.Outbox().Status().Pending}
+		Voter: s.Voter, Pending: a.r.Outbox().Status().Pending, Upgrade: upgradeOf(s.Halt)}
+}
+
+// upgradeOf is the halt of this node's FSM in ui's terms (nil: none).
+func upgradeOf(h *ledgersync.Halt) *ui.UpgradeRequired {
+	if h == nil {
+		return nil
+	}
+	return &ui.UpgradeRequired{Index: h.Index, Kind: h.Kind, Version: h.V}
 }
 
 // clusterAdmin adapts the replicator's membership to what ui needs,
@@ -315,7 +392,9 @@ func (a clusterAdmin) Nodes(ctx context.Context) ([]ui.ClusterNode, error) {
 	for i, n := range ns {
 		out[i] = ui.ClusterNode{ID: n.ID, Address: n.Address, Township: n.Township, Voter: n.Voter,
 			WantVoter: n.WantVoter, Member: n.Member, Leader: n.Leader, Self: n.Self, CA: n.CA,
-			Reachable: n.Reachable, RaftState: n.RaftState, LastContact: n.LastContact, AppliedIndex: n.AppliedIndex}
+			Reachable: n.Reachable, RaftState: n.RaftState, LastContact: n.LastContact, AppliedIndex: n.AppliedIndex,
+			Version: n.Version, DiskFree: n.DiskFree, OutboxPending: n.OutboxPending, OutboxOldestAt: n.OutboxOldestAt,
+			UpgradeRequired: n.UpgradeRequired}
 	}
 	return out, nil
 }
@@ -329,6 +408,8 @@ func (a clusterAdmin) Member(ctx context.Context, actor store.Actor, nodeID, act
 	res, err := a.r.Member(ctx, actor, nodeID, action)
 	return res, clusterError(err)
 }
+
+func (a clusterAdmin) CAExpiry() time.Time { return a.r.CAExpiry() }
 
 func (a clusterAdmin) TransferLeadership(ctx context.Context, to string) error {
 	return clusterError(a.r.TransferLeadership(ctx, to))

@@ -29,7 +29,7 @@ func (o syncReporter) Sync() ui.SyncStatus {
 	s, ob := o.r.Status(), o.r.Outbox().Status()
 	out := ui.SyncStatus{NodeID: s.NodeID, RaftState: s.RaftState, Voter: s.Voter, LeaderID: s.LeaderID,
 		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex,
-		Outbox: ui.OutboxCounts{Pending: ob.Pending, Rejected: ob.Rejected}}
+		Outbox: ui.OutboxCounts{Pending: ob.Pending, Rejected: ob.Rejected}, UpgradeRequired: upgradeOf(s.Halt)}
 	if !s.LastContact.IsZero() {
 		t := s.LastContact.UTC()
 		out.LastContact = &t

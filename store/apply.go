@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,11 +74,10 @@ func (a *applyCtx) today() Date { return DateOf(a.at) }
 // function.
 func applyKind(a *applyCtx) error {
 	e := registry[a.e.Command.Kind]
-	if e == nil {
-		if err := authorize(a, &entry{who: Reader}); err != nil {
-			return err
-		}
-		return reject(CodeInvalid, "unknown command kind "+strconv.Quote(a.e.Command.Kind))
+	if e == nil || !Understands(a.e.Command) {
+		// Not a rejection: a stored rejection would differ from what a
+		// newer node stores for the same entry.
+		return fmt.Errorf("%w: kind %q, payload version %d", ErrNotUnderstood, a.e.Command.Kind, max(a.e.Command.V, 1))
 	}
 	if err := authorize(a, e); err != nil {
 		return err
@@ -120,7 +118,8 @@ func (db *DB) Apply(e Entry) (Result, error) {
 // Neither is stored, so the command can still be applied later.
 //
 // Entries must have increasing indexes above AppliedIndex. An error means the
-// register could not be written (disk): no entry of the batch took effect.
+// register could not be written (disk), or an entry is not understood
+// (ErrNotUnderstood, see Understands): no entry of the batch took effect.
 func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()

@@ -20,7 +20,7 @@ import (
 const KindAttendance = "attendance.record"
 
 // A roll call: by a writer whose scope holds the class (checked at apply).
-var _ = register(kindSpec[RollCall]{Who: Writer, Check: CheckRollCall, Target: noTarget[RollCall], Apply: applyAttendance})
+var _ = register(kindSpec[RollCall]{Who: Writer, Nodes: TownshipNode, Check: CheckRollCall, Target: noTarget[RollCall], Apply: applyAttendance})
 
 // Absence kinds.
 const (

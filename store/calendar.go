@@ -21,8 +21,8 @@ const (
 
 // The bureau's settings: writers with district scope (checked at apply).
 var (
-	_ = register(kindSpec[CalendarSet]{Who: Writer, Check: checkCalendarSet, Target: noTarget[CalendarSet], Apply: applyCalendarSet})
-	_ = register(kindSpec[WatchSettingsChange]{Who: Writer, Check: checkWatchSettingsChange, Target: noTarget[WatchSettingsChange], Apply: applyWatchSettings})
+	_ = register(kindSpec[CalendarSet]{Who: Writer, Nodes: BureauNode, Check: checkCalendarSet, Target: noTarget[CalendarSet], Apply: applyCalendarSet})
+	_ = register(kindSpec[WatchSettingsChange]{Who: Writer, Nodes: BureauNode, Check: checkWatchSettingsChange, Target: noTarget[WatchSettingsChange], Apply: applyWatchSettings})
 )
 
 // CalendarSet sets the school calendar: payload of calendar.set (the JSON

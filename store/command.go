@@ -23,7 +23,12 @@ type Command struct {
 	Origin string `json:"origin,omitempty"`
 	Seq    uint64 `json:"seq,omitempty"`
 	// Version is the version of the record the user saw (edits only).
-	Version uint64          `json:"version,omitempty"`
+	Version uint64 `json:"version,omitempty"`
+	// V is the version of the payload's format within its kind: 0 or 1 for
+	// the first (absent in JSON, so logs written before V existed read as
+	// version 1). A kind that changes what its payload means gets a new
+	// version, and a node applies only the versions it knows (Understands).
+	V       int             `json:"v,omitempty"`
 	Payload json.RawMessage `json:"payload"`
 	// RequestDigest names the request the command was made from (ui: a
 	// hash of its method, path and body), kept with its result: a command

@@ -77,9 +77,23 @@ var (
 	keyCaseSettings   = []byte("case_settings")
 )
 
-// schemaVersion is the layout of register.db; Open migrates older files.
-// 2: ix_household (household.go), built on open from the children.
-const schemaVersion = 2
+// migrations bring register.db from one layout to the next, in order: the
+// file's schema_version is the number of the last one it has had, and a
+// new layout is one more entry at the end (never a change to an earlier
+// one: files of every earlier release go through them all). Open runs the
+// missing ones and stores the new version in the same transaction, so each
+// runs once; a new, empty register starts at the current version.
+var migrations = []struct {
+	to   uint64
+	what string
+	run  func(tx *bolt.Tx) error
+}{
+	{2, "household index (ix_household), built from the children", buildHouseholdIndex},
+}
+
+// schemaVersion is the layout of register.db this program writes: the last
+// migration's.
+func schemaVersion() uint64 { return migrations[len(migrations)-1].to }
 
 // Options for Open.
 type Options struct {
@@ -143,17 +157,11 @@ func (db *DB) open() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		v := meta.Get(keySchemaVersion)
-		if v != nil && int(be64(v)) > schemaVersion {
-			return fmt.Errorf("register schema %d is newer than this program's %d", be64(v), schemaVersion)
-		}
-		if v != nil && be64(v) < 2 {
-			if err := buildHouseholdIndex(tx); err != nil {
-				return fmt.Errorf("migrate to schema 2: %w", err)
-			}
+		if err := migrate(meta.Get(keySchemaVersion), tx); err != nil {
+			return err
 		}
 		applied = getU64(meta, keyAppliedIndex)
-		return meta.Put(keySchemaVersion, u64(schemaVersion))
+		return meta.Put(keySchemaVersion, u64(schemaVersion()))
 	})
 	if err != nil {
 		b.Close()
@@ -167,6 +175,39 @@ func (db *DB) open() error {
 	db.bolt, db.ix = b, ix
 	db.applied.Store(applied)
 	return nil
+}
+
+// migrate runs the migrations a register at version v (nil: a new file)
+// has not had, in order, within tx. A file newer than this program is
+// refused with ErrNewerSchema.
+func migrate(v []byte, tx *bolt.Tx) error {
+	if v == nil {
+		return nil
+	}
+	have := be64(v)
+	if have > schemaVersion() {
+		return fmt.Errorf("%w: register schema %d, this program knows up to %d", ErrNewerSchema, have, schemaVersion())
+	}
+	for _, m := range migrations {
+		if m.to <= have {
+			continue
+		}
+		if err := m.run(tx); err != nil {
+			return fmt.Errorf("migrate to schema %d (%s): %w", m.to, m.what, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion is the layout version of the register file (the last
+// migration it has had), and of what this program writes.
+func (db *DB) SchemaVersion() (uint64, error) {
+	var v uint64
+	err := db.view(func(tx *bolt.Tx) error {
+		v = getU64(tx.Bucket(bucketMeta), keySchemaVersion)
+		return nil
+	})
+	return v, err
 }
 
 // Close closes the file. Queries after Close return ErrClosed.

@@ -11,6 +11,15 @@ var (
 	ErrInvalid = errors.New("invalid input")
 	// ErrClosed: the register file is closed.
 	ErrClosed = errors.New("register closed")
+	// ErrNotUnderstood: a command of a kind or payload version this
+	// program does not know (written by a newer release). ApplyBatch
+	// applies none of its batch: applying it some other way, or skipping
+	// it, would make this register differ from the others.
+	ErrNotUnderstood = errors.New("command not understood by this version")
+	// ErrNewerSchema: the register file was written by a newer release
+	// (its schema_version is beyond this program's migrations). Open and
+	// Restore refuse it rather than misread it.
+	ErrNewerSchema = errors.New("register written by a newer version")
 )
 
 // FieldError names the field that failed validation. It wraps ErrInvalid.

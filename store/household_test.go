@@ -1,7 +1,11 @@
 package store
 
 import (
+	"bytes"
+	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,5 +100,79 @@ func TestHouseholdIndexMigration(t *testing.T) {
 	defer db.Close()
 	if got := householdList(t, db, DistrictScope, "G1"); got != "0001: "+id {
 		t.Errorf("households after the migration %q, want 0001: %s", got, id)
+	}
+}
+
+// Migrations run once each, in order, from the file's version; a new
+// register starts at the current version; a file of a newer release is
+// refused by Open and by Restore and left as it was.
+func TestMigrationsRunOnceInOrder(t *testing.T) {
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	var ran []uint64
+	step := func(to uint64) func(*bolt.Tx) error {
+		return func(*bolt.Tx) error { ran = append(ran, to); return nil }
+	}
+	migrations = []struct {
+		to   uint64
+		what string
+		run  func(tx *bolt.Tx) error
+	}{{2, "two", step(2)}, {3, "three", step(3)}, {4, "four", step(4)}}
+
+	setVersion := func(path string, v uint64) {
+		t.Helper()
+		b, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if err := b.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchemaVersion, u64(v)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reopen := func(path string) (*DB, error) {
+		db, err := Open(path, &Options{NoSync: true})
+		if err == nil {
+			db.Close()
+		}
+		return db, err
+	}
+	path := filepath.Join(t.TempDir(), "register.db")
+	if _, err := reopen(path); err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 0 {
+		t.Errorf("a new register ran migrations %v, want none", ran)
+	}
+	setVersion(path, 2)
+	for range 2 {
+		if _, err := reopen(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(ran, []uint64{3, 4}) {
+		t.Errorf("opening a schema-2 file twice ran %v, want [3 4]", ran)
+	}
+
+	// A newer release's file: refused, untouched.
+	setVersion(path, 5)
+	if _, err := reopen(path); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("open of a schema-5 file: %v, want ErrNewerSchema", err)
+	}
+	newer, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setVersion(path, 4)
+	db, err := Open(path, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Restore(bytes.NewReader(newer)); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("restore of a schema-5 snapshot: %v, want ErrNewerSchema", err)
+	}
+	if v, err := db.SchemaVersion(); err != nil || v != 4 {
+		t.Errorf("schema after the refused restore %d (%v), want 4", v, err)
 	}
 }

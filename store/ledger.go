@@ -21,7 +21,7 @@ import (
 const KindLedgerClear = "ledger.clear"
 
 // A clearance: by a writer whose scope holds the child (checked at apply).
-var _ = register(kindSpec[LedgerClear]{Who: Writer, Check: CheckLedgerClear, Target: noTarget[LedgerClear], Apply: applyLedgerClear})
+var _ = register(kindSpec[LedgerClear]{Who: Writer, Nodes: TownshipNode, Check: CheckLedgerClear, Target: noTarget[LedgerClear], Apply: applyLedgerClear})
 
 // Clearance reasons.
 const (

@@ -31,8 +31,8 @@ const (
 
 // Progression's kinds: by writers; the scope is checked at apply.
 var (
-	_ = register(kindSpec[Rollover]{Who: Writer, Check: CheckRollover, Target: noTarget[Rollover], Apply: applyRollover})
-	_ = register(kindSpec[Enrolment]{Who: Writer, Check: CheckEnrolment, Target: func(p *Enrolment) string { return p.ID }, Apply: applyStudentEnrol})
+	_ = register(kindSpec[Rollover]{Who: Writer, Nodes: TownshipNode, Check: CheckRollover, Target: noTarget[Rollover], Apply: applyRollover})
+	_ = register(kindSpec[Enrolment]{Who: Writer, Nodes: TownshipNode, Check: CheckEnrolment, Target: func(p *Enrolment) string { return p.ID }, Apply: applyStudentEnrol})
 )
 
 // Kind names the payload's command kind (Payload).

@@ -95,6 +95,11 @@ type kindSpec[P Payload] struct {
 	// register (existence, scope, state, versions) before its first write
 	// and reports its outcome with a.done.
 	Apply func(a *applyCtx, p *P) error
+	// V is the newest payload version (Command.V) Apply understands; 0
+	// means 1. Raise it when a payload's meaning changes, and make Apply
+	// handle every version up to it: nodes of the previous release stop
+	// applying at the first command of the new version (sync/DESIGN.md).
+	V int
 }
 
 // entry is a kindSpec with its payload type erased, as the engine uses it.
@@ -106,6 +111,7 @@ type entry struct {
 	check   func(p Payload) error // nil when not declared
 	target  func(raw json.RawMessage) string
 	apply   func(a *applyCtx) error
+	v       int // newest payload version understood, at least 1
 	// declared parts, for the registry test
 	hasCheck, hasTarget, hasApply bool
 }
@@ -121,7 +127,7 @@ func register[P Payload](s kindSpec[P]) bool {
 	if _, dup := registry[kind]; dup {
 		panic("store: command kind " + strconv.Quote(kind) + " registered twice")
 	}
-	e := &entry{kind: kind, payload: reflect.TypeFor[P](), who: s.Who, nodes: s.Nodes,
+	e := &entry{kind: kind, payload: reflect.TypeFor[P](), who: s.Who, nodes: s.Nodes, v: max(s.V, 1),
 		hasCheck: s.Check != nil, hasTarget: s.Target != nil, hasApply: s.Apply != nil}
 	if s.Check != nil {
 		e.check = func(p Payload) error {
@@ -164,6 +170,16 @@ func fromNoUser(kind string) bool {
 
 // KnownKind reports whether kind is a registered command kind.
 func KnownKind(kind string) bool { return registry[kind] != nil }
+
+// Understands reports whether this program can apply cmd: its kind is
+// registered and its payload version (Command.V, 0 meaning 1) is one the
+// kind's Apply knows. A command it does not understand must not be applied
+// at all: ApplyBatch refuses it with ErrNotUnderstood, and sync stops
+// applying the log there until the node is upgraded.
+func Understands(cmd Command) bool {
+	e := registry[cmd.Kind]
+	return e != nil && max(cmd.V, 1) <= e.v
+}
 
 // Kinds lists the registered command kinds, sorted.
 func Kinds() []string {

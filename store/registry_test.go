@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -170,5 +171,50 @@ func TestCheckByKind(t *testing.T) {
 	v := &VillageCreate{Village{Code: " V9 ", Name: " 新村 ", TownshipCode: "T1"}}
 	if err := Check(v); err != nil || v.Code != "V9" || v.Name != "新村" || v.Village.Kind != KindVillage {
 		t.Errorf("Check(village) = %v, %+v; want trimmed, kind village", err, v.Village)
+	}
+}
+
+// A command of a kind or payload version this program does not know is
+// neither applied nor stored as a rejection: the batch fails whole with
+// ErrNotUnderstood and the register does not change (a newer node applies
+// it; storing anything here would make the registers differ).
+func TestNotUnderstoodIsNotApplied(t *testing.T) {
+	db := mustOpen(t)
+	a := fixture(t, db)
+	ok := a.must(cmd(t, "admin", KindStudentCreate, child(t, 1, "V1", "P1", 3, 1)))
+	v2 := cmd(t, "admin", KindStudentStatus, StudentStatus{ID: ok.RecordID, Status: StatusDroppedOut, Date: "2026-11-01", Reason: "x"})
+	v2.V = 2
+	v1 := v2
+	v1.ID, v1.V = v2.ID+"-v1", 1
+	tests := []struct {
+		name string
+		c    Command
+		want bool
+	}{
+		{"unknown kind", cmd(t, "admin", "student.delete", StudentStatus{ID: ok.RecordID}), false},
+		{"newer payload version", v2, false},
+		{"version 1 spelled out", v1, true},
+	}
+	for _, tt := range tests {
+		if got := Understands(tt.c); got != tt.want {
+			t.Errorf("%s: Understands = %v, want %v", tt.name, got, tt.want)
+		}
+		if !tt.want {
+			before, applied := dump(t, db, true), db.AppliedIndex()
+			known := cmd(t, "admin", KindStudentCreate, child(t, 2, "V1", "P1", 3, 1))
+			batch := []Entry{{Index: applied + 1, Time: t0, Command: known}, {Index: applied + 2, Time: t0, Command: tt.c}}
+			if _, err := db.ApplyBatch(batch); !errors.Is(err, ErrNotUnderstood) {
+				t.Errorf("%s: ApplyBatch error %v, want ErrNotUnderstood", tt.name, err)
+			}
+			if db.AppliedIndex() != applied || dump(t, db, true) != before {
+				t.Errorf("%s: the register changed (applied index %d, was %d)", tt.name, db.AppliedIndex(), applied)
+			}
+			if _, found, _ := db.Result(tt.c.ID); found {
+				t.Errorf("%s: a result was stored", tt.name)
+			}
+		}
+	}
+	if r := a.apply(v1); !r.Applied() {
+		t.Errorf("payload version 1 spelled out: %+v, want applied", r)
 	}
 }

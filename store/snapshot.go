@@ -106,7 +106,8 @@ func syncDir(dir string) {
 }
 
 // checkRegisterFile opens a bbolt file read-only and checks that it is a
-// register: bbolt's consistency check passes and the meta bucket exists.
+// register this program can read: bbolt's consistency check passes, the
+// meta bucket exists and its schema is not newer than ours.
 func checkRegisterFile(path string, timeout time.Duration) error {
 	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
 	if err != nil {
@@ -114,8 +115,13 @@ func checkRegisterFile(path string, timeout time.Duration) error {
 	}
 	defer b.Close()
 	return b.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketMeta) == nil {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
 			return fmt.Errorf("not a register: no meta bucket")
+		}
+		// A newer release's layout is refused before it replaces ours.
+		if v := getU64(meta, keySchemaVersion); v > schemaVersion() {
+			return fmt.Errorf("%w: register schema %d, this program knows up to %d", ErrNewerSchema, v, schemaVersion())
 		}
 		var first error
 		for err := range tx.Check() { // drain: the checker goroutine sends every error

@@ -20,7 +20,7 @@ import (
 const KindWeekCheck = "week.check"
 
 // A weekly check: by a writer whose scope holds the school, not a class.
-var _ = register(kindSpec[WeekCheck]{Who: Writer, Check: CheckWeekCheck, Target: noTarget[WeekCheck], Apply: applyWeekCheck})
+var _ = register(kindSpec[WeekCheck]{Who: Writer, Nodes: TownshipNode, Check: CheckWeekCheck, Target: noTarget[WeekCheck], Apply: applyWeekCheck})
 
 // Kind names the payload's command kind (Payload).
 func (WeekCheck) Kind() string { return KindWeekCheck }

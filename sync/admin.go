@@ -38,6 +38,20 @@ type NodeInfo struct {
 	LastContact  time.Time
 	AppliedIndex uint64
 	RaftState    string
+	// What it said about itself then: its version, free disk on its data
+	// directory (0: unknown), its outbox, and whether it stopped applying
+	// the log for want of an upgrade.
+	Version         string
+	DiskFree        uint64
+	OutboxPending   int
+	OutboxOldestAt  time.Time // zero: empty
+	UpgradeRequired bool
+}
+
+// setStatus fills n's progress from a status answer.
+func (n *NodeInfo) setStatus(st statusReply) {
+	n.AppliedIndex, n.RaftState, n.Version, n.DiskFree = st.AppliedIndex, st.RaftState, st.Version, st.DiskFree
+	n.OutboxPending, n.OutboxOldestAt, n.UpgradeRequired = st.OutboxPending, st.OutboxOldestAt, st.UpgradeRequired
 }
 
 // Nodes lists the cluster's nodes (the registry, plus any Raft server not
@@ -82,8 +96,8 @@ func (r *Replicator) Nodes(ctx context.Context) ([]NodeInfo, error) {
 		n := &out[i]
 		n.Leader = n.ID == string(leaderID)
 		if n.ID == r.cfg.NodeID {
-			st := r.statusReply()
-			n.Self, n.Reachable, n.LastContact, n.AppliedIndex, n.RaftState = true, true, time.Now(), st.AppliedIndex, st.RaftState
+			n.Self, n.Reachable, n.LastContact = true, true, time.Now()
+			n.setStatus(r.statusReply())
 			continue
 		}
 		wg.Add(1)
@@ -91,11 +105,13 @@ func (r *Replicator) Nodes(ctx context.Context) ([]NodeInfo, error) {
 			defer wg.Done()
 			st, err := r.members.peerStatus(ctx, store.ClusterNode{ID: n.ID, Address: n.Address})
 			if err == nil {
-				n.Reachable, n.LastContact, n.AppliedIndex, n.RaftState = true, time.Now(), st.AppliedIndex, st.RaftState
+				n.Reachable, n.LastContact = true, time.Now()
+				n.setStatus(st)
 				return
 			}
 			if last, ok := r.members.lastSeen(n.ID); ok {
-				n.LastContact, n.AppliedIndex, n.RaftState = last.at, last.status.AppliedIndex, last.status.RaftState
+				n.LastContact = last.at
+				n.setStatus(last.status)
 			}
 		}()
 	}
@@ -197,4 +213,13 @@ func (r *Replicator) handleLeadership(w http.ResponseWriter, req *http.Request) 
 		return
 	}
 	writeRPC(w, nil)
+}
+
+// CAExpiry is when the cluster CA's certificate expires; zero before Open.
+// Safe for concurrent use.
+func (r *Replicator) CAExpiry() time.Time {
+	if id := r.clusterIdentity(); id != nil {
+		return id.CACert.NotAfter
+	}
+	return time.Time{}
 }

@@ -41,6 +41,9 @@ func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Resul
 	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
 		return store.Result{}, err
 	}
+	if !r.fsm.understood(cmd) {
+		return store.Result{}, fmt.Errorf("%w: command kind %q version %d", ErrUpgradeRequired, cmd.Kind, max(cmd.V, 1))
+	}
 	if ra.State() != raft.Leader {
 		// The leader applies directly, also while its own outbox still
 		// holds commands it took before it led (the outbox applies those
@@ -57,6 +60,10 @@ func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Resul
 // applyOnLeader appends cmd to the log of this node, the leader, and waits
 // up to ApplyTimeout (or ctx) for the register's result.
 func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store.Command) (store.Result, error) {
+	if at := r.fsm.halted(); at != nil {
+		// It would be committed but never applied here: no answer.
+		return store.Result{}, at.err()
+	}
 	data, err := json.Marshal(cmd)
 	if err != nil {
 		return store.Result{}, fmt.Errorf("encode command: %w", err)
@@ -214,6 +221,13 @@ func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forward
 	if ra.State() != raft.Leader {
 		return forwardResponse{}, ErrNotLeader
 	}
+	if at := r.fsm.halted(); at != nil {
+		return forwardResponse{}, at.err()
+	}
+	var later error
+	if in.Commands, later = r.understoodPrefix(in.Commands); len(in.Commands) == 0 {
+		return forwardResponse{}, later
+	}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ApplyTimeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
@@ -258,7 +272,23 @@ func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forward
 		}
 		out.Results = append(out.Results, res)
 	}
+	if later != nil {
+		return fail(later)
+	}
 	return out, nil
+}
+
+// understoodPrefix returns the commands before the first this program does
+// not understand, and for that one an error wrapping ErrUpgradeRequired. A
+// leader appends only what it understands: a newer township's new kind
+// waits in its outbox until the leader is upgraded.
+func (r *Replicator) understoodPrefix(cmds []store.Command) ([]store.Command, error) {
+	for i, cmd := range cmds {
+		if !r.fsm.understood(cmd) {
+			return cmds[:i], fmt.Errorf("%w: command kind %q version %d", ErrUpgradeRequired, cmd.Kind, max(cmd.V, 1))
+		}
+	}
+	return cmds, nil
 }
 
 // checkForward refuses a malformed forward request, and one whose origin

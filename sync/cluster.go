@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -38,6 +39,12 @@ type statusReply struct {
 	CommitIndex  uint64    `json:"commit_index"`
 	LeaderID     string    `json:"leader_id"`
 	LastContact  time.Time `json:"last_contact"`
+	// For the bureau's Nodes page (absent from nodes of older releases).
+	Version         string    `json:"version,omitempty"`
+	DiskFree        uint64    `json:"disk_free,omitempty"`
+	OutboxPending   int       `json:"outbox_pending,omitempty"`
+	OutboxOldestAt  time.Time `json:"outbox_oldest_at,omitzero"`
+	UpgradeRequired bool      `json:"upgrade_required,omitempty"`
 }
 
 // openClusterPort binds ClusterAddr, obtains this node's certificate if it
@@ -73,7 +80,7 @@ func (r *Replicator) openClusterPort(ctx context.Context) (*clusterPort, error) 
 		rpc:       make(chan net.Conn),
 		join:      make(chan net.Conn),
 		closing:   make(chan struct{}),
-		admitted:  r.admitted,
+		check:     r.checkPeer,
 	}
 	joinSrv := newJoinServer(r.handleJoin)
 	port.start()
@@ -151,12 +158,31 @@ func localIPOf(ln net.Listener) net.IP {
 	return ip
 }
 
-// admitted refuses raft and RPC streams from nodes removed from the
-// cluster: their certificates stay valid, the registry does not.
-func (r *Replicator) admitted(nodeID string) bool {
-	n, err := r.db.ClusterNode(nodeID)
-	return err != nil || !n.Removed
+// checkPeer refuses, at the TLS handshake, a peer whose node was removed
+// from the cluster, and a certificate issued before its node's latest join
+// (the certificate of an earlier membership under the same id). Its
+// certificate stays valid to the CA: the registry, replicated to every
+// node, is the revocation list. A node the registry does not know yet (its
+// join not yet replicated here) is let through. Calls on connections opened
+// before the removal are refused by rpcServer (checkCaller).
+func (r *Replicator) checkPeer(cert *x509.Certificate) error {
+	n, err := r.db.ClusterNode(cert.Subject.CommonName)
+	if err != nil {
+		return nil
+	}
+	if n.Removed {
+		return fmt.Errorf("%w: node %s was removed from the cluster", ErrUntrustedPeer, n.ID)
+	}
+	// Certificates are backdated an hour (pki.Sign); allow for clocks
+	// that differ between the CA node and the leader.
+	if cert.NotBefore.Add(time.Hour + certClockSkew).Before(n.JoinedAt) {
+		return fmt.Errorf("%w: node %s's certificate predates its join", ErrUntrustedPeer, n.ID)
+	}
+	return nil
 }
+
+// certClockSkew is how far the CA node's clock may be behind the leader's.
+const certClockSkew = 10 * time.Minute
 
 // closeJoinServer stops the join server (the CA node's; every node runs
 // one so that a wrong node says so).
@@ -205,6 +231,7 @@ func (r *Replicator) registerRPCs() {
 	r.rpc.Handle(pathReconcile, http.HandlerFunc(r.handleReconcile))
 	r.rpc.Handle(pathLeadership, http.HandlerFunc(r.handleLeadership))
 	r.rpc.Handle(pathWebCert, http.HandlerFunc(r.handleWebCert))
+	r.rpc.Handle(pathRenew, http.HandlerFunc(r.handleRenew))
 }
 
 // AdvertiseAddr is the cluster address other nodes dial to reach this one
@@ -227,9 +254,12 @@ func (r *Replicator) handleStatus(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Replicator) statusReply() statusReply {
-	s := r.Status()
+	s, ob := r.Status(), r.Outbox().Status()
+	free, _ := freeBytes(r.cfg.DataDir) // 0: unknown
 	return statusReply{NodeID: s.NodeID, RaftState: s.RaftState, AppliedIndex: s.AppliedIndex,
-		CommitIndex: s.CommitIndex, LeaderID: s.LeaderID, LastContact: s.LastContact}
+		CommitIndex: s.CommitIndex, LeaderID: s.LeaderID, LastContact: s.LastContact,
+		Version: r.cfg.Version, DiskFree: free, OutboxPending: ob.Pending, OutboxOldestAt: ob.OldestPendingAt,
+		UpgradeRequired: s.Halt != nil}
 }
 
 // leader returns the running Raft and, when this node is not the leader,

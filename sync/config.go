@@ -46,6 +46,9 @@ type Config struct {
 	// recorded in the replicated node registry when it joins so that every
 	// node can list nodes by township.
 	Township string
+	// Version is this program's version as the node reports it to the
+	// others (the bureau's Nodes page); free text, may be empty.
+	Version string
 	// CatchUpMargin is how many log entries a voter-to-be may be behind the
 	// leader's applied index and still be promoted. Promoting a node far
 	// behind would add a vote that cannot acknowledge new entries until it

@@ -6,7 +6,9 @@ import "fmt"
 // free for this process (ErrDiskFull); need 0 disables the check. Raft
 // panics when its log store cannot write, so every path that appends to
 // the log (Submit, forwarded batches, cluster commands) asks first, and
-// node asks before it bootstraps a district (all or nothing).
+// node asks before it bootstraps a district (all or nothing). freeBytes
+// (disk_unix.go, disk_windows.go) is also reported as
+// baoxue_disk_free_bytes and in the status answer.
 func CheckDisk(dir string, need uint64) error {
 	if need == 0 {
 		return nil

@@ -23,6 +23,11 @@ var (
 	// ErrDiskFull: DataDir has less free space than Config.MinFreeBytes;
 	// the write was refused before it reached Raft.
 	ErrDiskFull = errors.New("not enough free disk space")
+	// ErrUpgradeRequired: the command is of a kind or payload version this
+	// program does not understand (a newer release wrote it), or this node
+	// stopped applying the log at such a command (Replicator.Halted). The
+	// node must be upgraded; nothing was applied.
+	ErrUpgradeRequired = errors.New("this node must be upgraded")
 
 	// Cluster port, join and membership (transport.go, rpc.go, join.go,
 	// membership.go, admin.go). The CA's and tokens' errors are package

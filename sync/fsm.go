@@ -20,8 +20,10 @@ import (
 // Raft calls ApplyBatch, Apply, Snapshot and Restore from one goroutine;
 // Persist and Release run concurrently with them.
 type fsm struct {
-	db  *store.DB
-	log *slog.Logger
+	db      *store.DB
+	log     *slog.Logger
+	halting // stops at a command this program does not understand (halt.go)
+	m       *metrics
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -46,7 +48,16 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 // this replica silently different from the others. Crashing keeps the
 // register at its last good transaction; after a restart Raft replays the
 // failed batch, since the register's applied index was not advanced.
+//
+// A command this program does not understand (a newer release's) is not
+// applied: ApplyBatch applies the entries before it and halts there
+// (halt.go).
 func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
+	return f.applyOrHalt(logs, f.applyBatch)
+}
+
+// applyBatch applies logs, all of which this program understands.
+func (f *fsm) applyBatch(logs []*raft.Log) []interface{} {
 	resp := make([]interface{}, len(logs))
 	applied := f.db.AppliedIndex()
 	var (
@@ -117,16 +128,23 @@ func (f *fsm) storedResult(e store.Entry) interface{} {
 // Snapshot starts a snapshot: a read transaction on the register, so it
 // returns at once; the copy is written by Persist.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	if at := f.halted(); at != nil {
+		// A snapshot would tell Raft the halted entry is applied.
+		return nil, at.err()
+	}
 	snap, err := f.db.BeginSnapshot()
 	if err != nil {
 		return nil, fmt.Errorf("begin register snapshot: %w", err)
 	}
-	return &fsmSnapshot{snap: snap, log: f.log}, nil
+	return &fsmSnapshot{snap: snap, log: f.log, m: f.m}, nil
 }
 
 // Restore replaces the register with the snapshot read from rc.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	if at := f.halted(); at != nil {
+		return at.err()
+	}
 	applied, err := restoreRegister(f.db, rc)
 	if err != nil {
 		return err

@@ -57,6 +57,8 @@ type Replicator struct {
 	base *slog.Logger // cfg.Logger, or one that discards
 	log  *slog.Logger // base with component=sync
 	fsm  *fsm
+	// metrics are measured as things happen (metrics.go).
+	metrics *metrics
 
 	closing chan struct{} // closed when Close starts
 
@@ -90,8 +92,11 @@ type Replicator struct {
 	// joinAddrs are the CA nodes' addresses of the token this node joined
 	// with in this run (webcert.go).
 	joinAddrs []string
-	// stopWatch stops waking the outbox when Raft learns of a leader.
+	// stopWatch stops watching Raft's observations: leaders (to wake the
+	// outbox) and followers' heartbeats (metrics).
 	stopWatch func()
+	// stopRenew stops the certificate renewal loop (renew.go).
+	stopRenew func()
 }
 
 // Status is a node's view of replication, for health pages and freshness
@@ -113,6 +118,9 @@ type Status struct {
 	// Voter reports whether this node has a vote in the latest
 	// configuration.
 	Voter bool
+	// Halt is set when this node stopped applying the log at a command it
+	// does not understand: it must be upgraded (halt.go).
+	Halt *Halt
 }
 
 // New returns a Replicator for db configured by cfg. It does no I/O; Open
@@ -128,10 +136,11 @@ func New(cfg Config, db *store.DB) *Replicator {
 		db:      db,
 		base:    logger,
 		log:     log,
-		fsm:     &fsm{db: db, log: log},
 		closing: make(chan struct{}),
-		rpc:     newRPCServer(log.With("part", "rpc")),
 	}
+	r.metrics = newMetrics()
+	r.fsm = &fsm{db: db, log: log, halting: halting{stop: r.closing}, m: r.metrics}
+	r.rpc = newRPCServer(log.With("part", "rpc"), r.checkPeer)
 	r.peers = callRPC{r}
 	if cfg.Local != nil {
 		r.outbox = newOutbox(cfg, db, log, r)
@@ -189,10 +198,22 @@ func (r *Replicator) Open(ctx context.Context) error {
 		return err
 	}
 	r.raft, r.trans, r.logStore = ra, trans, logStore
+	stopBeats := watchHeartbeats(ra, r.metrics)
+	r.stopWatch = stopBeats
 	if r.outbox != nil {
-		r.stopWatch = watchLeader(ra, r.outbox.poke)
+		stopLeader := watchLeader(ra, r.outbox.poke)
+		r.stopWatch = func() { stopLeader(); stopBeats() }
 	}
 	r.members.open()
+	stopRenew, renewDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewDone)
+		r.renewLoop(stopRenew)
+	}()
+	r.stopRenew = func() {
+		close(stopRenew)
+		<-renewDone
+	}
 	r.log.Info("raft started", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()),
 		"applied_index", r.db.AppliedIndex())
 	return nil
@@ -250,6 +271,7 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		r.log.Info("bootstrapped new cluster", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()))
 	}
 	r.log.Debug("raft state", "existing_state", existing)
+	r.leadAloneAtOnce(ra)
 	return ra, logStore, nil
 }
 
@@ -320,7 +342,7 @@ func (r *Replicator) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	close(r.closing)
-	ra, trans, logStore, stopWatch := r.raft, r.trans, r.logStore, r.stopWatch
+	ra, trans, logStore, stopWatch, stopRenew := r.raft, r.trans, r.logStore, r.stopWatch, r.stopRenew
 	r.mu.Unlock()
 	if ra == nil {
 		return nil
@@ -328,6 +350,9 @@ func (r *Replicator) Close(ctx context.Context) error {
 	var first error
 	if stopWatch != nil {
 		stopWatch()
+	}
+	if stopRenew != nil {
+		stopRenew()
 	}
 	if r.outbox != nil {
 		first = r.outbox.Close(ctx)
@@ -397,6 +422,7 @@ func (r *Replicator) Status() Status {
 		NodeID:       r.cfg.NodeID,
 		RaftState:    raft.Shutdown.String(),
 		AppliedIndex: r.db.AppliedIndex(),
+		Halt:         r.fsm.halted(),
 	}
 	ra, err := r.current()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -28,18 +29,35 @@ var extraID = [2]byte{'B', 'X'}
 type fsmSnapshot struct {
 	snap *store.Snapshot
 	log  *slog.Logger
+	m    *metrics // nil in some tests
 }
 
 // Persist writes the compressed copy to sink, cancelling the sink on error.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := s.write(sink); err != nil {
+	start, cw := time.Now(), &countingWriter{w: sink}
+	if err := s.write(cw); err != nil {
 		_ = sink.Cancel()
 		return err
 	}
 	if err := sink.Close(); err != nil {
 		return fmt.Errorf("close snapshot sink: %w", err)
 	}
+	if s.m != nil {
+		s.m.snapshotWritten(time.Since(start), cw.n)
+	}
 	return nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (s *fsmSnapshot) write(w io.Writer) error {

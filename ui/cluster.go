@@ -26,7 +26,13 @@ type Cluster interface {
 	Member(ctx context.Context, actor store.Actor, nodeID, action string) (store.Result, error)
 	// TransferLeadership hands leadership to the voter to ("" any).
 	TransferLeadership(ctx context.Context, to string) error
+	// CAExpiry is when the cluster CA's certificate expires (zero:
+	// unknown). Node certificates stop verifying then.
+	CAExpiry() time.Time
 }
+
+// caWarning is how long before the CA expires the Nodes page warns.
+const caWarning = 30 * 24 * time.Hour
 
 // ClusterNode is one node as the cluster page and API show it.
 type ClusterNode struct {
@@ -43,6 +49,13 @@ type ClusterNode struct {
 	RaftState    string    `json:"raft_state"`
 	LastContact  time.Time `json:"last_contact"` // zero: never heard from
 	AppliedIndex uint64    `json:"applied_index"`
+	// What the node said of itself when last heard from (cluster_rows.go
+	// turns it into the page's warnings).
+	Version         string    `json:"version"`
+	DiskFree        uint64    `json:"disk_free"` // bytes; 0: unknown
+	OutboxPending   int       `json:"outbox_pending"`
+	OutboxOldestAt  time.Time `json:"outbox_oldest_at"` // zero: empty outbox
+	UpgradeRequired bool      `json:"upgrade_required"`
 }
 
 // Token time-to-live limits and default.
@@ -221,11 +234,14 @@ func (s *Server) apiClusterLeadership(c echo.Context) error {
 
 type clusterPage struct {
 	basePage
-	Nodes     []ClusterNode
+	Nodes     []clusterRow
+	Warnings  []string
 	Townships map[string]string // code → name
 	Token     string            // a token just created, shown once
 	TokenTTL  string
 	Voter     bool
+	// CAExpires is set when the cluster CA expires within caWarning.
+	CAExpires time.Time
 	formState
 }
 
@@ -233,9 +249,14 @@ func (s *Server) newClusterPage(c echo.Context) clusterPage {
 	p := clusterPage{basePage: s.base(c, "title.cluster", "cluster"), TokenTTL: "24h",
 		Townships: s.orgNames(), formState: newFormState()}
 	cl, err := s.cluster()
+	var nodes []ClusterNode
 	if err == nil {
-		p.Nodes, err = cl.Nodes(c.Request().Context())
+		if exp := cl.CAExpiry(); !exp.IsZero() && exp.Sub(s.now()) < caWarning {
+			p.CAExpires = exp
+		}
+		nodes, err = cl.Nodes(c.Request().Context())
 	}
+	p.Nodes, p.Warnings = s.clusterRows(p.Lang, nodes, p.Townships)
 	if err != nil {
 		s.log.Warn("cluster page: list nodes", "err", err)
 		p.Error = translate(p.Lang, "cluster.unavailable")

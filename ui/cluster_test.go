@@ -25,7 +25,10 @@ type fakeCluster struct {
 	reject  string   // a reason to reject member changes with
 	to      []string
 	err     error
+	ca      time.Time // CAExpiry
 }
+
+func (f *fakeCluster) CAExpiry() time.Time { return f.ca }
 
 func (f *fakeCluster) Nodes(context.Context) ([]ClusterNode, error) {
 	f.mu.Lock()
@@ -154,6 +157,22 @@ func TestClusterPage(t *testing.T) {
 	if bureau := text(find(doc, byID("node-bureau"))); !strings.Contains(bureau, "主节点") || !strings.Contains(bureau, "42") {
 		t.Errorf("bureau's row: %q", bureau)
 	}
+	// The CA's expiry is shown 30 days ahead, not before.
+	for _, tc := range []struct {
+		left time.Duration
+		warn bool
+	}{{0, false}, {40 * 24 * time.Hour, false}, {29 * 24 * time.Hour, true}, {-time.Hour, true}} {
+		f.mu.Lock()
+		f.ca = time.Time{}
+		if tc.left != 0 {
+			f.ca = time.Now().Add(tc.left)
+		}
+		f.mu.Unlock()
+		doc := parseHTML(t, b.get("/cluster").want(t, http.StatusOK, "cluster page"))
+		if w := find(doc, byID("ca-expiry")); (w != nil) != tc.warn || (w != nil && !strings.Contains(text(w), "轮换")) {
+			t.Errorf("CA expiring in %v: warning shown %v, want %v", tc.left, w != nil, tc.warn)
+		}
+	}
 
 	r := b.post("/cluster/tokens", url.Values{csrfField: {csrfFrom(t, page)}, "voter": {"on"}, "ttl": {"2h"}}).want(t, 201, "token form")
 	if tok := find(parseHTML(t, r), byID("token-text")); tok == nil || text(tok) != "token-1-admin" || f.tokens[0] != 2*time.Hour || !f.voters[0] {
@@ -180,4 +199,60 @@ func TestClusterPage(t *testing.T) {
 	viewer := e.browser()
 	viewer.login("viewer", "password-1")
 	viewer.get("/cluster").want(t, http.StatusForbidden, "cluster page for a viewer")
+}
+
+// The Nodes page shows each node's lag, outbox, version and free disk, and
+// warns about a township not heard from for a day, one whose outbox holds a
+// change older than a day, and one that must be upgraded; a township heard
+// from an hour ago with a fresh outbox gets no warning.
+func TestClusterPageHealth(t *testing.T) {
+	e, f := newClusterEnv(t)
+	e.setupOrg()
+	now := time.Now()
+	f.nodes[0].Version, f.nodes[0].DiskFree = "v1.4.0", 50<<30
+	f.nodes[1].Version, f.nodes[1].DiskFree, f.nodes[1].OutboxPending, f.nodes[1].OutboxOldestAt = "v1.4.0", 3<<30, 2, now.Add(-time.Hour)
+	f.nodes = append(f.nodes,
+		ClusterNode{ID: "silent", Township: townA, Member: true, LastContact: now.Add(-25 * time.Hour), AppliedIndex: 30, Version: "v1.3.0"},
+		ClusterNode{ID: "stuck", Township: townA, Member: true, Reachable: true, LastContact: now, AppliedIndex: 41,
+			OutboxPending: 7, OutboxOldestAt: now.Add(-26 * time.Hour), Version: "v1.3.0", UpgradeRequired: true})
+	b := e.browser()
+	b.login("admin", adminPassword)
+	doc := parseHTML(t, b.get("/cluster").want(t, http.StatusOK, "cluster page"))
+	cell := func(id, class string) string {
+		row := find(doc, byID("node-"+id))
+		if row == nil {
+			t.Fatalf("no row for %s", id)
+		}
+		return strings.TrimSpace(text(find(row, func(n *html.Node) bool { return strings.Contains(attr(n, "class"), class) })))
+	}
+	for _, c := range []struct{ id, class, want string }{
+		{"bureau", "behind", "0"}, {"lapu", "behind", "2"}, {"silent", "behind", "12"}, {"stuck", "behind", "1"},
+		{"lapu", "outbox", "2 · 最早"}, {"stuck", "outbox", "7 · 最早"},
+		{"lapu", "version", "v1.4.0"}, {"stuck", "version", "v1.3.0 需要升级"},
+		{"bureau", "disk", "50.0 GiB"}, {"silent", "disk", "—"},
+	} {
+		if got := cell(c.id, c.class); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s's %s cell %q, want %q", c.id, c.class, got, c.want)
+		}
+	}
+	var warns []string
+	if ul := find(doc, byID("cluster-warnings")); ul != nil {
+		for _, li := range findAll(ul, func(n *html.Node) bool { return n.Data == "li" }) {
+			warns = append(warns, text(li))
+		}
+	}
+	want := []string{"silent）已超过一天没有联系上", "stuck）有更改超过一天仍未发出", "stuck）需要升级"}
+	if len(warns) != len(want) {
+		t.Fatalf("warnings %q, want %d", warns, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(warns[i], w) {
+			t.Errorf("warning %d %q, want one with %q", i, warns[i], w)
+		}
+	}
+	for id, warned := range map[string]bool{"bureau": false, "lapu": false, "silent": true, "stuck": true} {
+		if got := strings.Contains(attr(find(doc, byID("node-"+id)), "class"), "warn"); got != warned {
+			t.Errorf("row %s marked warn: %v, want %v", id, got, warned)
+		}
+	}
 }

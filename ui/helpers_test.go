@@ -34,6 +34,7 @@ type testReplica struct {
 	unavailable bool
 	failWith    error // any other failure
 	submitted   int
+	upgrade     *UpgradeRequired // Info's Upgrade
 }
 
 func (r *testReplica) Submit(_ context.Context, cmd store.Command) (store.Result, error) {
@@ -50,7 +51,10 @@ func (r *testReplica) Submit(_ context.Context, cmd store.Command) (store.Result
 }
 
 func (r *testReplica) Info() NodeInfo {
-	return NodeInfo{NodeID: "node-a", RaftState: "Leader", LeaderID: "node-a", AppliedIndex: r.db.AppliedIndex(), CommitIndex: r.db.AppliedIndex()}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return NodeInfo{NodeID: "node-a", RaftState: "Leader", LeaderID: "node-a", AppliedIndex: r.db.AppliedIndex(),
+		CommitIndex: r.db.AppliedIndex(), Upgrade: r.upgrade}
 }
 
 func (r *testReplica) setUnavailable(v bool) {

@@ -52,6 +52,17 @@ type NodeInfo struct {
 	LastContact  time.Time
 	Voter        bool
 	Pending      int // commands waiting in this node's outbox (sync.go)
+	// Upgrade is set when this node stopped applying the log at a command
+	// of a newer release: every page says it must be upgraded.
+	Upgrade *UpgradeRequired
+}
+
+// UpgradeRequired is the log entry a node stopped at because it does not
+// understand it: it serves reads of the register as it was before it.
+type UpgradeRequired struct {
+	Index   uint64 `json:"index"`
+	Kind    string `json:"kind"`
+	Version int    `json:"version"` // the command's payload version
 }
 
 // ErrUnavailable is wrapped by Replica.Submit errors when the register cannot
@@ -88,6 +99,11 @@ type Config struct {
 	Queue     Enqueuer
 	Attention AttentionList
 	Reads     StrongReader
+	// Metrics serves GET /metrics (metrics.go says who may read it); nil:
+	// no such route.
+	Metrics http.Handler
+	// Backups makes online backups (backup.go); nil answers 503.
+	Backups Backups
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -105,6 +121,7 @@ type Server struct {
 	echo      *echo.Echo
 	now       func() time.Time
 	dummyHash string // checked against for unknown users, so both failures take as long
+	started   time.Time
 }
 
 // New builds a Server: it parses all templates, prepares the static assets
@@ -128,6 +145,7 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 		rep: rep,
 		now: time.Now,
 	}
+	s.started = s.now()
 	var err error
 	if s.assets, err = newAssets(); err != nil {
 		return nil, fmt.Errorf("static assets: %w", err)
@@ -195,6 +213,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.language)
 
 	s.registerHealthRoutes(e)
+	s.registerMetricsRoutes(e)
 	e.GET("/static/:name", s.static)
 
 	api := e.Group("/api/v1")
@@ -234,6 +253,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerWatchRoutes(pagesAuth)
 	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	s.registerBulkReadRoutes(apiAuth)
+	s.registerBackupRoutes(apiAuth)
 	return e
 }
 

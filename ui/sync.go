@@ -72,6 +72,8 @@ type SyncStatus struct {
 	AppliedIndex uint64       `json:"applied_index"`
 	CommitIndex  uint64       `json:"commit_index"`
 	Outbox       OutboxCounts `json:"outbox"`
+	// UpgradeRequired: null, or the entry this node stopped applying at.
+	UpgradeRequired *UpgradeRequired `json:"upgrade_required"`
 }
 
 // OutboxCounts counts this node's outbox.
@@ -129,7 +131,7 @@ func (n noOutbox) Enqueue(cmd store.Command) error {
 // syncOf builds a SyncStatus from NodeInfo.
 func syncOf(i NodeInfo, o OutboxCounts) SyncStatus {
 	s := SyncStatus{NodeID: i.NodeID, RaftState: i.RaftState, Voter: i.Voter, LeaderID: i.LeaderID,
-		AppliedIndex: i.AppliedIndex, CommitIndex: i.CommitIndex, Outbox: o}
+		AppliedIndex: i.AppliedIndex, CommitIndex: i.CommitIndex, Outbox: o, UpgradeRequired: i.Upgrade}
 	if !i.LastContact.IsZero() {
 		t := i.LastContact.UTC()
 		s.LastContact = &t

@@ -107,7 +107,8 @@ func TestAPISync(t *testing.T) {
 	got := e.api("GET", "/api/v1/sync", admin, nil).want(t, http.StatusOK, "sync").obj(t)
 	want := map[string]any{"node_id": "node-a", "raft_state": "Follower", "voter": false, "leader_id": "bureau",
 		"last_contact": "2026-11-28T09:00:00Z", "applied_index": 41.0, "commit_index": 42.0,
-		"outbox": map[string]any{"pending": 3.0, "rejected": 1.0, "oldest_pending_at": "2026-11-28T09:00:00Z"}}
+		"outbox":           map[string]any{"pending": 3.0, "rejected": 1.0, "oldest_pending_at": "2026-11-28T09:00:00Z"},
+		"upgrade_required": nil}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("GET /api/v1/sync (-want +got):\n%s", diff)
 	}
@@ -233,4 +234,38 @@ func TestStrongReads(t *testing.T) {
 		t.Errorf("503 body = %v, want code stale and a message naming consistency=strong", body)
 	}
 	e.api("GET", "/api/v1/students", admin, nil).want(t, http.StatusOK, "local read without leader")
+}
+
+// A node halted at a command of a newer release says so on every page, in
+// either language, and in GET /api/v1/sync; reads go on.
+func TestUpgradeBanner(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	b := e.browser()
+	b.login("officer", "password-1")
+	if find(parseHTML(t, b.get("/students").want(t, http.StatusOK, "list")), byID("upgrade-banner")) != nil {
+		t.Error("a banner on a node that applies the whole log")
+	}
+	e.rep.mu.Lock()
+	e.rep.upgrade = &UpgradeRequired{Index: 4711, Kind: "rollcall.take", Version: 1}
+	e.rep.mu.Unlock()
+	for _, path := range []string{"/students", "/cases", "/todo", "/connect", "/login", "/students?lang=en"} {
+		n := find(parseHTML(t, b.get(path).want(t, http.StatusOK, path)), byID("upgrade-banner"))
+		if n == nil {
+			t.Errorf("%s: no upgrade banner", path)
+			continue
+		}
+		want := "本节点需要升级"
+		if strings.Contains(path, "lang=en") {
+			want = "This node must be upgraded"
+		}
+		if got := text(n); !strings.Contains(got, want) || !strings.Contains(got, "4711") || !strings.Contains(got, "rollcall.take") {
+			t.Errorf("%s: banner %q, want %q with the entry's index and kind", path, got, want)
+		}
+	}
+	got := e.api("GET", "/api/v1/sync", e.login("admin", adminPassword), nil).want(t, http.StatusOK, "sync").obj(t)
+	want := map[string]any{"index": 4711.0, "kind": "rollcall.take", "version": 1.0}
+	if diff := cmp.Diff(want, got["upgrade_required"]); diff != "" {
+		t.Errorf("upgrade_required (-want +got):\n%s", diff)
+	}
 }

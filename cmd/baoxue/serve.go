@@ -39,6 +39,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mdnsFlags(fs, &cfg.MDNS, true)
 	discoverFlag := fs.Bool("discover", false, "with --join: find the cluster on the LAN (mDNS) instead of using the token's addresses")
 	raftFlags(fs, &cfg.Sync)
+	fs.StringVar(&cfg.Backup.Dir, "backup-dir", "", "write a backup archive into this directory every day (default: no scheduled backups)")
+	fs.IntVar(&cfg.Backup.Keep, "backup-keep", cfg.Backup.Keep, "with --backup-dir: how many of this node's archives to keep")
+	fs.StringVar(&cfg.Backup.At, "backup-at", cfg.Backup.At, "with --backup-dir: when, HH:MM in the machine's local time")
 	fs.String("config", defaultConfigFile, "`FILE` of settings, one \"name = value\" a line, named like these flags; flags given here override it (the default is read when it exists; \"\" for none)")
 	if file := configFile(args); file != "" {
 		if err := loadConfigFile(fs, file); err != nil {

@@ -1,0 +1,87 @@
+package node
+
+import (
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	ledgersync "baoxue/sync"
+)
+
+// newMetrics makes the node's Prometheus registry: replication's figures
+// and the web server's latency, all named baoxue_* (no Go runtime or
+// process collectors: their names are not ours, and an operator who wants
+// them runs node_exporter). It returns the /metrics handler and h wrapped
+// to measure each request.
+func newMetrics(rep *ledgersync.Replicator, h http.Handler) (metrics, instrumented http.Handler) {
+	reg := prometheus.NewRegistry()
+	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "baoxue_http_request_duration_seconds",
+		Help:    "Time to answer an HTTP request of the web UI and API, by method and status code.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}, []string{"method", "code"})
+	reg.MustRegister(rep.Collector(), dur)
+	instrumented = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start, sw := time.Now(), &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		dur.WithLabelValues(methodLabel(r.Method), strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+	})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), instrumented
+}
+
+// methodLabel keeps the label's values few: a client may send any method.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return m
+	}
+	return "other"
+}
+
+// statusWriter remembers the status code written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flush,
+// deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// buildVersion is this binary's version from its build information: the
+// module version, else the VCS revision (12 digits, "+dirty" when built
+// from changed files), else "devel".
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" {
+		return "devel"
+	}
+	return rev + dirty
+}

@@ -1,0 +1,133 @@
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"baoxue/store"
+)
+
+// Halt is where this node stopped applying the log: the first committed
+// command it does not understand (a kind or payload version of a newer
+// release, store.Understands). The node keeps its register as it was
+// before that entry and serves reads from it until it is upgraded; see
+// DESIGN.md, "Upgrades".
+type Halt struct {
+	Index uint64 // the entry's log index; the register holds everything before it
+	Kind  string
+	V     int // the payload version, at least 1
+}
+
+// err says why nothing more is applied; it wraps ErrUpgradeRequired.
+func (at *Halt) err() error {
+	return fmt.Errorf("%w: log index %d holds %s version %d", ErrUpgradeRequired, at.Index, at.Kind, at.V)
+}
+
+// halting is the FSM's state for upgrades (embedded in fsm). The zero
+// value has not halted and understands what store.Understands does.
+type halting struct {
+	at atomic.Pointer[Halt]
+	// stop ends a halt's wait: the Replicator's closing channel.
+	stop <-chan struct{}
+	// understands replaces store.Understands when set: a test plays an
+	// older release with it.
+	understands func(store.Command) bool
+}
+
+// halted returns where the FSM stopped, or nil.
+func (h *halting) halted() *Halt { return h.at.Load() }
+
+func (h *halting) understood(cmd store.Command) bool {
+	if h.understands != nil {
+		return h.understands(cmd)
+	}
+	return store.Understands(cmd)
+}
+
+// applyOrHalt applies logs with apply up to the first command this program
+// does not understand, then halts there (halt). Once halted it applies
+// nothing more: every command entry is answered ErrUpgradeRequired.
+func (f *fsm) applyOrHalt(logs []*raft.Log, apply func([]*raft.Log) []interface{}) []interface{} {
+	if at := f.halted(); at != nil {
+		return haltedResponses(logs, at)
+	}
+	apply = f.timed(apply)
+	i, cmd := f.firstNotUnderstood(logs, f.db.AppliedIndex())
+	if i < 0 {
+		return apply(logs)
+	}
+	resp := apply(logs[:i])
+	f.halt(logs[i].Index, cmd)
+	return append(resp, haltedResponses(logs[i:], f.halted())...)
+}
+
+// firstNotUnderstood returns the position in logs of the first command
+// entry above applied that this program does not understand, and that
+// command; -1 if there is none.
+func (f *fsm) firstNotUnderstood(logs []*raft.Log, applied uint64) (int, store.Command) {
+	for i, l := range logs {
+		if l.Type != raft.LogCommand || l.Index <= applied {
+			continue
+		}
+		// Only the kind and payload version: the payload is decoded once,
+		// when the command is applied.
+		var head struct {
+			Kind string `json:"kind"`
+			V    int    `json:"v"`
+		}
+		if json.Unmarshal(l.Data, &head) != nil {
+			continue // undecodable: answered with an error, as before
+		}
+		if cmd := (store.Command{Kind: head.Kind, V: head.V}); !f.understood(cmd) {
+			return i, cmd
+		}
+	}
+	return -1, store.Command{}
+}
+
+// timed measures apply's batches (baoxue_apply_batch_seconds).
+func (f *fsm) timed(apply func([]*raft.Log) []interface{}) func([]*raft.Log) []interface{} {
+	if f.m == nil {
+		return apply
+	}
+	return func(logs []*raft.Log) []interface{} {
+		start := time.Now()
+		defer func() { f.m.applyBatch.Observe(time.Since(start).Seconds()) }()
+		return apply(logs)
+	}
+}
+
+// halt records that the FSM stops at the entry at index and blocks until
+// the Replicator closes. It does not return sooner because Raft counts an
+// entry as applied once ApplyBatch returns, whatever the response: the
+// next snapshot would cover it and the log before it could be compacted
+// away, so a newer binary would never see it. While halt blocks, Raft's
+// FSM goroutine does nothing else (no snapshot is taken, none restored);
+// after it returns, the FSM refuses to apply, snapshot or restore anything
+// more in this process. A restart replays the log from the entry on.
+func (f *fsm) halt(index uint64, cmd store.Command) {
+	at := &Halt{Index: index, Kind: cmd.Kind, V: max(cmd.V, 1)}
+	f.at.Store(at)
+	f.log.Error("stopped applying the log: this node must be upgraded to apply the command at this index; "+
+		"it serves reads of the register as it was before it",
+		"index", at.Index, "kind", at.Kind, "payload_version", at.V)
+	<-f.stop
+}
+
+// haltedResponses answers entries the FSM did not apply because it halted
+// (only a closing node returns them): ErrUpgradeRequired for commands, nil
+// for the rest, as ApplyBatch answers them.
+func haltedResponses(logs []*raft.Log, at *Halt) []interface{} {
+	resp := make([]interface{}, len(logs))
+	err := at.err()
+	for i, l := range logs {
+		if l.Type == raft.LogCommand {
+			resp[i] = err
+		}
+	}
+	return resp
+}
