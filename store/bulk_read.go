@@ -53,8 +53,9 @@ type BulkRead struct {
 // Kind names the payload's command kind (Payload).
 func (BulkReadRecord) Kind() string { return KindBulkRead }
 
-// A bulk read is recorded for any user, a viewer too.
-var _ = register(kindSpec[BulkReadRecord]{Who: Reader, Check: CheckBulkRead, Target: noTarget[BulkReadRecord], Apply: applyBulkRead})
+// A bulk read is recorded for any user, a viewer or a disabled one too
+// (the read was made).
+var _ = register(kindSpec[BulkReadRecord]{Who: Recorder, Check: CheckBulkRead, Target: noTarget[BulkReadRecord], Apply: applyBulkRead})
 
 // CheckBulkRead checks a bulk read on its own: what was taken, how many
 // rows, when. Errors are *FieldError.

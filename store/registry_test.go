@@ -79,7 +79,8 @@ func TestKindsAndPayloads(t *testing.T) {
 		{KindCaseStepUpdate, StepUpdate{}}, {KindCaseClose, CaseClose{}}, {KindCaseSettings, CaseSettingsChange{}},
 		{KindCaseRead, CaseReadRecord{}}, {KindAssignmentCreate, AssignmentCreate{}}, {KindAssignmentEnd, AssignmentEnd{}},
 		{KindClusterToken, ClusterTokenCreate{}}, {KindClusterJoin, ClusterJoin{}}, {KindClusterMember, ClusterMember{}},
-		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}},
+		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}}, {KindUserUpdate, UserUpdate{}},
+		{KindUserPassword, UserPassword{}}, {KindUserPasswordReset, UserPasswordReset{}},
 	} {
 		e := registry[c.kind]
 		if e == nil || e.payload != reflect.TypeOf(c.payload) || c.payload.Kind() != c.kind {

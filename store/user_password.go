@@ -25,7 +25,7 @@ type UserRehash struct {
 // Kind names the payload's command kind (Payload).
 func (UserRehash) Kind() string { return KindUserRehash }
 
-// Any user may upgrade their own hash (applyUserRehash checks whose).
+// Any active user may upgrade their own hash (applyUserRehash checks whose).
 var _ = register(kindSpec[UserRehash]{Who: Reader, Check: checkUserRehash, Target: noTarget[UserRehash], Apply: applyUserRehash})
 
 // checkUserRehash checks that the new hash is an Argon2id hash. Errors
