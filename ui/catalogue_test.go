@@ -51,7 +51,7 @@ func TestCatalogueChecked(t *testing.T) {
 // in the templates: a code word nothing uses any more is caught.
 var dynamicPrefixes = []string{"status", "flag", "school", "role", "line", "vkind", "placement", "gender", "kind",
 	"reject", "raft", "field", "fielderr", "flash", "reason", "result", "step", "outcome", "casestate", "casekind",
-	"level", "vline", "via", "scope", "settings.help", "settings.unit", "error", "todo"}
+	"level", "vline", "via", "scope", "settings.help", "settings.unit", "error", "todo", "pwset"}
 
 // TestCatalogueKeysUsed: every key of the catalogue is used by a template or
 // the Go code (no dead text to keep translated).
