@@ -126,6 +126,9 @@ func TestPasswordResetForcesChange(t *testing.T) {
 	if r := e.api("GET", "/api/v1/students", tok, nil).want(t, http.StatusForbidden, "anything before the change"); r.obj(t)["code"] != "must_change_password" {
 		t.Errorf("before the change: %s", r.body)
 	}
+	// The change itself gets through (here refused for its old password, not for the reset).
+	e.api("POST", "/api/v1/users/teacher/password", tok, map[string]string{"password": "teachers-own-1", "old_password": "not-the-one"}).
+		want(t, http.StatusBadRequest, "the API change before the change")
 	b := e.browser()
 	b.login("teacher", "given-by-admin")
 	if r := b.get("/students").want(t, http.StatusSeeOther, "a page before the change"); r.header.Get("Location") != "/password" {
