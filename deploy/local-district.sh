@@ -71,6 +71,7 @@ login() { # url password: prints an admin API token, waiting (60s) for the regis
 
 extra_flags() { # flags a local district wants
 	echo "--mdns=false" # stay off the LAN: this is a demo on one machine
+	echo "--http-plain" # plain HTTP on 127.0.0.1, so curl and a browser need no district CA
 }
 
 run_node() { # id args...: start one node in the background

@@ -6,6 +6,8 @@ package deploy
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,7 +67,7 @@ func TestDebianPackage(t *testing.T) {
 	}
 	for start := 1; start <= 2; start++ {
 		t.Logf("start %d: %s", start, strings.Join(args, " "))
-		startAndCheck(t, args)
+		startAndCheck(t, args, filepath.Join(root, "var/lib/baoxue"))
 	}
 }
 
@@ -137,6 +139,9 @@ func configure(t *testing.T, conf, data string) {
 	}
 	text += "node-id = bureau\nhttp = 127.0.0.1:0\ncluster-addr = 127.0.0.1:0\nbootstrap = true\n" +
 		"admin-password = package-test-pw\nmdns = false\n" +
+		// A port on loopback only would serve plain HTTP by default; the
+		// package's HTTPS is what this test checks.
+		"http-plain = false\n" +
 		// LAN timeouts, as the demo has: with the WAN defaults a one-voter
 		// node waits 15–30 s at every start before it leads.
 		"raft-heartbeat-timeout = 1s\nraft-election-timeout = 1s\nraft-lease-timeout = 500ms\n"
@@ -146,8 +151,9 @@ func configure(t *testing.T, conf, data string) {
 }
 
 // startAndCheck runs the node until it says where it serves, checks /healthz
-// there, and stops it with SIGTERM as systemd does.
-func startAndCheck(t *testing.T, args []string) {
+// there over HTTPS, trusting only the district CA in data, and stops it
+// with SIGTERM as systemd does.
+func startAndCheck(t *testing.T, args []string, data string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -180,7 +186,17 @@ func startAndCheck(t *testing.T, args []string) {
 		cmd.Wait()
 		t.Fatalf("the node exited without serving:\n%s", stderr.String())
 	}
-	resp, err := http.Get(u + "/healthz")
+	if !strings.HasPrefix(u, "https://") {
+		t.Errorf("the packaged node serves %s, want HTTPS", u)
+	}
+	ca, err := os.ReadFile(filepath.Join(data, "tls", "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(u + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}

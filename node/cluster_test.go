@@ -36,7 +36,17 @@ func orgTreeOn(t testing.TB, p *proc) {
 	} {
 		p.mustAPI(t, "POST", r.path, r.body, 201, nil)
 	}
+	// Each township's officer: a township node takes writes only from its
+	// own township's users (store.Reach), so the harness writes on one as
+	// its officer (proc.api).
+	for _, code := range []string{"450206100", "450206101"} {
+		p.mustAPI(t, "POST", "/api/v1/users", map[string]string{"username": townOfficer(code), "password": adminPassword,
+			"display_name": "镇干部", "role": "officer", "line": "government", "scope": "township:" + code}, 201, nil)
+	}
 }
+
+// townOfficer is the username of township code's officer (orgTreeOn).
+func townOfficer(code string) string { return "zhen" + code }
 
 // clusterChild is a valid new child numbered n (any n ≥ 0; distinct n give
 // distinct ID numbers and names).
@@ -227,6 +237,7 @@ func TestLeaderKilledDuringWrites(t *testing.T) {
 		body map[string]any
 		code int
 		ans  writeAnswer
+		p    *proc // the node it was sent to
 	}
 	var (
 		mu        sync.Mutex
@@ -248,6 +259,7 @@ func TestLeaderKilledDuringWrites(t *testing.T) {
 				wr.body["command_id"] = wr.id
 				nodes := c.running()
 				p := nodes[(w+seq)%len(nodes)]
+				wr.p = p
 				code, raw, err := p.api(ctx, "POST", "/api/v1/students", wr.body)
 				if err == nil {
 					wr.code = code
@@ -298,13 +310,14 @@ func TestLeaderKilledDuringWrites(t *testing.T) {
 	if applied == 0 {
 		t.Fatal("no write was answered applied")
 	}
-	// The client resends every write it has no result for; each is applied
-	// once in all.
+	// The client resends every write it has no result for, through the
+	// node it used (as the same user: a township node's writes are its
+	// officer's); each is applied once in all.
 	for _, wr := range writes {
 		if wr.code == 201 {
 			continue
 		}
-		code, raw, err := leader.api(context.Background(), "POST", "/api/v1/students", wr.body)
+		code, raw, err := wr.p.api(context.Background(), "POST", "/api/v1/students", wr.body)
 		if err != nil || (code != 201 && code != 202) {
 			t.Errorf("resending write %d: HTTP %d %s %v", wr.seq, code, raw, err)
 		}

@@ -42,12 +42,30 @@ type Config struct {
 	DistrictName  string
 	AdminPassword string // store.ValidatePassword (10 characters or more, not a common one); required with Bootstrap
 
-	// SecureCookies marks session cookies Secure (behind TLS).
+	// The web port speaks HTTPS with a certificate from the district CA for
+	// the node's addresses and .local name (DATA/tls/web.crt, issued at
+	// first start and when the addresses change), or with HTTPSCert and
+	// HTTPSKey (PEM files) when given. PlainHTTP serves plain HTTP instead:
+	// only behind an explicit flag (and the demo on 127.0.0.1).
+	// PlainLoopback serves plain HTTP when the web port is bound to a
+	// loopback address only: traffic that never leaves the machine gains
+	// nothing from TLS, and local tools (scripts, benchmarks) speak HTTP.
+	// `serve` sets it unless --http-plain is given either way.
+	HTTPSCert, HTTPSKey string
+	PlainHTTP           bool
+	PlainLoopback       bool
+
+	// SecureCookies marks session cookies Secure when the node serves
+	// plain HTTP behind a TLS proxy (HTTPS sets them Secure anyway).
 	SecureCookies bool
 
 	// Sync holds the replication settings; its NodeID, DataDir, ClusterAddr,
 	// Bootstrap and Logger are filled in by Open.
 	Sync ledgersync.Config
+
+	// Backup writes a backup archive every day (backup_schedule.go); off
+	// when Backup.Dir is empty.
+	Backup BackupSchedule
 
 	// MDNS advertises the node on its LAN (node/mdns). On in DefaultConfig.
 	MDNS mdns.Config
@@ -58,7 +76,8 @@ type Config struct {
 // DefaultConfig returns a Config with the replication defaults for WAN links
 // and mDNS on. It names no district: a bootstrap gives its own.
 func DefaultConfig() Config {
-	return Config{Sync: ledgersync.DefaultConfig(), MDNS: mdns.Config{Enabled: true}}
+	return Config{Sync: ledgersync.DefaultConfig(), MDNS: mdns.Config{Enabled: true},
+		Backup: BackupSchedule{Keep: 7, At: "02:30"}}
 }
 
 // validate checks the config once the stored settings are merged in.
@@ -75,6 +94,15 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("HTTPAddr %q: %w", c.HTTPAddr, err)
+	}
+	if (c.HTTPSCert == "") != (c.HTTPSKey == "") {
+		return errors.New("HTTPSCert and HTTPSKey go together")
+	}
+	if c.PlainHTTP && c.HTTPSCert != "" {
+		return errors.New("PlainHTTP and HTTPSCert are both set: the web port speaks one")
+	}
+	if err := c.Backup.validate(); err != nil {
+		return err
 	}
 	if c.Bootstrap && c.JoinToken != "" {
 		return errors.New("Bootstrap and JoinToken are both set: a node starts a district or joins one")

@@ -154,6 +154,10 @@ type proc struct {
 	exited chan struct{} // closed when the current process has exited
 	out    *logBuffer    // stdout and stderr of every run
 	token  string        // admin API token on this node
+	// writeToken is the township officer's token on a township node: the
+	// harness's writes there are the township's (a township node acts
+	// only for its township); reads stay admin's.
+	writeToken string
 }
 
 // newCluster bootstraps the bureau's node (a voter, the first leader) on
@@ -289,6 +293,7 @@ func (p *proc) start(t testing.TB, args ...string) {
 	all := append([]string{"serve", "--data", p.dataDir, "--log-level", "info"}, args...)
 	all = append(all, p.c.timing.args()...)
 	all = append(all, "--mdns=false") // no multicast may leave this machine
+	all = append(all, "--http-plain") // the harness talks plain HTTP to 127.0.0.x
 	cmd := exec.Command(baoxueBinary(t), all...)
 	fmt.Fprintf(p.out, "=== %s: baoxue %s\n", time.Now().Format("15:04:05.000"), strings.Join(redact(all), " "))
 	cmd.Stdout, cmd.Stderr = p.out, p.out
@@ -451,6 +456,9 @@ func (p *proc) api(ctx context.Context, method, path string, body any) (int, []b
 	req.Header.Set("Content-Type", "application/json")
 	p.mu.Lock()
 	tok := p.token
+	if method != http.MethodGet && p.writeToken != "" {
+		tok = p.writeToken
+	}
 	p.mu.Unlock()
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -464,23 +472,44 @@ func (p *proc) api(ctx context.Context, method, path string, body any) (int, []b
 	return resp.StatusCode, raw, err
 }
 
-// login gets an admin token on this node (sessions are local to a node).
+// login gets an admin token on this node (sessions are local to a node),
+// and on a township node its officer's token for writes.
 func (p *proc) login() error {
-	code, raw, err := p.api(context.Background(), "POST", "/api/v1/login", map[string]string{"username": "admin", "password": adminPassword})
+	tok, err := p.loginAs("admin")
 	if err != nil {
 		return err
 	}
-	if code != 200 {
-		return fmt.Errorf("login on %s: HTTP %d %s", p.id, code, raw)
+	var wtok string
+	if p.township != "" {
+		if wtok, err = p.loginAs(townOfficer(p.township)); err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	p.token, p.writeToken = tok, wtok
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *proc) loginAs(user string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"username": user, "password": adminPassword})
+	resp, err := httpClient.Post("http://"+p.httpAddr+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("login %s on %s: HTTP %d %s", user, p.id, resp.StatusCode, raw)
 	}
 	var out struct{ Token string }
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return err
+		return "", err
 	}
-	p.mu.Lock()
-	p.token = out.Token
-	p.mu.Unlock()
-	return nil
+	return out.Token, nil
 }
 
 // mustAPI sends a request as admin and fails the test unless the status is

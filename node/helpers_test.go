@@ -23,6 +23,7 @@ func testConfig(t testing.TB, dir string, bootstrap bool) Config {
 	cfg := DefaultConfig()
 	cfg.DataDir = dir
 	cfg.MDNS.Enabled = false // no multicast may leave this machine
+	cfg.PlainHTTP = true     // HTTPS has its own tests (web_test.go)
 	if bootstrap {
 		cfg.NodeID, cfg.HTTPAddr, cfg.ClusterAddr = "bureau", "127.0.0.1:0", "127.0.0.1:0"
 		cfg.Bootstrap, cfg.AdminPassword = true, adminPassword
@@ -62,11 +63,18 @@ type client struct {
 	t     testing.TB
 	base  string
 	token string
+	hc    *http.Client // nil: http.DefaultClient
 }
 
 func login(t testing.TB, n *Node, user, pw string) *client {
 	t.Helper()
-	c := &client{t: t, base: n.URL()}
+	return loginWith(t, n, user, pw, nil)
+}
+
+// loginWith logs in through hc (an HTTPS client trusting the district CA).
+func loginWith(t testing.TB, n *Node, user, pw string, hc *http.Client) *client {
+	t.Helper()
+	c := &client{t: t, base: n.URL(), hc: hc}
 	var out struct{ Token string }
 	if code := c.do("POST", "/api/v1/login", map[string]string{"username": user, "password": pw}, &out); code != 200 {
 		t.Fatalf("login %s: HTTP %d", user, code)
@@ -96,7 +104,11 @@ func (c *client) do(method, path string, body, out any) int {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := c.hc
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}

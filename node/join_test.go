@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -18,6 +19,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -526,6 +528,22 @@ func TestClusterMembership(t *testing.T) {
 		if !strings.Contains(rej.Error, "CA") {
 			t.Errorf("remove the CA node: %q", rej.Error)
 		}
+		// A connection lapu opened while a member, kept alive across the removal.
+		lapuCert, err := tls.LoadX509KeyPair(filepath.Join(town.cfg.DataDir, "tls", "node.crt"), filepath.Join(town.cfg.DataDir, "tls", "node.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bureauAddr := bureau.Replicator().AdvertiseAddr()
+		old, err := tls.Dial("tcp", bureauAddr, &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{lapuCert}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer old.Close()
+		old.Write([]byte{'H'})
+		oldReader := bufio.NewReader(old)
+		if got := rpcStatus(t, old, oldReader); got != 200 {
+			t.Fatalf("control: lapu's status call before its removal: HTTP %d", got)
+		}
 		admin.must("DELETE", "/api/v1/cluster/nodes/lapu", nil, 200, nil)
 		clEventually(t, "lapu removed", func() error {
 			if s := clSuffrage(bureau, "lapu"); s != "absent" {
@@ -554,6 +572,21 @@ func TestClusterMembership(t *testing.T) {
 		}
 		if got := town.Store().AppliedIndex(); got != applied {
 			t.Errorf("removed lapu still replicates: applied %d → %d", applied, got)
+		}
+		// Refused at the TLS handshake (an alert, not a stream closed after
+		// it), and on the connection it opened before.
+		c, err := tls.Dial("tcp", bureauAddr, &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{lapuCert}})
+		if err == nil {
+			c.Write([]byte{'H'})
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err = c.Read(make([]byte, 16))
+			c.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "bad certificate") {
+			t.Errorf("removed lapu's handshake: %v, want a bad certificate alert", err)
+		}
+		if got := rpcStatus(t, old, oldReader); got != http.StatusForbidden {
+			t.Errorf("removed lapu's call on its old connection: HTTP %d, want 403", got)
 		}
 	})
 }

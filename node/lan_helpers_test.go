@@ -113,7 +113,7 @@ type lanNode struct {
 func (l *lan) startNode(t *testing.T, bin string) *lanNode {
 	args := []string{"serve", "--data", t.TempDir(), "--node-id", "bureau", "--http", "0.0.0.0:8080",
 		"--cluster-addr", l.serverIP + ":7400", "--bootstrap", "--admin-password", lanAdminPassword,
-		"--mdns-iface", l.serverIf, "--log-level", "info"}
+		"--mdns-iface", l.serverIf, "--log-level", "info", "--http-plain"}
 	// LAN timeouts, so that the lone node leads at once.
 	args = append(args, "--raft-heartbeat-timeout", "200ms", "--raft-election-timeout", "200ms", "--raft-lease-timeout", "200ms")
 	n := &lanNode{log: &syncBuffer{}, done: make(chan error, 1)}

@@ -58,6 +58,9 @@ func (n *Node) mdnsIdentity() (string, []string) {
 		// It can admit a joining node (--join TOKEN --discover tries these first).
 		text = append(text, "ca=1")
 	}
+	if n.https {
+		text = append(text, "web=https") // without it, browsers are sent to http://
+	}
 	return mdns.InstanceName(instance), text
 }
 

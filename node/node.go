@@ -41,7 +41,9 @@ type Node struct {
 	ui     *ui.Server
 	mdns   atomic.Pointer[mdns.Advertiser] // set once advertising starts; read by the web UI
 	http   *http.Server
+	https  bool // the web port speaks HTTPS (http.Server sets TLSConfig itself when serving HTTP/2)
 	ln     net.Listener
+	stop   context.CancelFunc // stops the node's own goroutines (scheduled backups)
 	wg     sync.WaitGroup
 	closed bool
 	mu     sync.Mutex
@@ -69,6 +71,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	if err := checkBootstrapSpace(cfg); err != nil {
+		return nil, err
+	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "node")}
 	defer func() {
 		if err != nil {
@@ -82,8 +87,12 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.loadSettings(); err != nil {
 		return nil, err
 	}
+	removeStaleBackups(cfg.DataDir) // local.db is locked: no other process uses them
 	if err := n.cfg.validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := n.bootstrapState(); err != nil {
+		return nil, err
 	}
 	if n.db, err = store.Open(filepath.Join(cfg.DataDir, "register.db"), nil); err != nil {
 		return nil, err
@@ -99,41 +108,61 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("start replication: %w", err)
 	}
 
-	box := n.rep.Outbox()
-	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
-		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
-		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
-		n.db, replica{n.rep}, n.local); err != nil {
-		return nil, fmt.Errorf("web ui: %w", err)
+	if err := n.serveWeb(ctx); err != nil {
+		return nil, err
 	}
-	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
-	}
-	n.http = &http.Server{Handler: n.ui.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			n.log.Error("http server stopped", "err", err)
-		}
-	}()
 
 	if n.cfg.Bootstrap {
-		if err := n.initDistrict(ctx); err != nil {
+		if err := n.bootstrap(ctx); err != nil {
 			return nil, err
-		}
-		// The first node in the node registry, holding the CA key.
-		if err := n.rep.RegisterSelf(ctx); err != nil {
-			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 	}
 	if err := n.startMDNS(ctx); err != nil {
 		return nil, fmt.Errorf("mdns: %w", err)
 	}
+	n.startBackups()
 	n.log.Info("node started", "node_id", n.cfg.NodeID, "http", n.URL(), "cluster", n.cfg.ClusterAddr)
 	return n, nil
+}
+
+// serveWeb binds the web port, gets its certificate (web.go) and serves the
+// UI: HTTPS unless PlainHTTP.
+func (n *Node) serveWeb(ctx context.Context) error {
+	var err error
+	if n.ln, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
+	}
+	tlsCfg, err := n.webTLS(ctx, n.ln)
+	if err != nil {
+		return err
+	}
+	n.https = tlsCfg != nil
+	box := n.rep.Outbox()
+	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies || tlsCfg != nil,
+		HTTPS: tlsCfg != nil, CACert: n.rep.CACert(),
+		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep},
+		Backups: n},
+		n.db, replica{n.rep}, n.local); err != nil {
+		return fmt.Errorf("web ui: %w", err)
+	}
+	n.http = &http.Server{Handler: n.ui.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg,
+		ErrorLog: slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn)}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		var err error
+		if tlsCfg != nil {
+			err = n.http.ServeTLS(n.ln, "", "")
+		} else {
+			err = n.http.Serve(n.ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
 }
 
 // loadSettings fills empty identity fields from local.db, or records them at
@@ -176,37 +205,6 @@ func (n *Node) loadSettings() error {
 	})
 }
 
-// initDistrict sets up the district and its admin once this node leads. On
-// a register that already has a district it does nothing.
-func (n *Node) initDistrict(ctx context.Context) error {
-	if _, err := n.db.District(); err == nil {
-		return nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := n.rep.WaitLeader(wctx); err != nil {
-		return fmt.Errorf("bootstrap: wait for leadership: %w", err)
-	}
-	hash, err := store.HashPassword(n.cfg.AdminPassword)
-	if err != nil {
-		return err
-	}
-	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
-		store.DistrictInit{District: store.District{Code: n.cfg.DistrictCode, Name: n.cfg.DistrictName},
-			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
-	if err != nil {
-		return err
-	}
-	r, err := n.rep.Submit(ctx, cmd)
-	if err != nil {
-		return fmt.Errorf("bootstrap: set up district: %w", err)
-	}
-	if !r.Applied() {
-		return fmt.Errorf("bootstrap: set up district: %s", r.Reason)
-	}
-	return nil
-}
-
 // Close stops the node outside-in: HTTP, mDNS, replication, local file,
 // register.
 // It returns the first error.
@@ -225,6 +223,9 @@ func (n *Node) Close(ctx context.Context) error {
 	} else if n.ln != nil {
 		n.ln.Close()
 	}
+	if n.stop != nil {
+		n.stop()
+	}
 	n.wg.Wait()
 	if a := n.mdns.Load(); a != nil {
 		errs = append(errs, a.Close(ctx))
@@ -241,8 +242,13 @@ func (n *Node) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// URL is the web address the node serves.
-func (n *Node) URL() string { return "http://" + n.ln.Addr().String() }
+// URL is the web address the node serves (https:// unless PlainHTTP).
+func (n *Node) URL() string {
+	if n.https {
+		return "https://" + n.ln.Addr().String()
+	}
+	return "http://" + n.ln.Addr().String()
+}
 
 // ID is the node's id.
 func (n *Node) ID() string { return n.cfg.NodeID }
@@ -268,6 +274,9 @@ var _ ui.Replica = replica{}
 
 func (a replica) Submit(ctx context.Context, cmd store.Command) (store.Result, error) {
 	res, err := a.r.Submit(ctx, cmd)
+	if errors.Is(err, ledgersync.ErrDiskFull) {
+		return res, fmt.Errorf("%w: %w", ui.ErrDiskFull, err)
+	}
 	if err != nil {
 		return res, fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
 	}
@@ -294,9 +303,11 @@ func clusterError(err error) error {
 		return nil
 	case errors.Is(err, ledgersync.ErrUnknownNode):
 		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+	case errors.Is(err, ledgersync.ErrDiskFull):
+		return fmt.Errorf("%w: %w", ui.ErrDiskFull, err)
 	case errors.Is(err, ledgersync.ErrNotLeader), errors.Is(err, ledgersync.ErrUnreachable),
 		errors.Is(err, ledgersync.ErrTimeout), errors.Is(err, ledgersync.ErrClosed),
-		errors.Is(err, ledgersync.ErrNotCA), errors.Is(err, ledgersync.ErrDiskFull):
+		errors.Is(err, ledgersync.ErrNotCA):
 		return fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
 	}
 	return fmt.Errorf("cluster: %w", err)
@@ -325,6 +336,8 @@ func (a clusterAdmin) Member(ctx context.Context, actor store.Actor, nodeID, act
 	res, err := a.r.Member(ctx, actor, nodeID, action)
 	return res, clusterError(err)
 }
+
+func (a clusterAdmin) CAExpiry() time.Time { return a.r.CAExpiry() }
 
 func (a clusterAdmin) TransferLeadership(ctx context.Context, to string) error {
 	return clusterError(a.r.TransferLeadership(ctx, to))

@@ -84,6 +84,9 @@ func applyKind(a *applyCtx) error {
 	if err := authorize(a, e); err != nil {
 		return err
 	}
+	if err := authorizeNode(a, e); err != nil {
+		return err
+	}
 	if err := e.apply(a); err != nil {
 		return err
 	}
@@ -199,6 +202,13 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 		a.ix = nil
 	default:
 		return Result{}, nil, err
+	}
+	if res.State == StateRejected && cmd.Origin == "" && fromNoUser(cmd.Kind) {
+		// A refused command that needs no user (a join with a wrong or
+		// spent token) is answered but not kept: anyone who reaches a
+		// node could otherwise fill every register with refusals, and
+		// nobody looks its result up later (a second try is a new id).
+		return res, nil, nil
 	}
 	if err := putJSON(results, []byte(cmd.ID), res); err != nil {
 		return Result{}, nil, err

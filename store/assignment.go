@@ -105,8 +105,8 @@ func (AssignmentCreate) Kind() string { return KindAssignmentCreate }
 func (AssignmentEnd) Kind() string    { return KindAssignmentEnd }
 
 var (
-	_ = register(kindSpec[AssignmentCreate]{Who: Writer, Check: CheckAssignment, Target: noTarget[AssignmentCreate], Apply: applyAssignmentCreate})
-	_ = register(kindSpec[AssignmentEnd]{Who: Writer, Check: CheckAssignmentEnd, Target: noTarget[AssignmentEnd], Apply: applyAssignmentEnd})
+	_ = register(kindSpec[AssignmentCreate]{Who: Writer, Nodes: TownshipNode, Check: CheckAssignment, Target: noTarget[AssignmentCreate], Apply: applyAssignmentCreate})
+	_ = register(kindSpec[AssignmentEnd]{Who: Writer, Nodes: TownshipNode, Check: CheckAssignmentEnd, Target: noTarget[AssignmentEnd], Apply: applyAssignmentEnd})
 )
 
 // Responsible is one of the eight people responsible for a child on a date,

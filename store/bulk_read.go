@@ -54,8 +54,9 @@ type BulkRead struct {
 func (BulkReadRecord) Kind() string { return KindBulkRead }
 
 // A bulk read is recorded for any user, a viewer or a disabled one too
-// (the read was made).
-var _ = register(kindSpec[BulkReadRecord]{Who: Recorder, Check: CheckBulkRead, Target: noTarget[BulkReadRecord], Apply: applyBulkRead})
+// (Recorder: the read was made), from any node: the read happened there
+// (AnyNode, as case.read).
+var _ = register(kindSpec[BulkReadRecord]{Who: Recorder, Nodes: AnyNode, Check: CheckBulkRead, Target: noTarget[BulkReadRecord], Apply: applyBulkRead})
 
 // CheckBulkRead checks a bulk read on its own: what was taken, how many
 // rows, when. Errors are *FieldError.

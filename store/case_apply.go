@@ -14,12 +14,12 @@ import (
 // case_query.go; case.read: case_read.go).
 
 var (
-	_ = register(kindSpec[DropoutReport]{Who: Writer, Check: CheckDropoutReport, Target: func(p *DropoutReport) string { return p.StudentID }, Apply: applyCaseReport})
-	_ = register(kindSpec[VisitRecord]{Who: Writer, Check: CheckVisit, Target: func(p *VisitRecord) string { return p.CaseID }, Apply: applyCaseVisit})
-	_ = register(kindSpec[EscalationRecord]{Who: Writer, Check: CheckEscalation, Target: func(p *EscalationRecord) string { return p.CaseID }, Apply: applyCaseEscalate})
-	_ = register(kindSpec[StepUpdate]{Who: Writer, Check: CheckStepUpdate, Target: func(p *StepUpdate) string { return p.CaseID }, Apply: applyCaseStepUpdate})
-	_ = register(kindSpec[CaseClose]{Who: Writer, Check: CheckClose, Target: func(p *CaseClose) string { return p.CaseID }, Apply: applyCaseClose})
-	_ = register(kindSpec[CaseSettingsChange]{Who: Admin, Check: checkCaseSettingsChange, Target: noTarget[CaseSettingsChange], Apply: applyCaseSettings})
+	_ = register(kindSpec[DropoutReport]{Who: Writer, Nodes: TownshipNode, Check: CheckDropoutReport, Target: func(p *DropoutReport) string { return p.StudentID }, Apply: applyCaseReport})
+	_ = register(kindSpec[VisitRecord]{Who: Writer, Nodes: TownshipNode, Check: CheckVisit, Target: func(p *VisitRecord) string { return p.CaseID }, Apply: applyCaseVisit})
+	_ = register(kindSpec[EscalationRecord]{Who: Writer, Nodes: TownshipNode, Check: CheckEscalation, Target: func(p *EscalationRecord) string { return p.CaseID }, Apply: applyCaseEscalate})
+	_ = register(kindSpec[StepUpdate]{Who: Writer, Nodes: TownshipNode, Check: CheckStepUpdate, Target: func(p *StepUpdate) string { return p.CaseID }, Apply: applyCaseStepUpdate})
+	_ = register(kindSpec[CaseClose]{Who: Writer, Nodes: TownshipNode, Check: CheckClose, Target: func(p *CaseClose) string { return p.CaseID }, Apply: applyCaseClose})
+	_ = register(kindSpec[CaseSettingsChange]{Who: Admin, Nodes: BureauNode, Check: checkCaseSettingsChange, Target: noTarget[CaseSettingsChange], Apply: applyCaseSettings})
 )
 
 // studentCases lists the cases of a child, oldest first.
@@ -145,6 +145,9 @@ func openCase(a *applyCtx, s *Student, r refs, p DropoutReport, statusReason str
 		return err
 	}
 	if err := putCase(a, &c); err != nil {
+		return err
+	}
+	if err := ledgerCaseOpened(a, s, c.ID, p.Date); err != nil { // ledger.go: suspected → dropout ledger
 		return err
 	}
 	changes := []Change{{Field: "case", To: c.ID}, {Field: "student", To: s.ID}, {Field: "reason", To: c.Reason}, {Field: "date", To: c.Date}}

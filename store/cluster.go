@@ -81,10 +81,10 @@ func (ClusterJoin) Kind() string        { return KindClusterJoin }
 func (ClusterMember) Kind() string      { return KindClusterMember }
 
 var (
-	_ = register(kindSpec[ClusterTokenCreate]{Who: Admin, Check: CheckClusterToken, Target: noTarget[ClusterTokenCreate], Apply: applyClusterToken})
+	_ = register(kindSpec[ClusterTokenCreate]{Who: Admin, Nodes: BureauNode, Check: CheckClusterToken, Target: noTarget[ClusterTokenCreate], Apply: applyClusterToken})
 	// cluster.join comes from no user: the token's secret is its authority.
-	_ = register(kindSpec[ClusterJoin]{Who: Anyone, Check: CheckClusterJoin, Target: noTarget[ClusterJoin], Apply: applyClusterJoin})
-	_ = register(kindSpec[ClusterMember]{Who: Admin, Check: CheckClusterMember, Target: noTarget[ClusterMember], Apply: applyClusterMember})
+	_ = register(kindSpec[ClusterJoin]{Who: Anyone, Nodes: BureauNode, Check: CheckClusterJoin, Target: noTarget[ClusterJoin], Apply: applyClusterJoin})
+	_ = register(kindSpec[ClusterMember]{Who: Admin, Nodes: BureauNode, Check: CheckClusterMember, Target: noTarget[ClusterMember], Apply: applyClusterMember})
 )
 
 // CheckClusterToken checks a token's id and secret hash. Errors are

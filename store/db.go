@@ -47,11 +47,23 @@ var (
 	bucketAssignUnits    = []byte("ix_assignment_unit") // level 0x00 unit 0x00 be64(n) → nil
 	bucketBulkReads      = []byte("bulk_reads")         // be64(index) → BulkRead (bulk_read.go)
 
+	// attendance, the ladder and the ledgers (attendance.go, calendar.go, ledger.go, week.go)
+	bucketSettings        = []byte("settings")          // name → a versioned setting (calendar, watch)
+	bucketRollCalls       = []byte("roll_calls")        // school 0x00 grade class date be64(version) → RollCallRecord
+	bucketAbsences        = []byte("absences")          // date be64(student) → AbsenceRecord (latest version)
+	bucketLedger          = []byte("ledger")            // be64(n) → LedgerEntry
+	bucketLedgerByStudent = []byte("ledger_by_student") // be64(student) be64(n) → nil
+	bucketWeekChecks      = []byte("week_checks")       // monday 0x00 school → WeekCheck
+	bucketRollovers       = []byte("rollovers")         // year 0x00 school → RolloverRecord (progression.go)
+	bucketLeavers         = []byte("leavers")           // year be64(student) → Leaver
+
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
 		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins, bucketRetired,
 		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits, bucketBulkReads,
-		bucketClusterTokens, bucketClusterNodes} // cluster registry: cluster.go
+		bucketClusterTokens, bucketClusterNodes, // cluster registry: cluster.go
+		bucketSettings, bucketRollCalls, bucketAbsences, bucketLedger, bucketLedgerByStudent, bucketWeekChecks,
+		bucketRollovers, bucketLeavers}
 )
 
 // Keys in bucketMeta.

@@ -46,6 +46,7 @@ type row struct {
 	class    uint8
 	status   uint8
 	flags    uint16
+	birth    uint32 // YYYYMMDD: the school-age ledger and the risk score (ledger_index.go)
 	nameFold string // lower-cased name for search
 }
 
@@ -104,11 +105,12 @@ type indexEntry struct {
 	grade, class   int
 	status         string
 	flags          []string
+	birth          string
 }
 
 func entryFor(s *Student, schoolTownship string) indexEntry {
 	return indexEntry{id: mustParseID(s.ID), name: s.Name, school: s.SchoolCode, schoolTownship: schoolTownship,
-		township: s.TownshipCode, village: s.VillageCode, grade: s.Grade, class: s.Class, status: s.Status, flags: s.Flags}
+		township: s.TownshipCode, village: s.VillageCode, grade: s.Grade, class: s.Class, status: s.Status, flags: s.Flags, birth: s.BirthDate}
 }
 
 func (r row) keys() []postKey {
@@ -139,7 +141,7 @@ func (ix *index) set(e indexEntry) {
 func (ix *index) setLocked(e indexEntry) {
 	r := row{school: ix.intern(e.school), town: ix.intern(e.township), schTown: ix.intern(e.schoolTownship),
 		village: ix.intern(e.village), grade: uint8(e.grade), class: uint8(e.class), status: statusNum(e.status),
-		flags: flagBits(e.flags), nameFold: strings.ToLower(e.name)}
+		flags: flagBits(e.flags), birth: birthNum(e.birth), nameFold: strings.ToLower(e.name)}
 	pos := uint32(e.id - 1)
 	var old []postKey
 	switch {

@@ -48,11 +48,11 @@ func (GroupCreate) Kind() string    { return KindGroupCreate }
 func (SchoolCreate) Kind() string   { return KindSchoolCreate }
 
 var (
-	_ = register(kindSpec[DistrictInit]{Who: Anyone, Check: CheckDistrictInit, Target: noTarget[DistrictInit], Apply: applyDistrictInit})
-	_ = register(kindSpec[TownshipCreate]{Who: Admin, Check: CheckTownship, Target: noTarget[TownshipCreate], Apply: applyTownshipCreate})
-	_ = register(kindSpec[VillageCreate]{Who: Admin, Check: CheckVillage, Target: noTarget[VillageCreate], Apply: applyVillageCreate})
-	_ = register(kindSpec[GroupCreate]{Who: Admin, Check: CheckGroup, Target: noTarget[GroupCreate], Apply: applyGroupCreate})
-	_ = register(kindSpec[SchoolCreate]{Who: Admin, Check: CheckSchool, Target: noTarget[SchoolCreate], Apply: applySchoolCreate})
+	_ = register(kindSpec[DistrictInit]{Who: Anyone, Nodes: BureauNode, Check: CheckDistrictInit, Target: noTarget[DistrictInit], Apply: applyDistrictInit})
+	_ = register(kindSpec[TownshipCreate]{Who: Admin, Nodes: BureauNode, Check: CheckTownship, Target: noTarget[TownshipCreate], Apply: applyTownshipCreate})
+	_ = register(kindSpec[VillageCreate]{Who: Admin, Nodes: BureauNode, Check: CheckVillage, Target: noTarget[VillageCreate], Apply: applyVillageCreate})
+	_ = register(kindSpec[GroupCreate]{Who: Admin, Nodes: BureauNode, Check: CheckGroup, Target: noTarget[GroupCreate], Apply: applyGroupCreate})
+	_ = register(kindSpec[SchoolCreate]{Who: Admin, Nodes: BureauNode, Check: CheckSchool, Target: noTarget[SchoolCreate], Apply: applySchoolCreate})
 )
 
 // CheckDistrictInit checks the district and its first administrator on

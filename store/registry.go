@@ -40,6 +40,30 @@ const (
 	Admin
 )
 
+// Reach says from which nodes the leader takes a kind's commands. The node
+// of a command (Actor.Node) is the one whose certificate sent it to the
+// leader: sync stamps it there, never trusting the payload. A node serves
+// a township when the node registry gives it one (ClusterNode.Township); a
+// bureau node is a voter without a township. It is checked once, by the
+// engine (authorizeNode), after the authority; a node the registry does not
+// list (the first node before it registers itself) is not limited.
+type Reach int
+
+const (
+	_ Reach = iota // not declared: the registry test fails
+	// TownshipNode: from any node, but from a node that serves a township
+	// only by a user whose scope lies within it (children, cases,
+	// assignments). A stolen township PC can at worst act there.
+	TownshipNode
+	// BureauNode: only from a bureau node (users, settings, the org tree,
+	// cluster tokens and membership, district.init, cluster.join).
+	BureauNode
+	// AnyNode: from any node, by any user: the record of something that
+	// already happened at that node (case.read, R22), so that a district
+	// user's read at a township office is not lost from the trail.
+	AnyNode
+)
+
 func (w Authority) String() string {
 	switch w {
 	case Anyone:
@@ -61,6 +85,8 @@ func (w Authority) String() string {
 type kindSpec[P Payload] struct {
 	// Who may issue it.
 	Who Authority
+	// Nodes says from which nodes (Reach).
+	Nodes Reach
 	// Check trims and checks a payload on its own, without the register,
 	// the same function the ui calls (through store.Check) for a 400 before
 	// it submits. The apply function calls it again at the point its rules
@@ -83,6 +109,7 @@ type entry struct {
 	kind    string
 	payload reflect.Type
 	who     Authority
+	nodes   Reach
 	check   func(p Payload) error // nil when not declared
 	target  func(raw json.RawMessage) string
 	apply   func(a *applyCtx) error
@@ -101,7 +128,7 @@ func register[P Payload](s kindSpec[P]) bool {
 	if _, dup := registry[kind]; dup {
 		panic("store: command kind " + strconv.Quote(kind) + " registered twice")
 	}
-	e := &entry{kind: kind, payload: reflect.TypeFor[P](), who: s.Who,
+	e := &entry{kind: kind, payload: reflect.TypeFor[P](), who: s.Who, nodes: s.Nodes,
 		hasCheck: s.Check != nil, hasTarget: s.Target != nil, hasApply: s.Apply != nil}
 	if s.Check != nil {
 		e.check = func(p Payload) error {
@@ -135,6 +162,12 @@ func register[P Payload](s kindSpec[P]) bool {
 // noTarget is the Target of a kind that creates its record or changes none
 // that a page shows as pending.
 func noTarget[P any](*P) string { return "" }
+
+// fromNoUser reports whether kind is issued without a user (Anyone).
+func fromNoUser(kind string) bool {
+	e := registry[kind]
+	return e != nil && e.who == Anyone
+}
 
 // KnownKind reports whether kind is a registered command kind.
 func KnownKind(kind string) bool { return registry[kind] != nil }
@@ -171,6 +204,39 @@ func Check(p Payload) error {
 		return fieldErr("kind", "format", "unknown command kind "+strconv.Quote(p.Kind()))
 	}
 	return e.check(p)
+}
+
+// authorizeNode is the one check of the node a command came from (Reach),
+// made after authorize has found the actor: a node that serves a township
+// acts only for users within it, and only a bureau node sends the
+// bureau's kinds. A removed node sends nothing.
+func authorizeNode(a *applyCtx, e *entry) error {
+	var n ClusterNode
+	if e.nodes == AnyNode || !getJSON(a.tx.Bucket(bucketClusterNodes), []byte(a.e.Command.Actor.Node), &n) {
+		return nil
+	}
+	switch {
+	case n.Removed:
+		return reject(CodeForbidden, "node "+n.ID+" was removed from the cluster")
+	case e.nodes != TownshipNode && (!n.Voter || n.Township != ""):
+		return reject(CodeForbidden, "only a bureau node (a voter without a township) may send "+e.kind+"; node "+n.ID+" may not")
+	case n.Township != "" && e.who != Anyone && !scopeWithin(a, a.actor.Scope, n.Township):
+		return reject(CodeForbidden, "user "+a.actor.Username+" is not of township "+n.Township+", which node "+n.ID+" serves")
+	}
+	return nil
+}
+
+// scopeWithin reports whether scope lies within township: the township
+// itself, or one of its schools (or a class of one).
+func scopeWithin(a *applyCtx, scope Scope, township string) bool {
+	switch scope.Kind {
+	case ScopeTownship:
+		return scope.Code == township
+	case ScopeSchool, ScopeClass:
+		var s School
+		return getJSON(a.tx.Bucket(bucketSchools), []byte(scope.Code), &s) && s.TownshipCode == township
+	}
+	return false
 }
 
 // authorize is the one authority check, wrapped around every apply

@@ -35,6 +35,12 @@ func registryProblems(reg map[string]*entry) []string {
 		if e.who < Anyone || e.who > Admin {
 			out = append(out, kind+": no authority")
 		}
+		if e.nodes < TownshipNode || e.nodes > AnyNode {
+			out = append(out, kind+": no reach (which nodes may send it)")
+		}
+		if e.who == Admin && e.nodes != BureauNode {
+			out = append(out, kind+": an administrator's kind that a township node may send")
+		}
 		if e.who == Anyone && kind != KindDistrictInit && kind != KindClusterJoin {
 			out = append(out, kind+": anyone may issue it")
 		}
@@ -53,7 +59,7 @@ func TestRegistryIsComplete(t *testing.T) {
 	half := map[string]*entry{
 		"x.half": {kind: "x.half", payload: reflect.TypeFor[VisitRecord](), who: Writer, hasApply: true},
 	}
-	want := []string{"x.half: no Check", "x.half: no Target", "x.half: payload store.VisitRecord says kind case.visit"}
+	want := []string{"x.half: no Check", "x.half: no Target", "x.half: no reach (which nodes may send it)", "x.half: payload store.VisitRecord says kind case.visit"}
 	if got := registryProblems(half); !slices.Equal(got, want) {
 		t.Errorf("problems of a half-declared kind = %q, want %q", got, want)
 	}
@@ -79,6 +85,8 @@ func TestKindsAndPayloads(t *testing.T) {
 		{KindCaseStepUpdate, StepUpdate{}}, {KindCaseClose, CaseClose{}}, {KindCaseSettings, CaseSettingsChange{}},
 		{KindCaseRead, CaseReadRecord{}}, {KindAssignmentCreate, AssignmentCreate{}}, {KindAssignmentEnd, AssignmentEnd{}},
 		{KindClusterToken, ClusterTokenCreate{}}, {KindClusterJoin, ClusterJoin{}}, {KindClusterMember, ClusterMember{}},
+		{KindAttendance, RollCall{}}, {KindCalendarSet, CalendarSet{}}, {KindWatchSettings, WatchSettingsChange{}},
+		{KindLedgerClear, LedgerClear{}}, {KindWeekCheck, WeekCheck{}}, {KindRollover, Rollover{}}, {KindStudentEnrol, Enrolment{}},
 		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}}, {KindUserUpdate, UserUpdate{}},
 		{KindUserPassword, UserPassword{}}, {KindUserPasswordReset, UserPasswordReset{}},
 	} {
@@ -94,6 +102,8 @@ func TestKindsAndPayloads(t *testing.T) {
 		{SchoolCreate{School{Code: "P1", Name: "小学", Type: SchoolPrimary, TownshipCode: "T1"}}, School{Code: "P1", Name: "小学", Type: SchoolPrimary, TownshipCode: "T1"}},
 		{StudentCreate{StudentFields{Name: "张三", Flags: []string{FlagLeftBehind}}}, StudentFields{Name: "张三", Flags: []string{FlagLeftBehind}}},
 		{CaseSettingsChange{CaseSettings{FailedVisits: 2, Version: 3}}, CaseSettings{FailedVisits: 2, Version: 3}},
+		{CalendarSet{Calendar{Workdays: []string{"2026-10-10"}, Version: 2}}, Calendar{Workdays: []string{"2026-10-10"}, Version: 2}},
+		{WatchSettingsChange{DefaultWatchSettings()}, DefaultWatchSettings()},
 		{ClusterTokenCreate{ClusterToken{ID: "t", Voter: true}}, ClusterToken{ID: "t", Voter: true}},
 	} {
 		w, _ := json.Marshal(c.wrapped)

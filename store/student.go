@@ -45,9 +45,9 @@ func (StudentUpdate) Kind() string { return KindStudentUpdate }
 func (StudentStatus) Kind() string { return KindStudentStatus }
 
 var (
-	_ = register(kindSpec[StudentCreate]{Who: Writer, Check: checkStudentCreate, Target: noTarget[StudentCreate], Apply: applyStudentCreate})
-	_ = register(kindSpec[StudentUpdate]{Who: Writer, Check: checkStudentUpdate, Target: func(p *StudentUpdate) string { return p.ID }, Apply: applyStudentUpdate})
-	_ = register(kindSpec[StudentStatus]{Who: Writer, Check: CheckStatusChange, Target: func(p *StudentStatus) string { return p.ID }, Apply: applyStudentStatus})
+	_ = register(kindSpec[StudentCreate]{Who: Writer, Nodes: TownshipNode, Check: checkStudentCreate, Target: noTarget[StudentCreate], Apply: applyStudentCreate})
+	_ = register(kindSpec[StudentUpdate]{Who: Writer, Nodes: TownshipNode, Check: checkStudentUpdate, Target: func(p *StudentUpdate) string { return p.ID }, Apply: applyStudentUpdate})
+	_ = register(kindSpec[StudentStatus]{Who: Writer, Nodes: TownshipNode, Check: CheckStatusChange, Target: func(p *StudentStatus) string { return p.ID }, Apply: applyStudentStatus})
 )
 
 // checkStudentCreate and checkStudentUpdate check a child's fields on their

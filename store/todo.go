@@ -32,6 +32,12 @@ type TodoItem struct {
 	// People are the accounts (Person.Username) of today's responsible
 	// people on the lines that owe it: it is on their own list.
 	People []string `json:"people,omitempty"`
+	// The ladder's and the early warning's items (watch_todo.go).
+	Grade   int    `json:"grade,omitempty"` // the child's class: where the roll call is
+	Class   int    `json:"class,omitempty"`
+	Days    int    `json:"days,omitempty"`     // school days absent in a row
+	Score   int    `json:"score,omitempty"`    // risk_tier3: the score
+	EntryID string `json:"entry_id,omitempty"` // dropout_report: the suspected-ledger entry
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -130,7 +136,9 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 				}
 			}
 		}
-		return nil
+		watch, err := db.watchTodo(tx, sc, today)
+		td.Items = append(td.Items, watch...)
+		return err
 	})
 	slices.SortStableFunc(td.Items, func(a, b TodoItem) int { return cmp.Compare(a.Since, b.Since) })
 	slices.SortStableFunc(td.Watch, func(a, b WatchItem) int { return cmp.Compare(a.Until, b.Until) })

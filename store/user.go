@@ -19,7 +19,7 @@ type UserCreate struct {
 // Kind names the payload's command kind (Payload).
 func (UserCreate) Kind() string { return KindUserCreate }
 
-var _ = register(kindSpec[UserCreate]{Who: Admin, Check: checkUserCreate, Target: noTarget[UserCreate], Apply: applyUserCreate})
+var _ = register(kindSpec[UserCreate]{Who: Admin, Nodes: BureauNode, Check: checkUserCreate, Target: noTarget[UserCreate], Apply: applyUserCreate})
 
 func checkUserCreate(p *UserCreate) error { return checkUser(&p.User) }
 

@@ -9,7 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Taking access away (invariant 24). An administrator changes a user's
+// Taking access away (invariant 26). An administrator changes a user's
 // display name, role, line and scope, disables or enables the user
 // (user.update), and resets a password (user.password_reset); a user
 // changes their own password (user.password). Users are never deleted
@@ -65,10 +65,12 @@ func (UserPassword) Kind() string { return KindUserPassword }
 func (UserPasswordReset) Kind() string { return KindUserPasswordReset }
 
 var (
-	_ = register(kindSpec[UserUpdate]{Who: Admin, Check: CheckUserUpdate, Target: noTarget[UserUpdate], Apply: applyUserUpdate})
-	// Any active user may change their own password (apply checks whose).
-	_ = register(kindSpec[UserPassword]{Who: Reader, Check: checkUserPassword, Target: noTarget[UserPassword], Apply: applyUserPassword})
-	_ = register(kindSpec[UserPasswordReset]{Who: Admin, Check: checkUserPasswordReset, Target: noTarget[UserPasswordReset], Apply: applyUserPasswordReset})
+	_ = register(kindSpec[UserUpdate]{Who: Admin, Nodes: BureauNode, Check: CheckUserUpdate, Target: noTarget[UserUpdate], Apply: applyUserUpdate})
+	// Any active user may change their own password (apply checks whose);
+	// a township node only for its township's users, as user.rehash: a
+	// district user's password is changed at a bureau node.
+	_ = register(kindSpec[UserPassword]{Who: Reader, Nodes: TownshipNode, Check: checkUserPassword, Target: noTarget[UserPassword], Apply: applyUserPassword})
+	_ = register(kindSpec[UserPasswordReset]{Who: Admin, Nodes: BureauNode, Check: checkUserPasswordReset, Target: noTarget[UserPasswordReset], Apply: applyUserPasswordReset})
 )
 
 // CheckUserUpdate trims and checks an update on its own: a username, at

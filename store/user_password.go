@@ -25,8 +25,11 @@ type UserRehash struct {
 // Kind names the payload's command kind (Payload).
 func (UserRehash) Kind() string { return KindUserRehash }
 
-// Any active user may upgrade their own hash (applyUserRehash checks whose).
-var _ = register(kindSpec[UserRehash]{Who: Reader, Check: checkUserRehash, Target: noTarget[UserRehash], Apply: applyUserRehash})
+// Any active user may upgrade their own hash (applyUserRehash checks whose), but a
+// township node only for its township's users: every replica holds every
+// hash, so from anywhere else a stolen township PC could set the
+// administrator's. A district user's hash is upgraded at a bureau node.
+var _ = register(kindSpec[UserRehash]{Who: Reader, Nodes: TownshipNode, Check: checkUserRehash, Target: noTarget[UserRehash], Apply: applyUserRehash})
 
 // checkUserRehash checks that the new hash is an Argon2id hash. Errors
 // are *FieldError.

@@ -198,3 +198,12 @@ func (r *Replicator) handleLeadership(w http.ResponseWriter, req *http.Request) 
 	}
 	writeRPC(w, nil)
 }
+
+// CAExpiry is when the cluster CA's certificate expires; zero before Open.
+// Safe for concurrent use.
+func (r *Replicator) CAExpiry() time.Time {
+	if id := r.clusterIdentity(); id != nil {
+		return id.CACert.NotAfter
+	}
+	return time.Time{}
+}

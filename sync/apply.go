@@ -38,7 +38,7 @@ func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Resul
 	if err := ctx.Err(); err != nil {
 		return store.Result{}, err
 	}
-	if err := checkDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
 		return store.Result{}, err
 	}
 	if ra.State() != raft.Leader {
@@ -176,7 +176,7 @@ func (r *Replicator) handleForward(w http.ResponseWriter, req *http.Request) {
 	if !readRPC(w, req, &in) {
 		return
 	}
-	out, err := r.applyForwarded(req.Context(), in)
+	out, err := r.applyForwarded(req.Context(), peerID(req), in)
 	if err != nil && len(out.Results) == 0 {
 		writeRPCError(w, err)
 		return
@@ -190,15 +190,25 @@ func (r *Replicator) handleForward(w http.ResponseWriter, req *http.Request) {
 // returns their results in order. On an error it returns the results it
 // has (those commands are applied) and the error; the caller sends the
 // rest again.
-func (r *Replicator) applyForwarded(ctx context.Context, in forwardRequest) (forwardResponse, error) {
+//
+// peer is the sending node as its certificate names it (this node's id
+// when it drains its own outbox). The outbox's origin must be one of
+// peer's, and every command is stamped with peer as its node: the
+// register decides from that node's place in the registry what it may
+// do (store.Reach), never from what the request says. ErrForbidden for
+// another node's origin.
+func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forwardRequest) (forwardResponse, error) {
 	ra, err := r.current()
 	if err != nil {
 		return forwardResponse{}, err
 	}
-	if err := checkForward(in); err != nil {
+	if err := checkForward(peer, in); err != nil {
 		return forwardResponse{}, err
 	}
-	if err := checkDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	for i := range in.Commands {
+		in.Commands[i].Actor.Node = peer
+	}
+	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
 		return forwardResponse{}, err
 	}
 	if ra.State() != raft.Leader {
@@ -251,10 +261,14 @@ func (r *Replicator) applyForwarded(ctx context.Context, in forwardRequest) (for
 	return out, nil
 }
 
-// checkForward refuses a malformed forward request.
-func checkForward(in forwardRequest) error {
+// checkForward refuses a malformed forward request, and one whose origin
+// is not peer's (ErrForbidden).
+func checkForward(peer string, in forwardRequest) error {
 	if in.Origin == "" {
 		return errors.New("forward: origin is empty")
+	}
+	if !originOf(peer, in.Origin) {
+		return fmt.Errorf("%w: origin %q is not one of node %q's", ErrForbidden, in.Origin, peer)
 	}
 	if len(in.Commands) == 0 || len(in.Commands) > maxForwardBatch {
 		return fmt.Errorf("forward: %d commands, want 1..%d", len(in.Commands), maxForwardBatch)
@@ -283,7 +297,7 @@ func (r *Replicator) forwardToLeader(ctx context.Context, req forwardRequest) (f
 	case id == "":
 		return forwardResponse{}, errNoLeader
 	case string(id) == r.cfg.NodeID:
-		return r.applyForwarded(ctx, req)
+		return r.applyForwarded(ctx, r.cfg.NodeID, req)
 	}
 	return r.peers.forward(ctx, string(addr), req)
 }

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func (r *Replicator) openClusterPort(ctx context.Context) (*clusterPort, error) 
 		rpc:       make(chan net.Conn),
 		join:      make(chan net.Conn),
 		closing:   make(chan struct{}),
-		admitted:  r.admitted,
+		check:     r.checkPeer,
 	}
 	joinSrv := newJoinServer(r.handleJoin)
 	port.start()
@@ -97,6 +98,11 @@ func (r *Replicator) loadIdentity(ctx context.Context, localIP net.IP, advertise
 		case r.cfg.JoinToken != "":
 			if err := joinCluster(ctx, r.cfg, r.log, localIP, advertise); err != nil {
 				return nil, err
+			}
+			// The registry may not have reached this node yet when it asks
+			// for its web certificate (SignWebCert).
+			if tok, err := pki.ParseToken(r.cfg.JoinToken); err == nil {
+				r.joinAddrs = tok.Addrs
 			}
 		case r.cfg.Bootstrap:
 			if err := pki.CreateCA(r.cfg.DataDir, r.cfg.NodeID); err != nil {
@@ -146,12 +152,31 @@ func localIPOf(ln net.Listener) net.IP {
 	return ip
 }
 
-// admitted refuses raft and RPC streams from nodes removed from the
-// cluster: their certificates stay valid, the registry does not.
-func (r *Replicator) admitted(nodeID string) bool {
-	n, err := r.db.ClusterNode(nodeID)
-	return err != nil || !n.Removed
+// checkPeer refuses, at the TLS handshake, a peer whose node was removed
+// from the cluster, and a certificate issued before its node's latest join
+// (the certificate of an earlier membership under the same id). Its
+// certificate stays valid to the CA: the registry, replicated to every
+// node, is the revocation list. A node the registry does not know yet (its
+// join not yet replicated here) is let through. Calls on connections opened
+// before the removal are refused by rpcServer (checkCaller).
+func (r *Replicator) checkPeer(cert *x509.Certificate) error {
+	n, err := r.db.ClusterNode(cert.Subject.CommonName)
+	if err != nil {
+		return nil
+	}
+	if n.Removed {
+		return fmt.Errorf("%w: node %s was removed from the cluster", ErrUntrustedPeer, n.ID)
+	}
+	// Certificates are backdated an hour (pki.Sign); allow for clocks
+	// that differ between the CA node and the leader.
+	if cert.NotBefore.Add(time.Hour + certClockSkew).Before(n.JoinedAt) {
+		return fmt.Errorf("%w: node %s's certificate predates its join", ErrUntrustedPeer, n.ID)
+	}
+	return nil
 }
+
+// certClockSkew is how far the CA node's clock may be behind the leader's.
+const certClockSkew = 10 * time.Minute
 
 // closeJoinServer stops the join server (the CA node's; every node runs
 // one so that a wrong node says so).
@@ -199,6 +224,8 @@ func (r *Replicator) registerRPCs() {
 	r.rpc.Handle(pathSubmit, http.HandlerFunc(r.handleSubmit))
 	r.rpc.Handle(pathReconcile, http.HandlerFunc(r.handleReconcile))
 	r.rpc.Handle(pathLeadership, http.HandlerFunc(r.handleLeadership))
+	r.rpc.Handle(pathWebCert, http.HandlerFunc(r.handleWebCert))
+	r.rpc.Handle(pathRenew, http.HandlerFunc(r.handleRenew))
 }
 
 // AdvertiseAddr is the cluster address other nodes dial to reach this one
@@ -273,6 +300,9 @@ func (r *Replicator) handleSubmit(w http.ResponseWriter, req *http.Request) {
 		writeRPCError(w, fmt.Errorf("%w: %s is not a cluster command", ErrForbidden, cmd.Kind))
 		return
 	}
+	// The node is the caller's certificate's, whatever the command says:
+	// the register takes cluster commands only from a bureau node.
+	cmd.Actor.Node = peerID(req)
 	res, err := r.applyCluster(req.Context(), cmd)
 	if err != nil {
 		writeRPCError(w, err)
@@ -294,7 +324,7 @@ func (r *Replicator) applyCluster(ctx context.Context, cmd store.Command) (store
 	if ra.State() != raft.Leader {
 		return store.Result{}, ErrNotLeader
 	}
-	if err := checkDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
 		return store.Result{}, err
 	}
 	return r.applyOnLeader(ctx, ra, cmd)

@@ -2,11 +2,12 @@ package sync
 
 import "fmt"
 
-// checkDisk refuses a write when dir's file system has less than need bytes
+// CheckDisk refuses a write when dir's file system has less than need bytes
 // free for this process (ErrDiskFull); need 0 disables the check. Raft
 // panics when its log store cannot write, so every path that appends to
-// the log (Submit, forwarded batches, cluster commands) asks first.
-func checkDisk(dir string, need uint64) error {
+// the log (Submit, forwarded batches, cluster commands) asks first, and
+// node asks before it bootstraps a district (all or nothing).
+func CheckDisk(dir string, need uint64) error {
 	if need == 0 {
 		return nil
 	}

@@ -51,6 +51,10 @@ var (
 	// reason (node ID taken, bad certificate request, ...); the error says
 	// which.
 	ErrJoinInvalid = errors.New("join refused")
+	// ErrTooManyJoins: the CA node refused a join because its source
+	// address made too many attempts lately; the error says when to try
+	// again.
+	ErrTooManyJoins = errors.New("too many join attempts")
 	// ErrUnknownNode: no such node in the cluster.
 	ErrUnknownNode = errors.New("unknown node")
 	// ErrForbidden: the acting user may not change the cluster.

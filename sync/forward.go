@@ -29,14 +29,15 @@ func (o *Outbox) run(ctx context.Context) {
 		retryAt     time.Time
 		lastApplied = ^uint64(0) // force a first settle
 		progressAt  = time.Now() // last time an entry settled
+		settleErr   error        // the last settle failed (local.db: a full disk)
 	)
 	for {
-		if applied := o.db.AppliedIndex(); applied != lastApplied {
-			n, err := o.settleFront(cursor)
-			if err != nil {
-				o.log.Error("settle outbox", "err", err)
-			}
-			if n > 0 {
+		// A failed settle is tried again (the loop sleeps at most a
+		// second), not only when the applied index moves: once space is
+		// freed, an idle district's pending entries settle by themselves.
+		if applied := o.db.AppliedIndex(); applied != lastApplied || settleErr != nil {
+			var n int
+			if n, settleErr = o.trySettle(cursor, settleErr); n > 0 {
 				progressAt = time.Now()
 			}
 			lastApplied = applied
@@ -173,6 +174,19 @@ func (o *Outbox) send(ctx context.Context, first uint64, cursor *uint64) error {
 		return fmt.Errorf("leader answered %d of %d commands: %s", len(resp.Results), len(req.Commands), resp.Error)
 	}
 	return nil
+}
+
+// trySettle settles the front of the outbox (settleFront), logging when
+// settling starts or stops failing rather than at every try.
+func (o *Outbox) trySettle(cursor uint64, failing error) (int, error) {
+	n, err := o.settleFront(cursor)
+	switch {
+	case err != nil && failing == nil:
+		o.log.Error("settle outbox; trying again every second", "err", err)
+	case err == nil && failing != nil:
+		o.log.Info("settle outbox: working again")
+	}
+	return n, err
 }
 
 // settleFront removes, from the front of the outbox, the entries with a

@@ -213,6 +213,11 @@ func newJoinServer(handleJoin http.HandlerFunc) *http.Server {
 // request carries no client certificate; the token's secret is its
 // authority, and it is never logged.
 func (r *Replicator) handleJoin(w http.ResponseWriter, req *http.Request) {
+	if ok, wait := r.joinLimit.allow(sourceIP(req.RemoteAddr), time.Now()); !ok {
+		r.log.Warn("join refused: too many attempts", "remote", req.RemoteAddr)
+		writeRPCError(w, fmt.Errorf("%w from %s: try again in %s", ErrTooManyJoins, sourceIP(req.RemoteAddr), wait.Round(time.Second)))
+		return
+	}
 	var in joinRequest
 	if !readRPC(w, req, &in) {
 		return
@@ -245,10 +250,14 @@ func (r *Replicator) serveJoin(ctx context.Context, in joinRequest) (joinReply, 
 	if _, _, err := net.SplitHostPort(in.Address); err != nil {
 		return joinReply{}, fmt.Errorf("%w: address %q: %v", ErrJoinInvalid, in.Address, err)
 	}
-	// Check the request before the token is spent on it.
+	// Check the request before the token is spent on it, and the token
+	// before anything enters the log.
 	csr, err := x509.ParseCertificateRequest(in.CSR)
 	if err != nil || csr.CheckSignature() != nil {
 		return joinReply{}, fmt.Errorf("%w: bad certificate request", ErrJoinInvalid)
+	}
+	if err := r.checkJoinToken(ctx, in); err != nil {
+		return joinReply{}, err
 	}
 	// A fresh command ID per attempt: a second use of a token is always
 	// refused as used, even by the node that used it.

@@ -3,6 +3,9 @@ package sync
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,7 +69,22 @@ type inprocRPC struct {
 
 func (p *inprocRPC) setCut(cut bool) { p.mu.Lock(); p.cut = cut; p.mu.Unlock() }
 
-func (p *inprocRPC) post(ctx context.Context, addr, path string, h func(*Replicator) http.HandlerFunc, in, out any) error {
+// inprocPeer is the leaderRPC of node from: its calls carry a client
+// certificate naming from, as the cluster port's would.
+type inprocPeer struct {
+	*inprocRPC
+	from string
+}
+
+func (p inprocPeer) forward(ctx context.Context, addr string, req forwardRequest) (forwardResponse, error) {
+	return p.inprocRPC.forward(ctx, p.from, addr, req)
+}
+
+func (p inprocPeer) readIndex(ctx context.Context, addr string) (readIndexResponse, error) {
+	return p.inprocRPC.readIndex(ctx, p.from, addr)
+}
+
+func (p *inprocRPC) post(ctx context.Context, from, addr, path string, h func(*Replicator) http.HandlerFunc, in, out any) error {
 	p.mu.Lock()
 	r, cut := p.nodes[addr], p.cut
 	p.mu.Unlock()
@@ -78,6 +96,7 @@ func (p *inprocRPC) post(ctx context.Context, addr, path string, h func(*Replica
 		return err
 	}
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(body))
+	req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{{Subject: pkix.Name{CommonName: from}}}}
 	rec := httptest.NewRecorder()
 	h(r)(rec, req)
 	p.mu.Lock()
@@ -100,7 +119,7 @@ func (p *inprocRPC) post(ctx context.Context, addr, path string, h func(*Replica
 	return json.Unmarshal(rec.Body.Bytes(), out)
 }
 
-func (p *inprocRPC) forward(ctx context.Context, addr string, req forwardRequest) (forwardResponse, error) {
+func (p *inprocRPC) forward(ctx context.Context, from, addr string, req forwardRequest) (forwardResponse, error) {
 	p.forwards.Add(1)
 	p.mu.Lock()
 	if p.edit != nil {
@@ -108,13 +127,13 @@ func (p *inprocRPC) forward(ctx context.Context, addr string, req forwardRequest
 	}
 	p.mu.Unlock()
 	var out forwardResponse
-	err := p.post(ctx, addr, pathForward, func(r *Replicator) http.HandlerFunc { return r.handleForward }, req, &out)
+	err := p.post(ctx, from, addr, pathForward, func(r *Replicator) http.HandlerFunc { return r.handleForward }, req, &out)
 	return out, err
 }
 
-func (p *inprocRPC) readIndex(ctx context.Context, addr string) (readIndexResponse, error) {
+func (p *inprocRPC) readIndex(ctx context.Context, from, addr string) (readIndexResponse, error) {
 	var out readIndexResponse
-	err := p.post(ctx, addr, pathReadIndex, func(r *Replicator) http.HandlerFunc { return r.handleReadIndex }, struct{}{}, &out)
+	err := p.post(ctx, from, addr, pathReadIndex, func(r *Replicator) http.HandlerFunc { return r.handleReadIndex }, struct{}{}, &out)
 	return out, err
 }
 
@@ -144,7 +163,7 @@ func obOpen(t testing.TB, n *obNode, rpc *inprocRPC, bootstrap bool, tune func(*
 	}
 	n.r = New(cfg, n.db)
 	if rpc != nil {
-		n.r.peers = rpc
+		n.r.peers = inprocPeer{rpc, n.id}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,9 @@ type queue struct {
 	oldest    time.Time         // At of the entry with the lowest seq
 	attention int
 	waiters   map[string][]chan store.Result // command id → Submits waiting for its result
+
+	// failSettle, in tests, makes settle fail as a full disk would.
+	failSettle func() error
 }
 
 // openQueue prepares the outbox buckets in local, makes this install's
@@ -108,6 +112,18 @@ func newOrigin(nodeID string) (string, error) {
 		return "", fmt.Errorf("make origin id: %w", err)
 	}
 	return nodeID + "." + hex.EncodeToString(b[:]), nil
+}
+
+// originOf reports whether origin is one newOrigin makes for nodeID: the
+// node id, a dot and 12 hex digits (node ids may hold dots, the suffix
+// cannot, so one origin belongs to one node).
+func originOf(nodeID, origin string) bool {
+	rest, ok := strings.CutPrefix(origin, nodeID+".")
+	if !ok || nodeID == "" || len(rest) != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(rest)
+	return err == nil
 }
 
 // track adds e to the in-memory index. Entries are tracked in sequence
@@ -213,6 +229,11 @@ func (o *queue) settle(done []settled, now time.Time) error {
 	defer o.mu.Unlock()
 	var notify []settled
 	err := o.local.Update(func(tx *bolt.Tx) error {
+		if o.failSettle != nil {
+			if err := o.failSettle(); err != nil {
+				return err
+			}
+		}
 		entries, att := tx.Bucket(bucketOutboxEntries), tx.Bucket(bucketOutboxAttention)
 		for _, d := range done {
 			if err := entries.Delete(u64key(d.entry.Command.Seq)); err != nil {

@@ -72,6 +72,8 @@ type Replicator struct {
 	// members makes Raft's configuration follow the node registry, on the
 	// leader (membership.go).
 	members *membership
+	// joinLimit counts join attempts per source address (joinguard.go).
+	joinLimit joinLimiter
 
 	mu       sync.RWMutex // guards the fields below
 	closed   bool
@@ -85,8 +87,13 @@ type Replicator struct {
 	identity  *pki.Identity
 	joinSrv   *http.Server
 	rpcClient *http.Client
+	// joinAddrs are the CA nodes' addresses of the token this node joined
+	// with in this run (webcert.go).
+	joinAddrs []string
 	// stopWatch stops waking the outbox when Raft learns of a leader.
 	stopWatch func()
+	// stopRenew stops the certificate renewal loop (renew.go).
+	stopRenew func()
 }
 
 // Status is a node's view of replication, for health pages and freshness
@@ -125,8 +132,8 @@ func New(cfg Config, db *store.DB) *Replicator {
 		log:     log,
 		fsm:     &fsm{db: db, log: log},
 		closing: make(chan struct{}),
-		rpc:     newRPCServer(log.With("part", "rpc")),
 	}
+	r.rpc = newRPCServer(log.With("part", "rpc"), r.checkPeer)
 	r.peers = callRPC{r}
 	if cfg.Local != nil {
 		r.outbox = newOutbox(cfg, db, log, r)
@@ -188,6 +195,15 @@ func (r *Replicator) Open(ctx context.Context) error {
 		r.stopWatch = watchLeader(ra, r.outbox.poke)
 	}
 	r.members.open()
+	stopRenew, renewDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewDone)
+		r.renewLoop(stopRenew)
+	}()
+	r.stopRenew = func() {
+		close(stopRenew)
+		<-renewDone
+	}
 	r.log.Info("raft started", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()),
 		"applied_index", r.db.AppliedIndex())
 	return nil
@@ -315,7 +331,7 @@ func (r *Replicator) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	close(r.closing)
-	ra, trans, logStore, stopWatch := r.raft, r.trans, r.logStore, r.stopWatch
+	ra, trans, logStore, stopWatch, stopRenew := r.raft, r.trans, r.logStore, r.stopWatch, r.stopRenew
 	r.mu.Unlock()
 	if ra == nil {
 		return nil
@@ -323,6 +339,9 @@ func (r *Replicator) Close(ctx context.Context) error {
 	var first error
 	if stopWatch != nil {
 		stopWatch()
+	}
+	if stopRenew != nil {
+		stopRenew()
 	}
 	if r.outbox != nil {
 		first = r.outbox.Close(ctx)

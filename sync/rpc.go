@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"baoxue/sync/pki"
 )
 
 // rpcTimeout bounds a cluster call whose context has no deadline.
@@ -27,12 +29,15 @@ type rpcServer struct {
 	mux *http.ServeMux
 	srv *http.Server
 	log *slog.Logger
+	// check refuses calls from peers the handshake would refuse now, on
+	// connections opened before (a node removed meanwhile); nil: none.
+	check pki.PeerCheck
 }
 
-func newRPCServer(log *slog.Logger) *rpcServer {
-	s := &rpcServer{mux: http.NewServeMux(), log: log}
+func newRPCServer(log *slog.Logger, check pki.PeerCheck) *rpcServer {
+	s := &rpcServer{mux: http.NewServeMux(), log: log, check: check}
 	s.srv = &http.Server{
-		Handler:           http.MaxBytesHandler(s.mux, maxRPCBody),
+		Handler:           http.MaxBytesHandler(http.HandlerFunc(s.checkCaller), maxRPCBody),
 		ReadHeaderTimeout: transportTimeout,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -44,6 +49,20 @@ func newRPCServer(log *slog.Logger) *rpcServer {
 // Requests are JSON POSTs made by (*Replicator).call; answer with
 // writeRPC and writeRPCError.
 func (s *rpcServer) Handle(path string, h http.Handler) { s.mux.Handle(path, h) }
+
+// checkCaller refuses a call from a peer whose certificate is no longer
+// accepted and closes its connection; others go to the mux.
+func (s *rpcServer) checkCaller(w http.ResponseWriter, r *http.Request) {
+	if s.check != nil && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		if err := s.check(r.TLS.PeerCertificates[0]); err != nil {
+			s.log.Warn("cluster call refused", "peer", peerID(r), "err", err)
+			w.Header().Set("Connection", "close")
+			writeRPCError(w, ErrForbidden)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // serve runs the server on l until close.
 func (s *rpcServer) serve(l net.Listener) {
@@ -90,6 +109,7 @@ var rpcCodes = []struct {
 	{ErrTokenUsed, "token_used", http.StatusForbidden},
 	{ErrTokenExpired, "token_expired", http.StatusForbidden},
 	{ErrJoinInvalid, "join_invalid", http.StatusBadRequest},
+	{ErrTooManyJoins, "too_many_joins", http.StatusTooManyRequests},
 	{ErrUnknownNode, "unknown_node", http.StatusNotFound},
 	{ErrNotCA, "not_ca", http.StatusMisdirectedRequest},
 	{ErrForbidden, "forbidden", http.StatusForbidden},

@@ -45,9 +45,10 @@ type clusterPort struct {
 	advertise net.Addr
 	localIP   net.IP // source address of outgoing connections; nil: any
 	log       *slog.Logger
-	// admitted reports whether a node may use raft and RPC streams (not
-	// removed from the cluster). Nil admits every certified node.
-	admitted func(nodeID string) bool
+	// check refuses certified peers at the handshake, on accepted and
+	// dialled connections alike (removed nodes). Nil admits every
+	// certified node.
+	check pki.PeerCheck
 
 	raft, rpc, join chan net.Conn
 
@@ -104,7 +105,7 @@ func (p *clusterPort) acceptLoop() {
 // route completes the handshake, reads the stream byte and hands the
 // connection on, or closes it.
 func (p *clusterPort) route(c net.Conn) {
-	tc := tls.Server(c, p.id.ServerConfig())
+	tc := tls.Server(c, p.id.ServerConfig(p.check))
 	tc.SetDeadline(time.Now().Add(handshakeTimeout))
 	var b [1]byte
 	if err := tc.Handshake(); err != nil {
@@ -141,11 +142,6 @@ func (p *clusterPort) route(c net.Conn) {
 			tc.Close()
 			return
 		}
-		if p.admitted != nil && !p.admitted(peer) {
-			p.log.Warn("cluster stream refused: node removed from the cluster", "peer", peer, "remote", c.RemoteAddr().String())
-			tc.Close()
-			return
-		}
 	}
 	select {
 	case ch <- tc:
@@ -157,7 +153,7 @@ func (p *clusterPort) route(c net.Conn) {
 // dial opens a stream of the given kind to addr with this node's
 // certificate.
 func (p *clusterPort) dial(ctx context.Context, addr string, stream byte) (net.Conn, error) {
-	return dialStream(ctx, addr, p.localIP, p.id.ClientConfig(), stream)
+	return dialStream(ctx, addr, p.localIP, p.id.ClientConfig(p.check), stream)
 }
 
 // dialStream dials addr from localIP (nil: any), completes the TLS

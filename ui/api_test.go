@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -444,6 +445,16 @@ func TestUnavailable(t *testing.T) {
 	e.rep.setUnavailable(false)
 	if e.total(tok) != 0 {
 		t.Error("a child was written while unavailable")
+	}
+
+	// A full disk says so, on the leader too: not "no connection to the
+	// leader".
+	e.rep.mu.Lock()
+	e.rep.failWith = fmt.Errorf("%w: 1024 bytes free in /var/lib/baoxue, need 268435456", ErrDiskFull)
+	e.rep.mu.Unlock()
+	r = e.api("POST", "/api/v1/students", tok, child("等待", 81)).want(t, http.StatusServiceUnavailable, "disk full")
+	if msg, _ := r.obj(t)["error"].(string); !strings.Contains(msg, "disk is full") || strings.Contains(msg, "leader") {
+		t.Errorf("503 on a full disk says %q, want that the disk is full", msg)
 	}
 
 	// Any other failure is a 500 with a plain apology; the details go to the

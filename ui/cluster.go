@@ -26,7 +26,13 @@ type Cluster interface {
 	Member(ctx context.Context, actor store.Actor, nodeID, action string) (store.Result, error)
 	// TransferLeadership hands leadership to the voter to ("" any).
 	TransferLeadership(ctx context.Context, to string) error
+	// CAExpiry is when the cluster CA's certificate expires (zero:
+	// unknown). Node certificates stop verifying then.
+	CAExpiry() time.Time
 }
+
+// caWarning is how long before the CA expires the Nodes page warns.
+const caWarning = 30 * 24 * time.Hour
 
 // ClusterNode is one node as the cluster page and API show it.
 type ClusterNode struct {
@@ -226,6 +232,8 @@ type clusterPage struct {
 	Token     string            // a token just created, shown once
 	TokenTTL  string
 	Voter     bool
+	// CAExpires is set when the cluster CA expires within caWarning.
+	CAExpires time.Time
 	formState
 }
 
@@ -234,6 +242,9 @@ func (s *Server) newClusterPage(c echo.Context) clusterPage {
 		Townships: s.orgNames(), formState: newFormState()}
 	cl, err := s.cluster()
 	if err == nil {
+		if exp := cl.CAExpiry(); !exp.IsZero() && exp.Sub(s.now()) < caWarning {
+			p.CAExpires = exp
+		}
 		p.Nodes, err = cl.Nodes(c.Request().Context())
 	}
 	if err != nil {

@@ -25,7 +25,10 @@ type fakeCluster struct {
 	reject  string   // a reason to reject member changes with
 	to      []string
 	err     error
+	ca      time.Time // CAExpiry
 }
+
+func (f *fakeCluster) CAExpiry() time.Time { return f.ca }
 
 func (f *fakeCluster) Nodes(context.Context) ([]ClusterNode, error) {
 	f.mu.Lock()
@@ -153,6 +156,22 @@ func TestClusterPage(t *testing.T) {
 	}
 	if bureau := text(find(doc, byID("node-bureau"))); !strings.Contains(bureau, "主节点") || !strings.Contains(bureau, "42") {
 		t.Errorf("bureau's row: %q", bureau)
+	}
+	// The CA's expiry is shown 30 days ahead, not before.
+	for _, tc := range []struct {
+		left time.Duration
+		warn bool
+	}{{0, false}, {40 * 24 * time.Hour, false}, {29 * 24 * time.Hour, true}, {-time.Hour, true}} {
+		f.mu.Lock()
+		f.ca = time.Time{}
+		if tc.left != 0 {
+			f.ca = time.Now().Add(tc.left)
+		}
+		f.mu.Unlock()
+		doc := parseHTML(t, b.get("/cluster").want(t, http.StatusOK, "cluster page"))
+		if w := find(doc, byID("ca-expiry")); (w != nil) != tc.warn || (w != nil && !strings.Contains(text(w), "轮换")) {
+			t.Errorf("CA expiring in %v: warning shown %v, want %v", tc.left, w != nil, tc.warn)
+		}
 	}
 
 	r := b.post("/cluster/tokens", url.Values{csrfField: {csrfFrom(t, page)}, "voter": {"on"}, "ttl": {"2h"}}).want(t, 201, "token form")

@@ -44,9 +44,10 @@ func (s *Server) registerConnectRoutes(pages *echo.Group) {
 type connectPage struct {
 	basePage
 	LAN      LANInfo
-	LocalURL *connectURL   // http://HOST.local:PORT, when advertising
+	LocalURL *connectURL   // https://HOST.local:PORT (http:// when plain), when advertising
 	IPURLs   []*connectURL // one per advertised address
 	ThisURL  *connectURL   // the address this browser used, when not advertising
+	CA       bool          // link the district CA's page (HTTPS with the district's certificate)
 }
 
 // connectURL is an address with its QR code as a data: URI (no external
@@ -61,22 +62,27 @@ func (s *Server) connectPage(c echo.Context) error {
 	if s.cfg.LAN != nil {
 		p.LAN = s.cfg.LAN.LAN()
 	}
+	p.CA = s.cfg.CACert != nil && s.cfg.HTTPS
+	scheme := "http://"
+	if s.cfg.HTTPS {
+		scheme = "https://"
+	}
 	var err error
 	if p.LAN.Advertising {
 		port := strconv.Itoa(p.LAN.Port)
-		if p.LocalURL, err = newConnectURL("http://" + net.JoinHostPort(p.LAN.Host, port) + "/"); err != nil {
+		if p.LocalURL, err = newConnectURL(scheme + net.JoinHostPort(p.LAN.Host, port) + "/"); err != nil {
 			return err
 		}
 		for _, i := range p.LAN.Interfaces {
 			for _, ip := range i.IPs {
-				u, err := newConnectURL("http://" + net.JoinHostPort(ip, port) + "/")
+				u, err := newConnectURL(scheme + net.JoinHostPort(ip, port) + "/")
 				if err != nil {
 					return err
 				}
 				p.IPURLs = append(p.IPURLs, u)
 			}
 		}
-	} else if p.ThisURL, err = newConnectURL("http://" + c.Request().Host + "/"); err != nil {
+	} else if p.ThisURL, err = newConnectURL(scheme + c.Request().Host + "/"); err != nil {
 		return err
 	}
 	return c.Render(http.StatusOK, "connect.html", p)

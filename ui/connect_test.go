@@ -2,7 +2,10 @@ package ui
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
 	"image/png"
 	"net/http"
 	"strings"
@@ -77,5 +80,42 @@ func TestConnectPageNotAdvertising(t *testing.T) {
 	a := find(find(doc, byID("connect-this")), func(n *html.Node) bool { return n.Data == "a" })
 	if a == nil || attr(a, "href") != e.ts.URL+"/" {
 		t.Errorf("this page's address: %v, want %s/", a, e.ts.URL)
+	}
+}
+
+// TestConnectPageHTTPS: a node on HTTPS hands out https:// addresses and
+// links the page where a school PC gets the district CA once; that page
+// and the certificate need no login.
+func TestConnectPageHTTPS(t *testing.T) {
+	e := newEnv(t)
+	ca := []byte("not a real certificate, only its bytes")
+	e.srv.cfg.HTTPS, e.srv.cfg.CACert = true, ca
+	e.srv.cfg.LAN = fakeLAN{Advertising: true, Host: "township-server.local", Port: 8443,
+		Interfaces: []LANInterface{{Name: "eth0", IPs: []string{"10.0.0.5"}}}}
+	b := e.browser()
+	b.login("admin", adminPassword)
+	doc := parseHTML(t, b.get("/connect").want(t, http.StatusOK, "connect page"))
+	var urls []string
+	for _, sec := range findAll(doc, func(n *html.Node) bool { return n.Data == "section" }) {
+		urls = append(urls, attr(find(sec, func(n *html.Node) bool { return n.Data == "a" }), "href"))
+	}
+	if want := "https://township-server.local:8443/ https://10.0.0.5:8443/"; strings.Join(urls, " ") != want {
+		t.Errorf("addresses %q, want %q", urls, want)
+	}
+	link := find(find(doc, byID("connect-ca")), func(n *html.Node) bool { return n.Data == "a" })
+	if link == nil || attr(link, "href") != "/ca" {
+		t.Fatalf("no link to the district CA's page on /connect")
+	}
+
+	anon := e.browser()
+	page := parseHTML(t, anon.get("/ca").want(t, http.StatusOK, "CA page without login"))
+	sum := sha256.Sum256(ca)
+	if got := strings.ReplaceAll(text(find(page, byID("ca-fingerprint"))), ":", ""); !strings.EqualFold(got, hex.EncodeToString(sum[:])) {
+		t.Errorf("fingerprint shown %q, want the certificate's SHA-256", got)
+	}
+	r := anon.get("/ca.crt").want(t, http.StatusOK, "CA certificate without login")
+	block, _ := pem.Decode(r.body)
+	if block == nil || block.Type != "CERTIFICATE" || !bytes.Equal(block.Bytes, ca) || !strings.Contains(r.header.Get("Content-Type"), "x509-ca-cert") {
+		t.Errorf("/ca.crt: %s %q, want the CA in PEM", r.header.Get("Content-Type"), r.body)
 	}
 }

@@ -56,7 +56,7 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrUnavailable):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrDiskFull):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, errUnauthenticated), errors.Is(err, errBadCredentials):
 		return http.StatusUnauthorized
@@ -94,6 +94,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(retrySeconds(th.retry)))
 	}
 	switch {
+	case errors.Is(err, ErrDiskFull):
+		s.log.Error("write refused: disk full", "err", err, "path", c.Request().URL.Path, "request_id", reqID)
 	case errors.Is(err, ErrUnavailable):
 		s.log.Warn("register unavailable", "err", err, "path", c.Request().URL.Path, "request_id", reqID)
 	case status >= 500:
@@ -161,6 +163,8 @@ func apiErrorBody(err error, status int, reqID string) any {
 	case status >= 500 && status != http.StatusServiceUnavailable:
 		msg = "Sorry, something went wrong on our side. Please try again; if it keeps happening, tell your administrator the request id."
 		return map[string]string{"error": msg, "request_id": reqID}
+	case errors.Is(err, ErrDiskFull):
+		msg = "The register cannot take changes: the disk is full. Tell your administrator to free space; writes resume by themselves once it is freed."
 	case errors.Is(err, ErrUnavailable):
 		msg = "The register cannot take changes right now (no connection to the leader). Please try again later."
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, errUnauthenticated),

@@ -78,6 +78,7 @@ func templateFuncs(lang string, a *assets) template.FuncMap {
 		"time":  func(t time.Time) string { return formatTime(lang, t) },
 		"asset": a.url,
 		"has":   func(list []string, s string) bool { return slices.Contains(list, s) },
+		"inc":   func(i int) int { return i + 1 }, // 1-based row numbers
 	}
 }
 
@@ -229,6 +230,8 @@ func (s *Server) renderError(c echo.Context, status int, err error) error {
 	switch {
 	case err == errCSRF:
 		p.Message = translate(lang, "error.csrf")
+	case errors.Is(err, ErrDiskFull):
+		p.Message = translate(lang, "error.disk_full")
 	case hasMessage(fmt.Sprintf("error.%d", status)):
 		p.Message = translate(lang, fmt.Sprintf("error.%d", status))
 	default:

@@ -58,11 +58,23 @@ type NodeInfo struct {
 // take writes now. It is answered with 503.
 var ErrUnavailable = errors.New("register unavailable")
 
+// ErrDiskFull is wrapped by Replica.Submit errors when a node's disk is too
+// full to take the write (the guard refuses before the log would fail). It
+// is answered with 503 saying so, not that the leader is out of reach.
+var ErrDiskFull = errors.New("the disk is full")
+
 // Config configures a Server.
 type Config struct {
 	NodeID        string
 	Logger        *slog.Logger // nil: slog.Default()
 	SecureCookies bool         // set the Secure attribute on cookies (HTTPS deployments)
+	// HTTPS: the node serves its pages over HTTPS, so the addresses it
+	// hands out (connect.go) are https://.
+	HTTPS bool
+	// CACert is the district CA's certificate (DER) that a school PC
+	// installs once to trust the nodes' web ports (/ca, /ca.crt); nil: no
+	// such page.
+	CACert []byte
 	// LAN tells how the node is advertised on its LAN (connect.go); nil:
 	// not advertised.
 	LAN LAN
@@ -76,6 +88,8 @@ type Config struct {
 	Queue     Enqueuer
 	Attention AttentionList
 	Reads     StrongReader
+	// Backups makes online backups (backup.go); nil answers 503.
+	Backups Backups
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -206,6 +220,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerOrgRoutes(pagesAuth, apiAuth)
 	s.registerUserRoutes(pagesAuth, apiAuth)
 	s.registerConnectRoutes(pagesAuth)
+	s.registerCARoutes(pages)
 	s.registerCommandRoutes(apiAuth)
 	s.registerSyncRoutes(apiAuth)
 	s.registerAttentionRoutes(pagesAuth, apiAuth)
@@ -217,7 +232,11 @@ func (s *Server) routes() *echo.Echo {
 	s.registerAssignmentRoutes(pagesAuth, apiAuth)
 	s.registerRegisterRoutes(pagesAuth, apiAuth)
 	s.registerDigestRoutes(apiAuth)
+	s.registerWatchAPIRoutes(apiAuth)
+	s.registerWatchRoutes(pagesAuth)
+	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	s.registerBulkReadRoutes(apiAuth)
+	s.registerBackupRoutes(apiAuth)
 	return e
 }
 

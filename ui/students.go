@@ -109,6 +109,7 @@ type studentPage struct {
 	// node's outbox (pending_case.go).
 	PendingReports []string
 	Siblings       []store.Student // the other children of the household (households.go)
+	Watch          *childWatch     // risk, ledger entries, recent absences (watch_pages.go)
 }
 
 func (s *Server) studentDetail(c echo.Context) error {
@@ -140,6 +141,9 @@ func (s *Server) studentDetail(c echo.Context) error {
 		return err
 	}
 	if p.PendingReports, err = s.pendingReports(id); err != nil {
+		return err
+	}
+	if p.Watch, err = s.childWatch(u, id); err != nil {
 		return err
 	}
 	if group != "" {

@@ -18,7 +18,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data", "baoxue-demo", "data directory; an existing register is served as it is")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "address for the web UI and API")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address for the web UI and API (plain HTTP on loopback, else HTTPS)")
+	plain := fs.Bool("http-plain", false, "serve plain HTTP on any address, not only on loopback")
 	password := fs.String("admin-password", "", "password of admin and the example users (default: a random one, printed)")
 	students := fs.Int("students", synth.DefaultStudents, "number of children in the synthetic district")
 	seed := fs.Int64("seed", 1, "seed of the synthetic district: the same seed gives the same district")
@@ -53,6 +54,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.HTTPAddr, cfg.Logger = *dataDir, *httpAddr, log
 	cfg.MDNS = lan
+	// The demo serves plain HTTP on loopback, so that its address opens in
+	// a browser without installing the district CA; on any other address
+	// it speaks HTTPS like every node (--http-plain to keep HTTP).
+	if host, _, err := net.SplitHostPort(*httpAddr); err == nil {
+		ip := net.ParseIP(host)
+		cfg.PlainHTTP = *plain || host == "localhost" || ip != nil && ip.IsLoopback()
+	}
 	// A demo is one node on one machine: LAN timeouts, so that it leads
 	// within a second or two of starting rather than after a WAN heartbeat
 	// timeout.

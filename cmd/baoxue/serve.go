@@ -32,10 +32,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.DistrictCode, "district-code", synth.DefaultDistrictCode, "district code, with --bootstrap")
 	fs.StringVar(&cfg.DistrictName, "district-name", synth.DefaultDistrictName, "district name, with --bootstrap")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "password of the admin user, with --bootstrap (default: a random one, printed)")
+	fs.BoolVar(&cfg.PlainHTTP, "http-plain", false, "serve the web UI over plain HTTP instead of HTTPS (only behind a TLS proxy); when not given, a web port bound to a loopback address only serves plain HTTP, any other HTTPS; --http-plain=false: HTTPS on loopback too")
+	fs.StringVar(&cfg.HTTPSCert, "https-cert", "", "PEM certificate (chain) for the web UI, with --https-key; default: one from the district CA for this node's addresses and .local name")
+	fs.StringVar(&cfg.HTTPSKey, "https-key", "", "PEM private key of --https-cert")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	mdnsFlags(fs, &cfg.MDNS, true)
 	discoverFlag := fs.Bool("discover", false, "with --join: find the cluster on the LAN (mDNS) instead of using the token's addresses")
 	raftFlags(fs, &cfg.Sync)
+	fs.StringVar(&cfg.Backup.Dir, "backup-dir", "", "write a backup archive into this directory every day (default: no scheduled backups)")
+	fs.IntVar(&cfg.Backup.Keep, "backup-keep", cfg.Backup.Keep, "with --backup-dir: how many of this node's archives to keep")
+	fs.StringVar(&cfg.Backup.At, "backup-at", cfg.Backup.At, "with --backup-dir: when, HH:MM in the machine's local time")
 	fs.String("config", defaultConfigFile, "`FILE` of settings, one \"name = value\" a line, named like these flags; flags given here override it (the default is read when it exists; \"\" for none)")
 	if file := configFile(args); file != "" {
 		if err := loadConfigFile(fs, file); err != nil {
@@ -48,6 +54,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	cfg.PlainLoopback = !flagGiven(fs, "http-plain")
 	if cfg.DataDir == "" {
 		return fmt.Errorf("serve: --data is required (on the command line or as data = DIR in the --config file)")
 	}
@@ -95,4 +102,12 @@ func randomPassword() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// flagGiven reports whether name was set on the command line or in the
+// config file.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

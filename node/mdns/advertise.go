@@ -59,7 +59,7 @@ type Advertisement struct {
 	Instance   string                // readable name, e.g. "拉堡镇 baoxue"
 	Host       string                // e.g. "township-server.local"
 	Port       int                   // web UI port
-	Text       []string              // TXT: id, role, town, cluster, cluster_addr, v, [ca=1]
+	Text       []string              // TXT: id, role, town, cluster, cluster_addr, v, [ca=1], [web=https]
 	Interfaces []AdvertisedInterface // empty: nothing advertised
 }
 
@@ -263,7 +263,7 @@ func (a *Advertiser) desired() (Advertisement, error) {
 		return Advertisement{}, err
 	}
 	instance, text := a.ident()
-	return Advertisement{Instance: instance, Host: localHostName(), Port: a.port, Text: text, Interfaces: ifaces}, nil
+	return Advertisement{Instance: instance, Host: LocalHostName(), Port: a.port, Text: text, Interfaces: ifaces}, nil
 }
 
 // lanInterfaces lists the interfaces to advertise on: those named (all when
@@ -305,9 +305,9 @@ func lanInterfaces(names []string, bind net.IP) ([]AdvertisedInterface, error) {
 	return out, nil
 }
 
-// localHostName is this machine's name in .local: the first label of its
+// LocalHostName is this machine's name in .local: the first label of its
 // host name, as avahi does.
-func localHostName() string {
+func LocalHostName() string {
 	h, err := os.Hostname()
 	if err != nil || h == "" {
 		h = "baoxue"

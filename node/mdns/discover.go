@@ -24,8 +24,8 @@ type Peer struct {
 	Host        string   `json:"host"` // e.g. "township-server.local"
 	Port        int      `json:"port"`
 	IPs         []string `json:"ips"`
-	URL         string   `json:"url"`    // http://HOST.local:PORT
-	IPURL       string   `json:"ip_url"` // http://IP:PORT
+	URL         string   `json:"url"`    // https://HOST.local:PORT (http:// from a node on plain HTTP)
+	IPURL       string   `json:"ip_url"` // https://IP:PORT
 }
 
 // Discover browses the LAN for baoxue nodes until ctx is done, then returns
@@ -111,6 +111,7 @@ func dialable(addr string, ips []string) string {
 // peerOf reads a browse result.
 func peerOf(e *zeroconf.ServiceEntry) Peer {
 	p := Peer{Name: Unescape(e.Instance), Host: strings.TrimSuffix(Unescape(e.HostName), "."), Port: e.Port}
+	scheme := "http" // a node on plain HTTP, or one from before web=https
 	for _, kv := range e.Text {
 		k, v, _ := strings.Cut(Unescape(kv), "=")
 		switch k {
@@ -128,6 +129,8 @@ func peerOf(e *zeroconf.ServiceEntry) Peer {
 			p.Version = v
 		case "ca":
 			p.CA = v == "1"
+		case "web":
+			scheme = v
 		}
 	}
 	for _, ip := range e.AddrIPv4 {
@@ -140,10 +143,10 @@ func peerOf(e *zeroconf.ServiceEntry) Peer {
 	}
 	port := strconv.Itoa(p.Port)
 	if p.Host != "" {
-		p.URL = "http://" + net.JoinHostPort(p.Host, port)
+		p.URL = scheme + "://" + net.JoinHostPort(p.Host, port)
 	}
 	if len(p.IPs) > 0 {
-		p.IPURL = "http://" + net.JoinHostPort(p.IPs[0], port)
+		p.IPURL = scheme + "://" + net.JoinHostPort(p.IPs[0], port)
 	}
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grandcat/zeroconf"
 	"github.com/miekg/dns"
 )
 
@@ -99,5 +100,19 @@ func TestDialable(t *testing.T) {
 		if got := dialable(tt.in, ips); got != tt.want {
 			t.Errorf("dialable(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestDiscoverScheme: a node on HTTPS says so in its TXT record, and
+// discover hands out https:// addresses; one without it, http://.
+func TestDiscoverScheme(t *testing.T) {
+	e := &zeroconf.ServiceEntry{HostName: "township-server.local.", Port: 8443, Text: []string{"id=lapu", "web=https"}}
+	e.Instance = "拉堡镇 baoxue"
+	if p := peerOf(e); p.URL != "https://township-server.local:8443" {
+		t.Errorf("URL %q, want https://", p.URL)
+	}
+	e.Text = []string{"id=lapu"}
+	if p := peerOf(e); p.URL != "http://township-server.local:8443" {
+		t.Errorf("URL without web=https: %q, want http://", p.URL)
 	}
 }

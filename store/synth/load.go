@@ -18,7 +18,8 @@ type Submitter interface {
 // Load writes a synthetic district into a register through the same command
 // path as real data, as the admin user at node nodeID: org tree, example users
 // (all with password), children, responsibility assignments, status changes
-// and cases. Command ids are derived from the seed, so a load that was
+// and cases, the school calendar and a term of roll calls up to today.
+// Command ids are derived from the seed, so a load that was
 // interrupted can be run again without duplicates. progress, if not nil, is
 // called after each stage. It returns the first submit error or rejection.
 func Load(ctx context.Context, sub Submitter, nodeID string, d *District, seed int64, password string,
@@ -39,7 +40,10 @@ func Load(ctx context.Context, sub Submitter, nodeID string, d *District, seed i
 	if err != nil {
 		return err
 	}
-	return l.cases(d, rs, caseIDs)
+	if err := l.cases(d, rs, caseIDs); err != nil {
+		return err
+	}
+	return l.attendance(d, rs) // the calendar and a term of roll calls: load_attendance.go
 }
 
 // loader is one Load.

@@ -22,6 +22,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,8 +37,9 @@ const (
 	nodeKeyFile  = "node.key"
 )
 
-// Certificate lifetimes. There is no renewal yet: a node certificate lasts
-// as long as a township server is likely to, the CA longer.
+// Certificate lifetimes. A node renews its certificate when a third of its
+// lifetime is left (sync/renew.go); the CA lasts longer and is renewed by
+// hand (RenewCA).
 const (
 	caLifetime   = 30 * 365 * 24 * time.Hour
 	nodeLifetime = 20 * 365 * 24 * time.Hour
@@ -45,13 +47,13 @@ const (
 
 // Identity is this node's cluster identity: the CA it trusts, its own
 // certificate (issued by that CA, common name = node ID) and, on the node
-// that created the cluster, the CA's key. Load reads it; it does not change
-// after, and is safe for concurrent use.
+// that created the cluster, the CA's key. Load reads it; only its
+// certificate changes after (Renew). Safe for concurrent use.
 type Identity struct {
 	CACert      *x509.Certificate
 	caKey       *ecdsa.PrivateKey // nil unless this node holds the CA key
 	pool        *x509.CertPool
-	cert        tls.Certificate // this node's certificate followed by the CA's
+	cert        atomic.Pointer[tls.Certificate] // this node's certificate followed by the CA's
 	NodeID      string
 	ClusterID   string // the CA certificate's subject serial number
 	Fingerprint string // hex SHA-256 of the CA certificate (DER)
@@ -227,22 +229,18 @@ func Load(dataDir string) (*Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse node certificate: %w", err)
 	}
-	keyDER, err := readPEM(filepath.Join(dir, nodeKeyFile), "EC PRIVATE KEY")
+	key, err := nodeKey(dir, nodeCert)
 	if err != nil {
-		return nil, fmt.Errorf("read node key: %w", err)
-	}
-	key, err := x509.ParseECPrivateKey(keyDER)
-	if err != nil {
-		return nil, fmt.Errorf("parse node key: %w", err)
+		return nil, err
 	}
 	c := &Identity{
 		CACert:      caCert,
 		pool:        x509.NewCertPool(),
-		cert:        tls.Certificate{Certificate: [][]byte{nodeDER, caDER}, PrivateKey: key, Leaf: nodeCert},
 		NodeID:      nodeCert.Subject.CommonName,
 		ClusterID:   caCert.Subject.SerialNumber,
 		Fingerprint: Fingerprint(caDER),
 	}
+	c.cert.Store(&tls.Certificate{Certificate: [][]byte{nodeDER, caDER}, PrivateKey: key, Leaf: nodeCert})
 	c.pool.AddCert(caCert)
 	if _, err := c.Verify(nodeCert); err != nil {
 		return nil, fmt.Errorf("node certificate: %w", err)
@@ -270,31 +268,50 @@ func (c *Identity) Verify(cert *x509.Certificate) (string, error) {
 	return cert.Subject.CommonName, nil
 }
 
-// ServerConfig accepts clients with a certificate of the cluster CA and,
-// for joins only, clients without one; the mux refuses raft and RPC streams
-// from the latter.
-func (c *Identity) ServerConfig() *tls.Config {
+// PeerCheck is asked about every peer certificate the cluster CA issued, at
+// the TLS handshake on both sides of a cluster connection; an error
+// refuses the peer (a removed node, a revoked certificate). Nil checks
+// nothing more.
+type PeerCheck func(cert *x509.Certificate) error
+
+// ServerConfig accepts clients with a certificate of the cluster CA that
+// check accepts and, for joins only, clients without one; the mux refuses
+// raft and RPC streams from the latter.
+func (c *Identity) ServerConfig(check PeerCheck) *tls.Config {
 	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{c.cert},
-		ClientCAs:    c.pool,
-		ClientAuth:   tls.VerifyClientCertIfGiven,
+		MinVersion:     tls.VersionTLS13,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.cert.Load(), nil },
+		ClientCAs:      c.pool,
+		ClientAuth:     tls.VerifyClientCertIfGiven,
+		// Called after the chain was verified against the CA.
+		VerifyPeerCertificate: func(_ [][]byte, chains [][]*x509.Certificate) error {
+			if check == nil || len(chains) == 0 || len(chains[0]) == 0 {
+				return nil
+			}
+			return check(chains[0][0])
+		},
 	}
 }
 
 // ClientConfig presents this node's certificate and accepts a server whose
-// certificate the cluster CA issued, whatever address was dialled.
-func (c *Identity) ClientConfig() *tls.Config {
+// certificate the cluster CA issued, whatever address was dialled, if
+// check accepts it.
+func (c *Identity) ClientConfig(check PeerCheck) *tls.Config {
 	return &tls.Config{
-		MinVersion:         tls.VersionTLS13,
-		Certificates:       []tls.Certificate{c.cert},
-		InsecureSkipVerify: true, // replaced by VerifyConnection: CA check without host names
+		MinVersion:           tls.VersionTLS13,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c.cert.Load(), nil },
+		InsecureSkipVerify:   true, // replaced by VerifyConnection: CA check without host names
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 {
 				return fmt.Errorf("%w: no certificate", ErrUntrustedPeer)
 			}
-			_, err := c.Verify(cs.PeerCertificates[0])
-			return err
+			if _, err := c.Verify(cs.PeerCertificates[0]); err != nil {
+				return err
+			}
+			if check != nil {
+				return check(cs.PeerCertificates[0])
+			}
+			return nil
 		},
 	}
 }
@@ -371,4 +388,142 @@ func VerifyPinned(chain []*x509.Certificate, fingerprint string) error {
 		return err
 	}
 	return fmt.Errorf("%w: the node's CA does not match the token's fingerprint", ErrUntrustedPeer)
+}
+
+// Certificate is this node's current certificate.
+func (c *Identity) Certificate() *x509.Certificate { return c.cert.Load().Leaf }
+
+// nodeKey reads this node's key and checks it belongs to cert. A renewal
+// interrupted between its two renames leaves the new key beside the old
+// certificate: the old key, kept as node.key.old until both are in place,
+// is used then.
+func nodeKey(dir string, cert *x509.Certificate) (*ecdsa.PrivateKey, error) {
+	var first error
+	for _, name := range []string{nodeKeyFile, nodeKeyFile + ".old"} {
+		keyDER, err := readPEM(filepath.Join(dir, name), "EC PRIVATE KEY")
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("read node key: %w", err)
+			}
+			continue
+		}
+		key, err := x509.ParseECPrivateKey(keyDER)
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("parse node key: %w", err)
+			}
+			continue
+		}
+		if key.PublicKey.Equal(cert.PublicKey) {
+			return key, nil
+		}
+		if first == nil {
+			first = errors.New("node key does not match the node certificate")
+		}
+	}
+	return nil, first
+}
+
+// RenewalDue reports whether cert has a third of its lifetime or less left
+// at now.
+func RenewalDue(cert *x509.Certificate, now time.Time) bool {
+	return now.After(cert.NotAfter.Add(-cert.NotAfter.Sub(cert.NotBefore) / 3))
+}
+
+// Renew replaces this node's certificate and key in dataDir/tls and in use
+// (new connections present it at once) with certDER, which must be the
+// cluster CA's certificate for this node and key's public key
+// (ErrUntrustedPeer otherwise).
+func (c *Identity) Renew(dataDir string, key *ecdsa.PrivateKey, certDER []byte) error {
+	cert, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		return fmt.Errorf("%w: renewed certificate: %v", ErrUntrustedPeer, err)
+	}
+	if id, err := c.Verify(cert); err != nil {
+		return err
+	} else if id != c.NodeID || !key.PublicKey.Equal(cert.PublicKey) {
+		return fmt.Errorf("%w: the renewed certificate is not this node's", ErrUntrustedPeer)
+	}
+	dir := Dir(dataDir)
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("encode node key: %w", err)
+	}
+	old, err := os.ReadFile(filepath.Join(dir, nodeKeyFile))
+	if err != nil {
+		return fmt.Errorf("read node key: %w", err)
+	}
+	// node.key.old, then the key, then the certificate: Load finds a
+	// matching pair whenever this stops (nodeKey).
+	steps := []func() error{
+		func() error { return writeFileSynced(filepath.Join(dir, nodeKeyFile+".old"), old, 0o600) },
+		func() error { return writePEM(filepath.Join(dir, nodeKeyFile), "EC PRIVATE KEY", keyDER, 0o600) },
+		func() error { return writePEM(filepath.Join(dir, nodeCertFile), "CERTIFICATE", certDER, 0o644) },
+		func() error { return os.Remove(filepath.Join(dir, nodeKeyFile+".old")) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("renew certificate: %w", err)
+		}
+	}
+	c.cert.Store(&tls.Certificate{Certificate: [][]byte{certDER, c.CACert.Raw}, PrivateKey: key, Leaf: cert})
+	return nil
+}
+
+func writeFileSynced(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// RenewCA replaces the CA certificate in dataDir/tls (the CA node's, which
+// holds ca.key) with one for the same key and subject, valid for another
+// CA lifetime from now, and returns it. Certificates the old one issued
+// verify against the new one and the other way round, so nodes can take
+// the new ca.crt one by one (README, "Backups and upgrades"). The cluster
+// id stays; the fingerprint, and so every token made before, changes.
+func RenewCA(dataDir string) (*x509.Certificate, error) {
+	dir := Dir(dataDir)
+	oldDER, err := readPEM(filepath.Join(dir, caCertFile), "CERTIFICATE")
+	if err != nil {
+		return nil, fmt.Errorf("read CA certificate: %w", err)
+	}
+	old, err := x509.ParseCertificate(oldDER)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA certificate: %w", err)
+	}
+	keyDER, err := readPEM(filepath.Join(dir, caKeyFile), "EC PRIVATE KEY")
+	if err != nil {
+		return nil, fmt.Errorf("read CA key (only the CA node has it): %w", err)
+	}
+	key, err := x509.ParseECPrivateKey(keyDER)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA key: %w", err)
+	}
+	if !key.PublicKey.Equal(old.PublicKey) {
+		return nil, errors.New("ca.key does not belong to ca.crt")
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(), Subject: old.Subject, SubjectKeyId: old.SubjectKeyId,
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(caLifetime),
+		KeyUsage: old.KeyUsage, BasicConstraintsValid: true, IsCA: true, MaxPathLenZero: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("create CA certificate: %w", err)
+	}
+	if err := writePEM(filepath.Join(dir, caCertFile), "CERTIFICATE", der, 0o644); err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
 }

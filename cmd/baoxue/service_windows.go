@@ -1,0 +1,171 @@
+//go:build windows
+
+package main
+
+// `baoxue service install|uninstall|start|stop` runs the node as a Windows
+// service, its data and settings under %ProgramData%\baoxue. Built and
+// vetted with GOOS=windows; it has not been run here (no Windows machine).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/mgr"
+)
+
+const serviceName = "baoxue"
+
+// programData is %ProgramData%\baoxue: baoxue.conf, baoxue.log and data\.
+func programData() string {
+	d := os.Getenv("ProgramData")
+	if d == "" {
+		d = `C:\ProgramData`
+	}
+	return filepath.Join(d, "baoxue")
+}
+
+// windowsConf is the baoxue.conf install writes when there is none: the
+// same settings as the Debian package's /etc/baoxue/baoxue.conf.
+const windowsConf = `# baoxue.conf: settings of the baoxue service, one "name = value" a line,
+# named like the flags of "baoxue serve" (baoxue serve -h). On the first
+# start the node needs node-id, http, cluster-addr and bootstrap or join.
+#node-id = lapu
+#http = 0.0.0.0:8080
+#cluster-addr = 10.0.3.7:7400
+#join = TOKEN
+#township = 450206100
+#backup-dir = C:\ProgramData\baoxue\backups
+`
+
+// runService reports whether the service manager started this process and,
+// if so, runs serve under it until the service is stopped.
+func runService() (bool, error) {
+	is, err := svc.IsWindowsService()
+	if err != nil || !is {
+		return false, err
+	}
+	logf, err := os.OpenFile(filepath.Join(programData(), "baoxue.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return true, err
+	}
+	defer logf.Close()
+	return true, svc.Run(serviceName, &winService{args: os.Args[1:], out: logf})
+}
+
+// winService runs `baoxue serve` with the command line the service was
+// installed with, stopping it when the service manager asks.
+type winService struct {
+	args []string
+	out  io.Writer
+}
+
+func (s *winService) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
+	status <- svc.Status{State: svc.StartPending}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, s.args, s.out, s.out) }()
+	status <- svc.Status{State: svc.Running, Accepts: svc.AcceptStop | svc.AcceptShutdown}
+	for {
+		select {
+		case err := <-done:
+			return false, exitCode(s.out, err) // the recovery actions restart it
+		case c := <-req:
+			switch c.Cmd {
+			case svc.Interrogate:
+				status <- c.CurrentStatus
+			case svc.Stop, svc.Shutdown:
+				status <- svc.Status{State: svc.StopPending}
+				cancel()
+				return false, exitCode(s.out, <-done)
+			}
+		}
+	}
+}
+
+func exitCode(out io.Writer, err error) uint32 {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(out, "baoxue:", err)
+	return 1
+}
+
+// service installs, removes, starts or stops the Windows service.
+func service(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: baoxue service install|uninstall|start|stop")
+		return errors.New("service: say what to do")
+	}
+	m, err := mgr.Connect()
+	if err != nil {
+		return fmt.Errorf("service: connect to the service manager (run as administrator): %w", err)
+	}
+	defer m.Disconnect()
+	if args[0] == "install" {
+		return installService(m, stdout)
+	}
+	s, err := m.OpenService(serviceName)
+	if err != nil {
+		return fmt.Errorf("service: %s is not installed: %w", serviceName, err)
+	}
+	defer s.Close()
+	switch args[0] {
+	case "uninstall":
+		err = s.Delete()
+	case "start":
+		err = s.Start()
+	case "stop":
+		_, err = s.Control(svc.Stop)
+	default:
+		return fmt.Errorf("service: unknown action %q (install, uninstall, start, stop)", args[0])
+	}
+	if err != nil {
+		return fmt.Errorf("service %s: %w", args[0], err)
+	}
+	fmt.Fprintf(stdout, "service %s: %s done\n", serviceName, args[0])
+	return nil
+}
+
+// installService registers the service (automatic start, restarted after
+// a failure), creating %ProgramData%\baoxue with a baoxue.conf to fill in.
+func installService(m *mgr.Mgr, stdout io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("service install: %w", err)
+	}
+	dir := programData()
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return fmt.Errorf("service install: %w", err)
+	}
+	conf := filepath.Join(dir, "baoxue.conf")
+	if _, err := os.Stat(conf); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(conf, []byte(windowsConf), 0o600); err != nil {
+			return fmt.Errorf("service install: %w", err)
+		}
+	}
+	if s, err := m.OpenService(serviceName); err == nil {
+		s.Close()
+		return fmt.Errorf("service install: %s is installed already", serviceName)
+	}
+	s, err := m.CreateService(serviceName, exe, mgr.Config{DisplayName: "baoxue 保学", StartType: mgr.StartAutomatic,
+		Description: "baoxue node: the district register of school-age children (控辍保学)"},
+		"serve", "--config", conf, "--data", filepath.Join(dir, "data"))
+	if err != nil {
+		return fmt.Errorf("service install: %w", err)
+	}
+	defer s.Close()
+	restart := mgr.RecoveryAction{Type: mgr.ServiceRestart, Delay: 10 * time.Second}
+	if err := s.SetRecoveryActions([]mgr.RecoveryAction{restart, restart, restart}, uint32((24 * time.Hour).Seconds())); err != nil {
+		return fmt.Errorf("service install: recovery actions: %w", err)
+	}
+	fmt.Fprintf(stdout, "installed service %s; fill in %s, then: baoxue service start (log: %s)\n",
+		serviceName, conf, filepath.Join(dir, "baoxue.log"))
+	return nil
+}

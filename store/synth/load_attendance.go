@@ -1,0 +1,50 @@
+package synth
+
+import (
+	"fmt"
+	"time"
+
+	"baoxue/store"
+)
+
+// attendance sets the demo's school calendar and records its roll calls up
+// to today by the loading machine's clock in China (a roll call may not lie
+// in the future), through the same command path as a head teacher's. A
+// calendar or a class-day recorded by an earlier, interrupted load is a
+// conflict, and left as it is.
+func (l *loader) attendance(d *District, rs []store.Result) error {
+	cal, err := store.NewCommand(l.id(store.KindCalendarSet, 0), l.actor, store.CalendarSet{Calendar: DemoCalendar()})
+	if err != nil {
+		return err
+	}
+	cal.Version = 1 // the default calendar's
+	if r, err := l.sub.Submit(l.ctx, cal); err != nil {
+		return fmt.Errorf("demo calendar: %w", err)
+	} else if !r.Applied() && r.Code != store.CodeConflict {
+		return fmt.Errorf("demo calendar rejected: %s", r.Reason)
+	}
+	today := time.Now().In(store.ChinaTime).Format("2006-01-02")
+	specs := d.Attendance(l.seed, today)
+	cmds := make([]store.Command, len(specs))
+	for i, sp := range specs {
+		p := store.RollCall{School: sp.School, Grade: sp.Grade, Class: sp.Class, Date: sp.Date, Absent: make([]store.Absence, len(sp.Absent))}
+		for j, a := range sp.Absent {
+			p.Absent[j] = a.Absence
+			p.Absent[j].StudentID = rs[a.StudentIndex].RecordID
+		}
+		if cmds[i], err = store.NewCommand(l.id(store.KindAttendance+":"+today, i), l.actor, p); err != nil {
+			return err
+		}
+	}
+	ars, err := l.submitAll(cmds, 64)
+	if err != nil {
+		return fmt.Errorf("demo roll calls: %w", err)
+	}
+	for i, r := range ars {
+		if !r.Applied() && r.Code != store.CodeConflict {
+			return fmt.Errorf("demo roll call %d rejected: %s", i, r.Reason)
+		}
+	}
+	l.report("roll calls", len(ars))
+	return nil
+}

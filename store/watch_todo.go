@@ -1,0 +1,111 @@
+package store
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// To-do kinds of the absence ladder and the early warning (R7).
+const (
+	TodoContact       = "contact_guardian" // an unexcused absence with no contact recorded: the head teacher, the same day
+	TodoHomeVisit     = "home_visit"       // VisitDays in a row unexcused: the school with the village
+	TodoDropoutOwed   = "dropout_report"   // on the suspected ledger, no report yet: the school owes it in writing
+	TodoRiskTier3     = "risk_tier3"       // tier-3 early warning: persuasion starts now
+	contactLookback   = 14                 // days an uncontacted absence stays on the list
+	levelHeadTeacher  = LevelClass
+	levelVillageCadre = LevelGroup
+)
+
+// watchTodo derives the ladder's and the early warning's items for the
+// children in scope on date today. Part of Todo; caller holds db.mu.
+func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
+	in := newRiskInput(tx, today)
+	var items []TodoItem
+	item := func(s *Student, kind, since string, lines, levels []string) TodoItem {
+		it := TodoItem{Kind: kind, StudentID: s.ID, StudentName: s.Name, SchoolCode: s.SchoolCode, Grade: s.Grade, Class: s.Class, Lines: lines, Since: since}
+		chain := chainFor(tx, s, today)
+		for _, r := range append(slices.Clone(chain.Government), chain.Education...) {
+			if r.Username != "" && slices.Contains(lines, r.Line) && (levels == nil || slices.Contains(levels, r.Level)) &&
+				!slices.Contains(it.People, r.Username) {
+				it.People = append(it.People, r.Username)
+			}
+		}
+		return it
+	}
+	// Absences of the last days: contacts owed, runs that need a home visit.
+	seen := map[string]bool{}
+	c := tx.Bucket(bucketAbsences).Cursor()
+	for k, v := c.Seek([]byte(addDays(today, -contactLookback))); k != nil && string(k[:10]) <= today; k, v = c.Next() {
+		var a AbsenceRecord
+		if err := json.Unmarshal(v, &a); err != nil {
+			return nil, err
+		}
+		if a.Kind != AbsenceUnexcused {
+			continue
+		}
+		s, err := getStudent(tx, sc, a.StudentID)
+		if err != nil || !scored(&s) {
+			continue
+		}
+		if a.Contacted == nil {
+			items = append(items, item(&s, TodoContact, a.Date, []string{LineEducation}, []string{levelHeadTeacher}))
+		}
+		if seen[s.ID] {
+			continue
+		}
+		seen[s.ID] = true
+		from, last, days := currentRun(tx, &in.cal, &s, today)
+		if days >= in.set.VisitDays && !visitedIn(tx, &in.cal, mustParseID(s.ID), from, last) {
+			it := item(&s, TodoHomeVisit, from, bothLines, nil)
+			it.Days = days
+			items = append(items, it)
+		}
+	}
+	es, err := entries(tx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range es {
+		if e.Cleared != nil || openCaseOf(tx, e.StudentID) != nil {
+			continue
+		}
+		if s, err := getStudent(tx, sc, e.StudentID); err == nil {
+			it := item(&s, TodoDropoutOwed, e.Since, []string{LineEducation}, nil)
+			it.Days, it.EntryID = e.Days, e.ID
+			items = append(items, it)
+		}
+	}
+	if y := latestLeaverYear(tx); y > 0 {
+		_, _, missing, err := leaversOf(tx, sc, y)
+		if err != nil {
+			return nil, err
+		}
+		for i := range missing {
+			items = append(items, item(&missing[i], TodoJuniorEnrol, strconv.Itoa(y)+"-09-01", bothLines, nil))
+		}
+	}
+	risks, _, err := db.riskHits(tx, sc, RiskFilter{Tier: 3}, today, MaxLimit)
+	for i := range risks {
+		r := &risks[i]
+		s, _ := getStudent(tx, DistrictScope, r.StudentID)
+		it := item(&s, TodoRiskTier3, today, bothLines, []string{levelHeadTeacher, levelVillageCadre})
+		it.Score = r.Score
+		items = append(items, it)
+	}
+	return items, err
+}
+
+// visitedIn reports whether a home visit was recorded on any absence of
+// child n from..to.
+func visitedIn(tx *bolt.Tx, cal *Calendar, n uint64, from, to string) bool {
+	for d := from; d != "" && d <= to; d = cal.NextSchoolDay(d) {
+		var a AbsenceRecord
+		if getJSON(tx.Bucket(bucketAbsences), absenceKey(d, n), &a) && a.Contacted != nil && a.Contacted.How == ContactVisit {
+			return true
+		}
+	}
+	return false
+}
