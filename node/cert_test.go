@@ -93,7 +93,6 @@ func TestCertificateRenewal(t *testing.T) {
 	clSameRegister(t, bureau, town)
 }
 
-
 func TestRenewalDue(t *testing.T) {
 	issued := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := &x509.Certificate{NotBefore: issued, NotAfter: issued.AddDate(0, 0, 300)}
