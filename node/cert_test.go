@@ -75,7 +75,11 @@ func TestCertificateRenewal(t *testing.T) {
 		t.Errorf("lapu's cluster port presents serial %v, want the renewed %v", got, after.SerialNumber)
 	}
 	conn.Close()
-	town2 := loginNode(t, town)
+	// A township node takes writes from its own township's users only.
+	admin.must("POST", "/api/v1/users", map[string]string{"username": "zhen", "password": "town-pw-12",
+		"display_name": "镇干部", "role": "officer", "line": "government", "scope": "township:450206100"}, 201, nil)
+	clEventually(t, "lapu to know zhen", func() error { _, err := town.Store().User("zhen"); return err })
+	town2 := login(t, town, "zhen", "town-pw-12")
 	town2.must("POST", "/api/v1/students", newChild(t, 1, "S100", 3), 201, nil)
 	clSameRegister(t, bureau, town)
 	if err := town.Close(context.Background()); err != nil {
@@ -88,8 +92,6 @@ func TestCertificateRenewal(t *testing.T) {
 	admin.must("POST", "/api/v1/students", newChild(t, 3, "S100", 3), 201, nil)
 	clSameRegister(t, bureau, town)
 }
-
-func loginNode(t testing.TB, n *Node) *client { return login(t, n, "admin", adminPassword) }
 
 func TestRenewalDue(t *testing.T) {
 	issued := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -53,9 +53,10 @@ type BulkRead struct {
 // Kind names the payload's command kind (Payload).
 func (BulkReadRecord) Kind() string { return KindBulkRead }
 
-// A bulk read is recorded for any user, a viewer too, from any node: the
-// read happened there (AnyNode, as case.read).
-var _ = register(kindSpec[BulkReadRecord]{Who: Reader, Nodes: AnyNode, Check: CheckBulkRead, Target: noTarget[BulkReadRecord], Apply: applyBulkRead})
+// A bulk read is recorded for any user, a viewer or a disabled one too
+// (Recorder: the read was made), from any node: the read happened there
+// (AnyNode, as case.read).
+var _ = register(kindSpec[BulkReadRecord]{Who: Recorder, Nodes: AnyNode, Check: CheckBulkRead, Target: noTarget[BulkReadRecord], Apply: applyBulkRead})
 
 // CheckBulkRead checks a bulk read on its own: what was taken, how many
 // rows, when. Errors are *FieldError.

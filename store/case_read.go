@@ -33,8 +33,9 @@ type CaseReadRecord struct {
 // Kind names the payload's command kind (Payload).
 func (CaseReadRecord) Kind() string { return KindCaseRead }
 
-// A read is recorded for any user, a viewer too.
-var _ = register(kindSpec[CaseReadRecord]{Who: Reader, Nodes: AnyNode, Check: CheckCaseRead, Target: func(p *CaseReadRecord) string { return p.CaseID }, Apply: applyCaseRead})
+// A read is recorded for any user, a viewer or a disabled one too
+// (Recorder: the read was made), from any node.
+var _ = register(kindSpec[CaseReadRecord]{Who: Recorder, Nodes: AnyNode, Check: CheckCaseRead, Target: func(p *CaseReadRecord) string { return p.CaseID }, Apply: applyCaseRead})
 
 // CheckCaseRead checks a read on its own: how it was read, and when. Errors
 // are *FieldError.

@@ -87,6 +87,17 @@ var (
 	_ = register(kindSpec[ClusterMember]{Who: Admin, Nodes: BureauNode, Check: CheckClusterMember, Target: noTarget[ClusterMember], Apply: applyClusterMember})
 )
 
+// IsClusterKind reports whether kind changes the cluster itself (tokens,
+// joins, membership): such commands are applied on the leader while their
+// caller waits (sync's /cluster/submit), never queued in an outbox.
+func IsClusterKind(kind string) bool {
+	switch kind {
+	case KindClusterToken, KindClusterJoin, KindClusterMember:
+		return true
+	}
+	return false
+}
+
 // CheckClusterToken checks a token's id and secret hash. Errors are
 // *FieldError.
 func CheckClusterToken(p *ClusterTokenCreate) error {

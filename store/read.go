@@ -61,7 +61,7 @@ func (db *DB) Schools(township string) ([]School, error) {
 
 // Users lists the users in name order, without their password hashes.
 func (db *DB) Users() ([]User, error) {
-	return list(db, bucketUsers, func(u *User) bool { u.PasswordHash = ""; return true })
+	return list(db, bucketUsers, func(u *User) bool { u.PasswordHash, u.Version = "", max(u.Version, 1); return true })
 }
 
 // User returns one user with the password hash (for login), or ErrNotFound.
@@ -71,6 +71,7 @@ func (db *DB) User(username string) (User, error) {
 		if !getJSON(tx.Bucket(bucketUsers), []byte(username), &u) {
 			return ErrNotFound
 		}
+		u.Version = max(u.Version, 1) // a record written before versions
 		return nil
 	})
 	return u, err

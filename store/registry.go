@@ -25,8 +25,13 @@ const (
 	// users yet (it needs an empty register); cluster.join, because the join
 	// token's secret is its authority (cluster.go).
 	Anyone
-	// Reader: any user on the register, a viewer too (reads recorded as
-	// commands, case.read).
+	// Recorder: any user on the register, a viewer or a disabled one too:
+	// the record of a read already made (case.read, bulk.read), which the
+	// audit keeps even when it reaches the leader after the reader was
+	// disabled (a cut-off node showed the case before it learnt of it).
+	Recorder
+	// Reader: any active user on the register, a viewer too (a user's own
+	// password: user.rehash, user.password).
 	Reader
 	// Writer: a user who may write, that is not a viewer. The apply function
 	// checks that the record is in the user's scope.
@@ -63,6 +68,8 @@ func (w Authority) String() string {
 	switch w {
 	case Anyone:
 		return "anyone"
+	case Recorder:
+		return "recorder"
 	case Reader:
 		return "reader"
 	case Writer:
@@ -262,6 +269,8 @@ func authorize(a *applyCtx, e *entry) error {
 		return reject(CodeForbidden, "unknown user "+strconv.Quote(a.e.Command.Actor.User))
 	}
 	switch {
+	case a.actor.Disabled && e.who != Recorder:
+		return reject(CodeForbidden, "user "+a.actor.Username+" is disabled")
 	case e.who == Admin && a.actor.Role != RoleAdmin:
 		return reject(CodeForbidden, "only an administrator may change the org tree and users")
 	case e.who == Writer && !a.actor.CanWrite():

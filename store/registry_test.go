@@ -88,7 +88,8 @@ func TestKindsAndPayloads(t *testing.T) {
 		{KindClusterToken, ClusterTokenCreate{}}, {KindClusterJoin, ClusterJoin{}}, {KindClusterMember, ClusterMember{}},
 		{KindAttendance, RollCall{}}, {KindCalendarSet, CalendarSet{}}, {KindWatchSettings, WatchSettingsChange{}},
 		{KindLedgerClear, LedgerClear{}}, {KindWeekCheck, WeekCheck{}}, {KindRollover, Rollover{}}, {KindStudentEnrol, Enrolment{}},
-		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}},
+		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}}, {KindUserUpdate, UserUpdate{}},
+		{KindUserPassword, UserPassword{}}, {KindUserPasswordReset, UserPasswordReset{}},
 	} {
 		e := registry[c.kind]
 		if e == nil || e.payload != reflect.TypeOf(c.payload) || c.payload.Kind() != c.kind {

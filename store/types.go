@@ -205,6 +205,19 @@ type User struct {
 	Scope        Scope     `json:"scope"`
 	PasswordHash string    `json:"password_hash,omitempty"` // never the password; see HashPassword
 	CreatedAt    time.Time `json:"created_at"`
+	// Disabled: the user can no longer log in or act, on any node; their
+	// sessions end (user_access.go). Users are never deleted (R21).
+	Disabled bool `json:"disabled,omitzero"`
+	// MustChangePassword: an administrator reset the password; the user must
+	// choose a new one before anything else.
+	MustChangePassword bool `json:"must_change_password,omitzero"`
+	// Version counts the changes of user.update: 1 at creation (a record
+	// written before versions has none and reads as 1).
+	Version uint64 `json:"version,omitzero"`
+	// SessionEpoch grows when the user is disabled or the password is
+	// changed or reset: a session begun under another epoch is void on
+	// every node that has applied the change.
+	SessionEpoch uint64 `json:"session_epoch,omitzero"`
 }
 
 // CanWrite reports whether the user may change children's records.

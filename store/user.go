@@ -47,7 +47,7 @@ func applyUserCreate(a *applyCtx, p *UserCreate) error {
 	if other := usernameTaken(users, u.Username); other != "" {
 		return reject(CodeDuplicate, "user "+other+" already exists").on("username").existing(other)
 	}
-	u.CreatedAt = a.at
+	u.CreatedAt, u.Version, u.SessionEpoch = a.at, 1, 0
 	a.done("user:"+u.Username, u.Username, 0, []Change{{Field: "role", To: u.Role}, {Field: "line", To: u.Line}, {Field: "scope", To: u.Scope.String()}})
 	return putJSON(users, []byte(u.Username), u)
 }

@@ -25,7 +25,7 @@ type UserRehash struct {
 // Kind names the payload's command kind (Payload).
 func (UserRehash) Kind() string { return KindUserRehash }
 
-// Any user may upgrade their own hash (applyUserRehash checks whose), but a
+// Any active user may upgrade their own hash (applyUserRehash checks whose), but a
 // township node only for its township's users: every replica holds every
 // hash, so from anywhere else a stolen township PC could set the
 // administrator's. A district user's hash is upgraded at a bureau node.

@@ -303,9 +303,7 @@ func (r *Replicator) handleSubmit(w http.ResponseWriter, req *http.Request) {
 	if !readRPC(w, req, &cmd) {
 		return
 	}
-	switch cmd.Kind {
-	case store.KindClusterToken, store.KindClusterJoin, store.KindClusterMember:
-	default:
+	if !store.IsClusterKind(cmd.Kind) {
 		writeRPCError(w, fmt.Errorf("%w: %s is not a cluster command", ErrForbidden, cmd.Kind))
 		return
 	}

@@ -43,10 +43,13 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	next := safeNext(c.FormValue("next"))
 	token, err := s.login(c.Request().Context(), username, password, c.Request().RemoteAddr)
 	var th *loginThrottled
-	if errors.Is(err, errBadCredentials) || errors.As(err, &th) {
+	if errors.Is(err, errBadCredentials) || errors.Is(err, errDisabled) || errors.As(err, &th) {
 		p := loginPage{basePage: s.base(c, "title.login", ""), Username: username, Next: next,
 			Error: translate(langOf(c), "login.failed")}
 		status := http.StatusUnauthorized
+		if errors.Is(err, errDisabled) {
+			status, p.Error = http.StatusForbidden, translate(langOf(c), "login.disabled")
+		}
 		if th != nil {
 			status, p.Error = http.StatusTooManyRequests, translate(langOf(c), "login.throttled", retrySeconds(th.retry))
 			c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(retrySeconds(th.retry)))
@@ -56,8 +59,7 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+	s.setSessionCookie(c, token)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -124,17 +126,22 @@ func (s *Server) login(ctx context.Context, username, password, addr string) (st
 		return "", err
 	default:
 		ok = store.CheckPassword(u.PasswordHash, password)
-		if ok && store.NeedsRehash(u.PasswordHash) {
+		if ok && store.NeedsRehash(u.PasswordHash) && !u.Disabled {
 			s.rehash(u, password)
 		}
 	}
 	release()
-	if !ok {
+	if !ok || u.Disabled {
+		// A disabled account is counted as a failure too, and said to be
+		// disabled only to whoever knows its password.
 		s.guard.failed(keys, s.now())
+		if ok {
+			return "", errDisabled
+		}
 		return "", errBadCredentials
 	}
 	s.guard.succeeded(username)
-	return s.sessions.create(u.Username, s.now())
+	return s.sessions.create(u, s.now())
 }
 
 // rehash queues user.rehash: u's password, just checked, hashed again with
@@ -155,21 +162,28 @@ func (s *Server) rehash(u store.User, password string) {
 	}
 }
 
-// userFor finds the user of a session token. errUnauthenticated when the
-// token is unknown or expired or the user is gone.
+// userFor finds the user of a session token in this node's replica of the
+// register, on every request (a read of one record). errUnauthenticated
+// when the token is unknown or expired, the user is gone or disabled, or
+// the session began before the user's password changed or the user was
+// disabled (SessionEpoch): so a user's sessions end on every node once it
+// has applied the change. A void session is deleted.
 func (s *Server) userFor(token string) (store.User, error) {
-	name, err := s.sessions.lookup(token, s.now())
+	sess, err := s.sessions.lookup(token, s.now())
 	if errors.Is(err, errNoSession) {
 		return store.User{}, errUnauthenticated
 	}
 	if err != nil {
 		return store.User{}, err
 	}
-	u, err := s.db.User(name)
-	if errors.Is(err, store.ErrNotFound) {
+	u, err := s.db.User(sess.Username)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && (u.Disabled || u.SessionEpoch != sess.Epoch):
+		if err := s.sessions.delete(token); err != nil {
+			s.log.Warn("end a void session", "err", err)
+		}
 		return store.User{}, errUnauthenticated
-	}
-	if err != nil {
+	case err != nil:
 		return store.User{}, err
 	}
 	u.PasswordHash = ""
@@ -195,6 +209,12 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxUser, u)
+		if u.MustChangePassword && !passwordChangeRoute(c, u) {
+			if c.Request().Method == http.MethodGet {
+				return c.Redirect(http.StatusSeeOther, "/password")
+			}
+			return errMustChangePassword
+		}
 		return next(c)
 	}
 }
@@ -216,6 +236,9 @@ func (s *Server) requireBearer(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxUser, u)
 		c.Set(ctxToken, token)
+		if u.MustChangePassword && !passwordChangeRoute(c, u) {
+			return errMustChangePassword
+		}
 		return next(c)
 	}
 }
@@ -264,4 +287,17 @@ func safeNext(next string) string {
 		return home
 	}
 	return next
+}
+
+// passwordChangeRoute reports whether the request is one a user who must
+// change their password may make: the change itself (page or API, their
+// own) and logging out.
+func passwordChangeRoute(c echo.Context, u store.User) bool {
+	switch c.Path() {
+	case "/password", "/logout", "/api/v1/logout":
+		return true
+	case "/api/v1/users/:username/password":
+		return c.Param("username") == u.Username
+	}
+	return false
 }

@@ -18,6 +18,10 @@ var (
 	errForbidden       = errors.New("not allowed for this user")     // 403
 	errCSRF            = errors.New("missing or invalid form token") // 403
 	errBadCredentials  = errors.New("wrong username or password")    // 401
+	errDisabled        = errors.New("this account is disabled")      // 403, only after the right password
+	// errMustChangePassword: an administrator reset the user's password;
+	// nothing but the change is allowed until it is made (403).
+	errMustChangePassword = errors.New("the password was reset: change it first (POST /api/v1/users/{username}/password)")
 )
 
 // rejectedError is a command the register judged and refused (409).
@@ -56,7 +60,7 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.Is(err, errUnauthenticated), errors.Is(err, errBadCredentials):
 		return http.StatusUnauthorized
-	case errors.Is(err, errForbidden), errors.Is(err, errCSRF):
+	case errors.Is(err, errForbidden), errors.Is(err, errCSRF), errors.Is(err, errDisabled), errors.Is(err, errMustChangePassword):
 		return http.StatusForbidden
 	case errors.As(err, new(*loginThrottled)), errors.As(err, new(*bulkLimitError)):
 		return http.StatusTooManyRequests
@@ -146,6 +150,8 @@ func apiErrorBody(err error, status int, reqID string) any {
 		var th *loginThrottled
 		errors.As(err, &th)
 		return map[string]any{"error": err.Error(), "code": "throttled", "retry_after": retrySeconds(th.retry)}
+	case errors.Is(err, errMustChangePassword):
+		return map[string]string{"error": err.Error(), "code": "must_change_password"}
 	case errors.As(err, &fe):
 		if fe.Field == "" {
 			return map[string]string{"error": fe.Message}
@@ -162,7 +168,7 @@ func apiErrorBody(err error, status int, reqID string) any {
 	case errors.Is(err, ErrUnavailable):
 		msg = "The register cannot take changes right now (no connection to the leader). Please try again later."
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, errUnauthenticated),
-		errors.Is(err, errForbidden), errors.Is(err, errCSRF), errors.Is(err, errBadCredentials),
+		errors.Is(err, errForbidden), errors.Is(err, errCSRF), errors.Is(err, errBadCredentials), errors.Is(err, errDisabled),
 		errors.As(err, new(*loginThrottled)):
 		msg = err.Error()
 	}

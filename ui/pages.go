@@ -158,6 +158,15 @@ func changeText(lang string, o orgTree, ch store.Change) string {
 			return translateCode(lang, ch.Field, v)
 		case "state":
 			return translateCode(lang, "casestate", v)
+		case "role", "line": // users (user_access.go)
+			return translateCode(lang, ch.Field, v)
+		case "disabled", "must_change_password":
+			if v == "true" {
+				return translate(lang, "yesno.true")
+			}
+			return translate(lang, "yesno.false")
+		case "password":
+			return translateCode(lang, "pwset", v)
 		case "flags":
 			var names []string
 			for _, f := range strings.Split(v, ",") {

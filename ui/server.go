@@ -8,7 +8,7 @@
 // bbolt file.
 //
 // Routes are registered per resource (auth.go, students.go, student_api.go,
-// org.go, users.go, commands.go, health.go); handlers read their input and
+// org.go, users.go, user_access.go, commands.go, health.go); handlers read their input and
 // answer a form's write through the form layer (form.go); errors map to
 // HTTP statuses in one place (errors.go); every user-visible string comes
 // from one message catalogue (messages/zh.txt and en.txt, loaded by

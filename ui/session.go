@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"baoxue/store"
 )
 
 // sessionsBucket holds this node's sessions in its local (unreplicated)
@@ -26,6 +28,10 @@ var errNoSession = errors.New("no session")
 type sessionRecord struct {
 	Username string    `json:"username"`
 	Expires  time.Time `json:"expires"`
+	// Epoch is the user's SessionEpoch when the session began: once this
+	// node has applied a later one (the user was disabled, or the password
+	// changed), the session is void (userFor).
+	Epoch uint64 `json:"epoch,omitzero"`
 }
 
 // sessionStore keeps sessions in a bbolt file. Safe for concurrent use.
@@ -49,15 +55,15 @@ func tokenKey(token string) []byte {
 	return h[:]
 }
 
-// create starts a session for username and returns its token: 32 random
-// bytes, base64url. Expired sessions are swept at the same time.
-func (s *sessionStore) create(username string, now time.Time) (string, error) {
+// create starts a session for u and returns its token: 32 random bytes,
+// base64url. Expired sessions are swept at the same time.
+func (s *sessionStore) create(u store.User, now time.Time) (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("session token: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(b[:])
-	v, err := json.Marshal(sessionRecord{Username: username, Expires: now.Add(sessionTTL)})
+	v, err := json.Marshal(sessionRecord{Username: u.Username, Expires: now.Add(sessionTTL), Epoch: u.SessionEpoch})
 	if err != nil {
 		return "", err
 	}
@@ -95,10 +101,10 @@ func sweep(bk *bolt.Bucket, now time.Time) error {
 	return nil
 }
 
-// lookup returns the username of a live session, or errNoSession.
-func (s *sessionStore) lookup(token string, now time.Time) (string, error) {
+// lookup returns a live session, or errNoSession.
+func (s *sessionStore) lookup(token string, now time.Time) (sessionRecord, error) {
 	if token == "" {
-		return "", errNoSession
+		return sessionRecord{}, errNoSession
 	}
 	var r sessionRecord
 	found := false
@@ -111,12 +117,12 @@ func (s *sessionStore) lookup(token string, now time.Time) (string, error) {
 		return json.Unmarshal(v, &r)
 	})
 	if err != nil {
-		return "", fmt.Errorf("read session: %w", err)
+		return sessionRecord{}, fmt.Errorf("read session: %w", err)
 	}
 	if !found || !now.Before(r.Expires) {
-		return "", errNoSession
+		return sessionRecord{}, errNoSession
 	}
-	return r.Username, nil
+	return r, nil
 }
 
 // delete ends a session. Deleting an unknown token is not an error.

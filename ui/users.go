@@ -18,6 +18,7 @@ func (s *Server) registerUserRoutes(pages, api *echo.Group) {
 	pages.POST("/users", s.usersSubmit)
 	api.GET("/users", s.apiUsers)
 	api.POST("/users", s.apiCreateUser)
+	s.registerUserAccessRoutes(pages, api)
 }
 
 // userRequest creates a user. Scope is written district, township:CODE,
