@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+)
+
+// startPprof serves Go's profiler when BAOXUE_PPROF names a loopback
+// address (for measuring a running node; see sync/DESIGN.md, "Where the
+// time goes"). Off by default; any other address is refused, so the
+// profiler is never reachable from the network.
+func startPprof(stderr io.Writer) error {
+	addr := os.Getenv("BAOXUE_PPROF")
+	if addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("BAOXUE_PPROF %q: need a loopback address such as 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("BAOXUE_PPROF: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	fmt.Fprintf(stderr, "pprof on http://%s/debug/pprof/\n", ln.Addr())
+	go http.Serve(ln, mux)
+	return nil
+}
