@@ -234,7 +234,7 @@ func authorize(a *applyCtx) error {
 	if a.tx.Bucket(bucketMeta).Get(keyDistrict) == nil {
 		return reject(CodeState, "the register has no district yet")
 	}
-	if !getJSON(a.tx.Bucket(bucketUsers), []byte(a.e.Command.Actor.User), &a.actor) {
+	if !usersCache.get(a.tx.Bucket(bucketUsers), []byte(a.e.Command.Actor.User), &a.actor) {
 		return reject(CodeForbidden, "unknown user "+strconv.Quote(a.e.Command.Actor.User))
 	}
 	return nil
@@ -539,7 +539,7 @@ func loadStudent(a *applyCtx, id string) (*Student, refs, error) {
 
 func schoolTownship(tx *bolt.Tx, code string) string {
 	var s School
-	if code != "" && getJSON(tx.Bucket(bucketSchools), []byte(code), &s) {
+	if code != "" && schoolsCache.get(tx.Bucket(bucketSchools), []byte(code), &s) {
 		return s.TownshipCode
 	}
 	return ""

@@ -67,7 +67,7 @@ func (db *DB) Users() ([]User, error) {
 func (db *DB) User(username string) (User, error) {
 	var u User
 	err := db.view(func(tx *bolt.Tx) error {
-		if !getJSON(tx.Bucket(bucketUsers), []byte(username), &u) {
+		if !usersCache.get(tx.Bucket(bucketUsers), []byte(username), &u) {
 			return ErrNotFound
 		}
 		return nil
