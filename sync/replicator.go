@@ -39,6 +39,10 @@ import (
 // retainSnapshots is how many snapshots are kept on disk.
 const retainSnapshots = 3
 
+// logCacheSize is how many of the newest Raft log entries are kept in
+// memory (about 1 KB each): a few full AppendEntries for every follower.
+const logCacheSize = 1024
+
 // Replicator replicates the register through Raft. Create it with New, start
 // it with Open and stop it with Close; it cannot be reopened. Its methods are
 // safe for concurrent use.
@@ -185,7 +189,14 @@ func (r *Replicator) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read raft state: %w", err)
 	}
-	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logStore, logStore, snaps, trans)
+	// The leader reads each new entry back to send it to every follower:
+	// keep the newest in memory rather than read (and decode) them from
+	// raft.db each time.
+	logs, err := raft.NewLogCache(logCacheSize, logStore)
+	if err != nil {
+		return fmt.Errorf("raft log cache: %w", err)
+	}
+	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logs, logStore, snaps, trans)
 	if err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
