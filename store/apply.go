@@ -106,6 +106,7 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 	var ixs []indexEntry
 	last := db.applied.Load()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		fillAppendOnly(tx)
 		for i, e := range es {
 			if e.Index <= last {
 				return fmt.Errorf("entry index %d not above applied index %d", e.Index, last)

@@ -53,6 +53,25 @@ var (
 		bucketClusterTokens, bucketClusterNodes} // cluster registry: cluster.go
 )
 
+// appendOnly are the buckets whose keys mostly arrive in increasing order
+// (log index, student number, ULID command ids). bbolt splits a full page in
+// half by default, which leaves every page of an appended-to bucket half
+// empty for ever; packing them full halves those buckets on disk. Not
+// status_changes or case_reads: their keys start with the record's number,
+// so they arrive in no order, and a full page split at random would leave
+// one page full and one nearly empty.
+var appendOnly = [][]byte{bucketAudit, bucketResults, bucketStudents}
+
+// fillAppendOnly packs the append-only buckets' pages full in tx. bbolt
+// keeps a bucket's FillPercent for one transaction only.
+func fillAppendOnly(tx *bolt.Tx) {
+	for _, name := range appendOnly {
+		if b := tx.Bucket(name); b != nil {
+			b.FillPercent = 1.0
+		}
+	}
+}
+
 // Keys in bucketMeta.
 var (
 	keyAppliedIndex   = []byte("applied_index")
