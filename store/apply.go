@@ -213,7 +213,7 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 	}
 	if res.State == StateApplied {
 		entry := AuditEntry{Index: e.Index, CommandID: cmd.ID, Kind: cmd.Kind, Actor: cmd.Actor, At: a.at, Target: a.target, Changes: a.changes}
-		if err := putJSON(tx.Bucket(bucketAudit), u64(e.Index), entry); err != nil {
+		if err := tx.Bucket(bucketAudit).Put(u64(e.Index), encodeAudit(&entry)); err != nil { // audit.go
 			return Result{}, nil, err
 		}
 		if a.target != "" {

@@ -152,9 +152,14 @@ func auditFor(tx *bolt.Tx, target string) ([]AuditEntry, error) {
 	audit := tx.Bucket(bucketAudit)
 	c := tx.Bucket(bucketAuditByTarget).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		var e AuditEntry
-		if !getJSON(audit, k[len(prefix):], &e) {
+		key := k[len(prefix):]
+		raw := audit.Get(key)
+		if raw == nil {
 			continue
+		}
+		e, err := decodeAudit(raw, be64(key))
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}
