@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -87,6 +88,10 @@ var (
 // 2: ix_household (household.go), built on open from the children.
 const schemaVersion = 2
 
+// initialMmapSize is 64 GiB where addresses are 64 bits and 1 GiB (bbolt's
+// limit is 2 GiB) where they are 32.
+const initialMmapSize = 1 << (30 + 6*(bits.UintSize/64))
+
 // Options for Open.
 type Options struct {
 	// Timeout to wait for the file lock held by another process. Default 2s.
@@ -133,9 +138,12 @@ func (db *DB) open() error {
 	b, err := bolt.Open(db.path, 0o600, &bolt.Options{
 		Timeout: db.opt.Timeout,
 		NoSync:  db.opt.NoSync,
-		// A large initial mmap keeps a long snapshot read transaction from
-		// blocking writers that would otherwise have to remap the file.
-		InitialMmapSize: 1 << 30,
+		// bbolt cannot remap its file while any read transaction is open,
+		// so a writer that outgrows the mapping waits for the longest
+		// reader: a snapshot streaming the whole register. Map far more
+		// than the file will reach (address space only; pages are read in
+		// as used) so that writers never remap.
+		InitialMmapSize: initialMmapSize,
 		FreelistType:    bolt.FreelistMapType,
 	})
 	if err != nil {
