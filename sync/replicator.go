@@ -30,8 +30,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"baoxue/store"
 )
@@ -66,7 +64,7 @@ type Replicator struct {
 	closed   bool
 	raft     *raft.Raft
 	trans    *raft.NetworkTransport
-	logStore *raftboltdb.BoltStore
+	logStore *walStore // logstore.go
 	// Cluster port (transport.go), its TLS identity and the client of
 	// cluster calls (rpc.go); set by Open.
 	port      *clusterPort
@@ -150,7 +148,7 @@ func (r *Replicator) Open(ctx context.Context) error {
 		return err
 	}
 	trans := newTransport(port, raftLog.Named("transport"))
-	var logStore *raftboltdb.BoltStore
+	var logStore *walStore
 	ok := false
 	defer func() {
 		if ok {
@@ -178,10 +176,7 @@ func (r *Replicator) Open(ctx context.Context) error {
 	if restored {
 		r.log.Warn("register was behind the newest snapshot; restored it", "applied_index", r.db.AppliedIndex())
 	}
-	logStore, err = raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(dir, "raft.db"),
-		BoltOptions: &bolt.Options{Timeout: 2 * time.Second},
-	})
+	logStore, err = openLogStore(dir, raftLog.Named("wal"))
 	if err != nil {
 		return fmt.Errorf("open raft log: %w", err)
 	}
