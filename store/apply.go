@@ -521,7 +521,7 @@ func putStudent(a *applyCtx, s, old *Student, r refs) error {
 	}
 	a.target, a.recordID, a.version = s.ID, s.ID, s.Version
 	a.ix = append(a.ix, entryFor(s, r.schoolTownship))
-	return putJSON(a.tx.Bucket(bucketStudents), key, s)
+	return studentsCache.put(a.tx.Bucket(bucketStudents), key, *s) // decodecache.go
 }
 
 // loadStudent reads a child for an edit, checking the version the user saw.

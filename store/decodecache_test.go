@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/json"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -26,5 +28,39 @@ func TestDecodeCacheFollowsStoredBytes(t *testing.T) {
 	}
 	if _, err := db.User("wang"); err != ErrNotFound {
 		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+// A child read back from the cache right after it is written is the child
+// decoded from the file, and a reader changing its copy changes no other.
+func TestStudentReadBackIsTheStoredRecord(t *testing.T) {
+	db := mustOpen(t)
+	a := fixture(t, db)
+	for i, flags := range [][]string{nil, {}, {FlagLeftBehind}} {
+		f := child(t, i+1, "V1", "P1", 3, 1)
+		f.Flags = flags
+		f.Guardians = []Guardian{{Name: "黄保林", Relation: "祖父", Phone: "18649547234"}}
+		r := a.must(cmd(t, "p1", KindStudentCreate, f))
+		got, err := db.GetStudent(DistrictScope, r.RecordID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fromFile Student
+		db.view(func(tx *bolt.Tx) error {
+			return json.Unmarshal(tx.Bucket(bucketStudents).Get(u64(mustParseID(r.RecordID))), &fromFile)
+		})
+		if d := cmp.Diff(fromFile, got); d != "" {
+			t.Errorf("flags %#v: read back differs from the file (-file +read):\n%s", flags, d)
+		}
+		gj, _ := json.Marshal(got)
+		fj, _ := json.Marshal(fromFile)
+		if string(gj) != string(fj) {
+			t.Errorf("flags %#v: the API would answer %s, not %s", flags, gj, fj)
+		}
+		got.Guardians[0].Name = "changed"
+		again, _ := db.GetStudent(DistrictScope, r.RecordID)
+		if again.Guardians[0].Name != "黄保林" {
+			t.Errorf("a reader's change reached the cache: %q", again.Guardians[0].Name)
+		}
 	}
 }

@@ -91,7 +91,7 @@ func (db *DB) Result(commandID string) (Result, bool, error) {
 func getStudent(tx *bolt.Tx, sc Scope, id string) (Student, error) {
 	var s Student
 	n, ok := ParseStudentID(id)
-	if !ok || !getJSON(tx.Bucket(bucketStudents), u64(n), &s) {
+	if !ok || !studentsCache.get(tx.Bucket(bucketStudents), u64(n), &s) {
 		return s, ErrNotFound
 	}
 	if !sc.allows(s.TownshipCode, schoolTownship(tx, s.SchoolCode), s.SchoolCode, s.Grade, s.Class) {
