@@ -17,16 +17,10 @@ import (
 func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, password string, progress func(stage string, count int)) error {
 	actor := store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID}
 	id := func(kind string, i int) string { return fmt.Sprintf("demo:%d:%s:%d", seed, kind, i) }
-	stage := func(name, kind string, payloads []any) ([]store.Result, error) {
-		cmds := make([]store.Command, len(payloads))
-		for i, p := range payloads {
-			c, err := store.NewCommand(id(kind, i), kind, actor, p)
-			if err != nil {
-				return nil, err
-			}
-			cmds[i] = c
-		}
-		rs, err := n.submitAll(ctx, cmds, 64)
+	stage := func(name, kind string, count int, payload func(int) any) ([]store.Result, error) {
+		rs, err := n.submitAll(ctx, count, func(i int) (store.Command, error) {
+			return store.NewCommand(id(kind, i), kind, actor, payload(i))
+		}, 64)
 		if err != nil {
 			return nil, fmt.Errorf("demo %s: %w", name, err)
 		}
@@ -40,23 +34,16 @@ func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, pass
 		}
 		return rs, nil
 	}
-	anys := func(n int, at func(int) any) []any {
-		out := make([]any, n)
-		for i := range out {
-			out[i] = at(i)
-		}
-		return out
-	}
-	if _, err := stage("townships", store.KindTownshipCreate, anys(len(d.Townships), func(i int) any { return d.Townships[i] })); err != nil {
+	if _, err := stage("townships", store.KindTownshipCreate, len(d.Townships), func(i int) any { return d.Townships[i] }); err != nil {
 		return err
 	}
-	if _, err := stage("villages", store.KindVillageCreate, anys(len(d.Villages), func(i int) any { return d.Villages[i] })); err != nil {
+	if _, err := stage("villages", store.KindVillageCreate, len(d.Villages), func(i int) any { return d.Villages[i] }); err != nil {
 		return err
 	}
-	if _, err := stage("groups", store.KindGroupCreate, anys(len(d.Groups), func(i int) any { return d.Groups[i] })); err != nil {
+	if _, err := stage("groups", store.KindGroupCreate, len(d.Groups), func(i int) any { return d.Groups[i] }); err != nil {
 		return err
 	}
-	if _, err := stage("schools", store.KindSchoolCreate, anys(len(d.Schools), func(i int) any { return d.Schools[i] })); err != nil {
+	if _, err := stage("schools", store.KindSchoolCreate, len(d.Schools), func(i int) any { return d.Schools[i] }); err != nil {
 		return err
 	}
 	hash, err := store.HashPassword(password)
@@ -71,10 +58,10 @@ func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, pass
 		}
 		users[i] = store.UserCreate{User: store.User{Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, Line: u.Line, Scope: sc, PasswordHash: hash}}
 	}
-	if _, err := stage("users", store.KindUserCreate, users); err != nil {
+	if _, err := stage("users", store.KindUserCreate, len(users), func(i int) any { return users[i] }); err != nil {
 		return err
 	}
-	rs, err := stage("students", store.KindStudentCreate, anys(len(d.Students), func(i int) any { return d.Students[i] }))
+	rs, err := stage("students", store.KindStudentCreate, len(d.Students), func(i int) any { return &d.Students[i] })
 	if err != nil {
 		return err
 	}
@@ -84,11 +71,12 @@ func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, pass
 	return n.loadCases(ctx, d, rs, actor, id, progress)
 }
 
-// submitAll submits commands from several goroutines, so that replication
-// batches them into few log appends and register transactions, and returns
-// the results in the commands' order.
-func (n *Node) submitAll(ctx context.Context, cmds []store.Command, workers int) ([]store.Result, error) {
-	results := make([]store.Result, len(cmds))
+// submitAll submits count commands from several goroutines, so that
+// replication batches them into few log appends and register transactions,
+// and returns the results in the commands' order. cmd builds command i when
+// it is sent, so that a large district is never held as commands too.
+func (n *Node) submitAll(ctx context.Context, count int, cmd func(int) (store.Command, error), workers int) ([]store.Result, error) {
+	results := make([]store.Result, count)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	next := make(chan int)
@@ -100,7 +88,11 @@ func (n *Node) submitAll(ctx context.Context, cmds []store.Command, workers int)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				r, err := n.rep.Submit(ctx, cmds[i])
+				c, err := cmd(i)
+				var r store.Result
+				if err == nil {
+					r, err = n.rep.Submit(ctx, c)
+				}
 				if err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
@@ -110,7 +102,7 @@ func (n *Node) submitAll(ctx context.Context, cmds []store.Command, workers int)
 		}()
 	}
 feed:
-	for i := range cmds {
+	for i := range count {
 		select {
 		case next <- i:
 		case <-ctx.Done():

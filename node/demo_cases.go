@@ -29,19 +29,14 @@ func (n *Node) loadCases(ctx context.Context, d *synth.District, rs []store.Resu
 		}
 		return r, nil
 	}
-	cmds := make([]store.Command, len(d.Assignments))
-	for i, a := range d.Assignments {
+	ars, err := n.submitAll(ctx, len(d.Assignments), func(i int) (store.Command, error) {
+		a := d.Assignments[i]
 		p := a.Assignment
 		if a.StudentIndex >= 0 {
 			p.Unit = rs[a.StudentIndex].RecordID
 		}
-		c, err := store.NewCommand(id(store.KindAssignmentCreate, i), store.KindAssignmentCreate, actor, p)
-		if err != nil {
-			return err
-		}
-		cmds[i] = c
-	}
-	ars, err := n.submitAll(ctx, cmds, 64)
+		return store.NewCommand(id(store.KindAssignmentCreate, i), store.KindAssignmentCreate, actor, p)
+	}, 64)
 	if err != nil {
 		return fmt.Errorf("demo assignments: %w", err)
 	}
