@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"baoxue/node"
@@ -31,6 +32,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
+		return err
+	}
+	if err := startPprof(stderr); err != nil {
 		return err
 	}
 	fresh := !hasRegister(*dataDir)
@@ -91,6 +95,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, u := range d.Users {
 			fmt.Fprintf(stdout, "  or as %-10s (%s, %s, %s) with the same password\n", u.Username, u.DisplayName, u.Role, u.Scope)
 		}
+		// The synthetic district is no longer needed: give its memory (and
+		// the load's garbage) back to the system rather than keep it for as
+		// long as the demo serves.
+		d = nil
+		debug.FreeOSMemory()
 	} else {
 		fmt.Fprintf(stdout, "  serving the register already in %s (log in with the password printed when it was made)\n", *dataDir)
 	}
