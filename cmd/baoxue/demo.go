@@ -37,6 +37,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := startPprof(stderr); err != nil {
 		return err
 	}
+	tuneGC()
 	fresh := !hasRegister(*dataDir)
 	var d *synth.District
 	if fresh {
