@@ -36,7 +36,7 @@ func (n *Node) loadCases(ctx context.Context, d *synth.District, rs []store.Resu
 			p.Unit = rs[a.StudentIndex].RecordID
 		}
 		return store.NewCommand(id(store.KindAssignmentCreate, i), store.KindAssignmentCreate, actor, p)
-	}, 64)
+	}, demoWorkers)
 	if err != nil {
 		return fmt.Errorf("demo assignments: %w", err)
 	}
