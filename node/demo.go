@@ -90,7 +90,7 @@ func (n *Node) submitAll(ctx context.Context, count int, cmd func(int) (store.Co
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
-	for w := 0; w < workers; w++ {
+	for w := 0; w < min(workers, count); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
