@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
 	"baoxue/store"
 	"baoxue/store/synth"
+	ledgersync "baoxue/sync"
 )
 
 // LoadDemo writes a synthetic district into the register through the same
@@ -74,9 +76,11 @@ func (n *Node) LoadDemo(ctx context.Context, d *synth.District, seed int64, pass
 // demoWorkers is how many commands LoadDemo keeps in flight. When the
 // register is the bottleneck, Raft queues up to 128 committed batches for
 // it, each as large as what arrived while the log was appended (one fsync):
-// the in-flight commands spread over those 128, so 8,192 gives batches of
-// ~64, where 64 in flight gave batches of one and the demo took 4x longer.
-const demoWorkers = 8192
+// the in-flight commands spread over those 128, so 4,096 gives batches of
+// ~32, where 64 in flight gave batches of one and the demo took 4x longer.
+// Not more: the last in the queue must be applied within ApplyTimeout
+// (10 s) on a busy machine too.
+const demoWorkers = 4096
 
 // submitAll submits count commands from several goroutines, so that
 // replication batches them into few log appends and register transactions,
@@ -98,6 +102,11 @@ func (n *Node) submitAll(ctx context.Context, count int, cmd func(int) (store.Co
 				c, err := cmd(i)
 				var r store.Result
 				if err == nil {
+					r, err = n.rep.Submit(ctx, c)
+				}
+				// A command not applied within ApplyTimeout may still be:
+				// sending it again (same id) is answered with its one result.
+				for try := 0; try < 5 && errors.Is(err, ledgersync.ErrTimeout); try++ {
 					r, err = n.rep.Submit(ctx, c)
 				}
 				if err != nil {

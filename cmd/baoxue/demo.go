@@ -61,7 +61,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// timeout.
 	cfg.Sync.HeartbeatTimeout, cfg.Sync.ElectionTimeout, cfg.Sync.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 	cfg.Sync.CommitTimeout = 50 * time.Millisecond
-	// The load is a bulk write: larger batches (node.LoadDemo keeps 8,192
+	// The load is a bulk write: larger batches (node.LoadDemo keeps 4,096
 	// commands in flight) take fewer fsyncs per command and fill bbolt's
 	// pages, and a large district is not copied into a snapshot every 10,000
 	// commands while it loads (each copy of a multi-GB register takes
