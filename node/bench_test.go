@@ -26,7 +26,7 @@ func BenchmarkSubmit(b *testing.B) {
 			n := mustStart(b, testConfig(b, b.TempDir(), true))
 			ctx := context.Background()
 			// The org tree, through the same path.
-			if err := n.LoadDemo(ctx, &synth.District{District: d.District, Townships: d.Townships, Villages: d.Villages,
+			if err := synth.Load(ctx, n, n.ID(), &synth.District{District: d.District, Townships: d.Townships, Villages: d.Villages,
 				Groups: d.Groups, Schools: d.Schools}, 1, "benchmark-pw", nil); err != nil {
 				b.Fatal(err)
 			}
@@ -46,7 +46,7 @@ func BenchmarkSubmit(b *testing.B) {
 						if i >= b.N {
 							return
 						}
-						cmd, _ := store.NewCommand(fmt.Sprintf("bench-%d", i), store.KindStudentCreate, actor, d.Students[i])
+						cmd, _ := store.NewCommand(fmt.Sprintf("bench-%d", i), actor, store.StudentCreate{StudentFields: d.Students[i]})
 						r, err := n.Submit(ctx, cmd)
 						if err != nil || !r.Applied() {
 							b.Errorf("submit %d: %v %s", i, err, r.Reason)

@@ -389,7 +389,7 @@ func TestLoadDemoCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := mustStart(t, testConfig(t, t.TempDir(), true))
-	if err := n.LoadDemo(context.Background(), d, cfg.Seed, "demo-password", nil); err != nil {
+	if err := synth.Load(context.Background(), n, n.ID(), d, cfg.Seed, "demo-password", nil); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := n.Store().ListCases(store.DistrictScope, store.CaseFilter{})

@@ -84,7 +84,7 @@ func openInProcess(b *testing.B, id, ip, token, township string, tune ...func(*C
 		if err := n.rep.WaitLeader(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if err := n.LoadDemo(ctx, orgOnly(district(b)), 1, "benchmark-pw", nil); err != nil {
+		if err := synth.Load(ctx, n, n.ID(), orgOnly(district(b)), 1, "benchmark-pw", nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -111,7 +111,7 @@ func submitChildren(b *testing.B, n *Node, from, to, clients int) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < to; i = int(next.Add(1)) - 1 {
-				cmd, _ := store.NewCommand(fmt.Sprintf("bench-%d", i), store.KindStudentCreate, actor, d.Students[i])
+				cmd, _ := store.NewCommand(fmt.Sprintf("bench-%d", i), actor, store.StudentCreate{StudentFields: d.Students[i]})
 				r, err := n.Submit(context.Background(), cmd)
 				if err != nil || !r.Applied() {
 					b.Errorf("submit %d: %v %s", i, err, r.Reason)

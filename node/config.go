@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 
+	"baoxue/node/mdns"
+	"baoxue/store"
 	ledgersync "baoxue/sync"
 )
 
@@ -33,11 +35,12 @@ type Config struct {
 	Township string
 
 	// Bootstrap starts a new district register on an empty DataDir: a
-	// one-voter cluster, the district, and the admin user.
+	// one-voter cluster, the district, and the admin user. DistrictCode and
+	// DistrictName name the district; both are required with Bootstrap.
 	Bootstrap     bool
 	DistrictCode  string
 	DistrictName  string
-	AdminPassword string // at least 8 characters; required with Bootstrap
+	AdminPassword string // store.ValidatePassword (10 characters or more, not a common one); required with Bootstrap
 
 	// SecureCookies marks session cookies Secure (behind TLS).
 	SecureCookies bool
@@ -46,16 +49,16 @@ type Config struct {
 	// Bootstrap and Logger are filled in by Open.
 	Sync ledgersync.Config
 
-	// MDNS advertises the node on its LAN (mdns.go). On in DefaultConfig.
-	MDNS MDNSConfig
+	// MDNS advertises the node on its LAN (node/mdns). On in DefaultConfig.
+	MDNS mdns.Config
 
 	Logger *slog.Logger
 }
 
-// DefaultConfig returns a Config with the replication defaults for WAN links.
+// DefaultConfig returns a Config with the replication defaults for WAN links
+// and mDNS on. It names no district: a bootstrap gives its own.
 func DefaultConfig() Config {
-	return Config{Sync: ledgersync.DefaultConfig(), DistrictCode: "450206", DistrictName: "柳江区",
-		MDNS: MDNSConfig{Enabled: true}}
+	return Config{Sync: ledgersync.DefaultConfig(), MDNS: mdns.Config{Enabled: true}}
 }
 
 // validate checks the config once the stored settings are merged in.
@@ -76,8 +79,13 @@ func (c *Config) validate() error {
 	if c.Bootstrap && c.JoinToken != "" {
 		return errors.New("Bootstrap and JoinToken are both set: a node starts a district or joins one")
 	}
-	if c.Bootstrap && len(c.AdminPassword) < 8 {
-		return errors.New("AdminPassword must have at least 8 characters")
+	if c.Bootstrap && (c.DistrictCode == "" || c.DistrictName == "") {
+		return errors.New("DistrictCode and DistrictName are required with Bootstrap")
+	}
+	if c.Bootstrap {
+		if err := store.ValidatePassword(c.AdminPassword); err != nil {
+			return fmt.Errorf("AdminPassword: %w", err)
+		}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"baoxue/store"
+	"baoxue/store/synth"
 )
 
 const adminPassword = "test-admin-pw"
@@ -25,6 +26,7 @@ func testConfig(t testing.TB, dir string, bootstrap bool) Config {
 	if bootstrap {
 		cfg.NodeID, cfg.HTTPAddr, cfg.ClusterAddr = "bureau", "127.0.0.1:0", "127.0.0.1:0"
 		cfg.Bootstrap, cfg.AdminPassword = true, adminPassword
+		cfg.DistrictCode, cfg.DistrictName = synth.DefaultDistrictCode, synth.DefaultDistrictName
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s := &cfg.Sync
@@ -151,7 +153,9 @@ func newChild(t testing.TB, seq int, school string, grade int) map[string]any {
 	if school == "S101" {
 		village = "450206101001"
 	}
-	return map[string]any{"name": fmt.Sprintf("覃小%d", seq), "gender": gender, "id_number": idNumber(t, "20160901", seq),
+	// Born for the grade: 2016 in grade 3 (the register refuses an age the
+	// grade cannot have).
+	return map[string]any{"name": fmt.Sprintf("覃小%d", seq), "gender": gender, "id_number": idNumber(t, fmt.Sprintf("%d0901", 2019-grade), seq),
 		"ethnicity": "壮族", "village_code": village, "school_code": school, "grade": grade, "class": 1,
 		"guardians": []map[string]string{{"name": "覃大", "relation": "父亲", "phone": "13900000000"}}}
 }

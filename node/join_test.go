@@ -286,8 +286,8 @@ func clShortToken(t testing.TB, leader *Node, model string, ttl time.Duration) s
 	t.Helper()
 	id, secret := "short"+fmt.Sprint(time.Now().UnixNano()%100000), strings.Repeat("cd", 32)
 	sum := sha256.Sum256([]byte(secret))
-	cmd, err := store.NewCommand(NewCommandID(), store.KindClusterToken, store.Actor{User: "admin", Role: store.RoleAdmin, Node: leader.ID()},
-		store.ClusterToken{ID: id, SecretHash: hex.EncodeToString(sum[:]), ExpiresAt: time.Now().Add(ttl)})
+	cmd, err := store.NewCommand(NewCommandID(), store.Actor{User: "admin", Role: store.RoleAdmin, Node: leader.ID()},
+		store.ClusterTokenCreate{ClusterToken: store.ClusterToken{ID: id, SecretHash: hex.EncodeToString(sum[:]), ExpiresAt: time.Now().Add(ttl)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,8 +537,10 @@ func TestClusterMembership(t *testing.T) {
 			return nil
 		})
 		// Its certificate is still the CA's, but it no longer opens the
-		// cluster port: its calls to the others are refused.
-		applied := town.Store().AppliedIndex()
+		// cluster port: its calls to the others are refused. The leader's
+		// last message to lapu may still carry the commit of the removal
+		// itself, so sample lapu's applied index once it has settled.
+		applied := settledApplied(t, town)
 		admin.must("POST", "/api/v1/students", newChild(t, 20, "S100", 3), 201, nil)
 		clSameRegister(t, bureau, second)
 		ns, err := town.Replicator().Nodes(context.Background())
@@ -554,4 +556,21 @@ func TestClusterMembership(t *testing.T) {
 			t.Errorf("removed lapu still replicates: applied %d → %d", applied, got)
 		}
 	})
+}
+
+// settledApplied waits until n's applied index has not moved for a second
+// (at most ten) and returns it.
+func settledApplied(t testing.TB, n *Node) uint64 {
+	t.Helper()
+	last := n.Store().AppliedIndex()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		now := n.Store().AppliedIndex()
+		if now == last {
+			return now
+		}
+		last = now
+	}
+	t.Fatalf("applied index of %s still moving: %d", n.cfg.NodeID, last)
+	return 0
 }

@@ -3,12 +3,7 @@
 // reverse. It is a library so that tests can start whole nodes without main.
 //
 // A node advertises itself on its LAN as the DNS-SD service _baoxue._tcp
-// with grandcat/zeroconf (mdns.go) and finds others with Discover. Around
-// zeroconf v1.0.0 it sets IP TTL 255 on the mDNS sockets, which zeroconf
-// leaves at 1 (RFC 6762 §11; mdns-scan drops such answers), and answers
-// legacy unicast queries such as `dig @224.0.0.251 -p 5353`, which zeroconf
-// ignores (§6.7), with a small companion responder on port 5353
-// (mdns_responder.go says how and why).
+// (node/mdns, which also finds the others; mdns.go says what it announces).
 package node
 
 import (
@@ -27,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"baoxue/node/mdns"
 	"baoxue/store"
 	ledgersync "baoxue/sync"
 	"baoxue/ui"
@@ -43,7 +39,7 @@ type Node struct {
 	local  *bolt.DB
 	rep    *ledgersync.Replicator
 	ui     *ui.Server
-	mdns   atomic.Pointer[advertiser] // set once advertising starts; read by the web UI
+	mdns   atomic.Pointer[mdns.Advertiser] // set once advertising starts; read by the web UI
 	http   *http.Server
 	ln     net.Listener
 	wg     sync.WaitGroup
@@ -103,8 +99,10 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("start replication: %w", err)
 	}
 
+	box := n.rep.Outbox()
 	if n.ui, err = ui.New(ui.Config{NodeID: n.cfg.NodeID, Logger: n.cfg.Logger, SecureCookies: n.cfg.SecureCookies,
-		Cluster: clusterAdmin{n.rep}, Outbox: outbox{n.rep}, LAN: lanInfo{n}},
+		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
+		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep}},
 		n.db, replica{n.rep}, n.local); err != nil {
 		return nil, fmt.Errorf("web ui: %w", err)
 	}
@@ -193,7 +191,7 @@ func (n *Node) initDistrict(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.KindDistrictInit, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
+	cmd, err := store.NewCommand("district.init:"+n.cfg.DistrictCode, store.Actor{User: "admin", Role: store.RoleAdmin, Node: n.cfg.NodeID},
 		store.DistrictInit{District: store.District{Code: n.cfg.DistrictCode, Name: n.cfg.DistrictName},
 			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
 	if err != nil {
@@ -280,7 +278,7 @@ func (a replica) Info() ui.NodeInfo {
 	s := a.r.Status()
 	return ui.NodeInfo{NodeID: s.NodeID, RaftState: s.RaftState, LeaderID: s.LeaderID,
 		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex, LastContact: s.LastContact,
-		Voter: s.Voter, Pending: a.r.OutboxStatus().Pending}
+		Voter: s.Voter, Pending: a.r.Outbox().Status().Pending}
 }
 
 // clusterAdmin adapts the replicator's membership to what ui needs,

@@ -50,7 +50,8 @@ func TestRegisterThroughTheAPI(t *testing.T) {
 	idn := badCheck["id_number"].(string)
 	badCheck["id_number"] = idn[:17] + map[bool]string{true: "0", false: "1"}[idn[17] != '0']
 	unknownSchool := newChild(t, 5, "NOPE", 3)
-	dup := newChild(t, 1, "S101", 8)
+	dup := newChild(t, 1, "S100", 4) // the first child again, in another grade
+	dup["id_number"] = newChild(t, 1, "S100", 3)["id_number"]
 	for _, tc := range []struct {
 		name  string
 		body  any

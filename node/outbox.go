@@ -10,15 +10,23 @@ import (
 	"baoxue/ui"
 )
 
-// outbox adapts the replicator's outbox and strong reads to what ui needs,
-// translating its errors: an unknown command is store.ErrNotFound, a strong
-// read that cannot be confirmed ui.ErrUnavailable.
-type outbox struct{ r *ledgersync.Replicator }
+// The replicator's outbox serves ui's PendingLister and Enqueuer as it is;
+// the adapters below serve the other roles, translating types and errors:
+// an unknown command is store.ErrNotFound, a strong read that cannot be
+// confirmed ui.ErrUnavailable.
+var (
+	_ ui.PendingLister = (*ledgersync.Outbox)(nil)
+	_ ui.Enqueuer      = (*ledgersync.Outbox)(nil)
+	_ ui.SyncReporter  = syncReporter{}
+	_ ui.AttentionList = attentionList{}
+	_ ui.StrongReader  = strongReader{}
+)
 
-var _ ui.Outbox = outbox{}
+// syncReporter describes replication and the outbox for GET /api/v1/sync.
+type syncReporter struct{ r *ledgersync.Replicator }
 
-func (o outbox) Sync() ui.SyncStatus {
-	s, ob := o.r.Status(), o.r.OutboxStatus()
+func (o syncReporter) Sync() ui.SyncStatus {
+	s, ob := o.r.Status(), o.r.Outbox().Status()
 	out := ui.SyncStatus{NodeID: s.NodeID, RaftState: s.RaftState, Voter: s.Voter, LeaderID: s.LeaderID,
 		AppliedIndex: s.AppliedIndex, CommitIndex: s.CommitIndex,
 		Outbox: ui.OutboxCounts{Pending: ob.Pending, Rejected: ob.Rejected}}
@@ -33,16 +41,11 @@ func (o outbox) Sync() ui.SyncStatus {
 	return out
 }
 
-func (o outbox) PendingCommand(id string) (store.Command, bool, error) { return o.r.PendingCommand(id) }
+// attentionList is the outbox's needs-attention list in ui's terms.
+type attentionList struct{ o *ledgersync.Outbox }
 
-func (o outbox) PendingFor(id string) ([]store.Command, error) { return o.r.PendingFor(id) }
-
-func (o outbox) Enqueue(cmd store.Command) error { return o.r.Enqueue(cmd) }
-
-func (o outbox) PendingRecords() map[string]bool { return o.r.PendingRecords() }
-
-func (o outbox) Attention(user string) ([]ui.AttentionItem, error) {
-	list, err := o.r.Attention(user)
+func (a attentionList) Attention(user string) ([]ui.AttentionItem, error) {
+	list, err := a.o.Attention(user)
 	if err != nil {
 		return nil, err
 	}
@@ -53,27 +56,30 @@ func (o outbox) Attention(user string) ([]ui.AttentionItem, error) {
 	return out, nil
 }
 
-func (o outbox) AttentionItem(id string) (ui.AttentionItem, error) {
-	a, err := o.r.AttentionEntry(id)
+func (a attentionList) AttentionItem(id string) (ui.AttentionItem, error) {
+	e, err := a.o.AttentionEntry(id)
 	if errors.Is(err, ledgersync.ErrUnknownCommand) {
 		return ui.AttentionItem{}, fmt.Errorf("attention entry %s: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
 		return ui.AttentionItem{}, err
 	}
-	return attentionItem(a), nil
+	return attentionItem(e), nil
 }
 
-func (o outbox) Dismiss(id string) error {
-	err := o.r.DismissAttention(id)
+func (a attentionList) Dismiss(id string) error {
+	err := a.o.Dismiss(id)
 	if errors.Is(err, ledgersync.ErrUnknownCommand) {
 		return fmt.Errorf("attention entry %s: %w", id, store.ErrNotFound)
 	}
 	return err
 }
 
-func (o outbox) ConsistentRead(ctx context.Context) error {
-	if err := o.r.ConsistentRead(ctx); err != nil {
+// strongReader serves ?consistency=strong.
+type strongReader struct{ r *ledgersync.Replicator }
+
+func (s strongReader) ConsistentRead(ctx context.Context) error {
+	if err := s.r.ConsistentRead(ctx); err != nil {
 		return fmt.Errorf("%w: %w", ui.ErrUnavailable, err)
 	}
 	return nil

@@ -94,6 +94,21 @@ type AssignmentEnd struct {
 	Date string `json:"date"`
 }
 
+// Command kinds of responsibility assignments.
+const (
+	KindAssignmentCreate = "assignment.create"
+	KindAssignmentEnd    = "assignment.end"
+)
+
+// Kind names the payload's command kind (Payload).
+func (AssignmentCreate) Kind() string { return KindAssignmentCreate }
+func (AssignmentEnd) Kind() string    { return KindAssignmentEnd }
+
+var (
+	_ = register(kindSpec[AssignmentCreate]{Who: Writer, Check: CheckAssignment, Target: noTarget[AssignmentCreate], Apply: applyAssignmentCreate})
+	_ = register(kindSpec[AssignmentEnd]{Who: Writer, Check: CheckAssignmentEnd, Target: noTarget[AssignmentEnd], Apply: applyAssignmentEnd})
+)
+
 // Responsible is one of the eight people responsible for a child on a date,
 // or a gap: Gap is set and the person fields are empty when nobody is
 // assigned to the unit at that level on that date (or the child has no such
@@ -237,11 +252,21 @@ func checkAssignmentFields(p *AssignmentCreate) error {
 // for a 400 before submit. Errors are *FieldError.
 func CheckAssignment(p *AssignmentCreate) error { return checkAssignmentFields(p) }
 
+// CheckAssignmentEnd trims and checks the end of an assignment on its own.
+// Errors are *FieldError.
+func CheckAssignmentEnd(p *AssignmentEnd) error {
+	p.Date = strings.TrimSpace(p.Date)
+	if !ValidDate(p.Date) {
+		return fieldErr("date", "format", "date must be written YYYY-MM-DD")
+	}
+	return nil
+}
+
 // unitPlace finds where a unit is in the org tree, for the scope check:
 // residence township, school township, school, grade, class. It returns a
 // rejection when the unit does not exist.
 func unitPlace(tx *bolt.Tx, level, unit string) (town, schTown, school string, grade, class int, err error) {
-	notFound := &rejection{code: CodeNotFound, field: "unit", reason: "no " + level + " " + strconv.Quote(unit)}
+	notFound := reject(CodeNotFound, "no "+level+" "+strconv.Quote(unit)).on("unit")
 	switch level {
 	case LevelTownship:
 		if !exists2(tx, bucketTownships, unit) {
@@ -265,8 +290,8 @@ func unitPlace(tx *bolt.Tx, level, unit string) (town, schTown, school string, g
 		parts := strings.Split(unit, "/")
 		want := map[string]int{LevelSchool: 1, LevelGrade: 2, LevelClass: 3}[level]
 		if len(parts) != want {
-			return "", "", "", 0, 0, &rejection{code: CodeInvalid, field: "unit", reason: level + " unit must be written " +
-				map[string]string{LevelSchool: "SCHOOL", LevelGrade: "SCHOOL/GRADE", LevelClass: "SCHOOL/GRADE/CLASS"}[level]}
+			return "", "", "", 0, 0, reject(CodeInvalid, level+" unit must be written "+
+				map[string]string{LevelSchool: "SCHOOL", LevelGrade: "SCHOOL/GRADE", LevelClass: "SCHOOL/GRADE/CLASS"}[level]).on("unit")
 		}
 		var s School
 		if !getJSON(tx.Bucket(bucketSchools), []byte(parts[0]), &s) {
@@ -276,14 +301,14 @@ func unitPlace(tx *bolt.Tx, level, unit string) (town, schTown, school string, g
 			lo, hi := GradeRange(s.Type)
 			g, e := strconv.Atoi(parts[1])
 			if e != nil || g < lo || g > hi {
-				return "", "", "", 0, 0, &rejection{code: CodeInvalid, field: "unit", reason: "school " + s.Code + " has no grade " + parts[1]}
+				return "", "", "", 0, 0, reject(CodeInvalid, "school "+s.Code+" has no grade "+parts[1]).on("unit")
 			}
 			grade = g
 		}
 		if len(parts) > 2 {
 			c, e := strconv.Atoi(parts[2])
 			if e != nil || c < 1 || c > 99 {
-				return "", "", "", 0, 0, &rejection{code: CodeInvalid, field: "unit", reason: "class must be 1 to 99"}
+				return "", "", "", 0, 0, reject(CodeInvalid, "class must be 1 to 99").on("unit")
 			}
 			class = c
 		}
@@ -296,20 +321,18 @@ func unitPlace(tx *bolt.Tx, level, unit string) (town, schTown, school string, g
 		}
 		return st.TownshipCode, schoolTownship(tx, st.SchoolCode), st.SchoolCode, st.Grade, st.Class, nil
 	}
-	return "", "", "", 0, 0, &rejection{code: CodeInvalid, field: "level", reason: "unknown level"}
+	return "", "", "", 0, 0, reject(CodeInvalid, "unknown level").on("level")
 }
 
 func exists2(tx *bolt.Tx, bucket []byte, code string) bool {
 	return code != "" && tx.Bucket(bucket).Get([]byte(code)) != nil
 }
 
-// requireUnitWrite: the actor may write and the unit is in scope. The top
-// of each line (township, school) is assigned by district users only: those
-// people are district leaders and bureau leaders.
+// requireUnitWrite: the unit is in the actor's scope (that the actor may
+// write is checked by authorize). The top of each line (township, school) is
+// assigned by district users only: those people are district leaders and
+// bureau leaders.
 func requireUnitWrite(a *applyCtx, level, unit string) error {
-	if !a.actor.CanWrite() {
-		return reject(CodeForbidden, "user "+a.actor.Username+" may only read")
-	}
 	town, schTown, school, grade, class, err := unitPlace(a.tx, level, unit)
 	if err != nil {
 		return err
@@ -326,27 +349,15 @@ func requireUnitWrite(a *applyCtx, level, unit string) error {
 	return nil
 }
 
-func dayBefore(d string) string {
-	t, err := parseDate(d)
-	if err != nil {
-		return d
-	}
-	return t.AddDate(0, 0, -1).Format("2006-01-02")
-}
-
-func applyAssignmentCreate(a *applyCtx) error {
-	var p AssignmentCreate
-	if err := decode(a, &p); err != nil {
-		return err
-	}
-	if err := checkAssignmentFields(&p); err != nil {
+func applyAssignmentCreate(a *applyCtx, p *AssignmentCreate) error {
+	if err := checkAssignmentFields(p); err != nil {
 		return invalid(err)
 	}
 	if err := requireUnitWrite(a, p.Level, p.Unit); err != nil {
 		return err
 	}
 	if p.Username != "" && a.tx.Bucket(bucketUsers).Get([]byte(p.Username)) == nil {
-		return &rejection{code: CodeNotFound, field: "username", reason: "no user " + strconv.Quote(p.Username)}
+		return reject(CodeNotFound, "no user "+strconv.Quote(p.Username)).on("username")
 	}
 	// A new open-ended assignment may follow an open-ended one that started
 	// earlier (a handover: the old one ends the day before); any other
@@ -369,31 +380,27 @@ func applyAssignmentCreate(a *applyCtx) error {
 			handover = &x
 			continue
 		}
-		return &rejection{code: CodeConflict, field: "start", existingID: x.ID,
-			reason: "overlaps assignment " + x.ID + " of " + x.Name + " (" + x.Start + " to " + x.End + "): end it first"}
+		return reject(CodeConflict, "overlaps assignment "+x.ID+" of "+x.Name+" ("+x.Start+" to "+x.End+"): end it first").
+			on("start").existing(x.ID)
 	}
-	meta := a.tx.Bucket(bucketMeta)
-	n := getU64(meta, keyNextAssignment)
-	if n == 0 {
-		n = 1
-	}
-	if err := meta.Put(keyNextAssignment, u64(n+1)); err != nil {
+	n, err := a.nextNumber(keyNextAssignment)
+	if err != nil {
 		return err
 	}
 	x := Assignment{ID: assignmentID(n), Level: p.Level, Line: LineOf(p.Level), Unit: p.Unit, Person: p.Person,
 		Start: p.Start, End: p.End, CreatedBy: a.actor.Username, Index: a.e.Index}
-	a.target, a.recordID = "assignment:"+p.Level+":"+p.Unit, x.ID
-	a.changes = []Change{{Field: "assignment", To: x.ID}, {Field: "person", To: x.Name + " " + x.Post}, {Field: "start", To: x.Start}}
+	changes := []Change{{Field: "assignment", To: x.ID}, {Field: "person", To: x.Name + " " + x.Post}, {Field: "start", To: x.Start}}
 	if x.End != "" {
-		a.changes = append(a.changes, Change{Field: "end", To: x.End})
+		changes = append(changes, Change{Field: "end", To: x.End})
 	}
 	if handover != nil {
-		handover.End, handover.EndedBy = dayBefore(p.Start), a.actor.Username
+		handover.End, handover.EndedBy = addDays(p.Start, -1), a.actor.Username
 		if err := putJSON(a.tx.Bucket(bucketAssignments), u64(mustAssignmentN(handover.ID)), handover); err != nil {
 			return err
 		}
-		a.changes = append(a.changes, Change{Field: "ended", From: handover.ID, To: handover.End})
+		changes = append(changes, Change{Field: "ended", From: handover.ID, To: handover.End})
 	}
+	a.done("assignment:"+p.Level+":"+p.Unit, x.ID, 0, changes)
 	if err := a.tx.Bucket(bucketAssignUnits).Put(append(unitKey(x.Level, x.Unit), u64(n)...), nil); err != nil {
 		return err
 	}
@@ -408,30 +415,25 @@ func mustAssignmentN(id string) uint64 {
 	return n
 }
 
-func applyAssignmentEnd(a *applyCtx) error {
-	var p AssignmentEnd
-	if err := decode(a, &p); err != nil {
-		return err
-	}
+func applyAssignmentEnd(a *applyCtx, p *AssignmentEnd) error {
 	n, ok := parseAssignmentID(p.ID)
 	var x Assignment
 	if !ok || !getJSON(a.tx.Bucket(bucketAssignments), u64(n), &x) {
-		return &rejection{code: CodeNotFound, field: "id", reason: "no assignment " + strconv.Quote(p.ID)}
+		return reject(CodeNotFound, "no assignment "+strconv.Quote(p.ID)).on("id")
 	}
 	if err := requireUnitWrite(a, x.Level, x.Unit); err != nil {
 		return err
 	}
-	p.Date = strings.TrimSpace(p.Date)
-	switch {
-	case !ValidDate(p.Date):
-		return &rejection{code: CodeInvalid, field: "date", reason: "date must be written YYYY-MM-DD"}
-	case p.Date < x.Start:
-		return &rejection{code: CodeInvalid, field: "date", reason: "the end is before the start " + x.Start}
-	case x.End != "" && x.End <= p.Date:
-		return &rejection{code: CodeState, field: "date", reason: "the assignment already ends on " + x.End}
+	if err := CheckAssignmentEnd(p); err != nil {
+		return invalid(err)
 	}
-	a.target, a.recordID = "assignment:"+x.Level+":"+x.Unit, x.ID
-	a.changes = []Change{{Field: "end", From: x.End, To: p.Date}}
+	switch {
+	case p.Date < x.Start:
+		return reject(CodeInvalid, "the end is before the start "+x.Start).on("date")
+	case x.End != "" && x.End <= p.Date:
+		return reject(CodeState, "the assignment already ends on "+x.End).on("date")
+	}
+	a.done("assignment:"+x.Level+":"+x.Unit, x.ID, 0, []Change{{Field: "end", From: x.End, To: p.Date}})
 	x.End, x.EndedBy = p.Date, a.actor.Username
 	return putJSON(a.tx.Bucket(bucketAssignments), u64(n), x)
 }

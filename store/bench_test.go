@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -88,10 +89,11 @@ type benchApplier struct {
 
 func (a *benchApplier) add(kind string, p any) {
 	a.idx++
-	c, err := store.NewCommand(fmt.Sprintf("c%d", a.idx), kind, store.Actor{User: "admin", Node: "bench"}, p)
+	b, err := json.Marshal(p)
 	if err != nil {
 		a.b.Fatal(err)
 	}
+	c := store.Command{ID: fmt.Sprintf("c%d", a.idx), Kind: kind, Actor: store.Actor{User: "admin", Node: "bench"}, Payload: b}
 	a.batch = append(a.batch, store.Entry{Index: a.idx, Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Command: c})
 }
 

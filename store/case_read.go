@@ -30,6 +30,24 @@ type CaseReadRecord struct {
 	Via    string    `json:"via"` // one of ReadVias
 }
 
+// Kind names the payload's command kind (Payload).
+func (CaseReadRecord) Kind() string { return KindCaseRead }
+
+// A read is recorded for any user, a viewer too.
+var _ = register(kindSpec[CaseReadRecord]{Who: Reader, Check: CheckCaseRead, Target: func(p *CaseReadRecord) string { return p.CaseID }, Apply: applyCaseRead})
+
+// CheckCaseRead checks a read on its own: how it was read, and when. Errors
+// are *FieldError.
+func CheckCaseRead(p *CaseReadRecord) error {
+	switch {
+	case !slices.Contains(ReadVias, p.Via):
+		return fieldErr("via", "format", "via must be page, print, notice or api")
+	case p.At.IsZero():
+		return fieldErr("at", "required", "the time of the read is missing or in the future")
+	}
+	return nil
+}
+
 // CaseRead is one read of a case as the register keeps it.
 type CaseRead struct {
 	CaseID string    `json:"case_id"`
@@ -45,24 +63,21 @@ type CaseRead struct {
 // be: a node's clock that is wrong by more is not believed.
 const maxReadSkew = 24 * time.Hour
 
-func applyCaseRead(a *applyCtx) error {
-	var p CaseReadRecord
-	if err := decode(a, &p); err != nil {
-		return err
-	}
+func applyCaseRead(a *applyCtx, p *CaseReadRecord) error {
 	n, ok := ParseCaseID(p.CaseID)
 	var c Case
-	switch {
-	case !ok || !getJSON(a.tx.Bucket(bucketCases), u64(n), &c):
-		return &rejection{code: CodeNotFound, field: "case_id", reason: "no case " + strconv.Quote(p.CaseID)}
-	case !slices.Contains(ReadVias, p.Via):
-		return &rejection{code: CodeInvalid, field: "via", reason: "via must be page, print, notice or api"}
-	case p.At.IsZero() || p.At.After(a.at.Add(maxReadSkew)):
-		return &rejection{code: CodeInvalid, field: "at", reason: "the time of the read is missing or in the future"}
+	if !ok || !getJSON(a.tx.Bucket(bucketCases), u64(n), &c) {
+		return reject(CodeNotFound, "no case "+strconv.Quote(p.CaseID)).on("case_id")
+	}
+	if err := CheckCaseRead(p); err != nil {
+		return invalid(err)
+	}
+	if p.At.After(a.at.Add(maxReadSkew)) {
+		return reject(CodeInvalid, "the time of the read is missing or in the future").on("at")
 	}
 	r := CaseRead{CaseID: c.ID, User: a.actor.Username, Role: a.actor.Role, Node: a.e.Command.Actor.Node,
 		At: p.At.UTC(), Via: p.Via, Index: a.e.Index}
-	a.changes = []Change{{Field: "read", To: c.ID}, {Field: "via", To: p.Via}}
+	a.done("", "", 0, []Change{{Field: "read", To: c.ID}, {Field: "via", To: p.Via}})
 	return putJSON(a.tx.Bucket(bucketCaseReads), binary.BigEndian.AppendUint64(u64(n), a.e.Index), r)
 }
 

@@ -53,6 +53,11 @@ type ClusterToken struct {
 	UsedAt     time.Time `json:"used_at"`
 }
 
+// ClusterTokenCreate registers a join token: payload of cluster.token (the
+// JSON of a ClusterToken; who made it, when and its use are set by the
+// register).
+type ClusterTokenCreate struct{ ClusterToken }
+
 // ClusterJoin is the payload of cluster.join.
 type ClusterJoin struct {
 	TokenID    string `json:"token_id,omitempty"`
@@ -68,6 +73,51 @@ type ClusterJoin struct {
 type ClusterMember struct {
 	NodeID string `json:"node_id"`
 	Action string `json:"action"` // MemberPromote, MemberDemote, MemberRemove
+}
+
+// Kind names the payload's command kind (Payload).
+func (ClusterTokenCreate) Kind() string { return KindClusterToken }
+func (ClusterJoin) Kind() string        { return KindClusterJoin }
+func (ClusterMember) Kind() string      { return KindClusterMember }
+
+var (
+	_ = register(kindSpec[ClusterTokenCreate]{Who: Admin, Check: CheckClusterToken, Target: noTarget[ClusterTokenCreate], Apply: applyClusterToken})
+	// cluster.join comes from no user: the token's secret is its authority.
+	_ = register(kindSpec[ClusterJoin]{Who: Anyone, Check: CheckClusterJoin, Target: noTarget[ClusterJoin], Apply: applyClusterJoin})
+	_ = register(kindSpec[ClusterMember]{Who: Admin, Check: CheckClusterMember, Target: noTarget[ClusterMember], Apply: applyClusterMember})
+)
+
+// CheckClusterToken checks a token's id and secret hash. Errors are
+// *FieldError.
+func CheckClusterToken(p *ClusterTokenCreate) error {
+	switch {
+	case !isCode(p.ID):
+		return fieldErr("id", "format", "token id must be 1 to 32 letters, digits, - or _")
+	case !isHexHash(p.SecretHash):
+		return fieldErr("secret_hash", "format", "secret_hash must be a hex SHA-256")
+	}
+	return nil
+}
+
+// CheckClusterJoin checks a joining node's id and address. Errors are
+// *FieldError.
+func CheckClusterJoin(p *ClusterJoin) error {
+	if !ValidNodeID(p.NodeID) {
+		return fieldErr("node_id", "format", "node id must be 1 to 64 letters, digits, '-', '_' or '.'")
+	}
+	if _, _, err := net.SplitHostPort(p.Address); err != nil || len(p.Address) > 256 {
+		return fieldErr("address", "format", "address must be host:port")
+	}
+	return nil
+}
+
+// CheckClusterMember checks a member action. Errors are *FieldError.
+func CheckClusterMember(p *ClusterMember) error {
+	switch p.Action {
+	case MemberPromote, MemberDemote, MemberRemove:
+		return nil
+	}
+	return fieldErr("action", "format", "action must be promote, demote or remove")
 }
 
 // ClusterNode is one node in the registry. Voter is the intent: the leader
@@ -139,85 +189,74 @@ func isHexHash(s string) bool {
 	return err == nil && len(b) == 32
 }
 
-func applyClusterToken(a *applyCtx) error {
-	if err := requireAdmin(a); err != nil {
-		return err
+func applyClusterToken(a *applyCtx, p *ClusterTokenCreate) error {
+	if err := CheckClusterToken(p); err != nil {
+		return invalid(err)
 	}
-	var t ClusterToken
-	if err := decode(a, &t); err != nil {
-		return err
-	}
-	switch {
-	case !isCode(t.ID):
-		return &rejection{code: CodeInvalid, field: "id", reason: "token id must be 1 to 32 letters, digits, - or _"}
-	case !isHexHash(t.SecretHash):
-		return &rejection{code: CodeInvalid, field: "secret_hash", reason: "secret_hash must be a hex SHA-256"}
-	case !t.ExpiresAt.After(a.at):
-		return &rejection{code: CodeInvalid, field: "ttl", reason: "the token would have expired before it was registered"}
+	t := p.ClusterToken
+	if !t.ExpiresAt.After(a.at) {
+		return reject(CodeInvalid, "the token would have expired before it was registered").on("ttl")
 	}
 	b := a.tx.Bucket(bucketClusterTokens)
 	if b.Get([]byte(t.ID)) != nil {
-		return &rejection{code: CodeDuplicate, field: "id", reason: "token " + t.ID + " exists already", existingID: t.ID}
+		return reject(CodeDuplicate, "token "+t.ID+" exists already").on("id").existing(t.ID)
 	}
 	t.CreatedBy, t.CreatedAt, t.UsedBy, t.UsedAt = a.actor.Username, a.at, "", time.Time{}
 	t.ExpiresAt = t.ExpiresAt.UTC()
-	a.target, a.recordID = "token:"+t.ID, t.ID
-	a.changes = []Change{{Field: "voter", To: strconv.FormatBool(t.Voter)}, {Field: "expires_at", To: t.ExpiresAt.Format(time.RFC3339)}}
+	a.done("token:"+t.ID, t.ID, 0, []Change{{Field: "voter", To: strconv.FormatBool(t.Voter)}, {Field: "expires_at", To: t.ExpiresAt.Format(time.RFC3339)}})
 	return putJSON(b, []byte(t.ID), t)
 }
 
-func applyClusterJoin(a *applyCtx) error {
-	var p ClusterJoin
-	if err := decode(a, &p); err != nil {
-		return err
-	}
-	if !ValidNodeID(p.NodeID) {
-		return &rejection{code: CodeInvalid, field: "node_id", reason: "node id must be 1 to 64 letters, digits, '-', '_' or '.'"}
-	}
-	if _, _, err := net.SplitHostPort(p.Address); err != nil || len(p.Address) > 256 {
-		return &rejection{code: CodeInvalid, field: "address", reason: "address must be host:port"}
+func applyClusterJoin(a *applyCtx, p *ClusterJoin) error {
+	if err := CheckClusterJoin(p); err != nil {
+		return invalid(err)
 	}
 	if p.Township != "" && !exists(a, bucketTownships, p.Township) {
-		return &rejection{code: CodeNotFound, field: "township", reason: "no township " + strconv.Quote(p.Township)}
+		return reject(CodeNotFound, "no township "+strconv.Quote(p.Township)).on("township")
 	}
 	nodes := a.tx.Bucket(bucketClusterNodes)
 	var old ClusterNode
 	if getJSON(nodes, []byte(p.NodeID), &old) && !old.Removed {
-		return &rejection{code: CodeDuplicate, field: "node_id", reason: "node " + p.NodeID + " is in the cluster already", existingID: p.NodeID}
+		return reject(CodeDuplicate, "node "+p.NodeID+" is in the cluster already").on("node_id").existing(p.NodeID)
 	}
 	n := ClusterNode{ID: p.NodeID, Address: p.Address, Township: p.Township, JoinedAt: a.at}
 	if p.Bootstrap {
 		if k, _ := nodes.Cursor().First(); k != nil {
-			return &rejection{code: CodeState, field: "bootstrap", reason: "the cluster has nodes already: a node joins with a token"}
+			return reject(CodeState, "the cluster has nodes already: a node joins with a token").on("bootstrap")
 		}
 		n.Voter, n.CA = true, p.CA
 	} else {
-		tokens := a.tx.Bucket(bucketClusterTokens)
-		var t ClusterToken
-		hash, err := hex.DecodeString(p.SecretHash)
-		switch {
-		case !getJSON(tokens, []byte(p.TokenID), &t):
-			return &rejection{code: CodeNotFound, field: "token", reason: "unknown join token"}
-		case err != nil || subtle.ConstantTimeCompare(hash, mustHex(t.SecretHash)) != 1:
-			return &rejection{code: CodeForbidden, field: "token", reason: "wrong join token secret"}
-		case t.UsedBy != "":
-			return &rejection{code: CodeTokenUsed, field: "token",
-				reason: "join token was already used by node " + t.UsedBy + " at " + t.UsedAt.Format(time.RFC3339)}
-		case !a.at.Before(t.ExpiresAt):
-			return &rejection{code: CodeTokenExpired, field: "token", reason: "join token expired at " + t.ExpiresAt.Format(time.RFC3339)}
-		}
-		t.UsedBy, t.UsedAt = p.NodeID, a.at
-		if err := putJSON(tokens, []byte(t.ID), t); err != nil {
+		t, err := useToken(a, p)
+		if err != nil {
 			return err
 		}
 		n.Voter, n.TokenID = t.Voter, t.ID
 	}
-	a.target, a.recordID = "node:"+n.ID, n.ID
-	a.changes = []Change{{Field: "address", To: n.Address}, {Field: "voter", To: strconv.FormatBool(n.Voter)}}
+	changes := []Change{{Field: "address", To: n.Address}, {Field: "voter", To: strconv.FormatBool(n.Voter)}}
 	if n.Township != "" {
-		a.changes = append(a.changes, Change{Field: "township", To: n.Township})
+		changes = append(changes, Change{Field: "township", To: n.Township})
 	}
+	a.done("node:"+n.ID, n.ID, 0, changes)
 	return putJSON(nodes, []byte(n.ID), n)
+}
+
+// useToken checks a join's token and secret and marks the token used.
+func useToken(a *applyCtx, p *ClusterJoin) (ClusterToken, error) {
+	tokens := a.tx.Bucket(bucketClusterTokens)
+	var t ClusterToken
+	hash, err := hex.DecodeString(p.SecretHash)
+	switch {
+	case !getJSON(tokens, []byte(p.TokenID), &t):
+		return t, reject(CodeNotFound, "unknown join token").on("token")
+	case err != nil || subtle.ConstantTimeCompare(hash, mustHex(t.SecretHash)) != 1:
+		return t, reject(CodeForbidden, "wrong join token secret").on("token")
+	case t.UsedBy != "":
+		return t, reject(CodeTokenUsed, "join token was already used by node "+t.UsedBy+" at "+t.UsedAt.Format(time.RFC3339)).on("token")
+	case !a.at.Before(t.ExpiresAt):
+		return t, reject(CodeTokenExpired, "join token expired at "+t.ExpiresAt.Format(time.RFC3339)).on("token")
+	}
+	t.UsedBy, t.UsedAt = p.NodeID, a.at
+	return t, putJSON(tokens, []byte(t.ID), t)
 }
 
 func mustHex(s string) []byte {
@@ -225,49 +264,43 @@ func mustHex(s string) []byte {
 	return b
 }
 
-func applyClusterMember(a *applyCtx) error {
-	if err := requireAdmin(a); err != nil {
-		return err
-	}
-	var p ClusterMember
-	if err := decode(a, &p); err != nil {
-		return err
-	}
+func applyClusterMember(a *applyCtx, p *ClusterMember) error {
 	nodes := a.tx.Bucket(bucketClusterNodes)
 	var n ClusterNode
 	if !getJSON(nodes, []byte(p.NodeID), &n) || n.Removed {
-		return &rejection{code: CodeNotFound, field: "node_id", reason: "no node " + strconv.Quote(p.NodeID) + " in the cluster"}
+		return reject(CodeNotFound, "no node "+strconv.Quote(p.NodeID)+" in the cluster").on("node_id")
+	}
+	if err := CheckClusterMember(p); err != nil {
+		return invalid(err)
 	}
 	old := n
 	switch p.Action {
 	case MemberPromote:
 		if n.Voter {
-			return &rejection{code: CodeState, field: "action", reason: "node " + n.ID + " is a voter already"}
+			return reject(CodeState, "node "+n.ID+" is a voter already").on("action")
 		}
 		n.Voter = true
 	case MemberDemote, MemberRemove:
 		if p.Action == MemberDemote && !n.Voter {
-			return &rejection{code: CodeState, field: "action", reason: "node " + n.ID + " is not a voter"}
+			return reject(CodeState, "node "+n.ID+" is not a voter").on("action")
 		}
 		if p.Action == MemberRemove && n.CA {
-			return &rejection{code: CodeState, field: "action", reason: "node " + n.ID + " holds the cluster CA key and signs joins; it cannot be removed"}
+			return reject(CodeState, "node "+n.ID+" holds the cluster CA key and signs joins; it cannot be removed").on("action")
 		}
 		if n.Voter && countVoters(nodes) <= 1 {
-			return &rejection{code: CodeState, field: "action", reason: "node " + n.ID + " is the last voter"}
+			return reject(CodeState, "node "+n.ID+" is the last voter").on("action")
 		}
 		if p.Action == MemberDemote {
 			n.Voter = false
 		} else {
 			n.Removed, n.RemovedAt = true, a.at
 		}
-	default:
-		return &rejection{code: CodeInvalid, field: "action", reason: "action must be promote, demote or remove"}
 	}
-	a.target, a.recordID = "node:"+n.ID, n.ID
-	a.changes = []Change{{Field: "voter", From: strconv.FormatBool(old.Voter), To: strconv.FormatBool(n.Voter)}}
+	changes := []Change{{Field: "voter", From: strconv.FormatBool(old.Voter), To: strconv.FormatBool(n.Voter)}}
 	if n.Removed {
-		a.changes = append(a.changes, Change{Field: "removed", From: "false", To: "true"})
+		changes = append(changes, Change{Field: "removed", From: "false", To: "true"})
 	}
+	a.done("node:"+n.ID, n.ID, 0, changes)
 	return putJSON(nodes, []byte(n.ID), n)
 }
 

@@ -5,19 +5,6 @@ import (
 	"time"
 )
 
-// Command kinds.
-const (
-	KindDistrictInit   = "district.init"
-	KindTownshipCreate = "township.create"
-	KindVillageCreate  = "village.create"
-	KindGroupCreate    = "group.create"
-	KindSchoolCreate   = "school.create"
-	KindUserCreate     = "user.create"
-	KindStudentCreate  = "student.create"
-	KindStudentUpdate  = "student.update"
-	KindStudentStatus  = "student.status"
-)
-
 // Command is one change to the register. It is made by the node that takes
 // the request, carried in the Raft log, and applied by every node.
 type Command struct {
@@ -38,6 +25,11 @@ type Command struct {
 	// Version is the version of the record the user saw (edits only).
 	Version uint64          `json:"version,omitempty"`
 	Payload json.RawMessage `json:"payload"`
+	// RequestDigest names the request the command was made from (ui: a
+	// hash of its method, path and body), kept with its result: a command
+	// id sent again with another request is refused, not answered with the
+	// first request's result. Empty for commands no client asked for.
+	RequestDigest string `json:"request_digest,omitempty"`
 }
 
 // Actor says who, with which role, on which node.
@@ -92,45 +84,25 @@ type Result struct {
 	// User is the command's author: a result is shown to its author (and
 	// administrators) only.
 	User string `json:"user,omitempty"`
+	// RequestDigest is the command's (Command.RequestDigest).
+	RequestDigest string `json:"request_digest,omitempty"`
+}
+
+// SameRequest reports whether cmd may be answered with result r of the same
+// command id: both name the same request, or either names none.
+func (r Result) SameRequest(cmd Command) bool {
+	return r.RequestDigest == "" || cmd.RequestDigest == "" || r.RequestDigest == cmd.RequestDigest
 }
 
 // Applied reports whether the command took effect.
 func (r Result) Applied() bool { return r.State == StateApplied }
 
-// Payloads.
-
-// DistrictInit sets up an empty register: the district and its first admin.
-type DistrictInit struct {
-	District District `json:"district"`
-	Admin    User     `json:"admin"`
-}
-
-// UserCreate adds a user. Scope is in its written form.
-type UserCreate struct {
-	User User `json:"user"`
-}
-
-// StudentUpdate replaces a child's fields (all but status) at Command.Version.
-type StudentUpdate struct {
-	ID     string        `json:"id"`
-	Fields StudentFields `json:"fields"`
-}
-
-// StudentStatus changes a child's status (R6).
-type StudentStatus struct {
-	ID             string `json:"id"`
-	Status         string `json:"status"`
-	Date           string `json:"date"`
-	Reason         string `json:"reason"`
-	Destination    string `json:"destination"`
-	ExpectedReturn string `json:"expected_return"`
-}
-
-// NewCommand builds a command with its payload encoded.
-func NewCommand(id, kind string, actor Actor, payload any) (Command, error) {
-	b, err := json.Marshal(payload)
+// NewCommand builds a command of p's kind with p encoded as its payload.
+// Errors: p cannot be encoded as JSON.
+func NewCommand(id string, actor Actor, p Payload) (Command, error) {
+	b, err := json.Marshal(p)
 	if err != nil {
 		return Command{}, err
 	}
-	return Command{ID: id, Kind: kind, Actor: actor, Payload: b}, nil
+	return Command{ID: id, Kind: p.Kind(), Actor: actor, Payload: b}, nil
 }

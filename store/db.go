@@ -46,11 +46,12 @@ var (
 	bucketCaseReads      = []byte("case_reads")         // be64(case n) be64(index) → CaseRead
 	bucketAssignments    = []byte("assignments")        // be64(assignment n) → Assignment
 	bucketAssignUnits    = []byte("ix_assignment_unit") // level 0x00 unit 0x00 be64(n) → nil
+	bucketBulkReads      = []byte("bulk_reads")         // be64(index) → BulkRead (bulk_read.go)
 
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
 		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins, bucketRetired,
-		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits,
+		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits, bucketBulkReads,
 		bucketClusterTokens, bucketClusterNodes} // cluster registry: cluster.go
 )
 

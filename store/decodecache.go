@@ -17,7 +17,7 @@ import (
 // T must be a plain value (no slices or maps) so that copies share nothing,
 // or the cache needs a clone function.
 type decodeCache[T any] struct {
-	max   int        // entries kept; 0 is decodeCacheMax
+	max   int       // entries kept; 0 is decodeCacheMax
 	clone func(T) T // copies what a caller could change in place; nil for plain values
 
 	mu sync.RWMutex

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,7 +188,7 @@ func (db *DB) ListStudents(sc Scope, f Filter) (Page, error) {
 	var after uint32
 	if f.Cursor != "" {
 		n, ok := ParseStudentID(f.Cursor)
-		if !ok || n > 1<<32 {
+		if !ok || n > math.MaxUint32 { // positions are uint32: a larger cursor would wrap
 			return page, fieldErr("cursor", "format", "cursor is not one this server gave out")
 		}
 		after = uint32(n) // position of the last item + 1
@@ -296,21 +297,25 @@ func (db *DB) compile(tx *bolt.Tx, sc Scope, f Filter) (m *match, empty bool, er
 		m.flags = flagBits([]string{f.Flag})
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		// An exact ID number or student number finds one child; otherwise
-		// the words are part of a name.
-		for _, b := range [][]byte{bucketIDNumbers, bucketStudentNos} {
-			if v := tx.Bucket(b).Get([]byte(strings.ToUpper(q))); v != nil {
-				m.only = []uint32{uint32(be64(v) - 1)}
-				break
-			}
-			if v := tx.Bucket(b).Get([]byte(q)); v != nil {
-				m.only = []uint32{uint32(be64(v) - 1)}
-				break
-			}
-		}
-		if m.only == nil {
-			m.name = strings.ToLower(q)
-		}
+		m.setQuery(tx, q)
 	}
 	return m, empty, nil
+}
+
+// setQuery makes a search match: an exact ID number or student number finds
+// one child; otherwise the words are part of a name.
+func (m *match) setQuery(tx *bolt.Tx, q string) {
+	for _, b := range [][]byte{bucketIDNumbers, bucketStudentNos} {
+		if v := tx.Bucket(b).Get([]byte(strings.ToUpper(q))); v != nil {
+			m.only = []uint32{uint32(be64(v) - 1)}
+			break
+		}
+		if v := tx.Bucket(b).Get([]byte(q)); v != nil {
+			m.only = []uint32{uint32(be64(v) - 1)}
+			break
+		}
+	}
+	if m.only == nil {
+		m.name = strings.ToLower(q)
+	}
 }

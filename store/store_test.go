@@ -100,8 +100,15 @@ func TestRejectionsChangeNothing(t *testing.T) {
 	noSchool := child(t, 9, "V1", "NOPE", 3, 1)
 	groupElsewhere := child(t, 11, "V1", "P1", 3, 1)
 	groupElsewhere.GroupCode = "G2"
-	dup := child(t, 1, "V2", "J2", 8, 2) // same ID number as the first child
+	dup := child(t, 1, "V2", "J2", 8, 2)
+	dup.IDNumber = child(t, 1, "V1", "P1", 3, 1).IDNumber // same ID number as the first child
 	dup.Name = "另一个名字"
+	future := child(t, 19, "V1", "P1", 3, 1)
+	future.IDNumber = idNumber(t, "2027-01-05", 19) // after t0
+	tooOld := child(t, 21, "V1", "P1", 3, 1)
+	tooOld.IDNumber = idNumber(t, "2010-01-05", 21) // 16 in grade 3
+	baby := child(t, 23, "V1", "P1", 1, 1)
+	baby.IDNumber = idNumber(t, "2025-01-05", 23)
 	tests := []struct {
 		name        string
 		c           Command
@@ -113,6 +120,9 @@ func TestRejectionsChangeNothing(t *testing.T) {
 		{"unknown school", cmd(t, "admin", KindStudentCreate, noSchool), CodeInvalid, "school_code"},
 		{"group of another village", cmd(t, "admin", KindStudentCreate, groupElsewhere), CodeInvalid, "group_code"},
 		{"duplicate child", cmd(t, "admin", KindStudentCreate, dup), CodeDuplicate, "id_number"},
+		{"born in the future", cmd(t, "admin", KindStudentCreate, future), CodeInvalid, "id_number"},
+		{"too old for the grade", cmd(t, "admin", KindStudentCreate, tooOld), CodeInvalid, "id_number"},
+		{"too young for school", cmd(t, "admin", KindStudentCreate, baby), CodeInvalid, "id_number"},
 		{"viewer", cmd(t, "v", KindStudentCreate, child(t, 13, "V1", "P1", 3, 1)), CodeForbidden, ""},
 		{"outside scope", cmd(t, "p1", KindStudentCreate, child(t, 15, "V2", "J2", 8, 1)), CodeForbidden, ""},
 		{"unknown user", cmd(t, "ghost", KindStudentCreate, child(t, 17, "V1", "P1", 3, 1)), CodeForbidden, ""},

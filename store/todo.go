@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"slices"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -177,12 +176,4 @@ func CanEscalate(c *Case, set CaseSettings, d string) (string, bool) {
 		return "the order's deadline has not passed", false
 	}
 	return next, true
-}
-
-func addDays(d string, n int) string {
-	t, err := time.Parse("2006-01-02", d)
-	if err != nil {
-		return d
-	}
-	return t.AddDate(0, 0, n).Format("2006-01-02")
 }

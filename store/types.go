@@ -241,7 +241,8 @@ type Student struct {
 	ID      string `json:"id"`
 	Version uint64 `json:"version"`
 	StudentFields
-	BirthDate    string    `json:"birth_date"`    // from the ID number, YYYY-MM-DD
+	BirthDate    string    `json:"birth_date"`    // from the ID number, YYYY-MM-DD; empty where masked (visibility.go)
+	Age          int       `json:"age,omitempty"` // set by a View when the record is read, never stored
 	TownshipCode string    `json:"township_code"` // of the village of residence
 	CreatedAt    time.Time `json:"created_at"`
 	CreatedBy    string    `json:"created_by"`
@@ -291,25 +292,4 @@ type Change struct {
 	Field string `json:"field"`
 	From  string `json:"from"`
 	To    string `json:"to"`
-}
-
-// MaskID masks an 18-character ID number for display: 450206********123X.
-func MaskID(id string) string {
-	if len(id) != 18 {
-		return strings.Repeat("*", len(id))
-	}
-	return id[:6] + "********" + id[14:]
-}
-
-// Masked returns the child with the ID number masked, also where the
-// national student number embeds it (G + ID number), for lists and for users
-// who need not see it (R22).
-func (s Student) Masked() Student {
-	if s.IDNumber == "" {
-		return s
-	}
-	masked := MaskID(s.IDNumber)
-	s.StudentNo = strings.ReplaceAll(s.StudentNo, s.IDNumber, masked)
-	s.IDNumber = masked
-	return s
 }

@@ -2,10 +2,10 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -42,7 +42,11 @@ func cleanText(s *string, field string, max int, required bool) error {
 		}
 		return nil
 	}
-	if !utf8.ValidString(*s) || utf8.RuneCountInString(*s) > max {
+	if !utf8.ValidString(*s) || strings.ContainsRune(*s, utf8.RuneError) {
+		// U+FFFD is what a decoder leaves of bytes that were not UTF-8.
+		return fieldErr(field, "utf8", field+" must be valid UTF-8 text")
+	}
+	if utf8.RuneCountInString(*s) > max {
 		return fieldErr(field, "length", field+" must be at most "+strconv.Itoa(max)+" characters")
 	}
 	if strings.IndexFunc(*s, unicode.IsControl) >= 0 {
@@ -73,12 +77,6 @@ func isCode(s string) bool {
 		}
 	}
 	return true
-}
-
-// ValidDate reports whether s is a date written YYYY-MM-DD.
-func ValidDate(s string) bool {
-	_, err := time.Parse("2006-01-02", s)
-	return err == nil
 }
 
 // normalizeStudent trims and checks a child's fields on their own, without
@@ -147,10 +145,24 @@ func normalizeStudent(f *StudentFields, creating bool) (birth string, err error)
 			return "", fieldErr("class", "range", "class must be 1 to 99")
 		}
 	}
+	if err := normalizeFlags(f); err != nil {
+		return "", err
+	}
+	if err := normalizeDetails(&f.Details); err != nil {
+		return "", err
+	}
+	if err := normalizeGuardians(f); err != nil {
+		return "", err
+	}
+	return birth, nil
+}
+
+// normalizeFlags checks a child's flags and puts them in canonical order.
+func normalizeFlags(f *StudentFields) error {
 	seen := map[string]bool{}
 	for _, fl := range f.Flags {
 		if !slices.Contains(Flags, fl) {
-			return "", fieldErr("flags", "unknown", "unknown flag "+strconv.Quote(fl))
+			return fieldErr("flags", "unknown", "unknown flag "+strconv.Quote(fl))
 		}
 		seen[fl] = true
 	}
@@ -163,42 +175,51 @@ func normalizeStudent(f *StudentFields, creating bool) (birth string, err error)
 	if len(f.Flags) == 0 {
 		f.Flags = nil
 	}
-	d := &f.Details
+	return nil
+}
+
+// normalizeDetails trims and checks the details of a child's flags.
+func normalizeDetails(d *FlagDetails) error {
 	for _, x := range []struct {
 		p     *string
 		field string
 	}{{&d.PovertyHouseholdID, "details.poverty_household_id"}, {&d.ParentsWorkplace, "details.parents_workplace"},
 		{&d.ParentsPhone, "details.parents_phone"}, {&d.DisabilityCategory, "details.disability_category"}, {&d.Placement, "details.placement"}} {
 		if err := cleanText(x.p, x.field, 100, false); err != nil {
-			return "", err
+			return err
 		}
 	}
 	if d.ParentsPhone != "" && !isPhone(d.ParentsPhone) {
-		return "", fieldErr("details.parents_phone", "format", "parents_phone is not a phone number")
+		return fieldErr("details.parents_phone", "format", "parents_phone is not a phone number")
 	}
 	if d.Placement != "" && !slices.Contains(Placements, d.Placement) {
-		return "", fieldErr("details.placement", "format", "placement must be one of "+strings.Join(Placements, ", "))
+		return fieldErr("details.placement", "format", "placement must be one of "+strings.Join(Placements, ", "))
 	}
+	return nil
+}
+
+// normalizeGuardians trims and checks a child's guardians (at most five).
+func normalizeGuardians(f *StudentFields) error {
 	if len(f.Guardians) > 5 {
-		return "", fieldErr("guardians", "length", "at most 5 guardians")
+		return fieldErr("guardians", "length", "at most 5 guardians")
 	}
 	for i := range f.Guardians {
 		g := &f.Guardians[i]
 		if err := cleanText(&g.Name, "guardians.name", 30, true); err != nil {
-			return "", err
+			return err
 		}
 		if err := cleanText(&g.Relation, "guardians.relation", 10, false); err != nil {
-			return "", err
+			return err
 		}
 		g.Phone = strings.TrimSpace(g.Phone)
 		if g.Phone != "" && !isPhone(g.Phone) {
-			return "", fieldErr("guardians.phone", "format", "guardian phone is not a phone number")
+			return fieldErr("guardians.phone", "format", "guardian phone is not a phone number")
 		}
 	}
 	if len(f.Guardians) == 0 {
 		f.Guardians = nil
 	}
-	return birth, nil
+	return nil
 }
 
 // Placements of disabled children (R15); each counts as in school.
@@ -246,15 +267,58 @@ func checkStudentRefs(tx *bolt.Tx, f *StudentFields) (refs, error) {
 // number is new: that is decided when the command is applied, so that two
 // offices entering the same child are told which record exists. Errors are
 // *FieldError (wrapping ErrInvalid) or ErrClosed.
-func (db *DB) CheckStudent(f *StudentFields, creating bool) error {
-	if _, err := normalizeStudent(f, creating); err != nil {
+// The birth date must fit today (YYYY-MM-DD, China): see checkBirth.
+func (db *DB) CheckStudent(f *StudentFields, creating bool, today string) error {
+	birth, err := normalizeStudent(f, creating)
+	if err != nil {
 		return err
 	}
-	return db.view(func(tx *bolt.Tx) error {
+	err = db.view(func(tx *bolt.Tx) error {
 		_, err := checkStudentRefs(tx, f)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return checkBirth(birth, f, today)
 }
+
+// Ages a child may have (R1: the register is of school-age children):
+// at least minAge, and in grade g of a school from g+gradeAgeLo to
+// g+gradeAgeHi years old (6 or 7 in grade 1, with room for early starters,
+// repeaters and children who start late).
+const (
+	minAge     = 3
+	gradeAgeLo = 3
+	gradeAgeHi = 12
+)
+
+// checkBirth refuses a birth date (from the ID number) after today
+// (YYYY-MM-DD, China) or that makes the child younger than minAge, and for a
+// child at school (enrolled or suspended, with a grade) an age on today
+// that no child of that grade has. Errors are *FieldError on id_number.
+func checkBirth(birth string, f *StudentFields, today string) error {
+	if birth > today {
+		return fieldErr("id_number", "birth_future", "the birth date in the ID number is in the future")
+	}
+	age := Age(birth, today)
+	if age < minAge {
+		return fieldErr("id_number", "age", fmt.Sprintf("the child would be %d years old: not of school age", age))
+	}
+	inSchool := f.Status == StatusEnrolled || f.Status == StatusSuspended
+	if inSchool && f.Grade > 0 && (age < f.Grade+gradeAgeLo || age > f.Grade+gradeAgeHi) {
+		return fieldErr("id_number", "age_grade", fmt.Sprintf("a child of %d years cannot be in grade %d", age, f.Grade))
+	}
+	return nil
+}
+
+// orgNameMax is the longest name of a township, village, group or school.
+const orgNameMax = 50
+
+// CheckOrgName trims and checks the name of an org-tree record as the
+// register does: 1 to 50 characters of valid text. Errors are *FieldError
+// on field name.
+func CheckOrgName(name *string) error { return cleanText(name, "name", orgNameMax, true) }
 
 func getJSON(b *bolt.Bucket, key []byte, v any) bool {
 	raw := b.Get(key)

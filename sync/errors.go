@@ -1,6 +1,10 @@
 package sync
 
-import "errors"
+import (
+	"errors"
+
+	"baoxue/sync/pki"
+)
 
 // Errors returned by the Replicator. Raft's own errors never leave this
 // package: they are translated to these at the boundary. Match with errors.Is.
@@ -20,24 +24,25 @@ var (
 	// the write was refused before it reached Raft.
 	ErrDiskFull = errors.New("not enough free disk space")
 
-	// Cluster port, join and membership (tls.go, transport.go, rpc.go,
-	// join.go, membership.go).
+	// Cluster port, join and membership (transport.go, rpc.go, join.go,
+	// membership.go, admin.go). The CA's and tokens' errors are package
+	// pki's, under the same names.
 
 	// ErrUnreachable: a call to another node got no answer (dial, TLS or
 	// I/O failure, or the deadline passed). Safe to retry.
 	ErrUnreachable = errors.New("node unreachable")
 	// ErrUntrustedPeer: the other side has no certificate from this
 	// cluster's CA (or, when joining, not the CA the token names).
-	ErrUntrustedPeer = errors.New("peer has no certificate from the cluster CA")
+	ErrUntrustedPeer = pki.ErrUntrustedPeer
 	// ErrNoCertificate: the data directory holds no cluster certificate;
 	// start with --bootstrap or --join.
-	ErrNoCertificate = errors.New("no cluster certificate: start with --bootstrap or --join TOKEN")
+	ErrNoCertificate = pki.ErrNoCertificate
 	// ErrNotCA: this node does not hold the cluster CA's key, so it cannot
 	// sign a joining node's certificate.
-	ErrNotCA = errors.New("this node does not hold the cluster CA key")
+	ErrNotCA = pki.ErrNotCA
 	// ErrTokenInvalid: the join token is malformed, unknown to the
 	// cluster, or its secret is wrong.
-	ErrTokenInvalid = errors.New("join token is not valid")
+	ErrTokenInvalid = pki.ErrTokenInvalid
 	// ErrTokenUsed: the join token was used already; tokens admit one node.
 	ErrTokenUsed = errors.New("join token was already used")
 	// ErrTokenExpired: the join token's time to live has passed.
@@ -51,7 +56,7 @@ var (
 	// ErrForbidden: the acting user may not change the cluster.
 	ErrForbidden = errors.New("not allowed")
 
-	// Outbox and strong reads (outbox.go, forward.go, reads.go).
+	// Outbox and strong reads (outbox.go, queue.go, forward.go, reads.go).
 
 	// ErrUnknownCommand: no such command in this node's needs-attention
 	// list (dismissed already, or never rejected here).

@@ -2,20 +2,19 @@ package sync
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"baoxue/store"
+	"baoxue/sync/pki"
 )
 
 // Token limits.
@@ -26,44 +25,6 @@ const (
 
 // joinTimeout bounds one join attempt against one address.
 const joinTimeout = 30 * time.Second
-
-// joinToken is what an administrator hands to a new node: everything it
-// needs to find the cluster, trust it and be admitted once. Written as
-// base64url (no padding) of its JSON.
-type joinToken struct {
-	Version int      `json:"v"`
-	Cluster string   `json:"cluster"` // cluster ID (the CA's subject serial number)
-	Addrs   []string `json:"addrs"`   // cluster addresses of the nodes that hold the CA key
-	CA      string   `json:"ca"`      // hex SHA-256 of the CA certificate: pinned by the joining node
-	ID      string   `json:"id"`      // token ID, in the register
-	Secret  string   `json:"secret"`  // hex of 32 random bytes; only its SHA-256 is replicated
-}
-
-func (t joinToken) String() string {
-	raw, _ := json.Marshal(t)
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-func parseToken(s string) (joinToken, error) {
-	var t joinToken
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(s))
-	if err != nil {
-		return t, fmt.Errorf("%w: not base64url", ErrTokenInvalid)
-	}
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return t, fmt.Errorf("%w: %v", ErrTokenInvalid, err)
-	}
-	if t.Version != 1 || len(t.Addrs) == 0 || len(t.CA) != 64 || t.ID == "" || t.Secret == "" {
-		return t, fmt.Errorf("%w: incomplete", ErrTokenInvalid)
-	}
-	return t, nil
-}
-
-// secretHash is the hex SHA-256 of a token secret, as the register keeps it.
-func secretHash(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
 
 // CreateToken registers a join token on behalf of actor (an administrator)
 // and returns it, written out for `serve --join`. The token admits one
@@ -79,10 +40,8 @@ func (r *Replicator) CreateToken(ctx context.Context, actor store.Actor, voter b
 	if ttl < MinTokenTTL || ttl > MaxTokenTTL {
 		return "", store.Result{}, fmt.Errorf("%w: ttl %s is outside %s..%s", ErrJoinInvalid, ttl, MinTokenTTL, MaxTokenTTL)
 	}
-	r.mu.RLock()
-	cs := r.cluster
-	r.mu.RUnlock()
-	if cs == nil {
+	id := r.clusterIdentity()
+	if id == nil {
 		return "", store.Result{}, ErrClosed
 	}
 	nodes, err := r.db.ClusterNodes()
@@ -98,11 +57,10 @@ func (r *Replicator) CreateToken(ctx context.Context, actor store.Actor, voter b
 	if len(addrs) == 0 {
 		return "", store.Result{}, ErrNotCA
 	}
-	tok := joinToken{Version: 1, Cluster: cs.tls.clusterID, Addrs: addrs, CA: cs.tls.fingerprint,
-		ID: randomHex(8), Secret: randomHex(32)}
+	tok := pki.NewToken(id.ClusterID, id.Fingerprint, addrs)
 	actor.Node = r.cfg.NodeID
-	cmd, err := store.NewCommand(newCommandID("token"), store.KindClusterToken, actor, store.ClusterToken{
-		ID: tok.ID, SecretHash: secretHash(tok.Secret), Voter: voter, ExpiresAt: time.Now().Add(ttl).UTC()})
+	cmd, err := store.NewCommand(newCommandID("token"), actor, store.ClusterTokenCreate{ClusterToken: store.ClusterToken{
+		ID: tok.ID, SecretHash: pki.SecretHash(tok.Secret), Voter: voter, ExpiresAt: time.Now().Add(ttl).UTC()}})
 	if err != nil {
 		return "", store.Result{}, err
 	}
@@ -131,38 +89,39 @@ type joinReply struct {
 	Voter bool   `json:"voter"`
 }
 
-// join obtains this node's certificate with JoinToken and stores it under
-// DataDir/tls. It tries the token's addresses in turn; the cluster's
-// refusal (used, expired, wrong token, node ID taken) ends it at once.
-func (r *Replicator) join(ctx context.Context, localIP net.IP, advertise string) error {
-	tok, err := parseToken(r.cfg.JoinToken)
+// joinCluster obtains this node's certificate with cfg.JoinToken and stores
+// it under DataDir/tls. It tries the token's addresses in turn; the
+// cluster's refusal (used, expired, wrong token, node ID taken) ends it at
+// once.
+func joinCluster(ctx context.Context, cfg Config, log *slog.Logger, localIP net.IP, advertise string) error {
+	tok, err := pki.ParseToken(cfg.JoinToken)
 	if err != nil {
 		return err
 	}
-	key, csr, err := newCSR(r.cfg.NodeID)
+	key, csr, err := pki.NewCSR(cfg.NodeID)
 	if err != nil {
 		return err
 	}
-	req := joinRequest{TokenID: tok.ID, Secret: tok.Secret, NodeID: r.cfg.NodeID, Address: advertise,
-		Township: r.cfg.Township, CSR: csr}
+	req := joinRequest{TokenID: tok.ID, Secret: tok.Secret, NodeID: cfg.NodeID, Address: advertise,
+		Township: cfg.Township, CSR: csr}
 	var errs []error
 	for _, addr := range tok.Addrs {
-		rep, err := r.joinAt(ctx, localIP, addr, tok, req)
+		rep, err := joinAt(ctx, localIP, addr, tok, req)
 		if err != nil {
 			// Another address may do: this one is down, or no longer
 			// holds the CA key.
 			if errors.Is(err, ErrUnreachable) || errors.Is(err, ErrNotCA) {
-				r.log.Warn("join: cannot join through this node, trying the next", "addr", addr, "err", err)
+				log.Warn("join: cannot join through this node, trying the next", "addr", addr, "err", err)
 				errs = append(errs, err)
 				continue
 			}
 			return fmt.Errorf("join via %s: %w", addr, err)
 		}
-		if err := writeNodeFiles(r.cfg.DataDir, rep.CA, key, rep.Cert); err != nil {
+		if err := pki.WriteNodeFiles(cfg.DataDir, rep.CA, key, rep.Cert); err != nil {
 			return err
 		}
-		r.log.Info("joined the cluster", "via", addr, "cluster_id", tok.Cluster, "voter", rep.Voter,
-			"township", r.cfg.Township)
+		log.Info("joined the cluster", "via", addr, "cluster_id", tok.Cluster, "voter", rep.Voter,
+			"township", cfg.Township)
 		return nil
 	}
 	return fmt.Errorf("join: %w", errors.Join(errs...))
@@ -170,12 +129,12 @@ func (r *Replicator) join(ctx context.Context, localIP net.IP, advertise string)
 
 // joinAt makes one join request to addr, trusting only the CA the token
 // pins, and checks the certificate it gets back.
-func (r *Replicator) joinAt(ctx context.Context, localIP net.IP, addr string, tok joinToken, req joinRequest) (joinReply, error) {
+func joinAt(ctx context.Context, localIP net.IP, addr string, tok pki.Token, req joinRequest) (joinReply, error) {
 	var rep joinReply
 	cfg := &tls.Config{
 		MinVersion:         tls.VersionTLS13,
 		InsecureSkipVerify: true, // replaced by VerifyConnection: the token pins the CA
-		VerifyConnection:   func(cs tls.ConnectionState) error { return verifyPinned(cs.PeerCertificates, tok.CA) },
+		VerifyConnection:   func(cs tls.ConnectionState) error { return pki.VerifyPinned(cs.PeerCertificates, tok.CA) },
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
@@ -218,7 +177,7 @@ func (r *Replicator) joinAt(ctx context.Context, localIP net.IP, addr string, to
 	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
 		return rep, fmt.Errorf("%w: %s: decode answer: %v", ErrUnreachable, addr, err)
 	}
-	if fingerprintOf(rep.CA) != tok.CA {
+	if pki.Fingerprint(rep.CA) != tok.CA {
 		return rep, fmt.Errorf("%w: the CA certificate sent is not the token's", ErrUntrustedPeer)
 	}
 	ca, err := x509.ParseCertificate(rep.CA)
@@ -229,9 +188,7 @@ func (r *Replicator) joinAt(ctx context.Context, localIP net.IP, addr string, to
 	if err != nil {
 		return rep, fmt.Errorf("%w: node certificate: %v", ErrUntrustedPeer, err)
 	}
-	ct := &clusterTLS{pool: x509.NewCertPool()}
-	ct.pool.AddCert(ca)
-	id, err := ct.verify(cert)
+	id, err := pki.VerifyIssued(ca, cert)
 	if err != nil {
 		return rep, err
 	}
@@ -241,22 +198,13 @@ func (r *Replicator) joinAt(ctx context.Context, localIP net.IP, addr string, to
 	return rep, nil
 }
 
-// verifyPinned accepts a server chain that includes the CA certificate
-// with the given fingerprint and whose leaf that CA issued.
-func verifyPinned(chain []*x509.Certificate, fingerprint string) error {
-	if len(chain) == 0 {
-		return fmt.Errorf("%w: no certificate", ErrUntrustedPeer)
-	}
-	for _, c := range chain[1:] {
-		if fingerprintOf(c.Raw) != fingerprint {
-			continue
-		}
-		ct := &clusterTLS{pool: x509.NewCertPool()}
-		ct.pool.AddCert(c)
-		_, err := ct.verify(chain[0])
-		return err
-	}
-	return fmt.Errorf("%w: the node's CA does not match the token's fingerprint", ErrUntrustedPeer)
+// newJoinServer is the server of 'J' streams: join requests, which carry
+// a token instead of a client certificate.
+func newJoinServer(handleJoin http.HandlerFunc) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc(pathJoin, handleJoin)
+	return &http.Server{Handler: http.MaxBytesHandler(mux, 1<<20), ReadHeaderTimeout: handshakeTimeout,
+		ReadTimeout: time.Minute, IdleTimeout: time.Minute}
 }
 
 // handleJoin serves a join on the CA node: it consumes the token through
@@ -281,13 +229,11 @@ func (r *Replicator) handleJoin(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Replicator) serveJoin(ctx context.Context, in joinRequest) (joinReply, error) {
-	r.mu.RLock()
-	cs := r.cluster
-	r.mu.RUnlock()
-	if cs == nil {
+	id := r.clusterIdentity()
+	if id == nil {
 		return joinReply{}, ErrClosed
 	}
-	if cs.tls.caKey == nil {
+	if !id.HoldsCA() {
 		return joinReply{}, ErrNotCA
 	}
 	switch {
@@ -306,8 +252,8 @@ func (r *Replicator) serveJoin(ctx context.Context, in joinRequest) (joinReply, 
 	}
 	// A fresh command ID per attempt: a second use of a token is always
 	// refused as used, even by the node that used it.
-	cmd, err := store.NewCommand(newCommandID("join"), store.KindClusterJoin, store.Actor{Node: r.cfg.NodeID},
-		store.ClusterJoin{TokenID: in.TokenID, SecretHash: secretHash(in.Secret), NodeID: in.NodeID,
+	cmd, err := store.NewCommand(newCommandID("join"), store.Actor{Node: r.cfg.NodeID},
+		store.ClusterJoin{TokenID: in.TokenID, SecretHash: pki.SecretHash(in.Secret), NodeID: in.NodeID,
 			Address: in.Address, Township: in.Township})
 	if err != nil {
 		return joinReply{}, err
@@ -319,14 +265,17 @@ func (r *Replicator) serveJoin(ctx context.Context, in joinRequest) (joinReply, 
 	if !res.Applied() {
 		return joinReply{}, joinRejection(res)
 	}
-	cert, err := cs.tls.sign(in.CSR, in.NodeID)
+	cert, err := id.Sign(in.CSR, in.NodeID)
+	if errors.Is(err, pki.ErrBadRequest) {
+		return joinReply{}, fmt.Errorf("%w: %w", ErrJoinInvalid, err)
+	}
 	if err != nil {
 		return joinReply{}, err
 	}
 	r.pokeLeader(ctx)
 	node, err := r.db.ClusterNode(in.NodeID)
 	voter := err == nil && node.Voter
-	return joinReply{Cert: cert, CA: cs.tls.caCert.Raw, Voter: voter}, nil
+	return joinReply{Cert: cert, CA: id.CACert.Raw, Voter: voter}, nil
 }
 
 // joinRejection maps the register's refusal of a join to the package's
@@ -353,10 +302,8 @@ func (r *Replicator) RegisterSelf(ctx context.Context) error {
 	if _, err := r.db.ClusterNode(r.cfg.NodeID); err == nil {
 		return nil
 	}
-	r.mu.RLock()
-	cs := r.cluster
-	r.mu.RUnlock()
-	if cs == nil {
+	id := r.clusterIdentity()
+	if id == nil {
 		return ErrClosed
 	}
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -364,9 +311,9 @@ func (r *Replicator) RegisterSelf(ctx context.Context) error {
 	if err := r.WaitLeader(wctx); err != nil {
 		return fmt.Errorf("register this node: wait for a leader: %w", err)
 	}
-	cmd, err := store.NewCommand("cluster.bootstrap:"+r.cfg.NodeID, store.KindClusterJoin, store.Actor{Node: r.cfg.NodeID},
+	cmd, err := store.NewCommand("cluster.bootstrap:"+r.cfg.NodeID, store.Actor{Node: r.cfg.NodeID},
 		store.ClusterJoin{NodeID: r.cfg.NodeID, Address: r.AdvertiseAddr(), Township: r.cfg.Township,
-			Bootstrap: true, CA: cs.tls.caKey != nil})
+			Bootstrap: true, CA: id.HoldsCA()})
 	if err != nil {
 		return err
 	}

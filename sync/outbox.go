@@ -1,35 +1,266 @@
 package sync
 
 import (
-	"cmp"
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
-	"slices"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"baoxue/store"
 )
 
-// Buckets of the outbox in the node's local.db (never replicated).
-var (
-	bucketOutboxMeta      = []byte("outbox.meta")      // keyOrigin, keyNextSeq
-	bucketOutboxEntries   = []byte("outbox.entries")   // be64(seq) → outboxEntry
-	bucketOutboxAttention = []byte("outbox.attention") // command id → Attention
+// Outbox holds the writes this node takes while it is not the leader: it
+// queues each durably in local.db (queue.go) with this install's origin and
+// the next sequence number, and its forwarder (forward.go) sends them to
+// the leader in order and settles them once this node's replica holds
+// their results. Rejected ones wait on the needs-attention list.
+//
+// The Replicator owns it (Replicator.Outbox): it is made by New when
+// Config.Local is set, opened by Replicator.Open once Raft runs and closed
+// by Replicator.Close before Raft stops. Its methods are safe for
+// concurrent use; on a nil *Outbox (no Config.Local) they answer as an
+// empty outbox, and before Open as a closed one.
+type Outbox struct {
+	cfg  Config
+	db   *store.DB
+	log  *slog.Logger
+	link forwardLink
 
-	keyOrigin  = []byte("origin")
-	keyNextSeq = []byte("next_seq")
-)
+	wake chan struct{} // wakes the forwarder; one slot
+	// unreachable is set while the last attempt to reach a leader failed;
+	// Submit then answers "pending" without waiting.
+	unreachable atomic.Bool
 
-// outboxEntry is one command waiting to be applied by the leader.
-type outboxEntry struct {
-	Command store.Command `json:"command"`
-	At      time.Time     `json:"at"` // when this node took it
+	box       *queue        // set by Open
+	closing   chan struct{} // closed by Close
+	closeOnce sync.Once
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// forwardLink is what the Outbox needs from the Replicator: a batch sent
+// to the leader (applied here when this node leads). Errors: errNoLeader,
+// ErrNotLeader, ErrUnreachable, ErrTimeout, ErrClosed, ctx's; the response
+// may answer part of the batch.
+type forwardLink interface {
+	forwardToLeader(ctx context.Context, req forwardRequest) (forwardResponse, error)
+}
+
+func newOutbox(cfg Config, db *store.DB, log *slog.Logger, link forwardLink) *Outbox {
+	return &Outbox{cfg: cfg, db: db, log: log, link: link, wake: make(chan struct{}, 1),
+		closing: make(chan struct{})}
+}
+
+// Open loads the queue from Config.Local (making this install's origin at
+// first use) and starts the forwarder. Replicator.Open calls it once Raft
+// runs; it cannot be reopened.
+func (o *Outbox) Open(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if o.box != nil {
+		return errors.New("outbox already open")
+	}
+	box, err := openQueue(o.cfg.Local, o.cfg.NodeID)
+	if err != nil {
+		return err
+	}
+	if st := box.status(); st.Pending > 0 || st.Rejected > 0 {
+		origin, _ := box.originSeq()
+		o.log.Info("outbox opened", "origin", origin, "pending", st.Pending, "rejected", st.Rejected)
+	}
+	o.box = box
+	fctx, cancel := context.WithCancel(context.Background())
+	o.cancel = cancel
+	o.wg.Add(1)
+	go func() {
+		defer o.wg.Done()
+		o.run(fctx)
+	}()
+	return nil
+}
+
+// Close stops the forwarder and waits for it, or for ctx (then it returns
+// ctx's error). Submits waiting for a result answer "pending". The queue
+// stays as it is on disk: the next start sends again what was not settled.
+// Replicator.Close calls it before it stops Raft; it is idempotent.
+func (o *Outbox) Close(ctx context.Context) error {
+	first := false
+	o.closeOnce.Do(func() { first = true; close(o.closing) })
+	if !first || o.cancel == nil {
+		return nil
+	}
+	o.cancel()
+	done := make(chan struct{})
+	go func() {
+		o.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop outbox forwarder: %w", ctx.Err())
+	}
+}
+
+// poke wakes the forwarder without blocking.
+func (o *Outbox) poke() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// submit is Replicator.Submit on a node that is not the leader: the
+// command is appended to the outbox (fsync'd), the forwarder is woken, and
+// submit waits up to ForwardWait for this node's replica to show the
+// result. Otherwise it answers State pending: the command is safe on disk
+// and will be applied once, in order, when the leader is reachable.
+func (o *Outbox) submit(ctx context.Context, cmd store.Command) (store.Result, error) {
+	if o.box == nil {
+		return store.Result{}, ErrClosed
+	}
+	// An id the register has judged is answered with its first result; it
+	// must not take a sequence number of its own.
+	if res, ok, err := o.db.Result(cmd.ID); err != nil {
+		return store.Result{}, fmt.Errorf("read result of command %s: %w", cmd.ID, err)
+	} else if ok {
+		return res, nil
+	}
+	wait := make(chan store.Result, 1)
+	queued, added, err := o.box.add(cmd, time.Now(), wait)
+	if err != nil {
+		return store.Result{}, err
+	}
+	if added {
+		o.log.Debug("command queued in outbox", "command_id", cmd.ID, "seq", queued.Seq)
+	}
+	o.poke()
+	d := o.cfg.ForwardWait
+	if o.unreachable.Load() {
+		d = min(d, unreachableWait) // cut off: say "pending" now, not after ForwardWait
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case res := <-wait:
+		return res, nil
+	case <-t.C:
+	case <-ctx.Done():
+	case <-o.closing:
+	}
+	if !o.box.unwait(cmd.ID, wait) {
+		return <-wait, nil
+	}
+	return store.Result{CommandID: cmd.ID, State: store.StatePending, User: cmd.Actor.User}, nil
+}
+
+// unreachableWait is how long Submit waits for a result while the leader
+// could not be reached at the last try: long enough for the try this
+// command triggers to succeed on a link that has just come back.
+const unreachableWait = 500 * time.Millisecond
+
+// Enqueue appends cmd to this node's outbox (fsync'd) and returns without
+// waiting: it is applied later, in order, like a pending write, on any node
+// (the leader drains its own outbox). It is for records that must reach the
+// register but that nobody waits for, such as who read a case (R22). A
+// command id the register has judged, or that waits already, is not queued
+// again. ErrClosed when the outbox is not open.
+func (o *Outbox) Enqueue(cmd store.Command) error {
+	if o == nil {
+		return errors.New("enqueue: this node has no outbox (Config.Local is not set)")
+	}
+	if !o.open() {
+		return ErrClosed
+	}
+	if _, ok, err := o.db.Result(cmd.ID); err != nil || ok {
+		return err
+	}
+	if _, _, err := o.box.add(cmd, time.Now(), nil); err != nil {
+		return err
+	}
+	o.poke()
+	return nil
+}
+
+// open reports whether Open has run and Close has not.
+func (o *Outbox) open() bool {
+	select {
+	case <-o.closing:
+		return false
+	default:
+		return o.box != nil
+	}
+}
+
+// Status counts the outbox (zero before Open).
+func (o *Outbox) Status() OutboxStatus {
+	if o == nil || o.box == nil {
+		return OutboxStatus{}
+	}
+	return o.box.status()
+}
+
+// PendingCommand returns the command with this id if it waits in the
+// outbox.
+func (o *Outbox) PendingCommand(id string) (store.Command, bool, error) {
+	if o == nil || o.box == nil {
+		return store.Command{}, false, nil
+	}
+	return o.box.pending(id)
+}
+
+// PendingFor returns the commands waiting in the outbox that change record
+// id (see store.TargetOf: a child, a case, or a case named by the report that
+// opens it), in the order they will be applied.
+func (o *Outbox) PendingFor(id string) ([]store.Command, error) {
+	if o == nil || o.box == nil {
+		return nil, nil
+	}
+	return o.box.pendingFor(id)
+}
+
+// PendingRecords returns the ids of the records that commands waiting in
+// the outbox change. New records have no id until applied and are not
+// among them.
+func (o *Outbox) PendingRecords() map[string]bool {
+	if o == nil || o.box == nil {
+		return nil
+	}
+	return o.box.pendingRecords()
+}
+
+// Attention lists the commands this node took that the register rejected
+// after their authors were told "pending", oldest first; with user set,
+// only that user's. They stay until dismissed.
+func (o *Outbox) Attention(user string) ([]Attention, error) {
+	if o == nil || o.box == nil {
+		return nil, nil
+	}
+	return o.box.attentionList(user)
+}
+
+// AttentionEntry returns one needs-attention entry by command id, or
+// ErrUnknownCommand.
+func (o *Outbox) AttentionEntry(id string) (Attention, error) {
+	if o == nil || o.box == nil {
+		return Attention{}, ErrUnknownCommand
+	}
+	return o.box.attentionEntry(id)
+}
+
+// Dismiss removes a needs-attention entry once its author has dealt with
+// it; ErrUnknownCommand if there is none. The caller checks who may
+// dismiss it.
+func (o *Outbox) Dismiss(id string) error {
+	if o == nil || o.box == nil {
+		return ErrUnknownCommand
+	}
+	return o.box.dismiss(id)
 }
 
 // Attention is a command this node took that the register rejected after
@@ -46,7 +277,7 @@ type Attention struct {
 
 // RecordID is the record the command changes, when it names one (edits
 // and status changes of a child).
-func (a Attention) RecordID() string { return targetOf(a.Command) }
+func (a Attention) RecordID() string { return store.TargetOf(a.Command) }
 
 // OutboxStatus counts the outbox for freshness indicators.
 type OutboxStatus struct {
@@ -57,532 +288,4 @@ type OutboxStatus struct {
 	// OldestPendingAt is when the oldest pending command was taken; zero
 	// when none is pending.
 	OldestPendingAt time.Time
-}
-
-// outbox is the durable queue of commands this node took while it was not
-// the leader. Every append is one fsync'd bbolt transaction on local.db; the
-// in-memory fields mirror the file so that status and lookups do not read
-// it. Safe for concurrent use.
-type outbox struct {
-	local  *bolt.DB
-	nodeID string // for new origin ids
-
-	mu        sync.Mutex
-	origin    string // changes only by renumber
-	nextSeq   uint64
-	ids       map[string]uint64 // pending command id → seq
-	targets   map[string]int    // record id → pending commands changing it
-	oldest    time.Time         // At of the entry with the lowest seq
-	attention int
-	waiters   map[string][]chan store.Result // command id → Submits waiting for its result
-}
-
-// openOutbox prepares the outbox buckets in local, makes this install's
-// origin id at first use (nodeID plus random bits: a node re-installed
-// under the same id with a fresh local.db starts a new origin and so a new
-// sequence) and loads the pending entries' index. A local.db restored from
-// an older copy keeps its origin with sequence numbers the register has
-// used; the forwarder notices and renumbers (renumber).
-func openOutbox(local *bolt.DB, nodeID string) (*outbox, error) {
-	o := &outbox{local: local, nodeID: nodeID, ids: map[string]uint64{}, targets: map[string]int{},
-		waiters: map[string][]chan store.Result{}}
-	err := local.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketOutboxMeta)
-		if err != nil {
-			return err
-		}
-		entries, err := tx.CreateBucketIfNotExists(bucketOutboxEntries)
-		if err != nil {
-			return err
-		}
-		att, err := tx.CreateBucketIfNotExists(bucketOutboxAttention)
-		if err != nil {
-			return err
-		}
-		if v := meta.Get(keyOrigin); v != nil {
-			o.origin = string(v) // string() copies
-		} else {
-			if o.origin, err = newOrigin(nodeID); err != nil {
-				return err
-			}
-			if err := meta.Put(keyOrigin, []byte(o.origin)); err != nil {
-				return err
-			}
-		}
-		o.nextSeq = 1
-		if v := meta.Get(keyNextSeq); len(v) == 8 {
-			o.nextSeq = binary.BigEndian.Uint64(v)
-		}
-		o.attention = att.Stats().KeyN
-		return entries.ForEach(func(k, v []byte) error {
-			var e outboxEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			o.track(e)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open outbox in local.db: %w", err)
-	}
-	return o, nil
-}
-
-// newOrigin makes an origin id: the node id and 48 random bits.
-func newOrigin(nodeID string) (string, error) {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("make origin id: %w", err)
-	}
-	return nodeID + "." + hex.EncodeToString(b[:]), nil
-}
-
-// track adds e to the in-memory index. Entries are tracked in sequence
-// order, so the first one tracked is the oldest. Caller holds mu (or owns o).
-func (o *outbox) track(e outboxEntry) {
-	if len(o.ids) == 0 {
-		o.oldest = e.At
-	}
-	o.ids[e.Command.ID] = e.Command.Seq
-	if t := targetOf(e.Command); t != "" {
-		o.targets[t]++
-	}
-}
-
-// targetOf is the record a command changes, when the command names it:
-// the child of an edit, a status change or a dropout report, the case (an
-// id or a store.ReportRef) of a visit, legal step, close or read. A new record
-// has no id until it is applied.
-func targetOf(cmd store.Command) string {
-	var p struct {
-		ID        string `json:"id"`
-		StudentID string `json:"student_id"`
-		CaseID    string `json:"case_id"`
-	}
-	switch cmd.Kind {
-	case store.KindStudentUpdate, store.KindStudentStatus, store.KindCaseReport,
-		store.KindCaseVisit, store.KindCaseEscalate, store.KindCaseClose, store.KindCaseRead:
-	default:
-		return ""
-	}
-	if json.Unmarshal(cmd.Payload, &p) != nil {
-		return ""
-	}
-	return cmp.Or(p.ID, p.StudentID, p.CaseID)
-}
-
-// add appends cmd with this install's origin and the next sequence number,
-// durably (fsync) before it returns, and returns cmd as queued. A command id
-// already pending is not queued twice: its queued form is returned with
-// queued false. wait, when not nil, is registered to receive the command's
-// result if it settles.
-func (o *outbox) add(cmd store.Command, at time.Time, wait chan store.Result) (_ store.Command, queued bool, err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if wait != nil {
-		o.waiters[cmd.ID] = append(o.waiters[cmd.ID], wait)
-	}
-	if seq, ok := o.ids[cmd.ID]; ok {
-		cmd.Origin, cmd.Seq = o.origin, seq
-		return cmd, false, nil
-	}
-	cmd.Origin, cmd.Seq = o.origin, o.nextSeq
-	e := outboxEntry{Command: cmd, At: at.UTC()}
-	raw, err := json.Marshal(e)
-	if err != nil {
-		o.unwaitLocked(cmd.ID, wait)
-		return cmd, false, fmt.Errorf("encode outbox entry: %w", err)
-	}
-	err = o.local.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketOutboxEntries).Put(u64key(cmd.Seq), raw); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketOutboxMeta).Put(keyNextSeq, u64key(cmd.Seq+1))
-	})
-	if err != nil {
-		o.unwaitLocked(cmd.ID, wait)
-		return cmd, false, fmt.Errorf("append to outbox: %w", err)
-	}
-	o.nextSeq++
-	o.track(e)
-	return cmd, true, nil
-}
-
-// unwait removes a Submit's waiter. It reports false if the result was
-// delivered meanwhile (it is then in the channel).
-func (o *outbox) unwait(id string, wait chan store.Result) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.unwaitLocked(id, wait)
-	return len(wait) == 0
-}
-
-func (o *outbox) unwaitLocked(id string, wait chan store.Result) {
-	ws := slices.DeleteFunc(o.waiters[id], func(w chan store.Result) bool { return w == wait })
-	if len(ws) == 0 {
-		delete(o.waiters, id)
-	} else {
-		o.waiters[id] = ws
-	}
-}
-
-// entries returns up to max queued entries with a sequence above after, in
-// sequence order.
-func (o *outbox) entries(after uint64, max int) ([]outboxEntry, error) {
-	var out []outboxEntry
-	err := o.local.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutboxEntries).Cursor()
-		for k, v := c.Seek(u64key(after + 1)); k != nil && len(out) < max; k, v = c.Next() {
-			var e outboxEntry
-			// Unmarshal copies: nothing of v outlives the transaction.
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			out = append(out, e)
-		}
-		return nil
-	})
-	return out, err
-}
-
-// settled is an outbox entry whose result this node's replica holds.
-type settled struct {
-	entry  outboxEntry
-	result store.Result
-}
-
-// settle removes done entries from the outbox in one transaction. A
-// rejected one whose Submit is no longer waiting goes to the attention
-// list; a waiting Submit gets its result instead (its author sees it).
-func (o *outbox) settle(done []settled, now time.Time) error {
-	if len(done) == 0 {
-		return nil
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var notify []settled
-	err := o.local.Update(func(tx *bolt.Tx) error {
-		entries, att := tx.Bucket(bucketOutboxEntries), tx.Bucket(bucketOutboxAttention)
-		for _, d := range done {
-			if err := entries.Delete(u64key(d.entry.Command.Seq)); err != nil {
-				return err
-			}
-			if _, waiting := o.waiters[d.entry.Command.ID]; waiting {
-				notify = append(notify, d)
-				continue
-			}
-			if d.result.State != store.StateRejected {
-				continue
-			}
-			raw, err := json.Marshal(Attention{Command: d.entry.Command, Result: d.result,
-				TakenAt: d.entry.At, RejectedAt: now.UTC()})
-			if err != nil {
-				return err
-			}
-			if att.Get([]byte(d.entry.Command.ID)) == nil {
-				o.attention++
-			}
-			if err := att.Put([]byte(d.entry.Command.ID), raw); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		// The counters may be off until restart; the file is unchanged.
-		return fmt.Errorf("settle outbox entries: %w", err)
-	}
-	for _, d := range done {
-		delete(o.ids, d.entry.Command.ID)
-		if t := targetOf(d.entry.Command); t != "" {
-			if o.targets[t]--; o.targets[t] <= 0 {
-				delete(o.targets, t)
-			}
-		}
-	}
-	for _, d := range notify {
-		for _, w := range o.waiters[d.entry.Command.ID] {
-			w <- d.result // buffered, one slot, one sender
-		}
-		delete(o.waiters, d.entry.Command.ID)
-	}
-	if len(o.ids) == 0 {
-		o.oldest = time.Time{}
-	} else {
-		// The oldest remaining entry has the lowest remaining seq.
-		first := ^uint64(0)
-		for _, s := range o.ids {
-			first = min(first, s)
-		}
-		if e, err := o.entries(first-1, 1); err == nil && len(e) == 1 {
-			o.oldest = e[0].At
-		}
-	}
-	return nil
-}
-
-// status counts the outbox.
-func (o *outbox) status() OutboxStatus {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return OutboxStatus{Pending: len(o.ids), Rejected: o.attention, OldestPendingAt: o.oldest}
-}
-
-// pending reports whether command id waits in the outbox.
-func (o *outbox) pending(id string) (store.Command, bool, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock() // held so that a renumber cannot move seq meanwhile
-	seq, ok := o.ids[id]
-	if !ok {
-		return store.Command{}, false, nil
-	}
-	es, err := o.entries(seq-1, 1)
-	if err != nil || len(es) == 0 || es[0].Command.ID != id {
-		return store.Command{}, false, err // settled meanwhile
-	}
-	return es[0].Command, true, nil
-}
-
-// pendingRecords returns the ids of records with changes in the outbox.
-func (o *outbox) pendingRecords() map[string]bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	m := make(map[string]bool, len(o.targets))
-	for t := range o.targets {
-		m[t] = true
-	}
-	return m
-}
-
-// firstSeq is the lowest pending sequence, or 0 when the outbox is empty.
-func (o *outbox) firstSeq() uint64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	first := uint64(0)
-	for _, s := range o.ids {
-		if first == 0 || s < first {
-			first = s
-		}
-	}
-	return first
-}
-
-// size is the number of pending entries.
-func (o *outbox) size() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.ids)
-}
-
-// attentionList returns the needs-attention entries, oldest first; with
-// user set, only that user's.
-func (o *outbox) attentionList(user string) ([]Attention, error) {
-	var out []Attention
-	err := o.local.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOutboxAttention).ForEach(func(_, v []byte) error {
-			var a Attention
-			if err := json.Unmarshal(v, &a); err != nil {
-				return err
-			}
-			if user == "" || a.Command.Actor.User == user {
-				out = append(out, a)
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read attention list: %w", err)
-	}
-	slices.SortFunc(out, func(a, b Attention) int { return a.RejectedAt.Compare(b.RejectedAt) })
-	return out, nil
-}
-
-// attentionEntry returns one needs-attention entry, or ErrUnknownCommand.
-func (o *outbox) attentionEntry(id string) (Attention, error) {
-	var a Attention
-	found := false
-	err := o.local.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketOutboxAttention).Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &a)
-	})
-	if err != nil {
-		return Attention{}, fmt.Errorf("read attention entry: %w", err)
-	}
-	if !found {
-		return Attention{}, ErrUnknownCommand
-	}
-	return a, nil
-}
-
-// dismiss removes a needs-attention entry; ErrUnknownCommand if none.
-func (o *outbox) dismiss(id string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	found := false
-	err := o.local.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutboxAttention)
-		if b.Get([]byte(id)) == nil {
-			return nil
-		}
-		found = true
-		return b.Delete([]byte(id))
-	})
-	if err != nil {
-		return fmt.Errorf("dismiss attention entry: %w", err)
-	}
-	if !found {
-		return ErrUnknownCommand
-	}
-	o.attention--
-	return nil
-}
-
-func u64key(v uint64) []byte {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint64(b, v)
-	return b
-}
-
-// lastSeq is the highest sequence number handed out (0 if none).
-func (o *outbox) lastSeq() uint64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.nextSeq - 1
-}
-
-// originSeq returns the origin id and the next sequence number.
-func (o *outbox) originSeq() (string, uint64) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.origin, o.nextSeq
-}
-
-// renumber moves the outbox to a new origin, after the register showed that
-// this one was rolled back (local.db restored from an older copy: its
-// sequence numbers are used by other commands). In one transaction it makes
-// a new origin id, renumbers every pending entry from 1 in its current
-// order, and stores the origin and the next sequence. Ids, targets, waiters,
-// oldest and the attention list are unchanged: the same commands wait, in
-// the same order. It returns the old and new origin and how many entries it
-// renumbered.
-//
-// This is safe for any entry: the register checks command ids before
-// sequences, so an entry already applied under the old origin is answered
-// by id under the new one and never applied twice.
-func (o *outbox) renumber() (old, fresh string, n int, err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	fresh, err = newOrigin(o.nodeID)
-	if err != nil {
-		return o.origin, "", 0, err
-	}
-	var es []outboxEntry
-	err = o.local.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutboxEntries)
-		err := b.ForEach(func(k, v []byte) error {
-			var e outboxEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			es = append(es, e)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteBucket(bucketOutboxEntries); err != nil {
-			return err
-		}
-		if b, err = tx.CreateBucket(bucketOutboxEntries); err != nil {
-			return err
-		}
-		for i := range es {
-			es[i].Command.Origin, es[i].Command.Seq = fresh, uint64(i+1)
-			raw, err := json.Marshal(es[i])
-			if err != nil {
-				return fmt.Errorf("encode outbox entry: %w", err)
-			}
-			if err := b.Put(u64key(uint64(i+1)), raw); err != nil {
-				return err
-			}
-		}
-		meta := tx.Bucket(bucketOutboxMeta)
-		if err := meta.Put(keyOrigin, []byte(fresh)); err != nil {
-			return err
-		}
-		return meta.Put(keyNextSeq, u64key(uint64(len(es)+1)))
-	})
-	if err != nil {
-		return o.origin, "", 0, fmt.Errorf("renumber outbox under a new origin: %w", err)
-	}
-	old = o.origin
-	o.origin, o.nextSeq = fresh, uint64(len(es)+1)
-	// The same entries in the same order: rebuild the index from them so
-	// that memory matches the file.
-	o.ids, o.targets, o.oldest = make(map[string]uint64, len(es)), map[string]int{}, time.Time{}
-	for _, e := range es {
-		o.track(e)
-	}
-	return old, fresh, len(es), nil
-}
-
-// OutboxStatus counts this node's outbox (zero without Config.Local).
-func (r *Replicator) OutboxStatus() OutboxStatus {
-	if r.fwd.box == nil {
-		return OutboxStatus{}
-	}
-	return r.fwd.box.status()
-}
-
-// PendingCommand returns the command with this id if it waits in this
-// node's outbox.
-func (r *Replicator) PendingCommand(id string) (store.Command, bool, error) {
-	if r.fwd.box == nil {
-		return store.Command{}, false, nil
-	}
-	return r.fwd.box.pending(id)
-}
-
-// PendingRecords returns the ids of the records that commands waiting in
-// this node's outbox change. New records have no id until applied and are
-// not among them.
-func (r *Replicator) PendingRecords() map[string]bool {
-	if r.fwd.box == nil {
-		return nil
-	}
-	return r.fwd.box.pendingRecords()
-}
-
-// Attention lists the commands this node took that the register rejected
-// after their authors were told "pending", oldest first; with user set,
-// only that user's. They stay until dismissed.
-func (r *Replicator) Attention(user string) ([]Attention, error) {
-	if r.fwd.box == nil {
-		return nil, nil
-	}
-	return r.fwd.box.attentionList(user)
-}
-
-// AttentionEntry returns one needs-attention entry by command id, or
-// ErrUnknownCommand.
-func (r *Replicator) AttentionEntry(id string) (Attention, error) {
-	if r.fwd.box == nil {
-		return Attention{}, ErrUnknownCommand
-	}
-	return r.fwd.box.attentionEntry(id)
-}
-
-// DismissAttention removes a needs-attention entry once its author has
-// dealt with it; ErrUnknownCommand if there is none. The caller checks who
-// may dismiss it.
-func (r *Replicator) DismissAttention(id string) error {
-	if r.fwd.box == nil {
-		return ErrUnknownCommand
-	}
-	return r.fwd.box.dismiss(id)
 }

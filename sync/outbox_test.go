@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	stdsync "sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"baoxue/store"
+	"baoxue/sync/pki"
 )
 
 // mustOpenLocal opens path as a node's local.db; closed (and checked) on
@@ -142,7 +144,7 @@ func obOpen(t testing.TB, n *obNode, rpc *inprocRPC, bootstrap bool, tune func(*
 	}
 	n.r = New(cfg, n.db)
 	if rpc != nil {
-		n.r.fwd.rpc = rpc
+		n.r.peers = rpc
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -200,19 +202,19 @@ func obClusterRPC(t testing.TB, tune func(*Config), rpc *inprocRPC) (leader, fol
 // in caDir (what a join does).
 func issueCert(t testing.TB, caDir, dataDir, nodeID string) {
 	t.Helper()
-	ca, err := loadTLS(caDir)
+	ca, err := pki.Load(caDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, csr, err := newCSR(nodeID)
+	key, csr, err := pki.NewCSR(nodeID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := ca.sign(csr, nodeID)
+	der, err := ca.Sign(csr, nodeID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeNodeFiles(dataDir, ca.caCert.Raw, key, der); err != nil {
+	if err := pki.WriteNodeFiles(dataDir, ca.CACert.Raw, key, der); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -290,7 +292,7 @@ func TestOutboxDurable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, err := openOutbox(local, "n2")
+	box, err := openQueue(local, "n2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +318,7 @@ func TestOutboxDurable(t *testing.T) {
 	local.Close()
 
 	local2 := mustOpenLocal(t, crashed)
-	box2, err := openOutbox(local2, "n2")
+	box2, err := openQueue(local2, "n2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +343,7 @@ func TestOutboxDurable(t *testing.T) {
 	}
 
 	// Another install (a fresh local.db) is another origin.
-	box3, err := openOutbox(mustOpenLocal(t, filepath.Join(dir, "other.db")), "n2")
+	box3, err := openQueue(mustOpenLocal(t, filepath.Join(dir, "other.db")), "n2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +364,7 @@ func TestForwardWhileLeaderUnreachable(t *testing.T) {
 			t.Fatalf("submit %d while cut = %+v, want pending", i, res)
 		}
 	}
-	if st := follower.r.OutboxStatus(); st.Pending != 20 || st.OldestPendingAt.IsZero() {
+	if st := follower.r.Outbox().Status(); st.Pending != 20 || st.OldestPendingAt.IsZero() {
 		t.Errorf("outbox status = %+v, want 20 pending with a time", st)
 	}
 	if n := countTownships(t, leader.db); n != 0 {
@@ -372,17 +374,17 @@ func TestForwardWhileLeaderUnreachable(t *testing.T) {
 	if res := submit(t, follower.r, cmds[3]); res.State != store.StatePending {
 		t.Errorf("resubmit while pending = %+v, want pending", res)
 	}
-	if st := follower.r.OutboxStatus(); st.Pending != 20 {
+	if st := follower.r.Outbox().Status(); st.Pending != 20 {
 		t.Errorf("pending after resubmit = %d, want 20", st.Pending)
 	}
 
 	rpc.setCut(false)
-	waitFor(t, "outbox drains", func() bool { return follower.r.OutboxStatus().Pending == 0 })
+	waitFor(t, "outbox drains", func() bool { return follower.r.Outbox().Status().Pending == 0 })
 	checkAppliedInOrder(t, cmds, leader, follower)
 	if n := countTownships(t, leader.db); n != 20 {
 		t.Errorf("leader has %d townships, want 20", n)
 	}
-	if st := follower.r.OutboxStatus(); st != (OutboxStatus{}) {
+	if st := follower.r.Outbox().Status(); st != (OutboxStatus{}) {
 		t.Errorf("outbox status after drain = %+v, want empty", st)
 	}
 
@@ -404,7 +406,7 @@ func TestForwardLostReply(t *testing.T) {
 	rpc.mu.Lock()
 	rpc.cut, rpc.drop = false, 2
 	rpc.mu.Unlock()
-	waitFor(t, "outbox drains", func() bool { return follower.r.OutboxStatus().Pending == 0 })
+	waitFor(t, "outbox drains", func() bool { return follower.r.Outbox().Status().Pending == 0 })
 	if got := rpc.forwards.Load(); got < 5 {
 		t.Errorf("%d forward calls, want at least 5 (3 batches and 2 resends)", got)
 	}
@@ -442,7 +444,7 @@ func TestForwardRestartMidBatch(t *testing.T) {
 
 	rpc.setCut(false)
 	obOpen(t, follower, rpc, false, func(c *Config) { c.ForwardBatch = 4 })
-	waitFor(t, "outbox drains after restart", func() bool { return follower.r.OutboxStatus().Pending == 0 })
+	waitFor(t, "outbox drains after restart", func() bool { return follower.r.Outbox().Status().Pending == 0 })
 	checkAppliedInOrder(t, cmds, leader, follower)
 	if n := countTownships(t, leader.db); n != 10 {
 		t.Errorf("leader has %d townships, want 10", n)
@@ -477,7 +479,7 @@ func TestForwardGapIsResent(t *testing.T) {
 		return req
 	}
 	rpc.mu.Unlock()
-	waitFor(t, "outbox drains", func() bool { return follower.r.OutboxStatus().Pending == 0 })
+	waitFor(t, "outbox drains", func() bool { return follower.r.Outbox().Status().Pending == 0 })
 	checkAppliedInOrder(t, cmds, leader, follower)
 	if got := rpc.forwards.Load(); got < 2 {
 		t.Errorf("%d forward calls, want a resend after the gap", got)
@@ -504,32 +506,32 @@ func TestForwardRejectedNeedsAttention(t *testing.T) {
 		}
 	}
 	rpc.setCut(false)
-	waitFor(t, "outbox drains", func() bool { return follower.r.OutboxStatus().Pending == 0 })
+	waitFor(t, "outbox drains", func() bool { return follower.r.Outbox().Status().Pending == 0 })
 
-	st := follower.r.OutboxStatus()
+	st := follower.r.Outbox().Status()
 	if st.Pending != 0 || st.Rejected != 1 {
 		t.Errorf("outbox status = %+v, want 0 pending, 1 rejected", st)
 	}
-	list, err := follower.r.Attention("admin")
+	list, err := follower.r.Outbox().Attention("admin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(list) != 1 || list[0].Command.ID != "c-dup" || list[0].Result.Code != store.CodeDuplicate || list[0].Result.Reason == "" {
 		t.Fatalf("attention list = %+v, want c-dup rejected as duplicate with a reason", list)
 	}
-	if other, _ := follower.r.Attention("someone-else"); len(other) != 0 {
+	if other, _ := follower.r.Outbox().Attention("someone-else"); len(other) != 0 {
 		t.Errorf("another user's attention list = %+v, want empty", other)
 	}
 	if res, _, _ := follower.db.Result(ok.ID); !res.Applied() {
 		t.Errorf("the command after the rejected one = %+v, want applied", res)
 	}
-	if err := follower.r.DismissAttention("c-dup"); err != nil {
+	if err := follower.r.Outbox().Dismiss("c-dup"); err != nil {
 		t.Fatal(err)
 	}
-	if err := follower.r.DismissAttention("c-dup"); !errors.Is(err, ErrUnknownCommand) {
+	if err := follower.r.Outbox().Dismiss("c-dup"); !errors.Is(err, ErrUnknownCommand) {
 		t.Errorf("second dismiss = %v, want ErrUnknownCommand", err)
 	}
-	if st := follower.r.OutboxStatus(); st.Rejected != 0 {
+	if st := follower.r.Outbox().Status(); st.Rejected != 0 {
 		t.Errorf("rejected after dismiss = %d, want 0", st.Rejected)
 	}
 
@@ -540,7 +542,7 @@ func TestForwardRejectedNeedsAttention(t *testing.T) {
 	if res := submit(t, follower.r, dup2); res.State != store.StateRejected {
 		t.Errorf("submit with the link up = %+v, want rejected", res)
 	}
-	if st := follower.r.OutboxStatus(); st.Rejected != 0 || st.Pending != 0 {
+	if st := follower.r.Outbox().Status(); st.Rejected != 0 || st.Pending != 0 {
 		t.Errorf("status after an answered rejection = %+v, want empty", st)
 	}
 }
@@ -559,7 +561,7 @@ func TestForwardAfterDirectResend(t *testing.T) {
 	}
 	rpc.setCut(false)
 	// x's sequence number is used by its resend, so y is no gap.
-	waitFor(t, "outbox drains", func() bool { return follower.r.OutboxStatus().Pending == 0 })
+	waitFor(t, "outbox drains", func() bool { return follower.r.Outbox().Status().Pending == 0 })
 	checkAppliedInOrder(t, []store.Command{x, y}, leader, follower)
 }
 
@@ -575,7 +577,7 @@ func TestForwardOverClusterPort(t *testing.T) {
 		}
 	}
 	checkAppliedInOrder(t, cmds, leader, follower)
-	if st := follower.r.OutboxStatus(); st.Pending != 0 {
+	if st := follower.r.Outbox().Status(); st.Pending != 0 {
 		t.Errorf("pending = %d, want 0", st.Pending)
 	}
 	mustSubmit(t, leader.r, townshipCmd(t, 6))
@@ -592,7 +594,7 @@ func TestLeaderDrainsOwnOutbox(t *testing.T) {
 	db := mustOpenDB(t, dir)
 	n := &obNode{id: "n1", dir: dir, addr: freeAddr(t), db: db, local: mustOpenLocal(t, filepath.Join(dir, "local.db"))}
 	// Commands queued while this node was not the leader, before a restart.
-	box, err := openOutbox(n.local, "n1")
+	box, err := openQueue(n.local, "n1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -605,7 +607,7 @@ func TestLeaderDrainsOwnOutbox(t *testing.T) {
 	}
 	rpc := &inprocRPC{nodes: map[string]*Replicator{}}
 	obOpen(t, n, rpc, true, nil)
-	waitFor(t, "own outbox drains", func() bool { return n.r.OutboxStatus().Pending == 0 })
+	waitFor(t, "own outbox drains", func() bool { return n.r.Outbox().Status().Pending == 0 })
 	// A write taken now comes after them.
 	late := townshipCmd(t, 3)
 	if res := submit(t, n.r, late); !res.Applied() {
@@ -650,7 +652,7 @@ func TestConsistentRead(t *testing.T) {
 // fillOutbox queues n township commands in local in one transaction (a
 // benchmark's setup, not what Submit does: it syncs each).
 func fillOutbox(b testing.TB, local *bolt.DB, nodeID string, n int) {
-	box, err := openOutbox(local, nodeID)
+	box, err := openQueue(local, nodeID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -690,7 +692,7 @@ func BenchmarkOutboxDrain(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		obOpen(b, follower, nil, false, nil)
-		for follower.r.OutboxStatus().Pending > 0 {
+		for follower.r.Outbox().Status().Pending > 0 {
 			time.Sleep(time.Millisecond)
 		}
 		total += time.Since(start)
@@ -701,4 +703,42 @@ func BenchmarkOutboxDrain(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(pending*b.N)/total.Seconds(), "commands/s")
+}
+
+// Every command that changes a case marks it pending while it waits in a
+// cut-off node's outbox, a legal step's update too (it was once missed:
+// the outbox guessed targets from a list of kinds of its own).
+func TestQueuedCaseCommandsMarkTheirCasePending(t *testing.T) {
+	_, follower, rpc := obCluster(t, nil)
+	rpc.setCut(true)
+	officer := store.Actor{User: "t1", Role: store.RoleOfficer, Node: "n2"}
+	cmds := []store.Command{
+		mustCommand(t, "c-visit", store.KindCaseVisit, officer, store.VisitRecord{CaseID: "C7", Date: "2026-11-02",
+			Visitors: []string{"王芳"}, Line: store.LineGovernment, Result: store.ResultRefused}),
+		mustCommand(t, "c-step", store.KindCaseStepUpdate, officer, store.StepUpdate{CaseID: "C7", Step: store.StepOrder,
+			ServedAt: "2026-11-03", ServedHow: "直接送达"}),
+		mustCommand(t, "c-other", store.KindCaseStepUpdate, officer, store.StepUpdate{CaseID: "C8", Step: store.StepEducation,
+			Outcome: "家长已送回"}),
+	}
+	for _, cmd := range cmds {
+		if res := submit(t, follower.r, cmd); res.State != store.StatePending {
+			t.Fatalf("submit %s while cut = %+v, want pending", cmd.ID, res)
+		}
+	}
+	for _, c := range []struct {
+		id   string
+		want []string
+	}{{"C7", []string{"c-visit", "c-step"}}, {"C8", []string{"c-other"}}, {"C9", nil}} {
+		got, err := follower.r.Outbox().PendingFor(c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, cmd := range got {
+			ids = append(ids, cmd.ID)
+		}
+		if !slices.Equal(ids, c.want) {
+			t.Errorf("pending for case %s = %v, want %v", c.id, ids, c.want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -41,7 +42,7 @@ func (r *Replicator) ConsistentRead(ctx context.Context) error {
 		idx, err = r.leaderReadIndex(ctx)
 	default:
 		var resp readIndexResponse
-		resp, err = r.fwd.rpc.readIndex(ctx, string(addr))
+		resp, err = r.peers.readIndex(ctx, string(addr))
 		idx = resp.Index
 	}
 	if err != nil {
@@ -70,6 +71,21 @@ func (r *Replicator) waitApplied(ctx context.Context, index uint64) error {
 		}
 	}
 	return nil
+}
+
+// handleReadIndex serves pathReadIndex: the leader's side of a strong read
+// on another node.
+func (r *Replicator) handleReadIndex(w http.ResponseWriter, req *http.Request) {
+	var in struct{}
+	if !readRPC(w, req, &in) {
+		return
+	}
+	idx, err := r.leaderReadIndex(req.Context())
+	if err != nil {
+		writeRPCError(w, err)
+		return
+	}
+	writeRPC(w, readIndexResponse{Index: idx})
 }
 
 // leaderReadIndex is the leader's side of a strong read: the index of the

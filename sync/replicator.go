@@ -3,8 +3,13 @@
 // snapshots under DataDir/raft, the cluster port (one mutual-TLS listener
 // carrying Raft, node-to-node calls and joins under a cluster CA, with the
 // certificates in DataDir/tls), and the FSM that applies committed commands
-// to the register in log order. It also admits nodes with join tokens and
-// makes Raft's configuration follow the replicated node registry.
+// to the register in log order. It also admits nodes with join tokens
+// (join.go; the CA and tokens are package sync/pki) and makes Raft's
+// configuration follow the replicated node registry (membership.go).
+//
+// A write taken by a node that is not the leader goes through the node's
+// Outbox (outbox.go, forward.go): queued durably in local.db and forwarded
+// to the leader in order.
 //
 // The register is a persistent FSM: it records the last log index it
 // applied in the same bbolt transaction as each batch, so after a restart
@@ -18,7 +23,6 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +36,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"baoxue/store"
+	"baoxue/sync/pki"
 )
 
 // retainSnapshots is how many snapshots are kept on disk.
@@ -44,6 +49,10 @@ const logCacheSize = 1024
 // Replicator replicates the register through Raft. Create it with New, start
 // it with Open and stop it with Close; it cannot be reopened. Its methods are
 // safe for concurrent use.
+//
+// It owns three parts with lifecycles of their own, opened after Raft and
+// closed before it: the Outbox (outbox.go), the membership loop
+// (membership.go) and the join server (join.go).
 type Replicator struct {
 	cfg  Config
 	db   *store.DB
@@ -56,20 +65,30 @@ type Replicator struct {
 	// rpc serves node-to-node calls on the cluster port (rpc.go); handlers
 	// may be registered on it any time after New.
 	rpc *rpcServer
-	// fwd is the outbox and its forwarder (outbox.go, forward.go); its
-	// outbox is nil without Config.Local.
-	fwd *forwarder
+	// peers calls the leader's forward and read-index RPCs (apply.go,
+	// reads.go); tests replace it before Open.
+	peers leaderRPC
+	// outbox queues and forwards the writes this node takes while it does
+	// not lead (outbox.go); nil without Config.Local.
+	outbox *Outbox
+	// members makes Raft's configuration follow the node registry, on the
+	// leader (membership.go).
+	members *membership
 
 	mu       sync.RWMutex // guards the fields below
 	closed   bool
 	raft     *raft.Raft
 	trans    *raft.NetworkTransport
 	logStore *walStore // logstore.go
-	// Cluster port (transport.go), its TLS identity and the client of
-	// cluster calls (rpc.go); set by Open.
+	// Cluster port (transport.go), this node's certificate and CA
+	// (package pki), the join server (join.go) and the client of cluster
+	// calls (rpc.go); set by Open.
 	port      *clusterPort
+	identity  *pki.Identity
+	joinSrv   *http.Server
 	rpcClient *http.Client
-	cluster   *clusterState // join and membership (cluster.go, join.go)
+	// stopWatch stops waking the outbox when Raft learns of a leader.
+	stopWatch func()
 }
 
 // Status is a node's view of replication, for health pages and freshness
@@ -110,17 +129,27 @@ func New(cfg Config, db *store.DB) *Replicator {
 		closing: make(chan struct{}),
 		rpc:     newRPCServer(log.With("part", "rpc")),
 	}
-	r.fwd = newForwarder(r)
-	r.registerOutboxRPC(r.rpc)
+	r.peers = callRPC{r}
+	if cfg.Local != nil {
+		r.outbox = newOutbox(cfg, db, log, r)
+	}
+	r.members = newMembership(cfg, db, log, r.current, r.call)
+	r.registerRPCs()
 	return r
 }
 
+// Outbox is this node's outbox: the writes it took while it did not lead,
+// waiting for the leader, and those the register rejected after their
+// authors were told "pending". Nil without Config.Local.
+func (r *Replicator) Outbox() *Outbox { return r.outbox }
+
 // Open starts replication: it listens on ClusterAddr (so an address in use
 // fails here), restores the register from the newest snapshot if the
-// register is behind it, opens the Raft log and starts Raft. With
-// Bootstrap and no Raft state yet, it starts a new cluster with this node as
-// the only voter. It returns an error for an invalid Config, ErrClosed after
-// Close, and storage and listen errors.
+// register is behind it, opens the Raft log and starts Raft, then the
+// outbox and the membership loop. With Bootstrap and no Raft state yet, it
+// starts a new cluster with this node as the only voter. It returns an
+// error for an invalid Config, ErrClosed after Close, and storage and
+// listen errors.
 func (r *Replicator) Open(ctx context.Context) error {
 	if err := r.cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -133,13 +162,9 @@ func (r *Replicator) Open(ctx context.Context) error {
 	if r.raft != nil {
 		return errors.New("replicator already open")
 	}
-	if err := r.openOutbox(); err != nil {
-		return err
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-
 	raftLog := newHCLog(r.base.With("component", "raft"))
 	// Listen first: a port in use is the likeliest failure and the cheapest
 	// to find.
@@ -148,52 +173,68 @@ func (r *Replicator) Open(ctx context.Context) error {
 		return err
 	}
 	trans := newTransport(port, raftLog.Named("transport"))
-	var logStore *walStore
-	ok := false
-	defer func() {
-		if ok {
-			return
-		}
-		trans.Close()
-		port.close()
-		if logStore != nil {
+	ra, logStore, err := r.startRaft(trans, raftLog)
+	if err == nil && r.outbox != nil {
+		if err = r.outbox.Open(ctx); err != nil {
+			ra.Shutdown().Error()
 			logStore.Close()
 		}
-	}()
+	}
+	if err != nil {
+		trans.Close()
+		port.close()
+		return err
+	}
+	r.raft, r.trans, r.logStore = ra, trans, logStore
+	if r.outbox != nil {
+		r.stopWatch = watchLeader(ra, r.outbox.poke)
+	}
+	r.members.open()
+	r.log.Info("raft started", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()),
+		"applied_index", r.db.AppliedIndex())
+	return nil
+}
 
+// startRaft opens the snapshot store (restoring the register from it if the
+// register is behind) and the Raft log, and starts Raft on trans,
+// bootstrapping a new cluster with Bootstrap and no Raft state. On error it
+// has closed what it opened.
+func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logger) (*raft.Raft, *walStore, error) {
 	dir := filepath.Join(r.cfg.DataDir, "raft")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create raft directory: %w", err)
+		return nil, nil, fmt.Errorf("create raft directory: %w", err)
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, retainSnapshots, raftLog.Named("snapshots"))
 	if err != nil {
-		return fmt.Errorf("open snapshot store: %w", err)
+		return nil, nil, fmt.Errorf("open snapshot store: %w", err)
 	}
 	restored, err := restoreIfBehind(snaps, r.db)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if restored {
 		r.log.Warn("register was behind the newest snapshot; restored it", "applied_index", r.db.AppliedIndex())
 	}
-	logStore, err = openLogStore(dir, raftLog.Named("wal"))
+	logStore, err := openLogStore(dir, raftLog.Named("wal"))
 	if err != nil {
-		return fmt.Errorf("open raft log: %w", err)
+		return nil, nil, fmt.Errorf("open raft log: %w", err)
 	}
 	existing, err := raft.HasExistingState(logStore, logStore, snaps)
 	if err != nil {
-		return fmt.Errorf("read raft state: %w", err)
+		logStore.Close()
+		return nil, nil, fmt.Errorf("read raft state: %w", err)
 	}
 	// The leader reads each new entry back to send it to every follower:
-	// keep the newest in memory rather than read (and decode) them from
-	// raft.db each time.
+	// keep the newest in memory rather than decode them from the log.
 	logs, err := raft.NewLogCache(logCacheSize, logStore)
 	if err != nil {
-		return fmt.Errorf("raft log cache: %w", err)
+		logStore.Close()
+		return nil, nil, fmt.Errorf("raft log cache: %w", err)
 	}
 	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logs, logStore, snaps, trans)
 	if err != nil {
-		return fmt.Errorf("start raft: %w", err)
+		logStore.Close()
+		return nil, nil, fmt.Errorf("start raft: %w", err)
 	}
 	if r.cfg.Bootstrap && !existing {
 		boot := raft.Configuration{Servers: []raft.Server{{
@@ -203,18 +244,14 @@ func (r *Replicator) Open(ctx context.Context) error {
 		}}}
 		if err := ra.BootstrapCluster(boot).Error(); err != nil {
 			ra.Shutdown().Error()
+			logStore.Close()
 			// %v: Raft's error text, not its sentinel.
-			return fmt.Errorf("bootstrap cluster: %v", err)
+			return nil, nil, fmt.Errorf("bootstrap cluster: %v", err)
 		}
 		r.log.Info("bootstrapped new cluster", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()))
 	}
-	ok = true
-	r.raft, r.trans, r.logStore = ra, trans, logStore
-	r.startCluster(port)
-	r.startForwarder()
-	r.log.Info("raft started", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()),
-		"existing_state", existing, "applied_index", r.db.AppliedIndex())
-	return nil
+	r.log.Debug("raft state", "existing_state", existing)
+	return ra, logStore, nil
 }
 
 // raftConfig maps Config onto Raft's.
@@ -239,10 +276,43 @@ func (r *Replicator) raftConfig(logger hclog.Logger) *raft.Config {
 	return c
 }
 
-// Close stops Raft, then closes the transport and the Raft log, and returns
-// the first error. Submits in flight return ErrClosed. If ctx ends before
-// Raft has stopped, Close returns the context's error and leaves the log
-// open (Raft may still be writing it). Close is idempotent.
+// watchLeader calls wake whenever ra learns of a leader, until the returned
+// function is called (it waits for the watching goroutine). The outbox
+// uses it: a township whose link comes back after hours would otherwise
+// wait out its retry backoff (up to ForwardRetryMax) before sending what it
+// took meanwhile.
+func watchLeader(ra *raft.Raft, wake func()) (stop func()) {
+	leaders := make(chan raft.Observation, 1)
+	obs := raft.NewObserver(leaders, false, func(o *raft.Observation) bool {
+		lo, ok := o.Data.(raft.LeaderObservation)
+		return ok && lo.LeaderID != ""
+	})
+	ra.RegisterObserver(obs)
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		defer ra.DeregisterObserver(obs)
+		for {
+			select {
+			case <-leaders:
+				wake()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
+}
+
+// Close stops the outbox, the membership loop and the join server, then
+// Raft, then closes the transport, the cluster port and the Raft log, and
+// returns the first error. Submits in flight return ErrClosed (or pending,
+// when queued in the outbox). If ctx ends before Raft has stopped, Close
+// returns the context's error and leaves the log open (Raft may still be
+// writing it). Close is idempotent.
 func (r *Replicator) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -251,13 +321,20 @@ func (r *Replicator) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	close(r.closing)
-	ra, trans, logStore := r.raft, r.trans, r.logStore
+	ra, trans, logStore, stopWatch := r.raft, r.trans, r.logStore, r.stopWatch
 	r.mu.Unlock()
-	r.stopForwarder()
 	if ra == nil {
 		return nil
 	}
-	r.stopCluster(ctx)
+	var first error
+	if stopWatch != nil {
+		stopWatch()
+	}
+	if r.outbox != nil {
+		first = r.outbox.Close(ctx)
+	}
+	r.members.close()
+	r.closeJoinServer(ctx)
 
 	done := make(chan struct{})
 	go func() {
@@ -269,8 +346,7 @@ func (r *Replicator) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("shut down raft: %w", ctx.Err())
 	}
-	var first error
-	if err := trans.Close(); err != nil {
+	if err := trans.Close(); err != nil && first == nil {
 		first = fmt.Errorf("close transport: %w", err)
 	}
 	if err := r.closeClusterPort(ctx); err != nil && first == nil {
@@ -290,103 +366,6 @@ func (r *Replicator) current() (*raft.Raft, error) {
 		return nil, ErrClosed
 	}
 	return r.raft, nil
-}
-
-// Submit replicates cmd through the Raft log and returns the result of
-// applying it to the register: applied, or rejected with a reason. A
-// command whose ID was applied before is answered with its first result.
-//
-// On a node that is not the leader, with Config.Local set, cmd is queued in
-// the durable outbox and forwarded (forward.go): the result if it shows in
-// this replica within ForwardWait, else a Result with State
-// store.StatePending; without Config.Local it returns ErrNotLeader.
-//
-// It returns ErrDiskFull when
-// DataDir is short of space, ErrTimeout when the command is not applied
-// within ApplyTimeout or ctx's deadline (it may still be applied later),
-// ctx's error when ctx is cancelled, and ErrClosed when the Replicator is
-// not open or is closing.
-func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Result, error) {
-	ra, err := r.current()
-	if err != nil {
-		return store.Result{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return store.Result{}, err
-	}
-	if r.cfg.MinFreeBytes > 0 {
-		free, err := freeBytes(r.cfg.DataDir)
-		if err != nil {
-			return store.Result{}, err
-		}
-		if free < r.cfg.MinFreeBytes {
-			return store.Result{}, fmt.Errorf("%w: %d bytes free in %s, need %d",
-				ErrDiskFull, free, r.cfg.DataDir, r.cfg.MinFreeBytes)
-		}
-	}
-	if r.useOutbox(ra) {
-		return r.submitOutbox(ctx, cmd)
-	}
-	if ra.State() != raft.Leader {
-		return store.Result{}, ErrNotLeader
-	}
-	return r.applyOnLeader(ctx, ra, cmd)
-}
-
-// applyOnLeader appends cmd to the log of this node, the leader, and waits
-// up to ApplyTimeout (or ctx) for the register's result.
-func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store.Command) (store.Result, error) {
-	data, err := json.Marshal(cmd)
-	if err != nil {
-		return store.Result{}, fmt.Errorf("encode command: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.ApplyTimeout)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
-	f := ra.Apply(data, time.Until(deadline))
-	// An ApplyFuture has no channel, and one still queued when Raft shuts
-	// down is never answered: wait for it on a goroutine so that ctx and
-	// Close can end the wait.
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return store.Result{}, translate(err)
-		}
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return store.Result{}, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
-		}
-		return store.Result{}, ctx.Err()
-	case <-r.closing:
-		return store.Result{}, ErrClosed
-	}
-	switch v := f.Response().(type) {
-	case store.Result:
-		return v, nil
-	case error:
-		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, v)
-	default:
-		return store.Result{}, fmt.Errorf("apply command %s: unexpected response %T", cmd.ID, v)
-	}
-}
-
-// translate maps Raft's errors onto the package's. Errors it does not know
-// are reported with their text but not wrapped, so that no Raft sentinel
-// reaches callers.
-func translate(err error) error {
-	switch {
-	case errors.Is(err, raft.ErrNotLeader),
-		errors.Is(err, raft.ErrLeadershipLost),
-		errors.Is(err, raft.ErrLeadershipTransferInProgress):
-		return ErrNotLeader
-	case errors.Is(err, raft.ErrEnqueueTimeout):
-		return ErrTimeout
-	case errors.Is(err, raft.ErrRaftShutdown):
-		return ErrClosed
-	}
-	return fmt.Errorf("raft: %v", err)
 }
 
 // WaitLeader blocks until this node knows a leader (itself or another

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"baoxue/store"
+	"baoxue/sync/pki"
 )
 
 func TestOpenBootstrapsLeader(t *testing.T) {
@@ -319,7 +320,7 @@ func TestSubmitErrors(t *testing.T) {
 		cfg := testConfig(t, dir)
 		cfg.Bootstrap = false
 		// A certificate as a joined node has one (here from its own CA).
-		if err := createCA(dir, cfg.NodeID); err != nil {
+		if err := pki.CreateCA(dir, cfg.NodeID); err != nil {
 			t.Fatal(err)
 		}
 		r := New(cfg, db)

@@ -45,7 +45,7 @@ func TestOutboxRenumber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, err := openOutbox(local, "n2")
+	box, err := openQueue(local, "n2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestOutboxRenumber(t *testing.T) {
 	if st := box.status(); st != before {
 		t.Errorf("status after renumber = %+v, want %+v", st, before)
 	}
-	check := func(b *outbox) {
+	check := func(b *queue) {
 		t.Helper()
 		es, err := b.entries(0, 10)
 		if err != nil {
@@ -125,7 +125,7 @@ func TestOutboxRenumber(t *testing.T) {
 	local.Close()
 
 	// The file has the new origin and sequence.
-	box2, err := openOutbox(mustOpenLocal(t, path), "n2")
+	box2, err := openQueue(mustOpenLocal(t, path), "n2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestOutboxRestoredFromBackup(t *testing.T) {
 func testRestoredFromBackup(t *testing.T, pendingInCopy, queued bool) {
 	leader, follower, rpc := obCluster(t, nil)
 	path := filepath.Join(follower.dir, "local.db")
-	origin0, _ := follower.r.fwd.box.originSeq()
+	origin0, _ := follower.r.outbox.box.originSeq()
 	var all []store.Command
 	next := 1
 	take := func(n int) []store.Command {
@@ -174,7 +174,7 @@ func testRestoredFromBackup(t *testing.T, pendingInCopy, queued bool) {
 	}
 	drained := func() {
 		t.Helper()
-		waitFor(t, "outbox drains", func() bool { return follower.r.OutboxStatus().Pending == 0 })
+		waitFor(t, "outbox drains", func() bool { return follower.r.Outbox().Status().Pending == 0 })
 	}
 
 	// State A: three commands settled, and (pendingInCopy) two pending.
@@ -230,7 +230,7 @@ func testRestoredFromBackup(t *testing.T, pendingInCopy, queued bool) {
 		}
 		c.Logger = logger
 	})
-	if got := follower.r.OutboxStatus().Pending; got > len(inCopy) {
+	if got := follower.r.Outbox().Status().Pending; got > len(inCopy) {
 		t.Fatalf("%d pending after the restore, want at most %d", got, len(inCopy))
 	}
 
@@ -247,7 +247,7 @@ func testRestoredFromBackup(t *testing.T, pendingInCopy, queued bool) {
 	rpc.setCut(false)
 	drained()
 
-	origin1, nextSeq := follower.r.fwd.box.originSeq()
+	origin1, nextSeq := follower.r.outbox.box.originSeq()
 	if origin1 == origin0 || !strings.HasPrefix(origin1, follower.id+".") {
 		t.Errorf("origin after the restore = %q, want a new %s.* origin (was %q)", origin1, follower.id, origin0)
 	}
@@ -266,7 +266,7 @@ func testRestoredFromBackup(t *testing.T, pendingInCopy, queued bool) {
 	if got := countPendingOnDisk(t, follower.local); got != 0 {
 		t.Errorf("%d entries left in local.db's outbox, want 0", got)
 	}
-	if st := follower.r.OutboxStatus(); st != (OutboxStatus{}) {
+	if st := follower.r.Outbox().Status(); st != (OutboxStatus{}) {
 		t.Errorf("outbox status = %+v, want empty (nothing pending, nothing rejected)", st)
 	}
 

@@ -119,17 +119,3 @@ func TestDialFromClusterIP(t *testing.T) {
 		t.Errorf("connection came from %s, want 127.0.0.7", got)
 	}
 }
-
-func TestParseToken(t *testing.T) {
-	good := joinToken{Version: 1, Cluster: "c", Addrs: []string{"10.0.0.5:7400"}, CA: strings.Repeat("ab", 32), ID: "t", Secret: "s"}
-	if got, err := parseToken(good.String()); err != nil || got.ID != "t" || got.Addrs[0] != "10.0.0.5:7400" {
-		t.Errorf("round trip: %+v, %v", got, err)
-	}
-	noAddr := good
-	noAddr.Addrs = nil
-	for _, s := range []string{"", "!!!", "e30", noAddr.String(), good.String()[:20]} {
-		if _, err := parseToken(s); !errors.Is(err, ErrTokenInvalid) {
-			t.Errorf("parseToken(%q) = %v, want ErrTokenInvalid", s, err)
-		}
-	}
-}

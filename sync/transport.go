@@ -13,6 +13,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+
+	"baoxue/sync/pki"
 )
 
 // transportTimeout is the I/O deadline of one RPC (Raft scales it up for
@@ -39,7 +41,7 @@ const (
 // of another node can tell where a connection comes from.
 type clusterPort struct {
 	ln        net.Listener
-	tls       *clusterTLS
+	id        *pki.Identity
 	advertise net.Addr
 	localIP   net.IP // source address of outgoing connections; nil: any
 	log       *slog.Logger
@@ -102,7 +104,7 @@ func (p *clusterPort) acceptLoop() {
 // route completes the handshake, reads the stream byte and hands the
 // connection on, or closes it.
 func (p *clusterPort) route(c net.Conn) {
-	tc := tls.Server(c, p.tls.serverConfig())
+	tc := tls.Server(c, p.id.ServerConfig())
 	tc.SetDeadline(time.Now().Add(handshakeTimeout))
 	var b [1]byte
 	if err := tc.Handshake(); err != nil {
@@ -155,7 +157,7 @@ func (p *clusterPort) route(c net.Conn) {
 // dial opens a stream of the given kind to addr with this node's
 // certificate.
 func (p *clusterPort) dial(ctx context.Context, addr string, stream byte) (net.Conn, error) {
-	return dialStream(ctx, addr, p.localIP, p.tls.clientConfig(), stream)
+	return dialStream(ctx, addr, p.localIP, p.id.ClientConfig(), stream)
 }
 
 // dialStream dials addr from localIP (nil: any), completes the TLS

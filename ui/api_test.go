@@ -161,7 +161,7 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 		msg   string
 	}{
 		{"bad JSON", `{"name": "x",`, "", "invalid JSON"},
-		{"not an object", `[1,2]`, "", "invalid JSON"},
+		{"not an object", `[1,2]`, "", "the body must be a JSON object"},
 		{"trailing data", `{"name":"x"} {}`, "", "invalid JSON"},
 		{"unknown field", with("nickname", "小军"), "nickname", ""},
 		{"wrong type", with("grade", "three"), "grade", ""},
@@ -307,6 +307,7 @@ func TestScopeAndRoles(t *testing.T) {
 	inA := e.createChild(officer, child("在A校", 61))
 	b := child("在B校", 62)
 	b["village_code"], b["group_code"], b["school_code"], b["grade"] = villB, "", schoolB, 8
+	b["id_number"] = idNumber("20130315", 62) // of the age of grade 8
 	inB := e.createChild(officer, b)
 
 	teacher := e.login("teacher", "password-1")
@@ -356,6 +357,7 @@ func TestListParameters(t *testing.T) {
 	for _, tt := range []struct{ query, field string }{
 		{"grade=three", "grade"}, {"grade=10", "grade"}, {"limit=0", "limit"}, {"limit=501", "limit"},
 		{"status=lost", "status"}, {"flag=rich", "flag"}, {"class=x", "class"}, {"cursor=zzz", "cursor"},
+		{"cursor=S4294967296", "cursor"}, {"cursor=S18446744073709551616", "cursor"},
 	} {
 		r := e.api("GET", "/api/v1/students?"+tt.query, tok, nil)
 		if r.status != http.StatusBadRequest || r.obj(t)["field"] != tt.field {
@@ -517,30 +519,4 @@ func TestCommandResultIsTheAuthors(t *testing.T) {
 	if f := r.obj(t)["field"]; f != "command_id" {
 		t.Errorf("reuse refused on %v, want command_id", f)
 	}
-}
-
-func TestRepeatedFailedLoginsLockTheUser(t *testing.T) {
-	e := newEnv(t)
-	e.setupOrg()
-	for i := 0; i < maxFails; i++ {
-		e.api("POST", "/api/v1/login", "", map[string]string{"username": "officer", "password": "guess"}).
-			want(t, http.StatusUnauthorized, "wrong password")
-	}
-	// Locked now: even the right password is refused, and another user is not affected.
-	e.api("POST", "/api/v1/login", "", map[string]string{"username": "officer", "password": "password-1"}).
-		want(t, http.StatusTooManyRequests, "right password while locked")
-	e.login("viewer", "password-1")
-}
-
-func TestUnknownUserIsNotLocked(t *testing.T) {
-	e := newEnv(t)
-	e.setupOrg()
-	for i := 0; i < maxFails+2; i++ {
-		e.api("POST", "/api/v1/login", "", map[string]string{"username": "newcomer", "password": "guess"}).
-			want(t, http.StatusUnauthorized, "unknown user")
-	}
-	admin := e.login("admin", adminPassword)
-	e.api("POST", "/api/v1/users", admin, map[string]string{"username": "newcomer", "password": "password-1",
-		"display_name": "新人", "role": "viewer", "line": "education", "scope": "district"}).want(t, http.StatusCreated, "create newcomer")
-	e.login("newcomer", "password-1")
 }

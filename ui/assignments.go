@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -68,15 +67,16 @@ func (s *Server) apiAssignmentGaps(c echo.Context) error {
 	return c.JSON(http.StatusOK, itemsJSON[store.UnitGap]{Items: gaps})
 }
 
+// assignmentRequest makes an assignment: store.AssignmentCreate (with the
+// person's fields, and their account if any) and an optional command id.
 type assignmentRequest struct {
-	Level     string `json:"level"`
-	Unit      string `json:"unit"`
-	Name      string `json:"name"`
-	Phone     string `json:"phone"`
-	Post      string `json:"post"`
-	Username  string `json:"username"` // the person's account, if any
-	Start     string `json:"start"`
-	End       string `json:"end"`
+	store.AssignmentCreate
+	CommandID string `json:"command_id"`
+}
+
+// assignmentEndRequest ends the URL's assignment on a date.
+type assignmentEndRequest struct {
+	store.AssignmentEnd
 	CommandID string `json:"command_id"`
 }
 
@@ -86,7 +86,7 @@ type assignmentWriteJSON struct {
 }
 
 func (s *Server) createAssignment(c echo.Context, u store.User, cmdID string, p *store.AssignmentCreate) (store.Assignment, store.Result, error) {
-	r, err := s.execute(c, u, write{ID: cmdID, Kind: store.KindAssignmentCreate, Payload: p,
+	r, err := s.execute(c, u, write{ID: cmdID, Payload: p,
 		Check: func() error { return store.CheckAssignment(p) }})
 	if err != nil {
 		return store.Assignment{}, r, err
@@ -99,7 +99,7 @@ func (s *Server) createAssignment(c echo.Context, u store.User, cmdID string, p 
 }
 
 func (s *Server) endAssignment(c echo.Context, u store.User, cmdID string, p *store.AssignmentEnd) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindAssignmentEnd, Payload: p, Check: func() error {
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error {
 		if _, err := s.db.GetAssignment(u.Scope, p.ID); err != nil {
 			return err
 		}
@@ -116,12 +116,10 @@ func (s *Server) apiCreateAssignment(c echo.Context) error {
 		return err
 	}
 	var in assignmentRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in); err != nil {
 		return err
 	}
-	p := &store.AssignmentCreate{Level: in.Level, Unit: in.Unit, Person: store.Person{Name: in.Name, Phone: in.Phone, Post: in.Post, Username: in.Username},
-		Start: in.Start, End: in.End}
-	x, r, err := s.createAssignment(c, u, in.CommandID, p)
+	x, r, err := s.createAssignment(c, u, in.CommandID, &in.AssignmentCreate)
 	if err != nil {
 		return err
 	}
@@ -133,19 +131,16 @@ func (s *Server) apiEndAssignment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Date      string `json:"date"`
-		CommandID string `json:"command_id"`
-	}
-	if err := decodeJSON(c, &in); err != nil {
+	var in assignmentEndRequest
+	if err := bind(c, &in, "id"); err != nil {
 		return err
 	}
-	p := &store.AssignmentEnd{ID: c.Param("id"), Date: in.Date}
-	r, err := s.endAssignment(c, u, in.CommandID, p)
+	in.ID = c.Param("id")
+	r, err := s.endAssignment(c, u, in.CommandID, &in.AssignmentEnd)
 	if err != nil {
 		return err
 	}
-	x, _ := s.db.GetAssignment(u.Scope, p.ID)
+	x, _ := s.db.GetAssignment(u.Scope, in.ID)
 	return c.JSON(http.StatusOK, assignmentWriteJSON{Assignment: x, Command: commandOf(r)})
 }
 
@@ -154,14 +149,13 @@ func (s *Server) apiEndAssignment(c echo.Context) error {
 type assignmentsPage struct {
 	basePage
 	orgTree
-	Q         url.Values
-	Rows      []assignmentRow
-	Gaps      []gapRow
-	Levels    []string
-	Today     string
-	CommandID string
-	In        assignmentRequest
-	formErrors
+	Q      url.Values
+	Rows   []assignmentRow
+	Gaps   []gapRow
+	Levels []string
+	Today  string
+	In     assignmentRequest
+	formState
 }
 
 type assignmentRow struct {
@@ -175,23 +169,6 @@ type gapRow struct {
 	UnitName string
 }
 
-// unitName shows a unit of a level by its names: 拉堡镇中心小学 三年级2班.
-func unitName(lang string, o orgTree, level, unit string) string {
-	switch level {
-	case store.LevelGrade, store.LevelClass:
-		parts := strings.Split(unit, "/")
-		g, _ := strconv.Atoi(parts[1])
-		if len(parts) == 3 {
-			c, _ := strconv.Atoi(parts[2])
-			return o.Name(parts[0]) + " " + translate(lang, "students.grade_class_n", g, c)
-		}
-		return o.Name(parts[0]) + " " + translate(lang, "students.grade_n", g)
-	case store.LevelHousehold:
-		return o.Name(unit) + translate(lang, "assign.households")
-	}
-	return o.Name(unit)
-}
-
 var assignmentFields = []string{"level", "unit", "name", "phone", "post", "username", "start", "end", "date"}
 
 func (s *Server) renderAssignments(c echo.Context, status int, in *assignmentRequest, ferr error) error {
@@ -202,15 +179,12 @@ func (s *Server) renderAssignments(c echo.Context, status int, in *assignmentReq
 	}
 	q := c.QueryParams()
 	p := assignmentsPage{basePage: s.base(c, "title.assignments", "assignments"), orgTree: o, Q: q, Levels: store.Levels,
-		Today: s.today(), CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+		Today: s.today(), formState: newFormState()}
 	if in != nil {
 		p.In = *in
-		if asRejected(ferr) == nil && in.CommandID != "" {
-			p.CommandID = in.CommandID
-		}
-		p.setError(p.Lang, assignmentFields, ferr)
+		p.failed(p.Lang, assignmentFields, in.CommandID, ferr)
 	} else {
-		p.In = assignmentRequest{Start: p.Today, Level: q.Get("level"), Unit: q.Get("unit")}
+		p.In.Start, p.In.Level, p.In.Unit = p.Today, q.Get("level"), q.Get("unit")
 	}
 	xs, err := s.db.Assignments(u.Scope, assignmentFilter(q))
 	if err != nil {
@@ -238,21 +212,13 @@ func (s *Server) assignmentSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := assignmentRequest{Level: c.FormValue("level"), Unit: c.FormValue("unit"), Name: c.FormValue("name"), Phone: c.FormValue("phone"), Username: c.FormValue("username"),
-		Post: c.FormValue("post"), Start: c.FormValue("start"), End: c.FormValue("end"), CommandID: c.FormValue("command_id")}
-	p := &store.AssignmentCreate{Level: in.Level, Unit: in.Unit, Person: store.Person{Name: in.Name, Phone: in.Phone, Post: in.Post, Username: in.Username}, Start: in.Start, End: in.End}
-	_, _, err = s.createAssignment(c, u, in.CommandID, p)
-	switch {
-	case err == nil:
-		s.setFlash(c, "assigned")
-		return c.Redirect(http.StatusSeeOther, "/assignments")
-	case asPending(err) != nil:
-		s.setFlash(c, "pending")
-		return c.Redirect(http.StatusSeeOther, "/assignments")
-	case asFieldError(err) == nil && asRejected(err) == nil:
-		return err
+	var in assignmentRequest
+	if err = bind(c, &in); err == nil {
+		_, _, err = s.createAssignment(c, u, in.CommandID, &in.AssignmentCreate)
 	}
-	return s.renderAssignments(c, statusOf(err), &in, err)
+	return s.answerForm(c, err, formNext{Flash: "assigned", To: "/assignments"}, func(status int) error {
+		return s.renderAssignments(c, status, &in, err)
+	})
 }
 
 func (s *Server) assignmentEndSubmit(c echo.Context) error {
@@ -260,17 +226,12 @@ func (s *Server) assignmentEndSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := &store.AssignmentEnd{ID: c.Param("id"), Date: c.FormValue("date")}
-	_, err = s.endAssignment(c, u, c.FormValue("command_id"), p)
-	switch {
-	case err == nil:
-		s.setFlash(c, "assignment_ended")
-		return c.Redirect(http.StatusSeeOther, "/assignments")
-	case asPending(err) != nil:
-		s.setFlash(c, "pending")
-		return c.Redirect(http.StatusSeeOther, "/assignments")
-	case asFieldError(err) == nil && asRejected(err) == nil:
-		return err
+	var in assignmentEndRequest
+	if err = bind(c, &in, "id"); err == nil {
+		in.ID = c.Param("id")
+		_, err = s.endAssignment(c, u, in.CommandID, &in.AssignmentEnd)
 	}
-	return s.renderAssignments(c, statusOf(err), &assignmentRequest{}, err)
+	return s.answerForm(c, err, formNext{Flash: "assignment_ended", To: "/assignments"}, func(status int) error {
+		return s.renderAssignments(c, status, &assignmentRequest{}, err)
+	})
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -24,13 +25,55 @@ func (s *Server) registerAttentionRoutes(pages, api *echo.Group) {
 	api.POST("/attention/:id/dismiss", s.apiAttentionDismiss)
 }
 
-// attentionFor lists what u may see.
+// attentionFor lists what u may see: their own items as they entered them;
+// an administrator's list of everyone's shows a child in another user's
+// payload as lists show children (store.ListView).
 func (s *Server) attentionFor(u store.User) ([]AttentionItem, error) {
 	who := u.Username
 	if u.Role == store.RoleAdmin {
 		who = ""
 	}
-	return s.outbox().Attention(who)
+	items, err := s.outbox().Attention(who)
+	for i := range items {
+		if items[i].Author != u.Username {
+			items[i].Payload = maskPayload(s.listView(u), items[i].Payload)
+		}
+	}
+	return items, err
+}
+
+// maskPayload shows a command's payload through view where it holds a
+// child's fields (student.create: the fields; student.update: under
+// "fields"); any other payload as it is.
+func maskPayload(view store.View, raw json.RawMessage) json.RawMessage {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(raw, &keys) != nil {
+		return raw
+	}
+	mask := func(f store.StudentFields) store.StudentFields {
+		return view.Student(store.Student{StudentFields: f}).StudentFields
+	}
+	var out []byte
+	var err error
+	switch {
+	case keys["fields"] != nil:
+		var p store.StudentUpdate
+		if err = json.Unmarshal(raw, &p); err == nil {
+			p.Fields = mask(p.Fields)
+			out, err = json.Marshal(p)
+		}
+	case keys["id_number"] != nil:
+		var f store.StudentFields
+		if err = json.Unmarshal(raw, &f); err == nil {
+			out, err = json.Marshal(mask(f))
+		}
+	default:
+		return raw
+	}
+	if err != nil {
+		return json.RawMessage(`{}`) // not shown rather than shown in full
+	}
+	return out
 }
 
 // dismissAttention removes item id if u wrote it or is an administrator.

@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,14 +41,16 @@ func (s *Server) loginPage(c echo.Context) error {
 func (s *Server) loginSubmit(c echo.Context) error {
 	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
-	token, err := s.login(username, password)
-	if errors.Is(err, errBadCredentials) || errors.Is(err, errLoginLocked) {
-		key, status := "login.failed", http.StatusUnauthorized
-		if errors.Is(err, errLoginLocked) {
-			key, status = "login.locked", http.StatusTooManyRequests
-		}
+	token, err := s.login(c.Request().Context(), username, password, c.Request().RemoteAddr)
+	var th *loginThrottled
+	if errors.Is(err, errBadCredentials) || errors.As(err, &th) {
 		p := loginPage{basePage: s.base(c, "title.login", ""), Username: username, Next: next,
-			Error: translate(langOf(c), key)}
+			Error: translate(langOf(c), "login.failed")}
+		status := http.StatusUnauthorized
+		if th != nil {
+			status, p.Error = http.StatusTooManyRequests, translate(langOf(c), "login.throttled", retrySeconds(th.retry))
+			c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(retrySeconds(th.retry)))
+		}
 		return c.Render(status, "login.html", p)
 	}
 	if err != nil {
@@ -78,7 +83,7 @@ func (s *Server) apiLogin(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	token, err := s.login(strings.TrimSpace(in.Username), in.Password)
+	token, err := s.login(c.Request().Context(), strings.TrimSpace(in.Username), in.Password, c.Request().RemoteAddr)
 	if err != nil {
 		return err
 	}
@@ -95,27 +100,59 @@ func (s *Server) apiLogout(c echo.Context) error {
 
 // login checks a username and password against the register and starts a
 // session. Unknown user and wrong password are the same errBadCredentials,
-// and take the same time.
-func (s *Server) login(username, password string) (string, error) {
-	now := s.now()
-	if s.guard.locked(username, now) {
-		return "", errLoginLocked
+// take the same time and are counted alike by the guard (login_guard.go),
+// which refuses a try while the username or the client address (addr, the
+// connection's: never a header a client can set) must wait, with
+// *loginThrottled. A hash of an older kind is upgraded after the password
+// matched (user.rehash).
+func (s *Server) login(ctx context.Context, username, password, addr string) (string, error) {
+	keys := guardKeys(username, addr)
+	if d := s.guard.wait(keys, s.now()); d > 0 {
+		return "", &loginThrottled{retry: d}
+	}
+	release, err := s.guard.slot(ctx)
+	if err != nil {
+		return "", err
 	}
 	u, err := s.db.User(username)
+	ok := false
 	switch {
 	case errors.Is(err, store.ErrNotFound) || username == "":
 		store.CheckPassword(s.dummyHash, password)
-		// Not counted: no password can succeed, and counting would lock a
-		// user that is being created (a new district before its admin).
-		return "", errBadCredentials
 	case err != nil:
+		release()
 		return "", err
-	case !store.CheckPassword(u.PasswordHash, password):
-		s.guard.failed(username, now)
+	default:
+		ok = store.CheckPassword(u.PasswordHash, password)
+		if ok && store.NeedsRehash(u.PasswordHash) {
+			s.rehash(u, password)
+		}
+	}
+	release()
+	if !ok {
+		s.guard.failed(keys, s.now())
 		return "", errBadCredentials
 	}
 	s.guard.succeeded(username)
-	return s.sessions.create(u.Username, now)
+	return s.sessions.create(u.Username, s.now())
+}
+
+// rehash queues user.rehash: u's password, just checked, hashed again with
+// the current parameters. The login does not wait for it; if it cannot be
+// queued, the next login tries again.
+func (s *Server) rehash(u store.User, password string) {
+	h, err := store.HashPassword(password)
+	if err == nil {
+		var cmd store.Command
+		cmd, err = store.NewCommand(newCommandID(), store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
+			store.UserRehash{Username: u.Username, Previous: store.HashFingerprint(u.PasswordHash), Hash: h})
+		if err == nil {
+			err = s.outbox().Enqueue(cmd)
+		}
+	}
+	if err != nil {
+		s.log.Warn("upgrade password hash", "user", u.Username, "err", err)
+	}
 }
 
 // userFor finds the user of a session token. errUnauthenticated when the
@@ -207,10 +244,24 @@ func requireWriter(c echo.Context) (store.User, error) {
 	return u, nil
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: only an absolute
+// path ("/x…") is accepted. Not "//host" or "/\host" (browsers read both as
+// another host), nothing with a backslash, space or control character
+// anywhere (browsers drop tabs and newlines, so "/\t/host" becomes
+// "//host"), and nothing url.Parse reads with a scheme or host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/students"
+	const home = "/students"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return home
+	}
+	for _, r := range next {
+		if r <= ' ' || r == '\\' || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return home
 	}
 	return next
 }

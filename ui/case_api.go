@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -31,7 +32,7 @@ func (s *Server) registerCaseAPIRoutes(api *echo.Group) {
 }
 
 // today is the date in China now.
-func (s *Server) today() string { return s.now().In(chinaTime).Format("2006-01-02") }
+func (s *Server) today() string { return store.DateOf(s.now()).String() }
 
 // caseJSON is a case as the API shows it: the case, its child (ID number
 // masked for users who may only read), and what may happen next.
@@ -54,7 +55,7 @@ func (s *Server) caseView(u store.User, c store.Case) (caseJSON, error) {
 		return caseJSON{}, err
 	}
 	why, ok := store.CanEscalate(&c, set, s.today())
-	out := caseJSON{Case: c, Child: forViewer(u, st), FailedVisits: c.FailedVisits(), NextStep: c.NextStep(), CanEscalate: ok}
+	out := caseJSON{Case: c, Child: s.recordView(u).Student(st), FailedVisits: c.FailedVisits(), NextStep: c.NextStep(), CanEscalate: ok}
 	if !ok {
 		out.Escalation = why
 	}
@@ -92,16 +93,17 @@ func (s *Server) caseAfterWrite(c echo.Context, u store.User, r store.Result, st
 	return c.JSON(status, out)
 }
 
+// The requests of the case writes: each is its store payload, whose case
+// (or child) the URL names, and an optional command id.
+
 type dropoutRequest struct {
-	Date      string `json:"date"`
-	Reason    string `json:"reason"`
-	Note      string `json:"note"`
+	store.DropoutReport
 	CommandID string `json:"command_id"`
 }
 
 // reportDropout submits a dropout report (R8) on child id.
 func (s *Server) reportDropout(c echo.Context, u store.User, cmdID string, p *store.DropoutReport) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: store.KindCaseReport, Payload: p, Check: func() error {
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Check: func() error {
 		if _, err := s.db.GetStudent(u.Scope, p.StudentID); err != nil {
 			return err
 		}
@@ -115,11 +117,11 @@ func (s *Server) apiReportDropout(c echo.Context) error {
 		return err
 	}
 	var in dropoutRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in, "student_id"); err != nil {
 		return err
 	}
-	p := &store.DropoutReport{StudentID: c.Param("id"), Date: in.Date, Reason: in.Reason, Note: in.Note}
-	r, err := s.reportDropout(c, u, in.CommandID, p)
+	in.StudentID = c.Param("id")
+	r, err := s.reportDropout(c, u, in.CommandID, &in.DropoutReport)
 	if err != nil {
 		return err
 	}
@@ -244,12 +246,18 @@ func (s *Server) apiCaseReads(c echo.Context) error {
 }
 
 type visitRequest struct {
-	Date      string   `json:"date"`
-	Visitors  []string `json:"visitors"`
-	Line      string   `json:"line"`
-	Result    string   `json:"result"`
-	Note      string   `json:"note"`
-	CommandID string   `json:"command_id"`
+	store.VisitRecord
+	CommandID string `json:"command_id"`
+}
+
+// bindForm reads the visitors, which the form takes in one input
+// separated by 、 , ， ; or ；.
+func (r *visitRequest) bindForm(form url.Values) error {
+	r.Visitors = nil
+	for _, v := range strings.FieldsFunc(form.Get("visitors"), func(r rune) bool { return strings.ContainsRune("、,，;；", r) }) {
+		r.Visitors = append(r.Visitors, strings.TrimSpace(v))
+	}
+	return nil
 }
 
 // caseWrite submits a write on a case after checking, on the local
@@ -258,8 +266,8 @@ type visitRequest struct {
 // caseID may name a case by its dropout report (store.ReportRef): while the
 // report waits in this node's outbox the write queues behind it, and the
 // register resolves the name when it applies the write.
-func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID, kind string, payload any, check func() error) (store.Result, error) {
-	return s.execute(c, u, write{ID: cmdID, Kind: kind, Payload: payload, Check: func() error {
+func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID string, payload store.Payload, check func() error) (store.Result, error) {
+	return s.execute(c, u, write{ID: cmdID, Payload: payload, Check: func() error {
 		id, pending, err := s.caseRef(u, caseID)
 		if err != nil {
 			return err
@@ -273,17 +281,43 @@ func (s *Server) caseWrite(c echo.Context, u store.User, cmdID, caseID, kind str
 	}})
 }
 
+// The writes on a case, shared by the pages and the API; the case is the
+// URL's.
+
+func (s *Server) visit(c echo.Context, u store.User, in *visitRequest) (store.Result, error) {
+	p := &in.VisitRecord
+	p.CaseID = c.Param("id")
+	return s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckVisit(p) })
+}
+
+func (s *Server) escalate(c echo.Context, u store.User, in *escalationRequest) (store.Result, error) {
+	p := &in.EscalationRecord
+	p.CaseID = c.Param("id")
+	return s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckEscalation(p) })
+}
+
+func (s *Server) updateStep(c echo.Context, u store.User, in *stepUpdateRequest) (store.Result, error) {
+	p := &in.StepUpdate
+	p.CaseID = c.Param("id")
+	return s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckStepUpdate(p) })
+}
+
+func (s *Server) closeCase(c echo.Context, u store.User, in *closeRequest) (store.Result, error) {
+	p := &in.CaseClose
+	p.CaseID = c.Param("id")
+	return s.caseWrite(c, u, in.CommandID, p.CaseID, p, func() error { return store.CheckClose(p) })
+}
+
 func (s *Server) apiCaseVisit(c echo.Context) error {
 	u, err := requireWriter(c)
 	if err != nil {
 		return err
 	}
 	var in visitRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in, "case_id"); err != nil {
 		return err
 	}
-	p := &store.VisitRecord{CaseID: c.Param("id"), Date: in.Date, Visitors: in.Visitors, Line: in.Line, Result: in.Result, Note: in.Note}
-	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseVisit, p, func() error { return store.CheckVisit(p) })
+	r, err := s.visit(c, u, &in)
 	if err != nil {
 		return err
 	}
@@ -291,14 +325,8 @@ func (s *Server) apiCaseVisit(c echo.Context) error {
 }
 
 type escalationRequest struct {
-	Step       string `json:"step"`
-	Date       string `json:"date"`
-	DocumentNo string `json:"document_no"`
-	ServedAt   string `json:"served_at"`
-	ServedHow  string `json:"served_how"`
-	Deadline   string `json:"deadline"`
-	Note       string `json:"note"`
-	CommandID  string `json:"command_id"`
+	store.EscalationRecord
+	CommandID string `json:"command_id"`
 }
 
 func (s *Server) apiCaseEscalate(c echo.Context) error {
@@ -307,12 +335,10 @@ func (s *Server) apiCaseEscalate(c echo.Context) error {
 		return err
 	}
 	var in escalationRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in, "case_id"); err != nil {
 		return err
 	}
-	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo, ServedHow: in.ServedHow,
-		ServedAt: in.ServedAt, Deadline: in.Deadline, Note: in.Note}
-	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
+	r, err := s.escalate(c, u, &in)
 	if err != nil {
 		return err
 	}
@@ -322,9 +348,7 @@ func (s *Server) apiCaseEscalate(c echo.Context) error {
 // stepUpdateRequest records a legal step's service and outcome after the
 // step (POST /api/v1/cases/{id}/escalations/{step}).
 type stepUpdateRequest struct {
-	ServedAt  string `json:"served_at"`
-	ServedHow string `json:"served_how"`
-	Outcome   string `json:"outcome"`
+	store.StepUpdate
 	CommandID string `json:"command_id"`
 }
 
@@ -334,11 +358,11 @@ func (s *Server) apiCaseStepUpdate(c echo.Context) error {
 		return err
 	}
 	var in stepUpdateRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in, "case_id", "step"); err != nil {
 		return err
 	}
-	p := &store.StepUpdate{CaseID: c.Param("id"), Step: c.Param("step"), ServedAt: in.ServedAt, ServedHow: in.ServedHow, Outcome: in.Outcome}
-	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseStepUpdate, p, func() error { return store.CheckStepUpdate(p) })
+	in.Step = c.Param("step")
+	r, err := s.updateStep(c, u, &in)
 	if err != nil {
 		return err
 	}
@@ -346,9 +370,7 @@ func (s *Server) apiCaseStepUpdate(c echo.Context) error {
 }
 
 type closeRequest struct {
-	Outcome   string `json:"outcome"`
-	Date      string `json:"date"`
-	Note      string `json:"note"`
+	store.CaseClose
 	CommandID string `json:"command_id"`
 }
 
@@ -358,11 +380,10 @@ func (s *Server) apiCaseClose(c echo.Context) error {
 		return err
 	}
 	var in closeRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in, "case_id"); err != nil {
 		return err
 	}
-	p := &store.CaseClose{CaseID: c.Param("id"), Outcome: in.Outcome, Date: in.Date, Note: in.Note}
-	r, err := s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseClose, p, func() error { return store.CheckClose(p) })
+	r, err := s.closeCase(c, u, &in)
 	if err != nil {
 		return err
 	}
@@ -445,12 +466,12 @@ func (s *Server) apiPutCaseSettings(c echo.Context) error {
 		return err
 	}
 	var in caseSettingsRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	p := in.CaseSettings
 	// A version (as GET answered it) makes a stale change a conflict.
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: store.KindCaseSettings, Payload: p, Version: p.Version,
+	r, err := s.execute(c, u, write{ID: in.CommandID, Payload: store.CaseSettingsChange{CaseSettings: p}, Version: p.Version,
 		Check: func() error { return store.CheckCaseSettings(&p) }})
 	if err != nil {
 		return err

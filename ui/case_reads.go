@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	"baoxue/store"
@@ -24,14 +25,62 @@ type caseRead struct {
 	Pending bool      `json:"pending,omitempty"` // still in this node's outbox
 }
 
-// recordRead queues user u's read of a case.
+// readCoalesce is how long repeated reads of one case by one user, the same
+// way, make one record: the first read is recorded, the repeats within the
+// window are not (a user reloading a page 5,000 times is one read, not 5,000
+// log entries).
+const readCoalesce = 5 * time.Minute
+
+// readMemo remembers when this node last recorded each user's read of each
+// case each way. In memory: after a restart the next read is recorded again.
+type readMemo struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// seen reports whether key was recorded within readCoalesce before now.
+func (m *readMemo) seen(key string, now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.last[key]
+	return ok && now.Sub(t) < readCoalesce && !now.Before(t)
+}
+
+// mark notes that key was recorded at now.
+func (m *readMemo) mark(key string, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.last == nil {
+		m.last = map[string]time.Time{}
+	}
+	if len(m.last) >= 10_000 {
+		for k, t := range m.last {
+			if now.Sub(t) >= readCoalesce {
+				delete(m.last, k)
+			}
+		}
+	}
+	m.last[key] = now
+}
+
+// recordRead queues user u's read of a case, unless the same read was
+// recorded within readCoalesce.
 func (s *Server) recordRead(u store.User, caseID, via string) error {
-	cmd, err := store.NewCommand(newCommandID(), store.KindCaseRead, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
-		store.CaseReadRecord{CaseID: caseID, At: s.now().UTC(), Via: via})
+	now := s.now()
+	key := u.Username + "\x00" + caseID + "\x00" + via
+	if s.reads.seen(key, now) {
+		return nil
+	}
+	cmd, err := store.NewCommand(newCommandID(), store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
+		store.CaseReadRecord{CaseID: caseID, At: now.UTC(), Via: via})
 	if err != nil {
 		return err
 	}
-	return s.outbox().Enqueue(cmd)
+	if err := s.outbox().Enqueue(cmd); err != nil {
+		return err
+	}
+	s.reads.mark(key, now)
+	return nil
 }
 
 // listReads returns the reads of a case (an id or a store.ReportRef), at

@@ -99,14 +99,13 @@ type casePage struct {
 	Reads        []caseRead
 	Guardians    string
 
-	CommandID  string
 	Open       string // the form that failed: visit, escalation or close
 	VisitIn    visitRequest
 	EscIn      escalationRequest
 	StepIn     stepUpdateRequest
 	StepInStep string // the step the update form names
 	CloseIn    closeRequest
-	formErrors
+	formState
 }
 
 // VisitURL and CloseURL are where the page's forms post.
@@ -146,10 +145,11 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	if err != nil {
 		return casePage{}, err
 	}
-	p := casePage{basePage: s.base(c, "title.case", "cases"), orgTree: o, Case: cs, Child: st, IDNumber: forViewer(u, st).IDNumber,
+	st = s.recordView(u).Student(st)
+	p := casePage{basePage: s.base(c, "title.case", "cases"), orgTree: o, Case: cs, Child: st, IDNumber: st.IDNumber,
 		Today: s.today(), Settings: set, FailedVisits: cs.FailedVisits(), NextStep: cs.NextStep(), Steps: store.Steps,
 		Reasons: store.Reasons, VisitLines: store.VisitLines, VisitResults: store.VisitResults, Outcomes: store.Outcomes,
-		CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+		formState: newFormState()}
 	p.Title = translate(p.Lang, "case.title_of", st.Name, cs.ID)
 	_, p.CanEscalate = store.CanEscalate(&cs, set, p.Today)
 	p.Frozen = chainView{ID: "responsible", A: respRows(p.Lang, o, cs.Responsible.Government), B: respRows(p.Lang, o, cs.Responsible.Education)}
@@ -164,9 +164,7 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 		gs = append(gs, strings.TrimSpace(g.Name+"（"+g.Relation+"）"+g.Phone))
 	}
 	p.Guardians = strings.Join(gs, "；")
-	p.VisitIn = visitRequest{Date: p.Today}
-	p.EscIn = escalationRequest{Step: p.NextStep, Date: p.Today}
-	p.CloseIn = closeRequest{Date: p.Today}
+	p.VisitIn.Date, p.EscIn.Step, p.EscIn.Date, p.CloseIn.Date = p.Today, p.NextStep, p.Today, p.Today
 	if p.IsAdmin {
 		if p.Reads, err = s.listReads(u, cs.ID, 100); err != nil {
 			return p, err
@@ -176,13 +174,7 @@ func (s *Server) loadCasePage(c echo.Context, via string) (casePage, error) {
 	if err != nil {
 		return p, err
 	}
-	for _, a := range trail {
-		row := auditRow{AuditEntry: a}
-		for _, ch := range a.Changes {
-			row.Lines = append(row.Lines, changeText(p.Lang, o, ch))
-		}
-		p.Audit = append(p.Audit, row)
-	}
+	p.Audit = auditRows(p.Lang, o, s.listView(u).AuditTrail(trail))
 	return p, nil
 }
 
@@ -237,51 +229,37 @@ func (s *Server) caseNotice(c echo.Context) error {
 // caseFormDone answers a case form: back to the case on success (or when
 // pending), the case page with the message beside the field otherwise.
 func (s *Server) caseFormDone(c echo.Context, form, flash string, err error, fill func(p *casePage), cmdID string) error {
-	id := c.Param("id")
-	switch {
-	case err == nil:
-		s.setFlash(c, flash)
-		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(id))
-	case asPending(err) != nil:
-		s.setFlash(c, "pending")
-		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(id))
-	case asFieldError(err) == nil && asRejected(err) == nil:
-		return err
-	}
-	u, _ := userOf(c)
-	_, pc, perr := s.caseRef(u, id)
-	if perr != nil {
-		return perr // a report that was rejected: its reason
-	}
-	if pc != nil {
-		// The case's report still waits in the outbox: its page takes visits.
-		var cp casePage
-		fill(&cp)
-		p := s.pendingCasePage(c, pc)
+	next := formNext{Flash: flash, To: "/cases/" + url.PathEscape(c.Param("id"))}
+	return s.answerForm(c, err, next, func(status int) error {
+		u, _ := userOf(c)
+		_, pc, perr := s.caseRef(u, c.Param("id"))
+		if perr != nil {
+			return perr // a report that was rejected: its reason
+		}
+		if pc != nil {
+			// The case's report still waits in the outbox: its page takes visits.
+			var cp casePage
+			fill(&cp)
+			p := s.pendingCasePage(c, pc)
+			p.Open = form
+			if form == "visit" {
+				p.VisitIn = cp.VisitIn
+			}
+			if form == "close" {
+				p.CloseIn = cp.CloseIn
+			}
+			p.failed(p.Lang, caseFormFields, cmdID, err)
+			return c.Render(status, "case_pending.html", p)
+		}
+		p, lerr := s.loadCasePage(c, "page")
+		if lerr != nil {
+			return lerr
+		}
 		p.Open = form
-		if form == "visit" {
-			p.VisitIn = cp.VisitIn
-		}
-		if form == "close" {
-			p.CloseIn = cp.CloseIn
-		}
-		if asRejected(err) == nil && cmdID != "" {
-			p.CommandID = cmdID
-		}
-		p.setError(p.Lang, caseFormFields, err)
-		return c.Render(statusOf(err), "case_pending.html", p)
-	}
-	p, lerr := s.loadCasePage(c, "page")
-	if lerr != nil {
-		return lerr
-	}
-	p.Open = form
-	fill(&p)
-	if asRejected(err) == nil && cmdID != "" {
-		p.CommandID = cmdID
-	}
-	p.setError(p.Lang, caseFormFields, err)
-	return c.Render(statusOf(err), "case.html", p)
+		fill(&p)
+		p.failed(p.Lang, caseFormFields, cmdID, err)
+		return c.Render(status, "case.html", p)
+	})
 }
 
 func (s *Server) caseVisitSubmit(c echo.Context) error {
@@ -289,17 +267,10 @@ func (s *Server) caseVisitSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := c.FormParams()
-	if err != nil {
-		return err
+	var in visitRequest
+	if err = bind(c, &in, "case_id"); err == nil {
+		_, err = s.visit(c, u, &in)
 	}
-	var visitors []string
-	for _, v := range strings.FieldsFunc(form.Get("visitors"), func(r rune) bool { return r == '、' || r == ',' || r == '，' || r == ';' || r == '；' }) {
-		visitors = append(visitors, strings.TrimSpace(v))
-	}
-	in := visitRequest{Date: form.Get("date"), Visitors: visitors, Line: form.Get("line"), Result: form.Get("result"), Note: form.Get("note"), CommandID: form.Get("command_id")}
-	p := &store.VisitRecord{CaseID: c.Param("id"), Date: in.Date, Visitors: in.Visitors, Line: in.Line, Result: in.Result, Note: in.Note}
-	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseVisit, p, func() error { return store.CheckVisit(p) })
 	return s.caseFormDone(c, "visit", "visit", err, func(cp *casePage) { cp.VisitIn = in }, in.CommandID)
 }
 
@@ -308,11 +279,10 @@ func (s *Server) caseEscalateSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := escalationRequest{Step: c.FormValue("step"), Date: c.FormValue("date"), DocumentNo: c.FormValue("document_no"), ServedAt: c.FormValue("served_at"),
-		ServedHow: c.FormValue("served_how"), Deadline: c.FormValue("deadline"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
-	p := &store.EscalationRecord{CaseID: c.Param("id"), Step: in.Step, Date: in.Date, DocumentNo: in.DocumentNo, ServedAt: in.ServedAt,
-		ServedHow: in.ServedHow, Deadline: in.Deadline, Note: in.Note}
-	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseEscalate, p, func() error { return store.CheckEscalation(p) })
+	var in escalationRequest
+	if err = bind(c, &in, "case_id"); err == nil {
+		_, err = s.escalate(c, u, &in)
+	}
 	return s.caseFormDone(c, "escalation", "escalated", err, func(cp *casePage) { cp.EscIn = in }, in.CommandID)
 }
 
@@ -323,11 +293,11 @@ func (s *Server) caseStepUpdateSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	step := c.FormValue("step")
-	in := stepUpdateRequest{ServedAt: c.FormValue("served_at"), ServedHow: c.FormValue("served_how"), Outcome: c.FormValue("outcome"), CommandID: c.FormValue("command_id")}
-	p := &store.StepUpdate{CaseID: c.Param("id"), Step: step, ServedAt: in.ServedAt, ServedHow: in.ServedHow, Outcome: in.Outcome}
-	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseStepUpdate, p, func() error { return store.CheckStepUpdate(p) })
-	return s.caseFormDone(c, "step_update", "step_updated", err, func(cp *casePage) { cp.StepIn, cp.StepInStep = in, step }, in.CommandID)
+	var in stepUpdateRequest
+	if err = bind(c, &in, "case_id"); err == nil {
+		_, err = s.updateStep(c, u, &in)
+	}
+	return s.caseFormDone(c, "step_update", "step_updated", err, func(cp *casePage) { cp.StepIn, cp.StepInStep = in, in.Step }, in.CommandID)
 }
 
 func (s *Server) caseCloseSubmit(c echo.Context) error {
@@ -335,9 +305,10 @@ func (s *Server) caseCloseSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := closeRequest{Outcome: c.FormValue("outcome"), Date: c.FormValue("date"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
-	p := &store.CaseClose{CaseID: c.Param("id"), Outcome: in.Outcome, Date: in.Date, Note: in.Note}
-	_, err = s.caseWrite(c, u, in.CommandID, p.CaseID, store.KindCaseClose, p, func() error { return store.CheckClose(p) })
+	var in closeRequest
+	if err = bind(c, &in, "case_id"); err == nil {
+		_, err = s.closeCase(c, u, &in)
+	}
 	return s.caseFormDone(c, "close", "case_closed", err, func(cp *casePage) { cp.CloseIn = in }, in.CommandID)
 }
 
@@ -345,12 +316,11 @@ func (s *Server) caseCloseSubmit(c echo.Context) error {
 
 type dropoutPage struct {
 	basePage
-	Student   store.Student
-	Cases     []store.Case
-	CommandID string
-	In        dropoutRequest
-	Reasons   []string
-	formErrors
+	Student store.Student
+	Cases   []store.Case
+	In      dropoutRequest
+	Reasons []string
+	formState
 }
 
 var dropoutFields = []string{"date", "reason", "note", "student_id"}
@@ -364,8 +334,9 @@ func (s *Server) dropoutPageFor(c echo.Context, u store.User) (dropoutPage, erro
 	if err != nil {
 		return dropoutPage{}, err
 	}
-	p := dropoutPage{basePage: s.base(c, "title.dropout", "students"), Student: st, Cases: cs, CommandID: newCommandID(),
-		In: dropoutRequest{Date: s.today()}, Reasons: store.Reasons, formErrors: formErrors{Errors: map[string]string{}}}
+	p := dropoutPage{basePage: s.base(c, "title.dropout", "students"), Student: st, Cases: cs,
+		Reasons: store.Reasons, formState: newFormState()}
+	p.In.Date = s.today()
 	return p, nil
 }
 
@@ -386,35 +357,30 @@ func (s *Server) dropoutSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := dropoutRequest{Date: c.FormValue("date"), Reason: c.FormValue("reason"), Note: c.FormValue("note"), CommandID: c.FormValue("command_id")}
-	p := &store.DropoutReport{StudentID: c.Param("id"), Date: in.Date, Reason: in.Reason, Note: in.Note}
-	r, err := s.reportDropout(c, u, in.CommandID, p)
-	switch {
-	case err == nil:
-		s.setFlash(c, "reported")
-		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(r.RecordID))
-	case asPending(err) != nil:
+	var in dropoutRequest
+	var r store.Result
+	if err = bind(c, &in, "student_id"); err == nil {
+		in.StudentID = c.Param("id")
+		r, err = s.reportDropout(c, u, in.CommandID, &in.DropoutReport)
+	}
+	next := formNext{Flash: "reported", To: "/cases/" + url.PathEscape(r.RecordID)}
+	if pe := asPending(err); pe != nil {
 		// No case id until the leader applies the report: the case is named
 		// by the report meanwhile, and its page takes visits.
-		s.setFlash(c, "pending")
-		return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(store.ReportRef+asPending(err).res.CommandID))
-	case asFieldError(err) == nil && asRejected(err) == nil:
-		return err
+		next.Pending = "/cases/" + url.PathEscape(store.ReportRef+pe.res.CommandID)
 	}
-	pg, lerr := s.dropoutPageFor(c, u)
-	if lerr != nil {
-		return lerr
-	}
-	pg.In = in
-	if rj := asRejected(err); rj != nil {
-		if rj.res.ExistingID != "" {
+	return s.answerForm(c, err, next, func(status int) error {
+		pg, lerr := s.dropoutPageFor(c, u)
+		if lerr != nil {
+			return lerr
+		}
+		pg.In = in
+		if rj := asRejected(err); rj != nil && rj.res.ExistingID != "" {
 			pg.ErrorLink, pg.LinkText = "/cases/"+url.PathEscape(rj.res.ExistingID), translate(pg.Lang, "case.open_existing")
 		}
-	} else if in.CommandID != "" {
-		pg.CommandID = in.CommandID
-	}
-	pg.setError(pg.Lang, dropoutFields, err)
-	return c.Render(statusOf(err), "dropout.html", pg)
+		pg.failed(pg.Lang, dropoutFields, in.CommandID, err)
+		return c.Render(status, "dropout.html", pg)
+	})
 }
 
 // ---- to-do ----
@@ -455,6 +421,3 @@ func (s *Server) todoPage(c echo.Context) error {
 	}
 	return c.Render(http.StatusOK, "todo.html", p)
 }
-
-// UnitName shows a unit in a template.
-func (o orgTree) UnitName(lang, level, unit string) string { return unitName(lang, o, level, unit) }

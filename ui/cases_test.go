@@ -180,6 +180,7 @@ func TestCaseFlowThroughTheAPI(t *testing.T) {
 	// Outside the scope: the township-B child's case is not there for the school-A teacher.
 	other := child("覃小红", 3)
 	other["village_code"], other["group_code"], other["school_code"], other["grade"] = villB, "", schoolB, 8
+	other["id_number"] = idNumber("20130315", 3) // of the age of grade 8
 	oid := ce.createChild(ce.officer, other)
 	ce.report(ce.officer, oid, http.StatusCreated)
 	ce.api("GET", "/api/v1/cases/C2", ce.teacher, nil).want(t, http.StatusNotFound, "case outside scope")

@@ -226,12 +226,12 @@ type clusterPage struct {
 	Token     string            // a token just created, shown once
 	TokenTTL  string
 	Voter     bool
-	formErrors
+	formState
 }
 
 func (s *Server) newClusterPage(c echo.Context) clusterPage {
 	p := clusterPage{basePage: s.base(c, "title.cluster", "cluster"), TokenTTL: "24h",
-		Townships: s.orgNames(), formErrors: formErrors{Errors: map[string]string{}}}
+		Townships: s.orgNames(), formState: newFormState()}
 	cl, err := s.cluster()
 	if err == nil {
 		p.Nodes, err = cl.Nodes(c.Request().Context())

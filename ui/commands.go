@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 	"github.com/oklog/ulid/v2"
@@ -41,12 +45,12 @@ func (s *Server) apiCommand(c echo.Context) error {
 	}{r.CommandID, r.State, r.Reason, r.Index})
 }
 
-// write is one change a handler asks of the register.
+// write is one change a handler asks of the register: its payload, checked
+// first against the local replica, then submitted as a command.
 type write struct {
-	ID      string // the client's command id; "" makes a new ULID
-	Kind    string
-	Version uint64 // the version the user saw (edits)
-	Payload any
+	ID      string        // the client's command id; "" makes a new ULID
+	Payload store.Payload // names the command's kind
+	Version uint64        // the version the user saw (edits)
 	// Check validates the input against the local replica before anything is
 	// submitted (nil: no check). Its *store.FieldError becomes a 400.
 	Check func() error
@@ -69,7 +73,22 @@ func (s *Server) execute(c echo.Context, u store.User, w write) (store.Result, e
 		if ok && r.User != u.Username {
 			return store.Result{}, &store.FieldError{Field: "command_id", Code: "used", Message: "this command id was used by another user"}
 		}
-		if ok {
+		digest := requestDigest(c)
+		if !ok {
+			// It may wait in this node's outbox, which answers a resend
+			// with the queued command's result.
+			var queued store.Command
+			if queued, ok, err = s.outbox().PendingCommand(w.ID); err != nil {
+				return store.Result{}, err
+			}
+			r = store.Result{RequestDigest: queued.RequestDigest}
+			ok = ok && queued.Actor.User == u.Username
+		}
+		if ok && !r.SameRequest(store.Command{RequestDigest: digest}) {
+			return store.Result{}, &rejectedError{res: store.Result{CommandID: w.ID, State: store.StateRejected, Code: store.CodeConflict,
+				Field: "command_id", User: u.Username, Reason: "this command id was used for another request: send a new command id"}}
+		}
+		if ok && r.State != "" {
 			return outcome(r)
 		}
 	} else {
@@ -80,16 +99,38 @@ func (s *Server) execute(c echo.Context, u store.User, w write) (store.Result, e
 			return store.Result{}, err
 		}
 	}
-	cmd, err := store.NewCommand(w.ID, w.Kind, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID}, w.Payload)
+	cmd, err := store.NewCommand(w.ID, store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID}, w.Payload)
 	if err != nil {
-		return store.Result{}, fmt.Errorf("encode %s: %w", w.Kind, err)
+		return store.Result{}, fmt.Errorf("encode %s: %w", w.Payload.Kind(), err)
 	}
 	cmd.Version = w.Version
+	cmd.RequestDigest = requestDigest(c)
 	r, err := s.rep.Submit(c.Request().Context(), cmd)
 	if err != nil {
-		return r, fmt.Errorf("submit %s: %w", w.Kind, err)
+		return r, fmt.Errorf("submit %s: %w", cmd.Kind, err)
 	}
 	return outcome(r)
+}
+
+// requestDigest names the request a command is made from: its method,
+// path and body (a JSON body as sent; a form's fields without its CSRF
+// token, sorted), hashed.
+func requestDigest(c echo.Context) string {
+	req := c.Request()
+	h := sha256.New()
+	io.WriteString(h, req.Method+" "+req.URL.Path+"\n")
+	if d, ok := c.Get(ctxBodyDigest).(string); ok {
+		io.WriteString(h, "json "+d)
+	} else if req.PostForm != nil {
+		f := url.Values{}
+		for k, v := range req.PostForm {
+			if k != csrfField {
+				f[k] = v
+			}
+		}
+		io.WriteString(h, "form "+f.Encode())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // outcome turns a result that is not "applied" into an error.

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -13,11 +14,10 @@ import (
 // Errors of the ui package itself. Everything a handler returns is mapped to
 // a status in one place: statusOf.
 var (
-	errUnauthenticated = errors.New("not logged in")                                                 // 401
-	errForbidden       = errors.New("not allowed for this user")                                     // 403
-	errCSRF            = errors.New("missing or invalid form token")                                 // 403
-	errBadCredentials  = errors.New("wrong username or password")                                    // 401
-	errLoginLocked     = errors.New("too many failed logins for this user; try again in 15 minutes") // 429
+	errUnauthenticated = errors.New("not logged in")                 // 401
+	errForbidden       = errors.New("not allowed for this user")     // 403
+	errCSRF            = errors.New("missing or invalid form token") // 403
+	errBadCredentials  = errors.New("wrong username or password")    // 401
 )
 
 // rejectedError is a command the register judged and refused (409).
@@ -58,7 +58,7 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, errForbidden), errors.Is(err, errCSRF):
 		return http.StatusForbidden
-	case errors.Is(err, errLoginLocked):
+	case errors.As(err, new(*loginThrottled)), errors.As(err, new(*bulkLimitError)):
 		return http.StatusTooManyRequests
 	case errors.As(err, &he):
 		return he.Code
@@ -81,6 +81,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	status := statusOf(err)
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	var bl *bulkLimitError
+	var th *loginThrottled
+	switch {
+	case errors.As(err, &bl):
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(bl.retry.Seconds())))
+	case errors.As(err, &th):
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(retrySeconds(th.retry)))
+	}
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		s.log.Warn("register unavailable", "err", err, "path", c.Request().URL.Path, "request_id", reqID)
@@ -128,6 +136,14 @@ func apiErrorBody(err error, status int, reqID string) any {
 		}{rej.res.Reason, commandOf(rej.res), rej.res.Code, rej.res.Field, rej.res.ExistingID}
 	case errors.As(err, &pend):
 		return map[string]any{"command": commandOf(pend.res)}
+	case errors.As(err, new(*bulkLimitError)):
+		var bl *bulkLimitError
+		errors.As(err, &bl)
+		return map[string]any{"error": err.Error(), "code": "bulk_limit", "retry_after": int(bl.retry.Seconds())}
+	case errors.As(err, new(*loginThrottled)):
+		var th *loginThrottled
+		errors.As(err, &th)
+		return map[string]any{"error": err.Error(), "code": "throttled", "retry_after": retrySeconds(th.retry)}
 	case errors.As(err, &fe):
 		if fe.Field == "" {
 			return map[string]string{"error": fe.Message}
@@ -143,7 +159,7 @@ func apiErrorBody(err error, status int, reqID string) any {
 		msg = "The register cannot take changes right now (no connection to the leader). Please try again later."
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, errUnauthenticated),
 		errors.Is(err, errForbidden), errors.Is(err, errCSRF), errors.Is(err, errBadCredentials),
-		errors.Is(err, errLoginLocked):
+		errors.As(err, new(*loginThrottled)):
 		msg = err.Error()
 	}
 	return map[string]string{"error": msg}

@@ -114,7 +114,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd, err := store.NewCommand("init-1", store.KindDistrictInit, store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
+	cmd, err := store.NewCommand("init-1", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
 		store.DistrictInit{District: store.District{Code: "450206", Name: "柳江区"},
 			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation,
 				Scope: store.DistrictScope, PasswordHash: hash}})

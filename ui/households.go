@@ -19,16 +19,21 @@ func (s *Server) registerHouseholdRoutes(pages, api *echo.Group) {
 	api.GET("/groups/:code/households", s.apiHouseholds)
 }
 
-// households reads a group's households for user u, ID numbers shown as
-// the user may see them.
+// households reads a group's households for user u, children shown as
+// the user may see them listed (masked).
 func (s *Server) households(u store.User, code string) ([]store.Household, error) {
 	hs, err := s.db.Households(u.Scope, code)
-	for i := range hs {
-		for j := range hs[i].Children {
-			hs[i].Children[j] = forViewer(u, hs[i].Children[j])
-		}
+	if err != nil {
+		return nil, err
 	}
-	return hs, err
+	n := 0
+	for _, h := range hs {
+		n += len(h.Children)
+	}
+	if err := s.bulkRead(u, store.BulkHouseholds, "group="+code, n); err != nil {
+		return nil, err
+	}
+	return s.listView(u).Households(hs), nil
 }
 
 func (s *Server) apiHouseholds(c echo.Context) error {

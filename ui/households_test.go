@@ -11,7 +11,7 @@ import (
 )
 
 // A villager group's households list its children by household number, in
-// the user's scope, ID numbers masked for readers; a child's page names the
+// the user's scope, masked (store.ListView), numbers hidden from readers; a child's page names the
 // other children of its household and links to the group's households.
 func TestHouseholds(t *testing.T) {
 	e := newEnv(t)
@@ -28,8 +28,13 @@ func TestHouseholds(t *testing.T) {
 	mk("覃小花", 2, "000102")
 	var got struct{ Items []store.Household }
 	e.api("GET", "/api/v1/groups/"+groupA1+"/households", e.login("viewer", "password-1"), nil).want(t, http.StatusOK, "households").json(t, &got)
-	if len(got.Items) != 2 || got.Items[0].No != "000101" || len(got.Items[0].Children) != 2 || got.Items[1].No != "000102" {
+	// A reader sees the households in order, not their numbers (store.View).
+	if len(got.Items) != 2 || got.Items[0].No != "#1" || len(got.Items[0].Children) != 2 || got.Items[1].No != "#2" {
 		t.Fatalf("households %+v", got.Items)
+	}
+	e.api("GET", "/api/v1/groups/"+groupA1+"/households", admin, nil).want(t, http.StatusOK, "households").json(t, &got)
+	if len(got.Items) != 2 || got.Items[0].No != "000101" || got.Items[1].No != "000102" {
+		t.Fatalf("households as a writer %+v", got.Items)
 	}
 	if id := got.Items[0].Children[0].IDNumber; !strings.Contains(id, "*") {
 		t.Errorf("a reader sees the ID number %q unmasked", id)

@@ -69,7 +69,8 @@ func TestCatalogueComplete(t *testing.T) {
 		"line": {store.LineEducation, store.LineGovernment}, "vkind": {store.KindVillage, store.KindCommunity},
 		"placement": store.Placements, "gender": {"M", "F"},
 		"kind": {store.KindDistrictInit, store.KindTownshipCreate, store.KindVillageCreate, store.KindGroupCreate,
-			store.KindSchoolCreate, store.KindUserCreate, store.KindStudentCreate, store.KindStudentUpdate, store.KindStudentStatus},
+			store.KindSchoolCreate, store.KindUserCreate, store.KindStudentCreate, store.KindStudentUpdate, store.KindStudentStatus,
+			store.KindBulkRead},
 		"reject": {store.CodeInvalid, store.CodeNotFound, store.CodeDuplicate, store.CodeConflict, store.CodeForbidden, store.CodeState, store.CodeGap},
 		"raft":   {"Leader", "Follower", "Candidate", "Shutdown"},
 	}

@@ -1,27 +1,54 @@
 package ui
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"baoxue/store"
 )
 
-// decodeJSON reads a request body into v strictly: unknown fields, trailing
-// data and wrong types are a *store.FieldError (400) naming the field where
-// one can be named; a body over the limit stays echo's 413.
+// decodeJSON reads a request body into v strictly: a body that is not sent
+// as application/json, is not valid UTF-8 (encoding/json would quietly put
+// U+FFFD in its place) or is not a JSON object (null, a list), unknown
+// fields, trailing data and wrong types are a *store.FieldError (400)
+// naming the field where one can be named; a body over the limit stays
+// echo's 413.
 func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
+		return &store.FieldError{Code: "content_type", Message: "the body must be JSON, sent with Content-Type: application/json"}
+	}
+	raw, err := io.ReadAll(c.Request().Body)
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return he
+	}
+	if err != nil {
+		return &store.FieldError{Code: "json", Message: "invalid JSON"}
+	}
+	if !utf8.Valid(raw) {
+		return &store.FieldError{Code: "utf8", Message: "the body is not valid UTF-8"}
+	}
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return &store.FieldError{Code: "json", Message: "the body must be a JSON object"}
+	}
+	sum := sha256.Sum256(raw)
+	c.Set(ctxBodyDigest, hex.EncodeToString(sum[:]))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
 			err = errors.New("trailing data")
@@ -30,7 +57,6 @@ func decodeJSON(c echo.Context, v any) error {
 	if err == nil {
 		return nil
 	}
-	var he *echo.HTTPError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &he):

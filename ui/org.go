@@ -3,7 +3,7 @@ package ui
 import (
 	"net/http"
 	"slices"
-	"strings"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,123 +35,155 @@ const (
 	orgSchool   = "school"
 )
 
-// orgInput is the body of every org create request; each kind uses some of
-// the fields (unknown JSON fields are refused, so each has its own struct
-// below for decoding).
+// orgInput is the org page's form, one for every kind of record: each
+// kind uses some of the fields.
 type orgInput struct {
-	Code, Name, TownshipCode, VillageCode, Kind, Type string
-	CommandID                                         string
+	Code         string `json:"code"`
+	Name         string `json:"name"`
+	TownshipCode string `json:"township_code"`
+	VillageCode  string `json:"village_code"`
+	Kind         string `json:"kind"`
+	Type         string `json:"type"`
+	CommandID    string `json:"command_id"`
 }
 
+// record is the form's record of kind (nil for an unknown kind).
+func (in orgInput) record(kind string) any {
+	switch kind {
+	case orgTownship:
+		return store.Township{Code: in.Code, Name: in.Name}
+	case orgVillage:
+		return store.Village{Code: in.Code, Name: in.Name, TownshipCode: in.TownshipCode, Kind: in.Kind}
+	case orgGroup:
+		return store.Group{Code: in.Code, Name: in.Name, VillageCode: in.VillageCode}
+	case orgSchool:
+		return store.School{Code: in.Code, Name: in.Name, Type: in.Type, TownshipCode: in.TownshipCode}
+	}
+	return nil
+}
+
+// The API bodies of the org create requests: the record and an optional
+// command id. Each kind has its own, so that fields of another kind are
+// refused as unknown.
+
 type townshipRequest struct {
-	Code      string `json:"code"`
-	Name      string `json:"name"`
+	store.Township
 	CommandID string `json:"command_id"`
 }
 
 type villageRequest struct {
-	Code         string `json:"code"`
-	Name         string `json:"name"`
-	TownshipCode string `json:"township_code"`
-	Kind         string `json:"kind"`
-	CommandID    string `json:"command_id"`
+	store.Village
+	CommandID string `json:"command_id"`
 }
 
 type groupRequest struct {
-	Code        string `json:"code"`
-	Name        string `json:"name"`
-	VillageCode string `json:"village_code"`
-	CommandID   string `json:"command_id"`
+	store.Group
+	CommandID string `json:"command_id"`
 }
 
 type schoolRequest struct {
-	Code         string `json:"code"`
-	Name         string `json:"name"`
-	Type         string `json:"type"`
-	TownshipCode string `json:"township_code"`
-	CommandID    string `json:"command_id"`
+	store.School
+	CommandID string `json:"command_id"`
 }
 
-// decodeOrg reads the API body for kind.
-func decodeOrg(c echo.Context, kind string) (orgInput, error) {
-	var in orgInput
-	var err error
+// decodeOrg reads the API body for kind: the record and the command id.
+func decodeOrg(c echo.Context, kind string) (rec any, cmdID string, err error) {
 	switch kind {
 	case orgTownship:
 		var r townshipRequest
-		err = decodeJSON(c, &r)
-		in = orgInput{Code: r.Code, Name: r.Name, CommandID: r.CommandID}
+		err = bind(c, &r)
+		return r.Township, r.CommandID, err
 	case orgVillage:
 		var r villageRequest
-		err = decodeJSON(c, &r)
-		in = orgInput{Code: r.Code, Name: r.Name, TownshipCode: r.TownshipCode, Kind: r.Kind, CommandID: r.CommandID}
+		err = bind(c, &r)
+		return r.Village, r.CommandID, err
 	case orgGroup:
 		var r groupRequest
-		err = decodeJSON(c, &r)
-		in = orgInput{Code: r.Code, Name: r.Name, VillageCode: r.VillageCode, CommandID: r.CommandID}
+		err = bind(c, &r)
+		return r.Group, r.CommandID, err
 	case orgSchool:
 		var r schoolRequest
-		err = decodeJSON(c, &r)
-		in = orgInput{Code: r.Code, Name: r.Name, Type: r.Type, TownshipCode: r.TownshipCode, CommandID: r.CommandID}
+		err = bind(c, &r)
+		return r.School, r.CommandID, err
 	}
-	return in, err
+	return nil, "", nil
 }
 
-// orgCommand checks an org record's input and builds its command kind and
-// payload. The register checks codes, names and references again.
-func orgCommand(kind string, in orgInput) (string, any, error) {
-	in.Code, in.Name = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name)
-	in.TownshipCode, in.VillageCode = strings.TrimSpace(in.TownshipCode), strings.TrimSpace(in.VillageCode)
-	switch {
-	case in.Code == "":
-		return "", nil, &store.FieldError{Field: "code", Code: "required", Message: "code is required"}
-	case !store.ValidCode(in.Code):
-		return "", nil, &store.FieldError{Field: "code", Code: "format", Message: "code must be 1 to 32 letters, digits, - or _"}
-	case in.Name == "":
-		return "", nil, &store.FieldError{Field: "name", Code: "required", Message: "name is required"}
+// orgPayload is the create command's payload of an org record. The
+// store's Check of its kind (which the register applies too) trims and
+// checks it before it is submitted: a 400 names the field.
+func orgPayload(rec any) (store.Payload, error) {
+	switch r := rec.(type) {
+	case store.Township:
+		return &store.TownshipCreate{Township: r}, nil
+	case store.Village:
+		return &store.VillageCreate{Village: r}, nil
+	case store.Group:
+		return &store.GroupCreate{Group: r}, nil
+	case store.School:
+		return &store.SchoolCreate{School: r}, nil
 	}
-	switch kind {
-	case orgTownship:
-		return store.KindTownshipCreate, store.Township{Code: in.Code, Name: in.Name}, nil
-	case orgVillage:
-		if in.Kind == "" {
-			in.Kind = store.KindVillage
-		}
-		switch {
-		case in.TownshipCode == "":
-			return "", nil, &store.FieldError{Field: "township_code", Code: "required", Message: "township_code is required"}
-		case in.Kind != store.KindVillage && in.Kind != store.KindCommunity:
-			return "", nil, &store.FieldError{Field: "kind", Code: "format", Message: "kind must be village or community"}
-		}
-		return store.KindVillageCreate, store.Village{Code: in.Code, Name: in.Name, TownshipCode: in.TownshipCode, Kind: in.Kind}, nil
-	case orgGroup:
-		if in.VillageCode == "" {
-			return "", nil, &store.FieldError{Field: "village_code", Code: "required", Message: "village_code is required"}
-		}
-		return store.KindGroupCreate, store.Group{Code: in.Code, Name: in.Name, VillageCode: in.VillageCode}, nil
-	case orgSchool:
-		switch {
-		case !slices.Contains(store.SchoolTypes, in.Type):
-			return "", nil, &store.FieldError{Field: "type", Code: "format", Message: "type must be one of " + strings.Join(store.SchoolTypes, ", ")}
-		case in.TownshipCode == "":
-			return "", nil, &store.FieldError{Field: "township_code", Code: "required", Message: "township_code is required"}
-		}
-		return store.KindSchoolCreate, store.School{Code: in.Code, Name: in.Name, Type: in.Type, TownshipCode: in.TownshipCode}, nil
-	}
-	return "", nil, &store.FieldError{Field: "kind", Code: "format", Message: "unknown kind of record"}
+	return nil, &store.FieldError{Field: "kind", Code: "format", Message: "unknown kind of record"}
 }
 
 // createOrg submits an org record and returns it as the register holds it.
-func (s *Server) createOrg(c echo.Context, u store.User, kind string, in orgInput) (any, store.Result, error) {
-	cmdKind, payload, err := orgCommand(kind, in)
+func (s *Server) createOrg(c echo.Context, u store.User, kind string, rec any, cmdID string) (any, store.Result, error) {
+	payload, err := orgPayload(rec)
 	if err != nil {
 		return nil, store.Result{}, err
 	}
-	r, err := s.execute(c, u, write{ID: in.CommandID, Kind: cmdKind, Payload: payload})
+	// Checked before execute looks the command id up, as ever for org records.
+	if err := store.Check(payload); err != nil {
+		return nil, store.Result{}, err
+	}
+	r, err := s.execute(c, u, write{ID: cmdID, Payload: payload, Check: func() error { return s.checkOrgParent(orgOf(payload)) }})
 	if err != nil {
 		return nil, r, err
 	}
-	return s.orgRecord(kind, r.RecordID, payload), r, nil
+	return s.orgRecord(kind, r.RecordID, orgOf(payload)), r, nil
+}
+
+// checkOrgParent refuses, on this replica, an org record whose township or
+// village does not exist (400 before anything is submitted; the register
+// checks again).
+func (s *Server) checkOrgParent(rec any) error {
+	o, err := s.loadOrg()
+	if err != nil {
+		return err
+	}
+	missing := func(field, code string, known bool) error {
+		if known {
+			return nil
+		}
+		return &store.FieldError{Field: field, Code: "unknown", Message: field + ": no such record " + strconv.Quote(code)}
+	}
+	hasTownship := func(code string) bool {
+		return slices.ContainsFunc(o.Townships, func(t store.Township) bool { return t.Code == code })
+	}
+	switch r := rec.(type) {
+	case store.Village:
+		return missing("township_code", r.TownshipCode, hasTownship(r.TownshipCode))
+	case store.School:
+		return missing("township_code", r.TownshipCode, hasTownship(r.TownshipCode))
+	case store.Group:
+		return missing("village_code", r.VillageCode, slices.ContainsFunc(o.Villages, func(v store.Village) bool { return v.Code == r.VillageCode }))
+	}
+	return nil
+}
+
+// orgOf is the record a payload creates (its JSON is the record's).
+func orgOf(p store.Payload) any {
+	switch p := p.(type) {
+	case *store.TownshipCreate:
+		return p.Township
+	case *store.VillageCreate:
+		return p.Village
+	case *store.GroupCreate:
+		return p.Group
+	case *store.SchoolCreate:
+		return p.School
+	}
+	return p
 }
 
 // orgRecord reads a created org record back; the payload stands in when
@@ -196,11 +228,11 @@ func (s *Server) apiCreateOrg(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		in, err := decodeOrg(c, kind)
+		rec, cmdID, err := decodeOrg(c, kind)
 		if err != nil {
 			return err
 		}
-		rec, _, err := s.createOrg(c, u, kind, in)
+		rec, _, err = s.createOrg(c, u, kind, rec, cmdID)
 		if err != nil {
 			return err
 		}
@@ -248,8 +280,7 @@ type orgPage struct {
 	VillageKinds []string
 	Form         string   // the form that failed, to show its values and messages
 	In           orgInput // its values
-	CommandID    string
-	formErrors
+	formState
 }
 
 var orgFormFields = []string{"code", "name", "township_code", "village_code", "kind", "type"}
@@ -260,8 +291,8 @@ func (s *Server) newOrgPage(c echo.Context) (orgPage, error) {
 		return orgPage{}, err
 	}
 	return orgPage{basePage: s.base(c, "title.org", "org"), orgTree: o, SchoolTypes: store.SchoolTypes,
-		VillageKinds: []string{store.KindVillage, store.KindCommunity}, CommandID: newCommandID(),
-		formErrors: formErrors{Errors: map[string]string{}}}, nil
+		VillageKinds: []string{store.KindVillage, store.KindCommunity},
+		formState:    newFormState()}, nil
 }
 
 func (s *Server) orgPage(c echo.Context) error {
@@ -281,30 +312,19 @@ func (s *Server) orgSubmit(c echo.Context) error {
 		return err
 	}
 	kind := c.FormValue("form")
-	in := orgInput{Code: c.FormValue("code"), Name: c.FormValue("name"), TownshipCode: c.FormValue("township_code"),
-		VillageCode: c.FormValue("village_code"), Kind: c.FormValue("kind"), Type: c.FormValue("type"),
-		CommandID: c.FormValue("command_id")}
-	_, _, err = s.createOrg(c, u, kind, in)
-	if err == nil || asPending(err) != nil {
-		if err == nil {
-			s.setFlash(c, "org_created")
-		} else {
-			s.setFlash(c, "pending")
+	var in orgInput
+	if err = bind(c, &in); err == nil {
+		_, _, err = s.createOrg(c, u, kind, in.record(kind), in.CommandID)
+	}
+	return s.answerForm(c, err, formNext{Flash: "org_created", To: "/org#" + kind}, func(status int) error {
+		p, lerr := s.newOrgPage(c)
+		if lerr != nil {
+			return lerr
 		}
-		return c.Redirect(http.StatusSeeOther, "/org#"+kind)
-	}
-	p, lerr := s.newOrgPage(c)
-	if lerr != nil {
-		return lerr
-	}
-	p.Form, p.In = kind, in
-	if asRejected(err) == nil && in.CommandID != "" {
-		p.CommandID = in.CommandID
-	}
-	if !p.setError(p.Lang, orgFormFields, err) {
-		return err
-	}
-	return c.Render(statusOf(err), "org.html", p)
+		p.Form, p.In = kind, in
+		p.failed(p.Lang, orgFormFields, in.CommandID, err)
+		return c.Render(status, "org.html", p)
+	})
 }
 
 // FieldErr is the message beside field of form (templates).

@@ -428,7 +428,7 @@ func TestPagesByRole(t *testing.T) {
 	admin.postForm(r, "form-township", url.Values{"code": {"T9"}, "name": {"新镇"}}).want(t, http.StatusSeeOther, "township")
 	r = admin.postForm(admin.get("/users"), "user-form", url.Values{"username": {"u9"}, "password": {"short"}, "scope": {"district"}})
 	r.want(t, http.StatusBadRequest, "short password")
-	if msg := fieldError(parseHTML(t, r), "password"); msg != "password must have at least 8 characters" {
+	if msg := fieldError(parseHTML(t, r), "password"); msg != "password must have at least 10 characters" {
 		t.Errorf("password message %q", msg)
 	}
 
@@ -449,6 +449,7 @@ func TestPagesByRole(t *testing.T) {
 	teacher.login("teacher", "password-1")
 	b := child("别校", 803)
 	b["village_code"], b["group_code"], b["school_code"], b["grade"] = villB, "", schoolB, 7
+	b["id_number"] = idNumber("20130315", 803) // of the age of grade 7
 	other := e.createChild(tok, b)
 	r = teacher.get("/students/"+other).want(t, http.StatusNotFound, "teacher, other school")
 	if msg := find(parseHTML(t, r), byID("error-message")); msg == nil || !strings.Contains(text(msg), "找不到") {

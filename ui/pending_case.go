@@ -80,7 +80,7 @@ func (s *Server) pendingCase(u store.User, ref string, cmd store.Command) (*pend
 	if err != nil {
 		return nil, err
 	}
-	pc := &pendingCase{Ref: ref, Report: p, Author: cmd.Actor.User, Child: forViewer(u, st)}
+	pc := &pendingCase{Ref: ref, Report: p, Author: cmd.Actor.User, Child: s.recordView(u).Student(st)}
 	queued, err := s.outbox().PendingFor(ref)
 	if err != nil {
 		return nil, err
@@ -126,9 +126,8 @@ type pendingCasePage struct {
 	Outcomes     []string
 	CloseIn      closeRequest
 	Settings     store.CaseSettings
-	CommandID    string
 	Open         string
-	formErrors
+	formState
 }
 
 // VisitURL and CloseURL are where the page's forms post.
@@ -137,9 +136,8 @@ func (p pendingCasePage) CloseURL() string { return "/cases/" + p.Pending.Ref + 
 
 func (s *Server) pendingCasePage(c echo.Context, pc *pendingCase) pendingCasePage {
 	p := pendingCasePage{basePage: s.base(c, "case.pending_title", "cases"), Pending: pc,
-		VisitLines: store.VisitLines, VisitResults: store.VisitResults, VisitIn: visitRequest{Date: s.today()},
-		Outcomes: store.Outcomes, CloseIn: closeRequest{Date: s.today()},
-		CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+		VisitLines: store.VisitLines, VisitResults: store.VisitResults, Outcomes: store.Outcomes, formState: newFormState()}
+	p.VisitIn.Date, p.CloseIn.Date = s.today(), s.today()
 	if set, err := s.db.CaseSettings(); err == nil {
 		p.Settings = set // for the close form's hint only
 	} else {

@@ -34,12 +34,12 @@ type registerRow struct {
 	Name         string `json:"name"`
 	Gender       string `json:"gender"`
 	IDNumber     string `json:"id_number"` // masked (R22)
-	BirthDate    string `json:"birth_date"`
+	Age          int    `json:"age"`       // not the birth date: with it the masked number is whole again
+	Phone        string `json:"phone"`     // masked
 	Grade        int    `json:"grade"`
 	Class        int    `json:"class"`
 	Village      string `json:"village"`
 	Guardian     string `json:"guardian"`
-	Phone        string `json:"phone"`
 	Kind         string `json:"kind"`
 	Date         string `json:"date"`
 	Reason       string `json:"reason"`
@@ -63,9 +63,9 @@ type schoolRegister struct {
 }
 
 // schoolRegister reads a school's register: the cases on it whose children
-// are in the user's scope, oldest first. A school outside the scope is
-// ErrNotFound.
-func (s *Server) schoolRegister(u store.User, code string) (schoolRegister, error) {
+// are in the user's scope, oldest first, and charges it as a bulk read of
+// kind what (bulk_reads.go). A school outside the scope is ErrNotFound.
+func (s *Server) schoolRegister(u store.User, code, what string) (schoolRegister, error) {
 	o, err := s.loadOrg()
 	if err != nil {
 		return schoolRegister{}, err
@@ -84,10 +84,11 @@ func (s *Server) schoolRegister(u store.User, code string) (schoolRegister, erro
 		return schoolRegister{}, err
 	}
 	reg := schoolRegister{School: *sch, Rows: []registerRow{}, o: o}
+	view := s.listView(u)
 	for i := len(rows) - 1; i >= 0; i-- { // oldest first
-		c, st := rows[i].Case, rows[i].Student
-		r := registerRow{N: len(reg.Rows) + 1, CaseID: c.ID, StudentID: st.ID, Name: st.Name, Gender: st.Gender, IDNumber: st.Masked().IDNumber,
-			BirthDate: st.BirthDate, Grade: c.Grade, Class: c.Class, Village: o.Name(c.VillageCode), Kind: c.Kind, Date: c.Date,
+		c, st := rows[i].Case, view.Student(rows[i].Student)
+		r := registerRow{N: len(reg.Rows) + 1, CaseID: c.ID, StudentID: st.ID, Name: st.Name, Gender: st.Gender, IDNumber: st.IDNumber,
+			Age: st.Age, Grade: c.Grade, Class: c.Class, Village: o.Name(c.VillageCode), Kind: c.Kind, Date: c.Date,
 			Reason: c.Reason, Visits: len(c.Visits), State: c.State, Outcome: c.Outcome, ClosedDate: c.ClosedDate, Status: st.Status, WatchUntil: c.WatchUntil}
 		if len(st.Guardians) > 0 {
 			r.Guardian, r.Phone = st.Guardians[0].Name, st.Guardians[0].Phone
@@ -112,7 +113,7 @@ func (s *Server) schoolRegister(u store.User, code string) (schoolRegister, erro
 		}
 		reg.Rows = append(reg.Rows, r)
 	}
-	return reg, nil
+	return reg, s.bulkRead(u, what, "school="+code, len(reg.Rows))
 }
 
 // schoolInScope: a school register is open to users whose scope covers the
@@ -131,7 +132,7 @@ func schoolInScope(sc store.Scope, sch store.School) bool {
 
 func (s *Server) apiRegister(c echo.Context) error {
 	u, _ := userOf(c)
-	reg, err := s.schoolRegister(u, c.Param("code"))
+	reg, err := s.schoolRegister(u, c.Param("code"), store.BulkRegister)
 	if err != nil {
 		return err
 	}
@@ -144,13 +145,15 @@ type registerPage struct {
 	Today string
 }
 
-func (s *Server) registerPage(c echo.Context) error { return s.renderRegister(c, "register.html") }
-func (s *Server) registerPrint(c echo.Context) error {
-	return s.renderRegister(c, "register_print.html")
+func (s *Server) registerPage(c echo.Context) error {
+	return s.renderRegister(c, "register.html", store.BulkRegister)
 }
-func (s *Server) renderRegister(c echo.Context, page string) error {
+func (s *Server) registerPrint(c echo.Context) error {
+	return s.renderRegister(c, "register_print.html", store.BulkPrint)
+}
+func (s *Server) renderRegister(c echo.Context, page, what string) error {
 	u, _ := userOf(c)
-	reg, err := s.schoolRegister(u, c.Param("code"))
+	reg, err := s.schoolRegister(u, c.Param("code"), what)
 	if err != nil {
 		return err
 	}
@@ -171,7 +174,7 @@ var registerColumns = []struct {
 	{"姓名", 10, func(r registerRow) any { return r.Name }},
 	{"性别", 6, func(r registerRow) any { return translate(langZH, "gender."+r.Gender) }},
 	{"身份证号", 22, func(r registerRow) any { return r.IDNumber }},
-	{"出生日期", 12, func(r registerRow) any { return r.BirthDate }},
+	{"年龄", 6, func(r registerRow) any { return r.Age }},
 	{"年级", 6, func(r registerRow) any { return gradeText(r.Grade) }},
 	{"班级", 6, func(r registerRow) any { return gradeText(r.Class) }},
 	{"户籍村（社区）", 16, func(r registerRow) any { return r.Village }},
@@ -202,10 +205,10 @@ func gradeText(n int) string {
 const RegisterSheet = "失学辍学学生台账"
 
 // registerXLSX exports a school register: one sheet, a title row, the
-// column headers in Chinese, one row per child (ID numbers masked).
+// column headers in Chinese, one row per child (as store.ListView shows it: masked).
 func (s *Server) registerXLSX(c echo.Context) error {
 	u, _ := userOf(c)
-	reg, err := s.schoolRegister(u, c.Param("code"))
+	reg, err := s.schoolRegister(u, c.Param("code"), store.BulkExport)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -106,6 +107,7 @@ const (
 	ctxLang        = "ui.lang"
 	ctxUser        = "ui.user"
 	ctxToken       = "ui.token"
+	ctxBodyDigest  = "ui.body_digest" // a JSON body's SHA-256 (decodeJSON)
 	csrfContextKey = "ui.csrf"
 	csrfField      = "_csrf"
 	langCookie     = "lang"
@@ -231,6 +233,10 @@ func (s *Server) renderError(c echo.Context, status int, err error) error {
 		p.Message = translate(lang, fmt.Sprintf("error.%d", status))
 	default:
 		p.Message = translate(lang, "error.other")
+	}
+	var bl *bulkLimitError
+	if errors.As(err, &bl) {
+		p.Message = translate(lang, "error.bulk_limit", int(bl.retry.Seconds()))
 	}
 	if fe := asFieldError(err); fe != nil {
 		p.Message = translateCode(lang, "field", fe.Field) + "：" + fieldMessage(lang, fe)

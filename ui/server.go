@@ -8,9 +8,11 @@
 // bbolt file.
 //
 // Routes are registered per resource (auth.go, students.go, student_api.go,
-// org.go, users.go, commands.go, health.go); errors map to HTTP statuses in
-// one place (errors.go); every user-visible string comes from one message
-// catalogue (i18n.go).
+// org.go, users.go, commands.go, health.go); handlers read their input and
+// answer a form's write through the form layer (form.go); errors map to
+// HTTP statuses in one place (errors.go); every user-visible string comes
+// from one message catalogue (messages/zh.txt and en.txt, loaded by
+// catalogue.go, looked up through i18n.go).
 package ui
 
 import (
@@ -67,9 +69,13 @@ type Config struct {
 	// Cluster manages the cluster's nodes (cluster.go); nil answers its
 	// routes with 503.
 	Cluster Cluster
-	// Outbox is this node's outbox and strong reads (sync.go); nil: none
-	// (nothing pending, reads local).
-	Outbox Outbox
+	// The outbox's roles and strong reads (sync.go); each nil: none
+	// (nothing pending, reads local, records applied at once).
+	Sync      SyncReporter
+	Pending   PendingLister
+	Queue     Enqueuer
+	Attention AttentionList
+	Reads     StrongReader
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -80,6 +86,8 @@ type Server struct {
 	rep       Replica
 	sessions  *sessionStore
 	guard     *loginGuard
+	bulk      *bulkGuard // bulk_reads.go
+	reads     readMemo   // case_reads.go
 	pages     *renderer
 	assets    *assets
 	echo      *echo.Echo
@@ -93,6 +101,9 @@ type Server struct {
 func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error) {
 	if db == nil || rep == nil || local == nil {
 		return nil, errors.New("ui: db, replica and local file are required")
+	}
+	if errCatalogue != nil {
+		return nil, errCatalogue
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -113,6 +124,7 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
 	s.guard = newLoginGuard()
+	s.bulk = newBulkGuard()
 	if s.sessions, err = newSessionStore(local); err != nil {
 		return nil, fmt.Errorf("session store: %w", err)
 	}
@@ -205,6 +217,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerAssignmentRoutes(pagesAuth, apiAuth)
 	s.registerRegisterRoutes(pagesAuth, apiAuth)
 	s.registerDigestRoutes(apiAuth)
+	s.registerBulkReadRoutes(apiAuth)
 	return e
 }
 

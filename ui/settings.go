@@ -45,11 +45,10 @@ type settingRow struct {
 
 type caseSettingsPage struct {
 	basePage
-	Settings  store.CaseSettings // now: version, who changed them last and when
-	Rows      []settingRow
-	Version   uint64 // the version the form was made from (a stale edit is a conflict)
-	CommandID string
-	formErrors
+	Settings store.CaseSettings // now: version, who changed them last and when
+	Rows     []settingRow
+	Version  uint64 // the version the form was made from (a stale edit is a conflict)
+	formState
 }
 
 func (s *Server) newCaseSettingsPage(c echo.Context) (caseSettingsPage, error) {
@@ -59,7 +58,7 @@ func (s *Server) newCaseSettingsPage(c echo.Context) (caseSettingsPage, error) {
 	}
 	def := store.DefaultCaseSettings()
 	p := caseSettingsPage{basePage: s.base(c, "title.case_settings", "case_settings"), Settings: set, Version: set.Version,
-		CommandID: newCommandID(), formErrors: formErrors{Errors: map[string]string{}}}
+		formState: newFormState()}
 	for _, f := range caseSettingFields {
 		v := *f.value(&set)
 		p.Rows = append(p.Rows, settingRow{settingField: f, Value: v, Default: *f.value(&def), Input: strconv.Itoa(v)})
@@ -127,21 +126,23 @@ func (s *Server) caseSettingsSubmit(c echo.Context) error {
 	if verr != nil || version == 0 {
 		errs["version"] = translate(lang, "fielderr.number")
 	}
-	if len(errs) == 0 {
-		// The version the form was made from goes with the change: the
-		// register refuses it as a conflict if another administrator changed
-		// the settings meanwhile (on any node), rather than undo their change.
-		_, err = s.execute(c, u, write{ID: cmdID, Kind: store.KindCaseSettings, Payload: set, Version: version,
-			Check: func() error { return store.CheckCaseSettings(&set) }})
-		switch {
-		case err == nil:
-			s.setFlash(c, "case_settings_saved")
-			return c.Redirect(http.StatusSeeOther, "/settings/cases")
-		case asPending(err) != nil:
-			s.setFlash(c, "pending")
-			return c.Redirect(http.StatusSeeOther, "/settings/cases")
-		}
+	if len(errs) > 0 {
+		return s.redisplayCaseSettings(c, http.StatusBadRequest, in, cmdID, errs, nil)
 	}
+	// The version the form was made from goes with the change: the register
+	// refuses it as a conflict if another administrator changed the settings
+	// meanwhile (on any node), rather than undo their change.
+	_, err = s.execute(c, u, write{ID: cmdID, Payload: store.CaseSettingsChange{CaseSettings: set}, Version: version,
+		Check: func() error { return store.CheckCaseSettings(&set) }})
+	next := formNext{Flash: "case_settings_saved", To: "/settings/cases"}
+	return s.answerForm(c, err, next, func(status int) error {
+		return s.redisplayCaseSettings(c, status, in, cmdID, nil, err)
+	})
+}
+
+// redisplayCaseSettings shows the form again with what was typed (in) and
+// the messages: errs beside fields, or err's.
+func (s *Server) redisplayCaseSettings(c echo.Context, status int, in map[string]string, cmdID string, errs map[string]string, err error) error {
 	p, lerr := s.newCaseSettingsPage(c)
 	if lerr != nil {
 		return lerr
@@ -155,13 +156,12 @@ func (s *Server) caseSettingsSubmit(c echo.Context) error {
 			p.Rows[i].Input = in[p.Rows[i].Name]
 		}
 	}
-	if asRejected(err) == nil && cmdID != "" {
-		p.CommandID = cmdID // not submitted: the same command when sent again
-	}
-	status := http.StatusBadRequest
 	switch {
 	case len(errs) > 0:
 		p.Errors = errs
+		if cmdID != "" {
+			p.CommandID = cmdID // not submitted: the same command when sent again
+		}
 		if _, bad := errs["version"]; bad {
 			p.Error = translate(p.Lang, "settings.changed")
 		}
@@ -172,10 +172,7 @@ func (s *Server) caseSettingsSubmit(c echo.Context) error {
 		for i, f := range caseSettingFields {
 			names[i] = f.Name
 		}
-		if !p.setError(p.Lang, names, err) {
-			return err
-		}
-		status = statusOf(err)
+		p.failed(p.Lang, names, cmdID, err)
 	}
 	return c.Render(status, "case_settings.html", p)
 }

@@ -40,9 +40,10 @@ func (s *Server) apiListStudents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for i := range page.Items {
-		page.Items[i] = page.Items[i].Masked()
+	if err := s.bulkRead(u, store.BulkStudents, listQuery(c.QueryParams()), len(page.Items)); err != nil {
+		return err
 	}
+	s.listView(u).Students(page.Items)
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -58,14 +59,14 @@ func (s *Server) apiCreateStudent(c echo.Context) error {
 		return err
 	}
 	var in studentCreateRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	st, r, err := s.createStudent(c, u, in.CommandID, &in.StudentFields)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusCreated, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 func (s *Server) apiGetStudent(c echo.Context) error {
@@ -74,7 +75,7 @@ func (s *Server) apiGetStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, forViewer(u, st))
+	return c.JSON(http.StatusOK, s.recordView(u).Student(st))
 }
 
 // studentPatch is any subset of store.StudentFields, the version the client
@@ -158,7 +159,7 @@ func (s *Server) apiPatchStudent(c echo.Context) error {
 		return err
 	}
 	var in studentPatch
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	if in.Version == nil || *in.Version == 0 {
@@ -168,19 +169,16 @@ func (s *Server) apiPatchStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
-// statusRequest changes a child's status. Version is optional: when given,
-// the change is refused if the record changed since.
+// statusRequest changes a child's status (the child is the URL's).
+// Version is optional: when given, the change is refused if the record
+// changed since.
 type statusRequest struct {
-	Status         string `json:"status"`
-	Date           string `json:"date"`
-	Reason         string `json:"reason"`
-	Destination    string `json:"destination"`
-	ExpectedReturn string `json:"expected_return"`
-	Version        uint64 `json:"version"`
-	CommandID      string `json:"command_id"`
+	store.StudentStatus
+	Version   uint64 `json:"version"`
+	CommandID string `json:"command_id"`
 }
 
 func (s *Server) apiChangeStatus(c echo.Context) error {
@@ -189,16 +187,15 @@ func (s *Server) apiChangeStatus(c echo.Context) error {
 		return err
 	}
 	var in statusRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in, "id"); err != nil {
 		return err
 	}
-	p := &store.StudentStatus{ID: c.Param("id"), Status: in.Status, Date: in.Date, Reason: in.Reason,
-		Destination: in.Destination, ExpectedReturn: in.ExpectedReturn}
-	st, r, err := s.changeStatus(c, u, in.CommandID, in.Version, p)
+	in.ID = c.Param("id")
+	st, r, err := s.changeStatus(c, u, in.CommandID, in.Version, &in.StudentStatus)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, studentWriteJSON{Student: forViewer(u, st), Command: commandOf(r)})
+	return c.JSON(http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 func (s *Server) apiStudentHistory(c echo.Context) error {
@@ -222,5 +219,6 @@ func (s *Server) apiStudentAudit(c echo.Context) error {
 	if a == nil {
 		a = []store.AuditEntry{}
 	}
+	s.listView(u).AuditTrail(a)
 	return c.JSON(http.StatusOK, itemsJSON[store.AuditEntry]{Items: a})
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,11 +16,15 @@ import (
 
 // createStudent registers a child. f is normalised in place.
 func (s *Server) createStudent(c echo.Context, u store.User, cmdID string, f *store.StudentFields) (store.Student, store.Result, error) {
+	p := &store.StudentCreate{StudentFields: *f}
 	r, err := s.execute(c, u, write{
 		ID:      cmdID,
-		Kind:    store.KindStudentCreate,
-		Payload: f,
-		Check:   func() error { return s.db.CheckStudent(f, true) },
+		Payload: p,
+		Check: func() error {
+			err := s.db.CheckStudent(f, true, s.today())
+			p.StudentFields = *f // submitted as normalised
+			return err
+		},
 	})
 	if err != nil {
 		return store.Student{}, r, err
@@ -31,15 +36,9 @@ func (s *Server) createStudent(c echo.Context, u store.User, cmdID string, f *st
 // edit changes a copy of the current record's fields. The status is kept:
 // it changes only through changeStatus.
 func (s *Server) updateStudent(c echo.Context, u store.User, cmdID, id string, version uint64, edit func(*store.StudentFields) error) (store.Student, store.Result, error) {
-	cur, err := s.db.GetStudent(u.Scope, id)
+	cur, err := s.currentFor(c, u, id, version)
 	if err != nil {
 		return store.Student{}, store.Result{}, err
-	}
-	if version > cur.Version {
-		// The user saw a newer record than this replica holds: merging onto
-		// the older copy would silently undo someone's change.
-		return store.Student{}, store.Result{}, fmt.Errorf("record %s: this node has version %d, the edit is of version %d: %w",
-			id, cur.Version, version, ErrUnavailable)
 	}
 	f := cur.StudentFields
 	f.Flags = slices.Clone(f.Flags)
@@ -51,15 +50,39 @@ func (s *Server) updateStudent(c echo.Context, u store.User, cmdID, id string, v
 	p := &store.StudentUpdate{ID: cur.ID, Fields: f}
 	r, err := s.execute(c, u, write{
 		ID:      cmdID,
-		Kind:    store.KindStudentUpdate,
 		Version: version,
 		Payload: p,
-		Check:   func() error { return s.db.CheckStudent(&p.Fields, false) },
+		Check:   func() error { return s.db.CheckStudent(&p.Fields, false, s.today()) },
 	})
 	if err != nil {
 		return store.Student{}, r, err
 	}
 	return s.readBack(u, r), r, nil
+}
+
+// currentFor reads child id for an edit of the version the user saw. When
+// the user saw a newer version than this replica holds (seen at a node
+// ahead of this one), the replica first catches up with the leader (read
+// index): merging onto the older copy would silently undo someone's change.
+// A version still ahead after that was never made (409, reload); when the
+// leader cannot be reached, the edit cannot be taken now (503).
+func (s *Server) currentFor(c echo.Context, u store.User, id string, version uint64) (store.Student, error) {
+	cur, err := s.db.GetStudent(u.Scope, id)
+	if err != nil || version <= cur.Version {
+		return cur, err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), strongReadTimeout)
+	defer cancel()
+	if err := s.outbox().ConsistentRead(ctx); err != nil {
+		return cur, fmt.Errorf("record %s: this node has version %d, the edit is of version %d, and the leader cannot be reached: %v: %w",
+			id, cur.Version, version, err, ErrUnavailable)
+	}
+	if cur, err = s.db.GetStudent(u.Scope, id); err != nil || version <= cur.Version {
+		return cur, err
+	}
+	return cur, &rejectedError{res: store.Result{State: store.StateRejected, Code: store.CodeConflict, Field: "version",
+		ExistingID: cur.ID, User: u.Username,
+		Reason: fmt.Sprintf("the record is at version %d: there is no version %d; reload and enter your change again", cur.Version, version)}}
 }
 
 // changeStatus records a status change (R6). A transfer out without a
@@ -69,7 +92,6 @@ func (s *Server) updateStudent(c echo.Context, u store.User, cmdID, id string, v
 func (s *Server) changeStatus(c echo.Context, u store.User, cmdID string, version uint64, p *store.StudentStatus) (store.Student, store.Result, error) {
 	r, err := s.execute(c, u, write{
 		ID:      cmdID,
-		Kind:    store.KindStudentStatus,
 		Version: version,
 		Payload: p,
 		Check: func() error {
@@ -98,11 +120,7 @@ func (s *Server) readBack(u store.User, r store.Result) store.Student {
 	return st
 }
 
-// forViewer hides the full ID number (also inside the student number) from
-// users who may only read.
-func forViewer(u store.User, st store.Student) store.Student {
-	if !u.CanWrite() {
-		return st.Masked()
-	}
-	return st
-}
+// recordView is how u sees one child's record; listView how u sees
+// children listed many at a time (store/visibility.go, R22).
+func (s *Server) recordView(u store.User) store.View { return store.RecordView(u, s.today()) }
+func (s *Server) listView(u store.User) store.View   { return store.ListView(u, s.today()) }

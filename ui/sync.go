@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,30 +13,50 @@ import (
 	"baoxue/store"
 )
 
-// Outbox is what ui needs from this node's outbox and from strong reads
-// (implemented by package sync, adapted in package node). Safe for
-// concurrent use.
-type Outbox interface {
-	// Sync describes this node's replication and outbox (GET /api/v1/sync).
+// What ui needs from this node's outbox and from strong reads, one role
+// per page that needs it (implemented by package sync, wired in package
+// node). Each is safe for concurrent use; a nil one in Config stands for a
+// node without an outbox (noOutbox): nothing pending, reads local.
+
+// SyncReporter describes this node's replication and outbox
+// (GET /api/v1/sync).
+type SyncReporter interface {
 	Sync() SyncStatus
+}
+
+// PendingLister finds the writes waiting in this node's outbox, which the
+// command, child and case pages show as pending.
+type PendingLister interface {
 	// PendingCommand returns the command if it waits in this node's outbox.
 	PendingCommand(id string) (cmd store.Command, ok bool, err error)
 	// PendingFor lists the commands waiting in the outbox that change
 	// record id (a child, a case, or store.ReportRef+report), oldest first.
 	PendingFor(id string) ([]store.Command, error)
-	// Enqueue appends a command to the outbox, durably, and returns
-	// without waiting for it to be applied (reads of a case, R22).
-	Enqueue(cmd store.Command) error
 	// PendingRecords are the ids of records that commands waiting in the
 	// outbox change.
 	PendingRecords() map[string]bool
-	// Attention lists the rejected commands waiting for their authors,
-	// oldest first; user "" lists everyone's.
+}
+
+// Enqueuer records what nobody waits for (reads of a case, R22).
+type Enqueuer interface {
+	// Enqueue appends a command to the outbox, durably, and returns
+	// without waiting for it to be applied.
+	Enqueue(cmd store.Command) error
+}
+
+// AttentionList is the needs-attention list (attention.go): commands the
+// register rejected after their authors were told "pending".
+type AttentionList interface {
+	// Attention lists them, oldest first; user "" lists everyone's.
 	Attention(user string) ([]AttentionItem, error)
 	// AttentionItem returns one, or an error wrapping store.ErrNotFound.
 	AttentionItem(id string) (AttentionItem, error)
 	// Dismiss removes one (store.ErrNotFound if there is none).
 	Dismiss(id string) error
+}
+
+// StrongReader serves ?consistency=strong (strongReads).
+type StrongReader interface {
 	// ConsistentRead waits until this replica holds every write the leader
 	// had committed when it was called. Errors wrap ErrUnavailable.
 	ConsistentRead(ctx context.Context) error
@@ -76,7 +97,7 @@ type AttentionItem struct {
 	Payload    json.RawMessage `json:"payload"`
 }
 
-// noOutbox stands in when Config.Outbox is nil (a node without
+// noOutbox stands in for the roles Config leaves nil (a node without
 // replication, tests): nothing is ever pending, reads are local.
 type noOutbox struct{ rep Replica }
 
@@ -116,12 +137,26 @@ func syncOf(i NodeInfo, o OutboxCounts) SyncStatus {
 	return s
 }
 
-// outbox is Config.Outbox, or noOutbox.
-func (s *Server) outbox() Outbox {
-	if s.cfg.Outbox != nil {
-		return s.cfg.Outbox
+// outboxRoles are the roles Config gives, with noOutbox for those it
+// leaves nil.
+type outboxRoles struct {
+	SyncReporter
+	PendingLister
+	Enqueuer
+	AttentionList
+	StrongReader
+}
+
+// outbox returns the outbox's roles.
+func (s *Server) outbox() outboxRoles {
+	none := noOutbox{s.rep}
+	return outboxRoles{
+		SyncReporter:  cmp.Or[SyncReporter](s.cfg.Sync, none),
+		PendingLister: cmp.Or[PendingLister](s.cfg.Pending, none),
+		Enqueuer:      cmp.Or[Enqueuer](s.cfg.Queue, none),
+		AttentionList: cmp.Or[AttentionList](s.cfg.Attention, none),
+		StrongReader:  cmp.Or[StrongReader](s.cfg.Reads, none),
 	}
-	return noOutbox{s.rep}
 }
 
 // registerSyncRoutes: GET /api/v1/sync, this node's freshness and outbox.

@@ -16,7 +16,7 @@ import (
 	"baoxue/store"
 )
 
-// testOutbox is an Outbox with fixed contents.
+// testOutbox is every outbox role, with fixed contents.
 type testOutbox struct {
 	mu        sync.Mutex
 	status    SyncStatus
@@ -87,8 +87,16 @@ func (o *testOutbox) calls() int {
 	return o.readCalls
 }
 
-// withOutbox gives e's server the outbox o (before any request).
-func withOutbox(e *env, o *testOutbox) { e.srv.cfg.Outbox = o }
+// withOutbox gives e's server the outbox o in every role (before any
+// request); nil: none.
+func withOutbox(e *env, o *testOutbox) {
+	c := &e.srv.cfg
+	if o == nil {
+		c.Sync, c.Pending, c.Queue, c.Attention, c.Reads = nil, nil, nil, nil, nil
+		return
+	}
+	c.Sync, c.Pending, c.Queue, c.Attention, c.Reads = o, o, o, o, o
+}
 
 func TestAPISync(t *testing.T) {
 	e := newEnv(t)
@@ -106,7 +114,7 @@ func TestAPISync(t *testing.T) {
 	e.api("GET", "/api/v1/sync", "", nil).want(t, http.StatusUnauthorized, "sync without login")
 
 	// Without an outbox (single node), the same fields, nothing pending.
-	e.srv.cfg.Outbox = nil
+	withOutbox(e, nil)
 	got = e.api("GET", "/api/v1/sync", admin, nil).want(t, http.StatusOK, "sync").obj(t)
 	if ob := got["outbox"].(map[string]any); ob["pending"] != 0.0 || ob["oldest_pending_at"] != nil {
 		t.Errorf("outbox without one = %v, want 0 pending and null", ob)

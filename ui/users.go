@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,9 +32,6 @@ type userRequest struct {
 	CommandID   string `json:"command_id"`
 }
 
-// minPassword is the shortest password accepted.
-const minPassword = 8
-
 // userCommand checks a user request and builds the payload, with the
 // password hashed here: no password enters the log.
 func userCommand(in userRequest) (store.UserCreate, error) {
@@ -44,11 +40,9 @@ func userCommand(in userRequest) (store.UserCreate, error) {
 	switch {
 	case strings.TrimSpace(u.Username) == "":
 		return store.UserCreate{}, &store.FieldError{Field: "username", Code: "required", Message: "username is required"}
-	case utf8.RuneCountInString(in.Password) < minPassword:
-		return store.UserCreate{}, &store.FieldError{Field: "password", Code: "length",
-			Message: fmt.Sprintf("password must have at least %d characters", minPassword)}
-	case len(in.Password) > 1024:
-		return store.UserCreate{}, &store.FieldError{Field: "password", Code: "length", Message: "password is too long"}
+	}
+	if err := store.ValidatePassword(in.Password); err != nil {
+		return store.UserCreate{}, err
 	}
 	sc, err := store.ParseScope(strings.TrimSpace(in.Scope))
 	if err != nil {
@@ -69,7 +63,8 @@ func (s *Server) createUser(c echo.Context, admin store.User, in userRequest) (s
 	if err != nil {
 		return store.User{}, err
 	}
-	r, err := s.execute(c, admin, write{ID: in.CommandID, Kind: store.KindUserCreate, Payload: p})
+	r, err := s.execute(c, admin, write{ID: in.CommandID, Payload: p,
+		Check: func() error { return s.db.CheckScope(p.User.Scope) }})
 	if err != nil {
 		return store.User{}, err
 	}
@@ -89,7 +84,7 @@ func (s *Server) apiCreateUser(c echo.Context) error {
 		return err
 	}
 	var in userRequest
-	if err := decodeJSON(c, &in); err != nil {
+	if err := bind(c, &in); err != nil {
 		return err
 	}
 	u, err := s.createUser(c, admin, in)
@@ -114,12 +109,11 @@ func (s *Server) apiUsers(c echo.Context) error {
 
 type usersPage struct {
 	basePage
-	Users     []userRow
-	Roles     []string
-	Lines     []string
-	In        userRequest
-	CommandID string
-	formErrors
+	Users []userRow
+	Roles []string
+	Lines []string
+	In    userRequest
+	formState
 }
 
 type userRow struct {
@@ -135,9 +129,9 @@ func (s *Server) newUsersPage(c echo.Context) (usersPage, error) {
 		return usersPage{}, err
 	}
 	p := usersPage{basePage: s.base(c, "title.users", "users"), Roles: store.Roles,
-		Lines: []string{store.LineEducation, store.LineGovernment}, CommandID: newCommandID(),
-		In:         userRequest{Role: store.RoleTeacher, Line: store.LineEducation},
-		formErrors: formErrors{Errors: map[string]string{}}}
+		Lines:     []string{store.LineEducation, store.LineGovernment},
+		In:        userRequest{Role: store.RoleTeacher, Line: store.LineEducation},
+		formState: newFormState()}
 	names := s.orgNames()
 	for _, u := range users {
 		u.PasswordHash = ""
@@ -162,29 +156,18 @@ func (s *Server) usersSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := userRequest{Username: c.FormValue("username"), Password: c.FormValue("password"),
-		DisplayName: c.FormValue("display_name"), Role: c.FormValue("role"), Line: c.FormValue("line"),
-		Scope: c.FormValue("scope"), CommandID: c.FormValue("command_id")}
-	_, err = s.createUser(c, admin, in)
-	if err == nil || asPending(err) != nil {
-		if err == nil {
-			s.setFlash(c, "user_created")
-		} else {
-			s.setFlash(c, "pending")
+	var in userRequest
+	if err = bind(c, &in); err == nil {
+		_, err = s.createUser(c, admin, in)
+	}
+	return s.answerForm(c, err, formNext{Flash: "user_created", To: "/users"}, func(status int) error {
+		p, lerr := s.newUsersPage(c)
+		if lerr != nil {
+			return lerr
 		}
-		return c.Redirect(http.StatusSeeOther, "/users")
-	}
-	p, lerr := s.newUsersPage(c)
-	if lerr != nil {
-		return lerr
-	}
-	in.Password = "" // never sent back
-	p.In = in
-	if asRejected(err) == nil && in.CommandID != "" {
-		p.CommandID = in.CommandID
-	}
-	if !p.setError(p.Lang, userFormFields, err) {
-		return err
-	}
-	return c.Render(statusOf(err), "users.html", p)
+		in.Password = "" // never sent back
+		p.In = in
+		p.failed(p.Lang, userFormFields, in.CommandID, err)
+		return c.Render(status, "users.html", p)
+	})
 }

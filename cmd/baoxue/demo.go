@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"baoxue/node"
+	"baoxue/node/mdns"
+	"baoxue/store"
 	"baoxue/store/synth"
 )
 
@@ -22,8 +24,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	students := fs.Int("students", synth.DefaultStudents, "number of children in the synthetic district")
 	seed := fs.Int64("seed", 1, "seed of the synthetic district: the same seed gives the same district")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
-	var mdns node.MDNSConfig // a demo does not announce itself unless asked
-	mdnsFlags(fs, &mdns, false)
+	var lan mdns.Config // a demo does not announce itself unless asked
+	mdnsFlags(fs, &lan, false)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,20 +50,20 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if *password == "" {
 			*password = randomPassword()
-		} else if len(*password) < 8 {
-			return fmt.Errorf("demo: --admin-password must have at least 8 characters")
+		} else if err := store.ValidatePassword(*password); err != nil {
+			return fmt.Errorf("demo: --admin-password: %w", err)
 		}
 	}
 
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.HTTPAddr, cfg.Logger = *dataDir, *httpAddr, log
-	cfg.MDNS = mdns
+	cfg.MDNS = lan
 	// A demo is one node on one machine: LAN timeouts, so that it leads
 	// within a second or two of starting rather than after a WAN heartbeat
 	// timeout.
 	cfg.Sync.HeartbeatTimeout, cfg.Sync.ElectionTimeout, cfg.Sync.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 	cfg.Sync.CommitTimeout = 50 * time.Millisecond
-	// The load is a bulk write: larger batches (node.LoadDemo keeps 4,096
+	// The load is a bulk write: larger batches (synth.Load keeps 4,096
 	// commands in flight) take fewer fsyncs per command and fill bbolt's
 	// pages, and a large district is not copied into a snapshot every 10,000
 	// commands while it loads (each copy of a multi-GB register takes
@@ -87,15 +89,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 
 	if fresh {
-		start := time.Now()
-		fmt.Fprintf(stdout, "building a synthetic district (%d children, seed %d) in %s …\n", len(d.Students), *seed, *dataDir)
-		err := n.LoadDemo(ctx, d, *seed, *password, func(stage string, count int) {
-			fmt.Fprintf(stdout, "  %-15s %7d  (%.1fs)\n", stage, count, time.Since(start).Seconds())
-		})
-		if err != nil {
+		if err := loadDemo(ctx, n, d, *seed, *password, *dataDir, stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "done in %.1fs. The data are synthetic; codes and ID numbers are not real.\n\n", time.Since(start).Seconds())
 	}
 	fmt.Fprintf(stdout, "baoxue demo: open %s\n", n.URL())
 	if fresh {
@@ -113,6 +109,21 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
+	return nil
+}
+
+// loadDemo writes the synthetic district d into the new demo node n, saying
+// how far it got after each stage.
+func loadDemo(ctx context.Context, n *node.Node, d *synth.District, seed int64, password, dataDir string, stdout io.Writer) error {
+	start := time.Now()
+	fmt.Fprintf(stdout, "building a synthetic district (%d children, seed %d) in %s …\n", len(d.Students), seed, dataDir)
+	err := synth.Load(ctx, n, n.ID(), d, seed, password, func(stage string, count int) {
+		fmt.Fprintf(stdout, "  %-15s %7d  (%.1fs)\n", stage, count, time.Since(start).Seconds())
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "done in %.1fs. The data are synthetic; codes and ID numbers are not real.\n\n", time.Since(start).Seconds())
 	return nil
 }
 

@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"baoxue/node"
-	ledgersync "baoxue/sync"
+	"baoxue/node/mdns"
+	"baoxue/sync/pki"
 )
 
 // discover lists the baoxue nodes that answer on the LAN.
@@ -29,7 +29,7 @@ func discover(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	peers, err := node.Discover(ctx)
+	peers, err := mdns.Discover(ctx)
 	if err != nil {
 		return fmt.Errorf("discover: %w", err)
 	}
@@ -60,7 +60,7 @@ func dash(s string) string {
 
 // mdnsFlags adds --mdns and --mdns-iface to fs, filling c; on says whether
 // advertising is on by default.
-func mdnsFlags(fs *flag.FlagSet, c *node.MDNSConfig, on bool) {
+func mdnsFlags(fs *flag.FlagSet, c *mdns.Config, on bool) {
 	c.Enabled = on
 	fs.BoolVar(&c.Enabled, "mdns", on, "advertise this node on the LAN as _baoxue._tcp (mDNS/DNS-SD)")
 	fs.Func("mdns-iface", "interfaces to advertise on, comma-separated (default: every LAN interface)", func(v string) error {
@@ -81,20 +81,20 @@ func discoverJoin(ctx context.Context, token string, timeout time.Duration, stdo
 	if token == "" {
 		return "", errors.New("--discover needs --join TOKEN: discovery finds the cluster, the token admits this node (ask an administrator for one)")
 	}
-	id, err := ledgersync.TokenCluster(token)
+	id, err := pki.TokenCluster(token)
 	if err != nil {
 		return "", fmt.Errorf("--join: %w", err)
 	}
 	fmt.Fprintf(stdout, "looking for cluster %s on the LAN (%s) …\n", id, timeout)
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	addrs, err := node.DiscoverCluster(dctx, id)
-	if errors.Is(err, node.ErrNotDiscovered) {
+	addrs, err := mdns.DiscoverCluster(dctx, id)
+	if errors.Is(err, mdns.ErrNotDiscovered) {
 		return "", fmt.Errorf("--discover: no node of cluster %s answered on the LAN within %s: is this machine on the township LAN, and is the token for this district? (or pass --join without --discover to use the token's addresses)", id, timeout)
 	}
 	if err != nil {
 		return "", fmt.Errorf("--discover: %w", err)
 	}
 	fmt.Fprintf(stdout, "found %s\n", strings.Join(addrs, ", "))
-	return ledgersync.TokenWithAddrs(token, addrs)
+	return pki.TokenWithAddrs(token, addrs)
 }

@@ -1,6 +1,6 @@
 // Command baoxue runs a node of the district register (控辍保学).
 //
-//	baoxue serve --data DIR --node-id ID --http ADDR --cluster-addr ADDR [--bootstrap ... | --join TOKEN [--township CODE]]
+//	baoxue serve [--config FILE] --data DIR --node-id ID --http ADDR --cluster-addr ADDR [--bootstrap ... | --join TOKEN [--township CODE]]
 //	baoxue demo  [--data DIR] [--http ADDR] [--admin-password PW] [--students N] [--seed S]
 //	baoxue discover [--timeout 3s] [--json]
 package main
@@ -20,7 +20,7 @@ import (
 const usage = `baoxue — the district register of school-age children (控辍保学)
 
 Usage:
-  baoxue serve --data DIR [--node-id ID --http ADDR --cluster-addr ADDR [--cluster-advertise ADDR]]
+  baoxue serve [--config FILE] --data DIR [--node-id ID --http ADDR --cluster-addr ADDR [--cluster-advertise ADDR]]
                [--bootstrap --district-code CODE --district-name NAME --admin-password PW]
                [--join TOKEN [--discover] [--township CODE]] [--mdns=false] [--mdns-iface LIST]
   baoxue demo  [--data DIR] [--http ADDR] [--admin-password PW] [--students N] [--seed S]

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"baoxue/node"
+	"baoxue/store/synth"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := node.DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.DataDir, "data", "", "data directory (required)")
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (required, here or in --config)")
 	fs.StringVar(&cfg.NodeID, "node-id", "", "this node's id, unique in the cluster (first start only)")
 	fs.StringVar(&cfg.HTTPAddr, "http", "", "address for the web UI and API, e.g. 0.0.0.0:8080 (first start; kept after)")
 	fs.StringVar(&cfg.ClusterAddr, "cluster-addr", "", "address other nodes reach this node's cluster port at, e.g. 10.1.2.3:7400 (first start; kept after)")
@@ -25,13 +26,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new district register on an empty data directory")
 	fs.StringVar(&cfg.JoinToken, "join", "", "join the cluster with this token (from an admin: POST /api/v1/cluster/tokens or the Cluster page), on an empty data directory")
 	fs.StringVar(&cfg.Township, "township", "", "township code this node serves, shown in the node list (first start; kept after)")
-	fs.StringVar(&cfg.DistrictCode, "district-code", cfg.DistrictCode, "district code, with --bootstrap")
-	fs.StringVar(&cfg.DistrictName, "district-name", cfg.DistrictName, "district name, with --bootstrap")
+	// The defaults are the synthetic district's, so that a trial district
+	// (deploy/local-district.sh, the multi-node tests) matches the demo's
+	// data; a real district gives its own.
+	fs.StringVar(&cfg.DistrictCode, "district-code", synth.DefaultDistrictCode, "district code, with --bootstrap")
+	fs.StringVar(&cfg.DistrictName, "district-name", synth.DefaultDistrictName, "district name, with --bootstrap")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "password of the admin user, with --bootstrap (default: a random one, printed)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	mdnsFlags(fs, &cfg.MDNS, true)
 	discoverFlag := fs.Bool("discover", false, "with --join: find the cluster on the LAN (mDNS) instead of using the token's addresses")
 	raftFlags(fs, &cfg.Sync)
+	fs.String("config", defaultConfigFile, "`FILE` of settings, one \"name = value\" a line, named like these flags; flags given here override it (the default is read when it exists; \"\" for none)")
+	if file := configFile(args); file != "" {
+		if err := loadConfigFile(fs, file); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,7 +49,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	if cfg.DataDir == "" {
-		return fmt.Errorf("serve: --data is required")
+		return fmt.Errorf("serve: --data is required (on the command line or as data = DIR in the --config file)")
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -127,7 +128,7 @@ func TestCasesAtEveryStage(t *testing.T) {
 }
 
 // TestDemoAppliesToARegister applies a small district with its
-// assignments and cases to a real register, as node.LoadDemo does, and
+// assignments and cases to a real register, as Load does, and
 // checks that the register accepts every command.
 func TestDemoAppliesToARegister(t *testing.T) {
 	cfg := DefaultConfig()
@@ -156,10 +157,11 @@ func TestDemoAppliesToARegister(t *testing.T) {
 	}
 	add := func(user, kind string, p any) {
 		idx++
-		c, err := store.NewCommand(fmt.Sprintf("c%d", idx), kind, store.Actor{User: user, Node: "n"}, p)
+		b, err := json.Marshal(p)
 		if err != nil {
 			t.Fatal(err)
 		}
+		c := store.Command{ID: fmt.Sprintf("c%d", idx), Kind: kind, Actor: store.Actor{User: user, Node: "n"}, Payload: b}
 		batch = append(batch, store.Entry{Index: idx, Time: at, Command: c})
 	}
 	hash, _ := store.HashPassword("demo-password")

@@ -1,4 +1,11 @@
-package sync
+// Package pki is a baoxue cluster's certificate authority and join tokens:
+// the files under DATA/tls (the CA certificate, this node's key and
+// certificate, and on the node that created the cluster the CA's key),
+// issuing node certificates, the mutual-TLS configurations of the cluster
+// port, and the token an administrator hands to a new node. It does no
+// networking and knows nothing of Raft, so cmd can read a token without
+// importing package sync. See sync/DESIGN.md, "The cluster CA and tokens".
+package pki
 
 import (
 	"crypto/ecdsa"
@@ -36,29 +43,37 @@ const (
 	nodeLifetime = 20 * 365 * 24 * time.Hour
 )
 
-// clusterTLS is this node's cluster identity: the CA it trusts, its own
+// Identity is this node's cluster identity: the CA it trusts, its own
 // certificate (issued by that CA, common name = node ID) and, on the node
-// that created the cluster, the CA's key.
-type clusterTLS struct {
-	caCert      *x509.Certificate
+// that created the cluster, the CA's key. Load reads it; it does not change
+// after, and is safe for concurrent use.
+type Identity struct {
+	CACert      *x509.Certificate
 	caKey       *ecdsa.PrivateKey // nil unless this node holds the CA key
 	pool        *x509.CertPool
 	cert        tls.Certificate // this node's certificate followed by the CA's
-	nodeID      string
-	clusterID   string // the CA certificate's subject serial number
-	fingerprint string // hex SHA-256 of the CA certificate (DER)
+	NodeID      string
+	ClusterID   string // the CA certificate's subject serial number
+	Fingerprint string // hex SHA-256 of the CA certificate (DER)
 }
 
-func tlsDir(dataDir string) string { return filepath.Join(dataDir, tlsDirName) }
+// HoldsCA reports whether this node holds the CA's key and so can sign
+// joining nodes' certificates.
+func (c *Identity) HoldsCA() bool { return c.caKey != nil }
 
-// hasTLS reports whether dataDir holds a node certificate.
-func hasTLS(dataDir string) bool {
-	_, err := os.Stat(filepath.Join(tlsDir(dataDir), nodeCertFile))
+// Dir is the directory of the cluster files in dataDir.
+func Dir(dataDir string) string { return filepath.Join(dataDir, tlsDirName) }
+
+// Exists reports whether dataDir holds a node certificate (written last, so
+// the directory is complete).
+func Exists(dataDir string) bool {
+	_, err := os.Stat(filepath.Join(Dir(dataDir), nodeCertFile))
 	return err == nil
 }
 
-// fingerprintOf is the hex SHA-256 of a certificate's DER bytes.
-func fingerprintOf(der []byte) string {
+// Fingerprint is the hex SHA-256 of a certificate's DER bytes, as tokens
+// pin the CA.
+func Fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:])
 }
@@ -79,10 +94,10 @@ func serial() *big.Int {
 	return n
 }
 
-// createCA makes a new cluster CA and this node's certificate under
+// CreateCA makes a new cluster CA and this node's certificate under
 // dataDir/tls. It refuses to overwrite an existing CA.
-func createCA(dataDir, nodeID string) error {
-	dir := tlsDir(dataDir)
+func CreateCA(dataDir, nodeID string) error {
+	dir := Dir(dataDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create tls directory: %w", err)
 	}
@@ -112,12 +127,12 @@ func createCA(dataDir, nodeID string) error {
 	if err != nil {
 		return fmt.Errorf("parse CA certificate: %w", err)
 	}
-	nodeKey, csr, err := newCSR(nodeID)
+	nodeKey, csr, err := NewCSR(nodeID)
 	if err != nil {
 		return err
 	}
-	ca := &clusterTLS{caCert: caCert, caKey: key}
-	nodeDER, err := ca.sign(csr, nodeID)
+	ca := &Identity{CACert: caCert, caKey: key}
+	nodeDER, err := ca.Sign(csr, nodeID)
 	if err != nil {
 		return err
 	}
@@ -125,18 +140,18 @@ func createCA(dataDir, nodeID string) error {
 	if err != nil {
 		return fmt.Errorf("encode CA key: %w", err)
 	}
-	// The CA key first and the node certificate last: hasTLS (the node
+	// The CA key first and the node certificate last: Exists (the node
 	// certificate) means the directory is complete.
 	if err := writePEM(filepath.Join(dir, caKeyFile), "EC PRIVATE KEY", keyDER, 0o600); err != nil {
 		return err
 	}
-	return writeNodeFiles(dataDir, der, nodeKey, nodeDER)
+	return WriteNodeFiles(dataDir, der, nodeKey, nodeDER)
 }
 
-// writeNodeFiles stores the CA certificate and this node's key and
+// WriteNodeFiles stores the CA certificate and this node's key and
 // certificate, the certificate last.
-func writeNodeFiles(dataDir string, caDER []byte, nodeKey *ecdsa.PrivateKey, nodeDER []byte) error {
-	dir := tlsDir(dataDir)
+func WriteNodeFiles(dataDir string, caDER []byte, nodeKey *ecdsa.PrivateKey, nodeDER []byte) error {
+	dir := Dir(dataDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create tls directory: %w", err)
 	}
@@ -189,11 +204,11 @@ func readPEM(path, typ string) ([]byte, error) {
 	return b.Bytes, nil
 }
 
-// loadTLS reads this node's cluster identity from dataDir/tls. A missing
+// Load reads this node's cluster identity from dataDir/tls. A missing
 // node certificate is ErrNoCertificate.
-func loadTLS(dataDir string) (*clusterTLS, error) {
-	dir := tlsDir(dataDir)
-	if !hasTLS(dataDir) {
+func Load(dataDir string) (*Identity, error) {
+	dir := Dir(dataDir)
+	if !Exists(dataDir) {
 		return nil, ErrNoCertificate
 	}
 	caDER, err := readPEM(filepath.Join(dir, caCertFile), "CERTIFICATE")
@@ -220,16 +235,16 @@ func loadTLS(dataDir string) (*clusterTLS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse node key: %w", err)
 	}
-	c := &clusterTLS{
-		caCert:      caCert,
+	c := &Identity{
+		CACert:      caCert,
 		pool:        x509.NewCertPool(),
 		cert:        tls.Certificate{Certificate: [][]byte{nodeDER, caDER}, PrivateKey: key, Leaf: nodeCert},
-		nodeID:      nodeCert.Subject.CommonName,
-		clusterID:   caCert.Subject.SerialNumber,
-		fingerprint: fingerprintOf(caDER),
+		NodeID:      nodeCert.Subject.CommonName,
+		ClusterID:   caCert.Subject.SerialNumber,
+		Fingerprint: Fingerprint(caDER),
 	}
 	c.pool.AddCert(caCert)
-	if _, err := c.verify(nodeCert); err != nil {
+	if _, err := c.Verify(nodeCert); err != nil {
 		return nil, fmt.Errorf("node certificate: %w", err)
 	}
 	if caKeyDER, err := readPEM(filepath.Join(dir, caKeyFile), "EC PRIVATE KEY"); err == nil {
@@ -242,10 +257,10 @@ func loadTLS(dataDir string) (*clusterTLS, error) {
 	return c, nil
 }
 
-// verify checks that cert was issued by the cluster CA and returns the node
-// ID it names. Host names are not checked: nodes are known by certificate,
-// and the address dialled may be a proxy's.
-func (c *clusterTLS) verify(cert *x509.Certificate) (string, error) {
+// Verify checks that cert was issued by the cluster CA and returns the node
+// ID it names (ErrUntrustedPeer otherwise). Host names are not checked:
+// nodes are known by certificate, and the address dialled may be a proxy's.
+func (c *Identity) Verify(cert *x509.Certificate) (string, error) {
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: c.pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrUntrustedPeer, err)
 	}
@@ -255,10 +270,10 @@ func (c *clusterTLS) verify(cert *x509.Certificate) (string, error) {
 	return cert.Subject.CommonName, nil
 }
 
-// serverConfig accepts clients with a certificate of the cluster CA and,
+// ServerConfig accepts clients with a certificate of the cluster CA and,
 // for joins only, clients without one; the mux refuses raft and RPC streams
 // from the latter.
-func (c *clusterTLS) serverConfig() *tls.Config {
+func (c *Identity) ServerConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{c.cert},
@@ -267,9 +282,9 @@ func (c *clusterTLS) serverConfig() *tls.Config {
 	}
 }
 
-// clientConfig presents this node's certificate and accepts a server whose
+// ClientConfig presents this node's certificate and accepts a server whose
 // certificate the cluster CA issued, whatever address was dialled.
-func (c *clusterTLS) clientConfig() *tls.Config {
+func (c *Identity) ClientConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:         tls.VersionTLS13,
 		Certificates:       []tls.Certificate{c.cert},
@@ -278,14 +293,14 @@ func (c *clusterTLS) clientConfig() *tls.Config {
 			if len(cs.PeerCertificates) == 0 {
 				return fmt.Errorf("%w: no certificate", ErrUntrustedPeer)
 			}
-			_, err := c.verify(cs.PeerCertificates[0])
+			_, err := c.Verify(cs.PeerCertificates[0])
 			return err
 		},
 	}
 }
 
-// newCSR makes a key and a certificate request naming nodeID.
-func newCSR(nodeID string) (*ecdsa.PrivateKey, []byte, error) {
+// NewCSR makes a key and a certificate request naming nodeID.
+func NewCSR(nodeID string) (*ecdsa.PrivateKey, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generate node key: %w", err)
@@ -297,22 +312,23 @@ func newCSR(nodeID string) (*ecdsa.PrivateKey, []byte, error) {
 	return key, csr, nil
 }
 
-// sign issues a node certificate for the request csr. The common name is
-// nodeID whatever the request says: the join, not the requester, names the
-// node.
-func (c *clusterTLS) sign(csrDER []byte, nodeID string) ([]byte, error) {
+// Sign issues a node certificate for the request csr (DER) and returns it
+// (DER). The common name is nodeID whatever the request says: the join, not
+// the requester, names the node. Errors: ErrNotCA without the CA key,
+// ErrBadRequest for a request it cannot sign.
+func (c *Identity) Sign(csrDER []byte, nodeID string) ([]byte, error) {
 	if c.caKey == nil {
 		return nil, ErrNotCA
 	}
 	csr, err := x509.ParseCertificateRequest(csrDER)
 	if err != nil {
-		return nil, fmt.Errorf("%w: certificate request: %v", ErrJoinInvalid, err)
+		return nil, fmt.Errorf("%w: certificate request: %v", ErrBadRequest, err)
 	}
 	if err := csr.CheckSignature(); err != nil {
-		return nil, fmt.Errorf("%w: certificate request signature: %v", ErrJoinInvalid, err)
+		return nil, fmt.Errorf("%w: certificate request signature: %v", ErrBadRequest, err)
 	}
 	if _, ok := csr.PublicKey.(*ecdsa.PublicKey); !ok {
-		return nil, fmt.Errorf("%w: certificate request must use an ECDSA key", ErrJoinInvalid)
+		return nil, fmt.Errorf("%w: certificate request must use an ECDSA key", ErrBadRequest)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
@@ -323,9 +339,36 @@ func (c *clusterTLS) sign(csrDER []byte, nodeID string) ([]byte, error) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.caCert, csr.PublicKey, c.caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.CACert, csr.PublicKey, c.caKey)
 	if err != nil {
 		return nil, fmt.Errorf("sign node certificate: %w", err)
 	}
 	return der, nil
+}
+
+// VerifyIssued checks that ca issued cert and returns the node ID cert
+// names (ErrUntrustedPeer otherwise): a joining node's check of the
+// certificate it is sent.
+func VerifyIssued(ca, cert *x509.Certificate) (string, error) {
+	c := &Identity{pool: x509.NewCertPool()}
+	c.pool.AddCert(ca)
+	return c.Verify(cert)
+}
+
+// VerifyPinned accepts a server chain that includes the CA certificate
+// with the given fingerprint and whose leaf that CA issued
+// (ErrUntrustedPeer otherwise): a joining node trusts only the CA its
+// token pins.
+func VerifyPinned(chain []*x509.Certificate, fingerprint string) error {
+	if len(chain) == 0 {
+		return fmt.Errorf("%w: no certificate", ErrUntrustedPeer)
+	}
+	for _, c := range chain[1:] {
+		if Fingerprint(c.Raw) != fingerprint {
+			continue
+		}
+		_, err := VerifyIssued(c, chain[0])
+		return err
+	}
+	return fmt.Errorf("%w: the node's CA does not match the token's fingerprint", ErrUntrustedPeer)
 }

@@ -1,4 +1,4 @@
-package node
+package mdns
 
 // What we add around grandcat/zeroconf v1.0.0, and why.
 //
@@ -10,7 +10,7 @@ package node
 //     unicast. §11 says every mDNS response SHOULD go out with IP TTL 255,
 //     and queriers such as mdns-scan drop any response that does not, as a
 //     cheap check that it came from the local link. zeroconf keeps its
-//     sockets unexported, so raiseMDNSTTL (mdns_ttl_linux.go) sets
+//     sockets unexported, so raiseMDNSTTL (ttl_linux.go) sets
 //     IP_MULTICAST_TTL/IP_TTL (and the IPv6 hop limits) to 255 on every UDP
 //     socket of this process bound to port 5353, right after zeroconf opens
 //     them and before it announces (the first probe may still leave with TTL

@@ -1,7 +1,7 @@
 //go:build !linux
 
-package node
+package mdns
 
 // raiseMDNSTTL is a no-op off Linux: zeroconf's sockets keep their default
-// TTL there (see mdns_responder.go).
+// TTL there (see responder.go).
 func raiseMDNSTTL() (int, error) { return 0, nil }

@@ -1,4 +1,4 @@
-package node
+package mdns
 
 import (
 	"context"
@@ -110,9 +110,9 @@ func dialable(addr string, ips []string) string {
 
 // peerOf reads a browse result.
 func peerOf(e *zeroconf.ServiceEntry) Peer {
-	p := Peer{Name: unescapeDNS(e.Instance), Host: strings.TrimSuffix(unescapeDNS(e.HostName), "."), Port: e.Port}
+	p := Peer{Name: Unescape(e.Instance), Host: strings.TrimSuffix(Unescape(e.HostName), "."), Port: e.Port}
 	for _, kv := range e.Text {
-		k, v, _ := strings.Cut(unescapeDNS(kv), "=")
+		k, v, _ := strings.Cut(Unescape(kv), "=")
 		switch k {
 		case "id":
 			p.NodeID = v
@@ -148,10 +148,10 @@ func peerOf(e *zeroconf.ServiceEntry) Peer {
 	return p
 }
 
-// unescapeDNS undoes miekg/dns presentation escapes (\DDD and \X), which
+// Unescape undoes miekg/dns presentation escapes (\DDD and \X), which
 // names and TXT strings carry once unpacked: "拉堡镇\ baoxue" is
 // "\230\139\137…\ baoxue" on the way in.
-func unescapeDNS(s string) string {
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

@@ -1,0 +1,295 @@
+package sync
+
+// The leader's side of writes: Submit's direct path, the batches other
+// nodes' outboxes forward (/cluster/forward), and the translation of Raft's
+// errors.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"baoxue/store"
+)
+
+// Submit replicates cmd through the Raft log and returns the result of
+// applying it to the register: applied, or rejected with a reason. A
+// command whose ID was applied before is answered with its first result.
+//
+// On a node that is not the leader, with Config.Local set, cmd is queued in
+// the durable outbox and forwarded (Outbox): the result if it shows in this
+// replica within ForwardWait, else a Result with State store.StatePending;
+// without Config.Local it returns ErrNotLeader.
+//
+// It returns ErrDiskFull when DataDir is short of space, ErrTimeout when the command is not applied
+// within ApplyTimeout or ctx's deadline (it may still be applied later),
+// ctx's error when ctx is cancelled, and ErrClosed when the Replicator is
+// not open or is closing.
+func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Result, error) {
+	ra, err := r.current()
+	if err != nil {
+		return store.Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Result{}, err
+	}
+	if err := checkDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+		return store.Result{}, err
+	}
+	if ra.State() != raft.Leader {
+		// The leader applies directly, also while its own outbox still
+		// holds commands it took before it led (the outbox applies those
+		// at once, in order); cluster commands (cluster.go) rely on a
+		// leader's Submit answering with the result.
+		if r.outbox != nil {
+			return r.outbox.submit(ctx, cmd)
+		}
+		return store.Result{}, ErrNotLeader
+	}
+	return r.applyOnLeader(ctx, ra, cmd)
+}
+
+// applyOnLeader appends cmd to the log of this node, the leader, and waits
+// up to ApplyTimeout (or ctx) for the register's result.
+func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store.Command) (store.Result, error) {
+	data, err := json.Marshal(cmd)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("encode command: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.ApplyTimeout)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	f := ra.Apply(data, time.Until(deadline))
+	// An ApplyFuture has no channel, and one still queued when Raft shuts
+	// down is never answered: wait for it on a goroutine so that ctx and
+	// Close can end the wait.
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return store.Result{}, translate(err)
+		}
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return store.Result{}, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+		}
+		return store.Result{}, ctx.Err()
+	case <-r.closing:
+		return store.Result{}, ErrClosed
+	}
+	switch v := f.Response().(type) {
+	case store.Result:
+		return v, nil
+	case error:
+		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, v)
+	default:
+		return store.Result{}, fmt.Errorf("apply command %s: unexpected response %T", cmd.ID, v)
+	}
+}
+
+// translate maps Raft's errors onto the package's. Errors it does not know
+// are reported with their text but not wrapped, so that no Raft sentinel
+// reaches callers.
+func translate(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader),
+		errors.Is(err, raft.ErrLeadershipLost),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return ErrNotLeader
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return ErrTimeout
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return ErrClosed
+	}
+	return fmt.Errorf("raft: %v", err)
+}
+
+// Cluster RPC paths of the leader's side of the outbox and strong reads
+// (handleForward here, handleReadIndex in reads.go).
+const (
+	pathForward   = "/cluster/forward"
+	pathReadIndex = "/cluster/read-index"
+)
+
+// maxForwardBatch bounds the commands of one /cluster/forward call (the
+// leader refuses more).
+const maxForwardBatch = 1024
+
+// forwardRequest is the body of /cluster/forward: an outbox's commands in
+// sequence order.
+type forwardRequest struct {
+	Origin   string          `json:"origin"`
+	Commands []store.Command `json:"commands"`
+}
+
+// forwardResponse answers the commands of a forwardRequest in order. It may
+// hold fewer results than commands: the rest were not applied (Error says
+// why) and must be sent again. A result with State rejected and Code "gap"
+// means the register expected an earlier sequence: send again from the
+// first command this node's replica has not applied. Code "seq_used" means
+// the sequence is used by another command: the outbox was rolled back, and
+// renumbers under a new origin before it sends again.
+type forwardResponse struct {
+	Results []store.Result `json:"results"`
+	Error   string         `json:"error,omitempty"`
+}
+
+// readIndexResponse is the body of /cluster/read-index's answer.
+type readIndexResponse struct {
+	// Index is the log index of the last command the leader had committed
+	// when asked (non-command entries do not change the register).
+	Index uint64 `json:"index"`
+}
+
+// leaderRPC is what the forwarder and strong reads need from the cluster
+// port: send outbox commands to the leader, and ask it for a read index.
+// Errors: ErrNotLeader when the node called is not the leader,
+// ErrUnreachable when it does not answer, ctx's error.
+type leaderRPC interface {
+	forward(ctx context.Context, addr string, req forwardRequest) (forwardResponse, error)
+	readIndex(ctx context.Context, addr string) (readIndexResponse, error)
+}
+
+// callRPC is leaderRPC over the cluster port (Replicator.call).
+type callRPC struct{ r *Replicator }
+
+func (c callRPC) forward(ctx context.Context, addr string, req forwardRequest) (forwardResponse, error) {
+	var out forwardResponse
+	err := c.r.call(ctx, addr, pathForward, req, &out)
+	return out, err
+}
+
+func (c callRPC) readIndex(ctx context.Context, addr string) (readIndexResponse, error) {
+	var out readIndexResponse
+	err := c.r.call(ctx, addr, pathReadIndex, struct{}{}, &out)
+	return out, err
+}
+
+func (r *Replicator) handleForward(w http.ResponseWriter, req *http.Request) {
+	var in forwardRequest
+	if !readRPC(w, req, &in) {
+		return
+	}
+	out, err := r.applyForwarded(req.Context(), in)
+	if err != nil && len(out.Results) == 0 {
+		writeRPCError(w, err)
+		return
+	}
+	writeRPC(w, out)
+}
+
+// applyForwarded is the leader's side of /cluster/forward: it appends the
+// commands to the Raft log in order, without waiting between them (Raft
+// batches them into few AppendEntries and register transactions), and
+// returns their results in order. On an error it returns the results it
+// has (those commands are applied) and the error; the caller sends the
+// rest again.
+func (r *Replicator) applyForwarded(ctx context.Context, in forwardRequest) (forwardResponse, error) {
+	ra, err := r.current()
+	if err != nil {
+		return forwardResponse{}, err
+	}
+	if err := checkForward(in); err != nil {
+		return forwardResponse{}, err
+	}
+	if err := checkDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+		return forwardResponse{}, err
+	}
+	if ra.State() != raft.Leader {
+		return forwardResponse{}, ErrNotLeader
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.ApplyTimeout)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	futures := make([]raft.ApplyFuture, 0, len(in.Commands))
+	for _, cmd := range in.Commands {
+		data, err := json.Marshal(cmd)
+		if err != nil {
+			return forwardResponse{}, fmt.Errorf("encode command: %w", err)
+		}
+		futures = append(futures, ra.Apply(data, time.Until(deadline)))
+	}
+	// Futures have no channel, and one still queued at shutdown is never
+	// answered: wait on a goroutine so that ctx and Close end the wait.
+	errs := make(chan error, len(futures))
+	go func() {
+		for _, f := range futures {
+			errs <- f.Error()
+		}
+	}()
+	out := forwardResponse{Results: make([]store.Result, 0, len(futures))}
+	fail := func(err error) (forwardResponse, error) {
+		out.Error = err.Error()
+		return out, err
+	}
+	for i, f := range futures {
+		select {
+		case err := <-errs:
+			if err != nil {
+				return fail(translate(err))
+			}
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fail(fmt.Errorf("%w: %w", ErrTimeout, ctx.Err()))
+			}
+			return fail(ctx.Err())
+		case <-r.closing:
+			return fail(ErrClosed)
+		}
+		res, ok := f.Response().(store.Result)
+		if !ok {
+			return fail(fmt.Errorf("apply command %s: %v", in.Commands[i].ID, f.Response()))
+		}
+		out.Results = append(out.Results, res)
+	}
+	return out, nil
+}
+
+// checkForward refuses a malformed forward request.
+func checkForward(in forwardRequest) error {
+	if in.Origin == "" {
+		return errors.New("forward: origin is empty")
+	}
+	if len(in.Commands) == 0 || len(in.Commands) > maxForwardBatch {
+		return fmt.Errorf("forward: %d commands, want 1..%d", len(in.Commands), maxForwardBatch)
+	}
+	var last uint64
+	for _, c := range in.Commands {
+		if c.Origin != in.Origin || c.Seq <= last {
+			return errors.New("forward: commands must be of the request's origin, in increasing sequence")
+		}
+		last = c.Seq
+	}
+	return nil
+}
+
+// forwardToLeader sends an outbox's batch to the leader, or applies it here
+// when this node leads (the leader drains its own outbox). It returns
+// errNoLeader when no leader is known, ErrClosed, and the errors of
+// leaderRPC.forward and applyForwarded.
+func (r *Replicator) forwardToLeader(ctx context.Context, req forwardRequest) (forwardResponse, error) {
+	ra, err := r.current()
+	if err != nil {
+		return forwardResponse{}, err
+	}
+	addr, id := ra.LeaderWithID()
+	switch {
+	case id == "":
+		return forwardResponse{}, errNoLeader
+	case string(id) == r.cfg.NodeID:
+		return r.applyForwarded(ctx, req)
+	}
+	return r.peers.forward(ctx, string(addr), req)
+}
+
+// Internal causes of a failed send; the outbox retries after them.
+var (
+	errNoLeader = errors.New("no leader known")
+	errGap      = errors.New("outbox sequence gap at the leader")
+)
