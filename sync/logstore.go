@@ -55,6 +55,17 @@ func openWAL(dir string, logger hclog.Logger) (*walStore, error) {
 	return &walStore{WAL: w, meta: meta}, nil
 }
 
+// GetLog reads entry index. raft-wal v0.4.0 still answers entries that a
+// compaction removed from the head when they sit in the segment being
+// written (it truncates there by moving the first index only), so a far
+// behind follower was sent those instead of the snapshot: refuse them.
+func (s *walStore) GetLog(index uint64, log *raft.Log) error {
+	if first, err := s.WAL.FirstIndex(); err == nil && index < first {
+		return raft.ErrLogNotFound
+	}
+	return s.WAL.GetLog(index, log)
+}
+
 // Close closes the log, then its metadata file.
 func (s *walStore) Close() error {
 	err := s.WAL.Close()

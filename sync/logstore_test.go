@@ -88,3 +88,30 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// Entries removed by a compaction are gone, also while they still sit in
+// the segment being written: Raft must then send the snapshot.
+func TestLogStoreCompactedEntriesAreGone(t *testing.T) {
+	w, err := openLogStore(t.TempDir(), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var logs []*raft.Log
+	for i := uint64(1); i <= 10; i++ {
+		logs = append(logs, &raft.Log{Index: i, Term: 1, Type: raft.LogNoop})
+	}
+	if err := w.StoreLogs(logs); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.DeleteRange(1, 5); err != nil {
+		t.Fatal(err)
+	}
+	var l raft.Log
+	if err := w.GetLog(3, &l); err != raft.ErrLogNotFound {
+		t.Errorf("GetLog of a compacted entry: %v, want raft.ErrLogNotFound", err)
+	}
+	if err := w.GetLog(6, &l); err != nil || l.Index != 6 {
+		t.Errorf("GetLog(6) = %d, %v", l.Index, err)
+	}
+}
