@@ -132,6 +132,7 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 	var ixs []indexEntry
 	last := db.applied.Load()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		fillAppendOnly(tx) // db.go
 		for i, e := range es {
 			if e.Index <= last {
 				return fmt.Errorf("entry index %d not above applied index %d", e.Index, last)
@@ -263,7 +264,7 @@ func checkSequence(tx *bolt.Tx, e Entry) (res Result, refused bool, err error) {
 func audit(a *applyCtx) error {
 	cmd := a.e.Command
 	entry := AuditEntry{Index: a.e.Index, CommandID: cmd.ID, Kind: cmd.Kind, Actor: cmd.Actor, At: a.at, Target: a.target, Changes: a.changes}
-	if err := putJSON(a.tx.Bucket(bucketAudit), u64(a.e.Index), entry); err != nil {
+	if err := a.tx.Bucket(bucketAudit).Put(u64(a.e.Index), encodeAudit(&entry)); err != nil { // audit.go
 		return err
 	}
 	if a.target == "" {

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,25 @@ var (
 		bucketRollovers, bucketLeavers}
 )
 
+// appendOnly are the buckets whose keys mostly arrive in increasing order
+// (log index, student number, ULID command ids). bbolt splits a full page in
+// half by default, which leaves every page of an appended-to bucket half
+// empty for ever; packing them full halves those buckets on disk. Not
+// status_changes or case_reads: their keys start with the record's number,
+// so they arrive in no order, and a full page split at random would leave
+// one page full and one nearly empty.
+var appendOnly = [][]byte{bucketAudit, bucketResults, bucketStudents}
+
+// fillAppendOnly packs the append-only buckets' pages full in tx. bbolt
+// keeps a bucket's FillPercent for one transaction only.
+func fillAppendOnly(tx *bolt.Tx) {
+	for _, name := range appendOnly {
+		if b := tx.Bucket(name); b != nil {
+			b.FillPercent = 1.0
+		}
+	}
+}
+
 // Keys in bucketMeta.
 var (
 	keyAppliedIndex   = []byte("applied_index")
@@ -94,6 +114,10 @@ var migrations = []struct {
 // schemaVersion is the layout of register.db this program writes: the last
 // migration's.
 func schemaVersion() uint64 { return migrations[len(migrations)-1].to }
+
+// initialMmapSize is 64 GiB where addresses are 64 bits and 1 GiB (bbolt's
+// limit is 2 GiB) where they are 32.
+const initialMmapSize = 1 << (30 + 6*(bits.UintSize/64))
 
 // Options for Open.
 type Options struct {
@@ -141,9 +165,12 @@ func (db *DB) open() error {
 	b, err := bolt.Open(db.path, 0o600, &bolt.Options{
 		Timeout: db.opt.Timeout,
 		NoSync:  db.opt.NoSync,
-		// A large initial mmap keeps a long snapshot read transaction from
-		// blocking writers that would otherwise have to remap the file.
-		InitialMmapSize: 1 << 30,
+		// bbolt cannot remap its file while any read transaction is open,
+		// so a writer that outgrows the mapping waits for the longest
+		// reader: a snapshot streaming the whole register. Map far more
+		// than the file will reach (address space only; pages are read in
+		// as used) so that writers never remap.
+		InitialMmapSize: initialMmapSize,
 		FreelistType:    bolt.FreelistMapType,
 	})
 	if err != nil {

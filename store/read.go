@@ -68,7 +68,7 @@ func (db *DB) Users() ([]User, error) {
 func (db *DB) User(username string) (User, error) {
 	var u User
 	err := db.view(func(tx *bolt.Tx) error {
-		if !getJSON(tx.Bucket(bucketUsers), []byte(username), &u) {
+		if !usersCache.get(tx.Bucket(bucketUsers), []byte(username), &u) {
 			return ErrNotFound
 		}
 		u.Version = max(u.Version, 1) // a record written before versions
@@ -93,7 +93,7 @@ func (db *DB) Result(commandID string) (Result, bool, error) {
 func getStudent(tx *bolt.Tx, sc Scope, id string) (Student, error) {
 	var s Student
 	n, ok := ParseStudentID(id)
-	if !ok || !getJSON(tx.Bucket(bucketStudents), u64(n), &s) {
+	if !ok || !studentsCache.get(tx.Bucket(bucketStudents), u64(n), &s) {
 		return s, ErrNotFound
 	}
 	if !sc.allows(s.TownshipCode, schoolTownship(tx, s.SchoolCode), s.SchoolCode, s.Grade, s.Class) {
@@ -154,9 +154,14 @@ func auditFor(tx *bolt.Tx, target string) ([]AuditEntry, error) {
 	audit := tx.Bucket(bucketAudit)
 	c := tx.Bucket(bucketAuditByTarget).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		var e AuditEntry
-		if !getJSON(audit, k[len(prefix):], &e) {
+		key := k[len(prefix):]
+		raw := audit.Get(key)
+		if raw == nil {
 			continue
+		}
+		e, err := decodeAudit(raw, be64(key))
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}

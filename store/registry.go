@@ -265,7 +265,7 @@ func authorize(a *applyCtx, e *entry) error {
 	if a.tx.Bucket(bucketMeta).Get(keyDistrict) == nil {
 		return reject(CodeState, "the register has no district yet")
 	}
-	if !getJSON(a.tx.Bucket(bucketUsers), []byte(a.e.Command.Actor.User), &a.actor) {
+	if !usersCache.get(a.tx.Bucket(bucketUsers), []byte(a.e.Command.Actor.User), &a.actor) { // decodecache.go
 		return reject(CodeForbidden, "unknown user "+strconv.Quote(a.e.Command.Actor.User))
 	}
 	switch {

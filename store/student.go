@@ -154,7 +154,7 @@ func putStudent(a *applyCtx, s, old *Student, r refs) error {
 		return err
 	}
 	a.ix = append(a.ix, entryFor(s, r.schoolTownship))
-	return putJSON(a.tx.Bucket(bucketStudents), key, s)
+	return studentsCache.put(a.tx.Bucket(bucketStudents), key, *s) // decodecache.go
 }
 
 // loadStudent reads a child for an edit, checking the version the user saw.
@@ -173,7 +173,7 @@ func loadStudent(a *applyCtx, id string) (*Student, refs, error) {
 
 func schoolTownship(tx *bolt.Tx, code string) string {
 	var s School
-	if code != "" && getJSON(tx.Bucket(bucketSchools), []byte(code), &s) {
+	if code != "" && schoolsCache.get(tx.Bucket(bucketSchools), []byte(code), &s) {
 		return s.TownshipCode
 	}
 	return ""

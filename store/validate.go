@@ -235,13 +235,13 @@ type refs struct {
 func checkStudentRefs(tx *bolt.Tx, f *StudentFields) (refs, error) {
 	var r refs
 	var v Village
-	if !getJSON(tx.Bucket(bucketVillages), []byte(f.VillageCode), &v) {
+	if !villagesCache.get(tx.Bucket(bucketVillages), []byte(f.VillageCode), &v) {
 		return r, fieldErr("village_code", "unknown", "no village "+strconv.Quote(f.VillageCode))
 	}
 	r.township = v.TownshipCode
 	if f.GroupCode != "" {
 		var g Group
-		if !getJSON(tx.Bucket(bucketGroups), []byte(f.GroupCode), &g) {
+		if !groupsCache.get(tx.Bucket(bucketGroups), []byte(f.GroupCode), &g) {
 			return r, fieldErr("group_code", "unknown", "no villager group "+strconv.Quote(f.GroupCode))
 		}
 		if g.VillageCode != f.VillageCode {
@@ -250,7 +250,7 @@ func checkStudentRefs(tx *bolt.Tx, f *StudentFields) (refs, error) {
 	}
 	if f.SchoolCode != "" {
 		var s School
-		if !getJSON(tx.Bucket(bucketSchools), []byte(f.SchoolCode), &s) {
+		if !schoolsCache.get(tx.Bucket(bucketSchools), []byte(f.SchoolCode), &s) {
 			return r, fieldErr("school_code", "unknown", "no school "+strconv.Quote(f.SchoolCode))
 		}
 		if lo, hi := GradeRange(s.Type); f.Grade < lo || f.Grade > hi {

@@ -9,12 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bolt "go.etcd.io/bbolt"
 )
 
 // A backup carries the register but not the Raft log (DESIGN.md, "Backups
@@ -178,10 +175,7 @@ func writeSnapshot(dir string, index, term uint64, conf raft.Configuration, appl
 // cluster has long passed and write entries of a lower term after its
 // snapshot's.
 func setTerm(dir string, term uint64) error {
-	logStore, err := raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(dir, "raft.db"),
-		BoltOptions: &bolt.Options{Timeout: 2 * time.Second},
-	})
+	logStore, err := openLogStore(dir, hclog.NewNullLogger())
 	if err != nil {
 		return fmt.Errorf("open raft log: %w", err)
 	}

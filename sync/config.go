@@ -18,7 +18,7 @@ type Config struct {
 	// across restarts and unique in the cluster.
 	NodeID string
 	// DataDir is the node's data directory. Raft keeps its log and stable
-	// store in DataDir/raft/raft.db and its snapshots in DataDir/raft/snapshots.
+	// store in DataDir/raft/wal (logstore.go) and its snapshots in DataDir/raft/snapshots.
 	DataDir string
 	// ClusterAddr is the host:port Raft's transport binds and advertises. It
 	// must be an address other nodes can reach: not 0.0.0.0 or [::]. Port 0

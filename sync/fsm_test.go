@@ -3,13 +3,12 @@ package sync
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"baoxue/store"
 )
@@ -111,7 +110,7 @@ func TestApplyBatchStorageErrorPanics(t *testing.T) {
 // the leader's in-memory log (local zone, monotonic reading) or the log read
 // back from the log store.
 func TestEntryTime(t *testing.T) {
-	ls, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(t.TempDir(), "raft.db")})
+	ls, err := openLogStore(t.TempDir(), hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"baoxue/store"
 )
@@ -34,17 +31,16 @@ type Recovered struct {
 // had beyond this node's log is gone. The node must not be running.
 func RecoverCluster(dataDir, nodeID, addr string, db *store.DB) (Recovered, error) {
 	dir := filepath.Join(dataDir, "raft")
-	if _, err := os.Stat(filepath.Join(dir, "raft.db")); err != nil {
-		return Recovered{}, fmt.Errorf("no raft log in %s: %w", dir, err)
+	if _, err := os.Stat(filepath.Join(dir, walDirName)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, oldLogFileName)); err != nil {
+			return Recovered{}, fmt.Errorf("no raft log in %s: %w", dir, err)
+		}
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, retainSnapshots, hclog.NewNullLogger())
 	if err != nil {
 		return Recovered{}, fmt.Errorf("open snapshot store: %w", err)
 	}
-	logStore, err := raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(dir, "raft.db"),
-		BoltOptions: &bolt.Options{Timeout: 2 * time.Second},
-	})
+	logStore, err := openLogStore(dir, hclog.NewNullLogger())
 	if err != nil {
 		return Recovered{}, fmt.Errorf("open raft log: %w", err)
 	}

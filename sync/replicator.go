@@ -34,8 +34,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"baoxue/store"
 	"baoxue/sync/pki"
@@ -43,6 +41,10 @@ import (
 
 // retainSnapshots is how many snapshots are kept on disk.
 const retainSnapshots = 3
+
+// logCacheSize is how many of the newest Raft log entries are kept in
+// memory (about 1 KB each): a few full AppendEntries for every follower.
+const logCacheSize = 1024
 
 // Replicator replicates the register through Raft. Create it with New, start
 // it with Open and stop it with Close; it cannot be reopened. Its methods are
@@ -81,7 +83,7 @@ type Replicator struct {
 	closed   bool
 	raft     *raft.Raft
 	trans    *raft.NetworkTransport
-	logStore *raftboltdb.BoltStore
+	logStore *walStore // logstore.go
 	// Cluster port (transport.go), this node's certificate and CA
 	// (package pki), the join server (join.go) and the client of cluster
 	// calls (rpc.go); set by Open.
@@ -223,7 +225,7 @@ func (r *Replicator) Open(ctx context.Context) error {
 // register is behind) and the Raft log, and starts Raft on trans,
 // bootstrapping a new cluster with Bootstrap and no Raft state. On error it
 // has closed what it opened.
-func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logger) (*raft.Raft, *raftboltdb.BoltStore, error) {
+func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logger) (*raft.Raft, *walStore, error) {
 	dir := filepath.Join(r.cfg.DataDir, "raft")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create raft directory: %w", err)
@@ -239,10 +241,7 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 	if restored {
 		r.log.Warn("register was behind the newest snapshot; restored it", "applied_index", r.db.AppliedIndex())
 	}
-	logStore, err := raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(dir, "raft.db"),
-		BoltOptions: &bolt.Options{Timeout: 2 * time.Second},
-	})
+	logStore, err := openLogStore(dir, raftLog.Named("wal"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("open raft log: %w", err)
 	}
@@ -251,7 +250,14 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		logStore.Close()
 		return nil, nil, fmt.Errorf("read raft state: %w", err)
 	}
-	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logStore, logStore, snaps, trans)
+	// The leader reads each new entry back to send it to every follower:
+	// keep the newest in memory rather than decode them from the log.
+	logs, err := raft.NewLogCache(logCacheSize, logStore)
+	if err != nil {
+		logStore.Close()
+		return nil, nil, fmt.Errorf("raft log cache: %w", err)
+	}
+	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logs, logStore, snaps, trans)
 	if err != nil {
 		logStore.Close()
 		return nil, nil, fmt.Errorf("start raft: %w", err)

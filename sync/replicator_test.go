@@ -29,7 +29,7 @@ func TestOpenBootstrapsLeader(t *testing.T) {
 	if st.LastContact.IsZero() {
 		t.Error("LastContact is zero on the leader")
 	}
-	for _, name := range []string{"raft/raft.db", "raft/snapshots"} {
+	for _, name := range []string{"raft/wal", "raft/snapshots"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("raft file: %v", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"baoxue/node"
@@ -36,6 +37,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := startPprof(stderr); err != nil {
+		return err
+	}
+	tuneGC()
 	fresh := !hasRegister(*dataDir)
 	var d *synth.District
 	if fresh {
@@ -71,6 +76,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// timeout.
 	cfg.Sync.HeartbeatTimeout, cfg.Sync.ElectionTimeout, cfg.Sync.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
 	cfg.Sync.CommitTimeout = 50 * time.Millisecond
+	// The load is a bulk write: larger batches (synth.Load keeps 4,096
+	// commands in flight) take fewer fsyncs per command and fill bbolt's
+	// pages, and a large district is not copied into a snapshot every 10,000
+	// commands while it loads (each copy of a multi-GB register takes
+	// minutes).
+	cfg.Sync.MaxAppendEntries = 1024
+	cfg.Sync.SnapshotThreshold = max(cfg.Sync.SnapshotThreshold, uint64(*students/4))
 	if fresh {
 		cluster, err := freeLocalAddr()
 		if err != nil {
@@ -100,6 +112,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, u := range d.Users {
 			fmt.Fprintf(stdout, "  or as %-10s (%s, %s, %s) with the same password\n", u.Username, u.DisplayName, u.Role, u.Scope)
 		}
+		// The synthetic district is no longer needed: give its memory (and
+		// the load's garbage) back to the system rather than keep it for as
+		// long as the demo serves.
+		d = nil
+		debug.FreeOSMemory()
 	} else {
 		fmt.Fprintf(stdout, "  serving the register already in %s (log in with the password printed when it was made)\n", *dataDir)
 	}

@@ -63,6 +63,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Logger = log
+	if err := startPprof(stderr); err != nil {
+		return err
+	}
+	tuneGC()
 	if *discoverFlag {
 		if cfg.JoinToken, err = discoverJoin(ctx, cfg.JoinToken, 3*time.Second, stdout); err != nil {
 			return fmt.Errorf("serve: %w", err)

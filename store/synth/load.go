@@ -2,6 +2,7 @@ package synth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -90,22 +91,16 @@ func (l *loader) org(d *District, password string) error {
 		}
 		users[i] = store.UserCreate{User: store.User{Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, Line: u.Line, Scope: sc, PasswordHash: hash}}
 	}
-	_, err = l.stage("users", store.KindUserCreate, users)
+	_, err = l.stage("users", store.KindUserCreate, wrap(users, func(p store.Payload) store.Payload { return p }))
 	return err
 }
 
 // stage submits one command of kind per payload, concurrently, and fails on
 // the first rejection.
-func (l *loader) stage(name, kind string, payloads []store.Payload) ([]store.Result, error) {
-	cmds := make([]store.Command, len(payloads))
-	for i, p := range payloads {
-		c, err := store.NewCommand(l.id(kind, i), l.actor, p)
-		if err != nil {
-			return nil, err
-		}
-		cmds[i] = c
-	}
-	rs, err := l.submitAll(cmds, 64)
+func (l *loader) stage(name, kind string, ps payloads) ([]store.Result, error) {
+	rs, err := l.submitAll(ps.n, func(i int) (store.Command, error) {
+		return store.NewCommand(l.id(kind, i), l.actor, ps.at(i))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("demo %s: %w", name, err)
 	}
@@ -134,23 +129,33 @@ func (l *loader) submit(what string, i int, kind string, payload store.Payload) 
 	return r, nil
 }
 
-// submitAll submits commands from several goroutines, so that replication
-// batches them into few log appends and register transactions, and returns
-// the results in the commands' order.
-func (l *loader) submitAll(cmds []store.Command, workers int) ([]store.Result, error) {
-	results := make([]store.Result, len(cmds))
+// inFlight is how many commands submitAll keeps in flight. When the
+// register is the bottleneck, Raft queues up to 128 committed batches for
+// it, each as large as what arrived while the log was appended (one fsync):
+// the commands in flight spread over those 128, so 4,096 gives batches of
+// ~32, where 64 in flight gave batches of one and the demo took 4x longer
+// (sync/DESIGN.md, "Where the time goes"). Not more: the last in the queue
+// must be applied within ApplyTimeout (10 s) on a busy machine too.
+const inFlight = 4096
+
+// submitAll submits count commands from several goroutines, so that
+// replication batches them into few log appends and register transactions,
+// and returns the results in the commands' order. cmd builds command i when
+// it is sent, so that a large district is never held as commands too.
+func (l *loader) submitAll(count int, cmd func(int) (store.Command, error)) ([]store.Result, error) {
+	results := make([]store.Result, count)
 	ctx, cancel := context.WithCancel(l.ctx)
 	defer cancel()
 	next := make(chan int)
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
-	for w := 0; w < workers; w++ {
+	for w := 0; w < min(inFlight, count); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				r, err := l.sub.Submit(ctx, cmds[i])
+				r, err := l.send(ctx, cmd, i)
 				if err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
@@ -160,7 +165,7 @@ func (l *loader) submitAll(cmds []store.Command, workers int) ([]store.Result, e
 		}()
 	}
 feed:
-	for i := range cmds {
+	for i := range count {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -175,11 +180,29 @@ feed:
 	return results, firstErr
 }
 
-// wrap makes the payload of each record: the create command's payload type.
-func wrap[T any](xs []T, payload func(T) store.Payload) []store.Payload {
-	out := make([]store.Payload, len(xs))
-	for i, x := range xs {
-		out[i] = payload(x)
+// send builds command i and submits it. A command not applied within the
+// node's ApplyTimeout may still be: it is sent again (same id, answered with
+// its one result), up to five times.
+func (l *loader) send(ctx context.Context, cmd func(int) (store.Command, error), i int) (store.Result, error) {
+	c, err := cmd(i)
+	if err != nil {
+		return store.Result{}, err
 	}
-	return out
+	r, err := l.sub.Submit(ctx, c)
+	for try := 0; try < 5 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil; try++ {
+		r, err = l.sub.Submit(ctx, c)
+	}
+	return r, err
+}
+
+// payloads are the n payloads of a stage, made one at a time when sent:
+// boxing a million children up front held a copy of each for the whole load.
+type payloads struct {
+	n  int
+	at func(int) store.Payload
+}
+
+// wrap makes the payload of each record: the create command's payload type.
+func wrap[T any](xs []T, payload func(T) store.Payload) payloads {
+	return payloads{len(xs), func(i int) store.Payload { return payload(xs[i]) }}
 }

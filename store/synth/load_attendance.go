@@ -25,18 +25,15 @@ func (l *loader) attendance(d *District, rs []store.Result) error {
 	}
 	today := time.Now().In(store.ChinaTime).Format("2006-01-02")
 	specs := d.Attendance(l.seed, today)
-	cmds := make([]store.Command, len(specs))
-	for i, sp := range specs {
+	ars, err := l.submitAll(len(specs), func(i int) (store.Command, error) {
+		sp := specs[i]
 		p := store.RollCall{School: sp.School, Grade: sp.Grade, Class: sp.Class, Date: sp.Date, Absent: make([]store.Absence, len(sp.Absent))}
 		for j, a := range sp.Absent {
 			p.Absent[j] = a.Absence
 			p.Absent[j].StudentID = rs[a.StudentIndex].RecordID
 		}
-		if cmds[i], err = store.NewCommand(l.id(store.KindAttendance+":"+today, i), l.actor, p); err != nil {
-			return err
-		}
-	}
-	ars, err := l.submitAll(cmds, 64)
+		return store.NewCommand(l.id(store.KindAttendance+":"+today, i), l.actor, p)
+	})
 	if err != nil {
 		return fmt.Errorf("demo roll calls: %w", err)
 	}

@@ -14,19 +14,14 @@ import (
 
 // assignments loads the responsibility assignments, concurrently.
 func (l *loader) assignments(d *District, rs []store.Result) error {
-	cmds := make([]store.Command, len(d.Assignments))
-	for i, a := range d.Assignments {
+	ars, err := l.submitAll(len(d.Assignments), func(i int) (store.Command, error) {
+		a := d.Assignments[i]
 		p := a.Assignment
 		if a.StudentIndex >= 0 {
 			p.Unit = rs[a.StudentIndex].RecordID
 		}
-		c, err := store.NewCommand(l.id(store.KindAssignmentCreate, i), l.actor, p)
-		if err != nil {
-			return err
-		}
-		cmds[i] = c
-	}
-	ars, err := l.submitAll(cmds, 64)
+		return store.NewCommand(l.id(store.KindAssignmentCreate, i), l.actor, p)
+	})
 	if err != nil {
 		return fmt.Errorf("demo assignments: %w", err)
 	}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"encoding/json"
+	"slices"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// decodeCache remembers decoded records by their stored bytes. Every
+// command decodes its actor, village, group and school from JSON, several
+// times on the leader (session, check, apply, read back): the cache turns
+// those into a map lookup. Keyed by the whole stored value, it needs no
+// invalidation: a changed record has other bytes and is decoded afresh,
+// whichever transaction (or restored file) it comes from, committed or not.
+// T must be a plain value (no slices or maps) so that copies share nothing,
+// or the cache needs a clone function.
+type decodeCache[T any] struct {
+	max   int       // entries kept; 0 is decodeCacheMax
+	clone func(T) T // copies what a caller could change in place; nil for plain values
+
+	mu sync.RWMutex
+	m  map[string]T
+}
+
+// decodeCacheMax bounds a cache; when full it starts again empty. The org
+// tree of a district and its users are a few thousand records.
+const decodeCacheMax = 8192
+
+var (
+	usersCache    decodeCache[User]
+	villagesCache decodeCache[Village]
+	groupsCache   decodeCache[Group]
+	schoolsCache  decodeCache[School]
+	// studentsCache holds the children written last (putStudent fills it),
+	// which the pages and the API read back at once.
+	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent}
+)
+
+func cloneStudent(s Student) Student {
+	s.Flags = slices.Clone(s.Flags)
+	s.Guardians = slices.Clone(s.Guardians)
+	return s
+}
+
+// get reads key from b into out, as getJSON does.
+func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
+	raw := b.Get(key)
+	if raw == nil {
+		return false
+	}
+	c.mu.RLock()
+	v, ok := c.m[string(raw)] // no allocation: the conversion is only a lookup
+	c.mu.RUnlock()
+	if !ok {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			panic("store: corrupt record in " + string(key) + ": " + err.Error())
+		}
+		c.add(raw, v)
+	}
+	if c.clone != nil {
+		v = c.clone(v)
+	}
+	*out = v
+	return true
+}
+
+// put stores v under key in b as JSON and remembers it: the next read of
+// these bytes decodes nothing. v must be what decoding its JSON gives
+// (encoding/json round-trips the register's types).
+func (c *decodeCache[T]) put(b *bolt.Bucket, key []byte, v T) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(key, raw); err != nil {
+		return err
+	}
+	if c.clone != nil {
+		v = c.clone(v)
+	}
+	c.add(raw, v)
+	return nil
+}
+
+func (c *decodeCache[T]) add(raw []byte, v T) {
+	max := c.max
+	if max == 0 {
+		max = decodeCacheMax
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= max {
+		c.m = make(map[string]T)
+	}
+	c.m[string(raw)] = v // string(raw) copies: raw is only valid in its transaction
+	c.mu.Unlock()
+}
