@@ -108,6 +108,9 @@ func (s *Server) apiLogout(c echo.Context) error {
 // *loginThrottled. A hash of an older kind is upgraded after the password
 // matched (user.rehash).
 func (s *Server) login(ctx context.Context, username, password, addr string) (string, error) {
+	if _, err := s.db.District(); errors.Is(err, store.ErrNotFound) {
+		return "", errNotReady // not counted: no password was wrong
+	}
 	keys := guardKeys(username, addr)
 	if d := s.guard.wait(keys, s.now()); d > 0 {
 		return "", &loginThrottled{retry: d}

@@ -19,6 +19,10 @@ var (
 	errCSRF            = errors.New("missing or invalid form token") // 403
 	errBadCredentials  = errors.New("wrong username or password")    // 401
 	errDisabled        = errors.New("this account is disabled")      // 403, only after the right password
+	// errNotReady: the register has no district yet (a node that serves
+	// before its bootstrap has applied, or before it caught up): a login
+	// cannot succeed yet, and is not a wrong password (503).
+	errNotReady = errors.New("the register has no district yet: the node is still starting; try again shortly")
 	// errMustChangePassword: an administrator reset the user's password;
 	// nothing but the change is allowed until it is made (403).
 	errMustChangePassword = errors.New("the password was reset: change it first (POST /api/v1/users/{username}/password)")
@@ -56,7 +60,7 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrDiskFull):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrDiskFull), errors.Is(err, errNotReady):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, errUnauthenticated), errors.Is(err, errBadCredentials):
 		return http.StatusUnauthorized
@@ -167,6 +171,8 @@ func apiErrorBody(err error, status int, reqID string) any {
 		msg = "The register cannot take changes: the disk is full. Tell your administrator to free space; writes resume by themselves once it is freed."
 	case errors.Is(err, ErrUnavailable):
 		msg = "The register cannot take changes right now (no connection to the leader). Please try again later."
+	case errors.Is(err, errNotReady):
+		msg = err.Error()
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, errUnauthenticated),
 		errors.Is(err, errForbidden), errors.Is(err, errCSRF), errors.Is(err, errBadCredentials), errors.Is(err, errDisabled),
 		errors.As(err, new(*loginThrottled)):

@@ -80,6 +80,27 @@ const adminPassword = "admin-secret-1"
 // and no org tree.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	e := newEmptyEnv(t)
+	hash, err := store.HashPassword(adminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := store.NewCommand("init-1", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
+		store.DistrictInit{District: store.District{Code: "450206", Name: "柳江区"},
+			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation,
+				Scope: store.DistrictScope, PasswordHash: hash}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.rep.Submit(context.Background(), cmd); err != nil || !r.Applied() {
+		t.Fatalf("district.init: %+v, %v", r, err)
+	}
+	return e
+}
+
+// newEmptyEnv starts a node on a register with no district yet.
+func newEmptyEnv(t *testing.T) *env {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "register.db"), nil)
 	if err != nil {
@@ -113,22 +134,7 @@ func newEnv(t *testing.T) *env {
 			logMu.Unlock()
 		}
 	})
-	e := &env{t: t, db: db, rep: rep, srv: srv, ts: ts, log: logs}
-	hash, err := store.HashPassword(adminPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd, err := store.NewCommand("init-1", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
-		store.DistrictInit{District: store.District{Code: "450206", Name: "柳江区"},
-			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation,
-				Scope: store.DistrictScope, PasswordHash: hash}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, err := rep.Submit(context.Background(), cmd); err != nil || !r.Applied() {
-		t.Fatalf("district.init: %+v, %v", r, err)
-	}
-	return e
+	return &env{t: t, db: db, rep: rep, srv: srv, ts: ts, log: logs}
 }
 
 type lockedWriter struct {

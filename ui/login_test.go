@@ -156,3 +156,33 @@ func TestLoginFloodLeavesNodeResponsive(t *testing.T) {
 		t.Errorf("/healthz during a login flood: median %v over %d tries, want under 50ms", p50, len(took))
 	}
 }
+
+// A node that serves before its register has a district (a bootstrap not
+// yet applied) answers a login 503 "not ready", which scripts retry, and
+// does not count it as a failure: once the district is there, the right
+// password logs in at once, however often the login was tried before.
+func TestLoginBeforeTheDistrictIsNotAFailure(t *testing.T) {
+	e := newEmptyEnv(t)
+	for i := 0; i < 2*addressFreeFails; i++ {
+		r := e.api("POST", "/api/v1/login", "", map[string]string{"username": "admin", "password": adminPassword})
+		r.want(t, http.StatusServiceUnavailable, "login before the district")
+		if i == 0 && !strings.Contains(fmt.Sprint(r.obj(t)["error"]), "no district yet") {
+			t.Errorf("login before the district says %v", r.obj(t)["error"])
+		}
+	}
+	hash, err := store.HashPassword(adminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := store.NewCommand("init-1", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
+		store.DistrictInit{District: store.District{Code: "450206", Name: "柳江区"},
+			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation,
+				Scope: store.DistrictScope, PasswordHash: hash}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.rep.Submit(context.Background(), cmd); err != nil || !r.Applied() {
+		t.Fatalf("district.init: %+v, %v", r, err)
+	}
+	e.api("POST", "/api/v1/login", "", map[string]string{"username": "admin", "password": adminPassword}).want(t, http.StatusOK, "login once the district is there")
+}
