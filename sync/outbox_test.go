@@ -252,7 +252,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 // townshipCmd is township.create for code T<n>, id c-t-<n>.
 func townshipCmd(t testing.TB, n int) store.Command {
-	code := fmt.Sprintf("T%05d", n)
+	code := townshipCode(n)
 	return mustCommand(t, "c-t-"+code, store.KindTownshipCreate, admin, store.Township{Code: code, Name: "镇" + code})
 }
 
@@ -761,3 +761,5 @@ func TestQueuedCaseCommandsMarkTheirCasePending(t *testing.T) {
 		}
 	}
 }
+
+func townshipCode(n int) string { return fmt.Sprintf("T%05d", n) }
