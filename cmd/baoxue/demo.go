@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"runtime/debug"
 	"time"
@@ -44,45 +45,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fresh := !hasRegister(*dataDir)
 	var d *synth.District
 	if fresh {
-		scfg := synth.DefaultConfig()
-		scfg.Seed, scfg.Students = *seed, *students
-		// The cases are worked up to today, so that to-do lists hold this
-		// week's work (the synthetic school year starts on ReferenceDate).
-		if today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly); today >= synth.ReferenceDate {
-			scfg.Today = today
-		}
-		if d, err = synth.Generate(scfg); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		if *password == "" {
-			*password = randomPassword()
-		} else if err := store.ValidatePassword(*password); err != nil {
-			return fmt.Errorf("demo: --admin-password: %w", err)
+		if d, err = demoDistrict(*seed, *students, password); err != nil {
+			return err
 		}
 	}
-
-	cfg := node.DefaultConfig()
-	cfg.DataDir, cfg.HTTPAddr, cfg.Logger = *dataDir, *httpAddr, log
-	cfg.MDNS = lan
-	// The demo serves plain HTTP on loopback, so that its address opens in
-	// a browser without installing the district CA; on any other address
-	// it speaks HTTPS like every node (--http-plain to keep HTTP).
-	if host, _, err := net.SplitHostPort(*httpAddr); err == nil {
-		ip := net.ParseIP(host)
-		cfg.PlainHTTP = *plain || host == "localhost" || ip != nil && ip.IsLoopback()
-	}
-	// A demo is one node on one machine: LAN timeouts, so that it leads
-	// within a second or two of starting rather than after a WAN heartbeat
-	// timeout.
-	cfg.Sync.HeartbeatTimeout, cfg.Sync.ElectionTimeout, cfg.Sync.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
-	cfg.Sync.CommitTimeout = 50 * time.Millisecond
-	// The load is a bulk write: larger batches (synth.Load keeps 4,096
-	// commands in flight) take fewer fsyncs per command and fill bbolt's
-	// pages, and a large district is not copied into a snapshot every 10,000
-	// commands while it loads (each copy of a multi-GB register takes
-	// minutes).
-	cfg.Sync.MaxAppendEntries = 1024
-	cfg.Sync.SnapshotThreshold = max(cfg.Sync.SnapshotThreshold, uint64(*students/4))
+	cfg := demoConfig(*dataDir, *httpAddr, *plain, *students, lan, log)
 	if fresh {
 		cluster, err := freeLocalAddr()
 		if err != nil {
@@ -123,6 +90,52 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
+}
+
+// demoDistrict generates the synthetic district, its cases worked up to
+// today, and checks the password (a random one when *password is "").
+func demoDistrict(seed int64, students int, password *string) (*synth.District, error) {
+	scfg := synth.DefaultConfig()
+	scfg.Seed, scfg.Students = seed, students
+	// The cases are worked up to today, so that to-do lists hold this
+	// week's work (the synthetic school year starts on ReferenceDate).
+	if today := time.Now().In(store.ChinaTime).Format(time.DateOnly); today >= synth.ReferenceDate {
+		scfg.Today = today
+	}
+	d, err := synth.Generate(scfg)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if *password == "" {
+		*password = randomPassword()
+	} else if err := store.ValidatePassword(*password); err != nil {
+		return nil, fmt.Errorf("demo: --admin-password: %w", err)
+	}
+	return d, nil
+}
+
+// demoConfig is the demo node's configuration.
+func demoConfig(dataDir, httpAddr string, plain bool, students int, lan mdns.Config, log *slog.Logger) node.Config {
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.HTTPAddr, cfg.Logger = dataDir, httpAddr, log
+	cfg.MDNS = lan
+	// The demo serves plain HTTP on loopback, so that its address opens in
+	// a browser without installing the district CA; on any other address
+	// it speaks HTTPS like every node (--http-plain to keep HTTP).
+	cfg.PlainHTTP, cfg.PlainLoopback = plain, true
+	// A demo is one node on one machine: LAN timeouts, so that it leads
+	// within a second or two of starting rather than after a WAN heartbeat
+	// timeout.
+	cfg.Sync.HeartbeatTimeout, cfg.Sync.ElectionTimeout, cfg.Sync.LeaderLeaseTimeout = time.Second, time.Second, 500*time.Millisecond
+	cfg.Sync.CommitTimeout = 50 * time.Millisecond
+	// The load is a bulk write: larger batches (synth.Load keeps 4,096
+	// commands in flight) take fewer fsyncs per command and fill bbolt's
+	// pages, and a large district is not copied into a snapshot every 10,000
+	// commands while it loads (each copy of a multi-GB register takes
+	// minutes).
+	cfg.Sync.MaxAppendEntries = 1024
+	cfg.Sync.SnapshotThreshold = max(cfg.Sync.SnapshotThreshold, uint64(students/4))
+	return cfg
 }
 
 // loadDemo writes the synthetic district d into the new demo node n, saying
