@@ -33,7 +33,7 @@ func (s *Server) attentionFor(u store.User) ([]AttentionItem, error) {
 	if u.Role == store.RoleAdmin {
 		who = ""
 	}
-	items, err := s.outbox().Attention(who)
+	items, err := s.cfg.Attention.Attention(who)
 	for i := range items {
 		if items[i].Author != u.Username {
 			items[i].Payload = maskPayload(s.listView(u), items[i].Payload)
@@ -79,14 +79,14 @@ func maskPayload(view store.View, raw json.RawMessage) json.RawMessage {
 // dismissAttention removes item id if u wrote it or is an administrator.
 // Another user's item is store.ErrNotFound, as for GET /commands/{id}.
 func (s *Server) dismissAttention(u store.User, id string) error {
-	it, err := s.outbox().AttentionItem(id)
+	it, err := s.cfg.Attention.AttentionItem(id)
 	if err != nil {
 		return err
 	}
 	if it.Author != u.Username && u.Role != store.RoleAdmin {
 		return store.ErrNotFound
 	}
-	return s.outbox().Dismiss(id)
+	return s.cfg.Attention.Dismiss(id)
 }
 
 type attentionPage struct {

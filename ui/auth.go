@@ -157,7 +157,7 @@ func (s *Server) rehash(u store.User, password string) {
 		cmd, err = store.NewCommand(newCommandID(), store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID},
 			store.UserRehash{Username: u.Username, Previous: store.HashFingerprint(u.PasswordHash), Hash: h})
 		if err == nil {
-			err = s.outbox().Enqueue(cmd)
+			err = s.cfg.Queue.Enqueue(cmd)
 		}
 	}
 	if err != nil {

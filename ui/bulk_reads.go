@@ -105,7 +105,7 @@ func (s *Server) bulkRead(u store.User, what, query string, rows int) error {
 	if err != nil {
 		return err
 	}
-	return s.outbox().Enqueue(cmd)
+	return s.cfg.Queue.Enqueue(cmd)
 }
 
 // listQuery is a list's filters as a bulk read records them: never the

@@ -76,7 +76,7 @@ func (s *Server) recordRead(u store.User, caseID, via string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.outbox().Enqueue(cmd); err != nil {
+	if err := s.cfg.Queue.Enqueue(cmd); err != nil {
 		return err
 	}
 	s.reads.mark(key, now)
@@ -92,7 +92,7 @@ func (s *Server) listReads(u store.User, id string, limit int) ([]caseRead, erro
 		return nil, err
 	}
 	out := []caseRead{}
-	queued, err := s.outbox().PendingFor(c.ID)
+	queued, err := s.cfg.Pending.PendingFor(c.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (s *Server) apiCommand(c echo.Context) error {
 	}
 	if !ok {
 		// Not in the register yet: it may wait in this node's outbox.
-		cmd, pending, err := s.outbox().PendingCommand(c.Param("id"))
+		cmd, pending, err := s.cfg.Pending.PendingCommand(c.Param("id"))
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func (s *Server) execute(c echo.Context, u store.User, w write) (store.Result, e
 			// It may wait in this node's outbox, which answers a resend
 			// with the queued command's result.
 			var queued store.Command
-			if queued, ok, err = s.outbox().PendingCommand(w.ID); err != nil {
+			if queued, ok, err = s.cfg.Pending.PendingCommand(w.ID); err != nil {
 				return store.Result{}, err
 			}
 			r = store.Result{RequestDigest: queued.RequestDigest}

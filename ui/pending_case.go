@@ -47,7 +47,7 @@ func (s *Server) caseRef(u store.User, id string) (string, *pendingCase, error) 
 	}
 	// The outbox first: an entry leaves it only once this replica holds
 	// its result, so one of the two always has it.
-	cmd, pending, err := s.outbox().PendingCommand(cmdID)
+	cmd, pending, err := s.cfg.Pending.PendingCommand(cmdID)
 	if err != nil {
 		return "", nil, err
 	}
@@ -81,7 +81,7 @@ func (s *Server) pendingCase(u store.User, ref string, cmd store.Command) (*pend
 		return nil, err
 	}
 	pc := &pendingCase{Ref: ref, Report: p, Author: cmd.Actor.User, Child: s.recordView(u).Student(st)}
-	queued, err := s.outbox().PendingFor(ref)
+	queued, err := s.cfg.Pending.PendingFor(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (s *Server) pendingCasePage(c echo.Context, pc *pendingCase) pendingCasePag
 // pendingReports lists the dropout reports on child id that wait in this
 // node's outbox, as pending cases' names.
 func (s *Server) pendingReports(id string) ([]string, error) {
-	queued, err := s.outbox().PendingFor(id)
+	queued, err := s.cfg.Pending.PendingFor(id)
 	if err != nil {
 		return nil, err
 	}

@@ -165,7 +165,7 @@ func (s *Server) base(c echo.Context, titleKey, nav string) basePage {
 	if tok, ok := c.Get(csrfContextKey).(string); ok {
 		p.CSRF = tok
 	}
-	p.PendingRecords = s.outbox().PendingRecords() // ids only: cheap
+	p.PendingRecords = s.cfg.Pending.PendingRecords() // ids only: cheap
 	other := langEN
 	if lang == langEN {
 		other = langZH

@@ -138,6 +138,7 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 	if log == nil {
 		log = slog.Default()
 	}
+	cfg.fillRoles(rep)
 	s := &Server{
 		cfg: cfg,
 		log: log.With("component", "ui"),

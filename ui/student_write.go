@@ -73,7 +73,7 @@ func (s *Server) currentFor(c echo.Context, u store.User, id string, version uin
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), strongReadTimeout)
 	defer cancel()
-	if err := s.outbox().ConsistentRead(ctx); err != nil {
+	if err := s.cfg.Reads.ConsistentRead(ctx); err != nil {
 		return cur, fmt.Errorf("record %s: this node has version %d, the edit is of version %d, and the leader cannot be reached: %v: %w",
 			id, cur.Version, version, err, ErrUnavailable)
 	}

@@ -139,26 +139,15 @@ func syncOf(i NodeInfo, o OutboxCounts) SyncStatus {
 	return s
 }
 
-// outboxRoles are the roles Config gives, with noOutbox for those it
-// leaves nil.
-type outboxRoles struct {
-	SyncReporter
-	PendingLister
-	Enqueuer
-	AttentionList
-	StrongReader
-}
-
-// outbox returns the outbox's roles.
-func (s *Server) outbox() outboxRoles {
-	none := noOutbox{s.rep}
-	return outboxRoles{
-		SyncReporter:  cmp.Or[SyncReporter](s.cfg.Sync, none),
-		PendingLister: cmp.Or[PendingLister](s.cfg.Pending, none),
-		Enqueuer:      cmp.Or[Enqueuer](s.cfg.Queue, none),
-		AttentionList: cmp.Or[AttentionList](s.cfg.Attention, none),
-		StrongReader:  cmp.Or[StrongReader](s.cfg.Reads, none),
-	}
+// fillRoles gives noOutbox for the outbox roles c leaves nil, so that each
+// page calls the one role it needs (s.cfg.Pending, s.cfg.Queue, …).
+func (c *Config) fillRoles(rep Replica) {
+	none := noOutbox{rep}
+	c.Sync = cmp.Or[SyncReporter](c.Sync, none)
+	c.Pending = cmp.Or[PendingLister](c.Pending, none)
+	c.Queue = cmp.Or[Enqueuer](c.Queue, none)
+	c.Attention = cmp.Or[AttentionList](c.Attention, none)
+	c.Reads = cmp.Or[StrongReader](c.Reads, none)
 }
 
 // registerSyncRoutes: GET /api/v1/sync, this node's freshness and outbox.
@@ -167,7 +156,7 @@ func (s *Server) registerSyncRoutes(api *echo.Group) {
 }
 
 func (s *Server) apiSync(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.outbox().Sync())
+	return c.JSON(http.StatusOK, s.cfg.Sync.Sync())
 }
 
 // strongReadTimeout bounds how long a strong read waits for the leader and
@@ -186,7 +175,7 @@ func (s *Server) strongReads(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), strongReadTimeout)
 		defer cancel()
-		if err := s.outbox().ConsistentRead(ctx); err != nil {
+		if err := s.cfg.Reads.ConsistentRead(ctx); err != nil {
 			s.log.Warn("strong read not possible", "path", c.Request().URL.Path, "err", err)
 			if isAPI(c) {
 				return c.JSON(http.StatusServiceUnavailable, map[string]string{

@@ -93,6 +93,7 @@ func withOutbox(e *env, o *testOutbox) {
 	c := &e.srv.cfg
 	if o == nil {
 		c.Sync, c.Pending, c.Queue, c.Attention, c.Reads = nil, nil, nil, nil, nil
+		c.fillRoles(e.srv.rep)
 		return
 	}
 	c.Sync, c.Pending, c.Queue, c.Attention, c.Reads = o, o, o, o, o
