@@ -9,7 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Taking access away (invariant 26). An administrator changes a user's
+// Taking access away (invariant 32). An administrator changes a user's
 // display name, role, line and scope, disables or enables the user
 // (user.update), and resets a password (user.password_reset); a user
 // changes their own password (user.password). Users are never deleted
