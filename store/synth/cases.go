@@ -211,71 +211,35 @@ func (g *gen) schoolDayR(rk *rand.Rand, from, to time.Time) time.Time {
 // that does not fit before caseCap is cut short. hasSchool: the child can
 // return to its school.
 func (g *gen) caseEvents(rk *rand.Rand, spec *CaseSpec, stage string, hasSchool bool) {
-	day, _ := time.Parse(time.DateOnly, spec.Report.Date)
-	next := func() (string, bool) {
-		day = day.AddDate(0, 0, 3+rk.IntN(8))
-		return day.Format(time.DateOnly), !day.After(caseCap)
-	}
-	visitors := func() []string {
-		return []string{"韦" + jobChars[1], "覃" + jobChars[0]}
-	}
-	visit := func(result string) bool {
-		date, ok := next()
-		if !ok {
-			return false
-		}
-		line := store.VisitLines[rk.IntN(len(store.VisitLines))]
-		spec.Events = append(spec.Events, CaseEvent{Visit: &store.VisitRecord{Date: date, Visitors: visitors(), Line: line, Result: result}})
-		return true
-	}
-	failed := func() string {
-		if rk.Float64() < caseRates.NotFound {
-			return store.ResultNotFound
-		}
-		return store.ResultRefused
-	}
-	step := func(s, deadline string) bool {
-		date, ok := next()
-		if !ok {
-			return false
-		}
-		e := &store.EscalationRecord{Step: s, Date: date, Note: "由镇人民政府会同学校、村委实施"}
-		if s == store.StepOrder {
-			dl := day.AddDate(0, 0, 15).Format(time.DateOnly)
-			e.DocumentNo = "柳江责通〔2026〕" + strconv.Itoa(1+rk.IntN(99)) + "号"
-			e.Deadline, e.ServedAt = dl, date
-			e.Note = "直接送达监护人"
-		}
-		spec.Events = append(spec.Events, CaseEvent{Escalation: e})
-		return true
-	}
+	cs := &caseScript{rk: rk, spec: spec}
+	cs.day, _ = time.Parse(time.DateOnly, spec.Report.Date)
 	switch stage {
 	case "new":
 	case "visited":
 		for range 1 + rk.IntN(2) {
-			r := failed()
+			r := cs.failed()
 			if rk.IntN(3) == 0 {
 				r = store.ResultPromised
 			}
-			if !visit(r) {
+			if !cs.visit(r) {
 				return
 			}
 		}
 	case "education", "order":
 		for range 3 {
-			if !visit(failed()) {
+			if !cs.visit(cs.failed()) {
 				return
 			}
 		}
-		if !step(store.StepEducation, "") {
+		if !cs.step(store.StepEducation) {
 			return
 		}
 		if stage == "order" {
-			step(store.StepOrder, "")
+			cs.step(store.StepOrder)
 		}
 	case "returned", "other":
 		for range rk.IntN(2) {
-			if !visit(failed()) {
+			if !cs.visit(cs.failed()) {
 				return
 			}
 		}
@@ -283,10 +247,10 @@ func (g *gen) caseEvents(rk *rand.Rand, spec *CaseSpec, stage string, hasSchool 
 		if stage == "other" || !hasSchool {
 			outcome = []string{store.OutcomeEnrolledElsewhere, store.OutcomeHomeTaught}[rk.IntN(2)]
 		}
-		if outcome == store.OutcomeReturned && !visit(store.ResultReturned) {
+		if outcome == store.OutcomeReturned && !cs.visit(store.ResultReturned) {
 			return
 		}
-		date, ok := next()
+		date, ok := cs.next()
 		if !ok {
 			return
 		}
@@ -296,6 +260,55 @@ func (g *gen) caseEvents(rk *rand.Rand, spec *CaseSpec, stage string, hasSchool 
 		}
 		spec.Close = c
 	}
+}
+
+// caseScript writes a case's events in date order, a few days apart, none
+// after caseCap.
+type caseScript struct {
+	rk   *rand.Rand
+	spec *CaseSpec
+	day  time.Time
+}
+
+// next is the date of the next event; false past caseCap.
+func (cs *caseScript) next() (string, bool) {
+	cs.day = cs.day.AddDate(0, 0, 3+cs.rk.IntN(8))
+	return cs.day.Format(time.DateOnly), !cs.day.After(caseCap)
+}
+
+func (cs *caseScript) visit(result string) bool {
+	date, ok := cs.next()
+	if !ok {
+		return false
+	}
+	line := store.VisitLines[cs.rk.IntN(len(store.VisitLines))]
+	visitors := []string{"韦" + jobChars[1], "覃" + jobChars[0]}
+	cs.spec.Events = append(cs.spec.Events, CaseEvent{Visit: &store.VisitRecord{Date: date, Visitors: visitors, Line: line, Result: result}})
+	return true
+}
+
+// failed is the result of a visit that did not bring the child back.
+func (cs *caseScript) failed() string {
+	if cs.rk.Float64() < caseRates.NotFound {
+		return store.ResultNotFound
+	}
+	return store.ResultRefused
+}
+
+func (cs *caseScript) step(s string) bool {
+	date, ok := cs.next()
+	if !ok {
+		return false
+	}
+	e := &store.EscalationRecord{Step: s, Date: date, Note: "由镇人民政府会同学校、村委实施"}
+	if s == store.StepOrder {
+		dl := cs.day.AddDate(0, 0, 15).Format(time.DateOnly)
+		e.DocumentNo = "柳江责通〔2026〕" + strconv.Itoa(1+cs.rk.IntN(99)) + "号"
+		e.Deadline, e.ServedAt = dl, date
+		e.Note = "直接送达监护人"
+	}
+	cs.spec.Events = append(cs.spec.Events, CaseEvent{Escalation: e})
+	return true
 }
 
 // linkUsers links example users to assignments (双线四包) with their
