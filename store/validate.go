@@ -284,13 +284,16 @@ func (db *DB) CheckStudent(f *StudentFields, creating bool, today string) error 
 }
 
 // Ages a child may have (R1: the register is of school-age children):
-// at least minAge, and in grade g of a school from g+gradeAgeLo to
-// g+gradeAgeHi years old (6 or 7 in grade 1, with room for early starters,
-// repeaters and children who start late).
+// at least minAge, and in grade g of a school at least g+gradeAgeLo years
+// old (6 or 7 in grade 1, with room for early starters) and at most
+// maxSchoolAge. Over-age children are no error: a returned dropout, a
+// child who never enrolled or a disabled child placed in a lower grade are
+// whom the register is for (over-age is a risk factor, risk.go), so the
+// only upper bound is the age at which a child is no longer a minor.
 const (
-	minAge     = 3
-	gradeAgeLo = 3
-	gradeAgeHi = 12
+	minAge       = 3
+	gradeAgeLo   = 3
+	maxSchoolAge = 18
 )
 
 // checkBirth refuses a birth date (from the ID number) after today
@@ -306,7 +309,7 @@ func checkBirth(birth string, f *StudentFields, today string) error {
 		return fieldErr("id_number", "age", fmt.Sprintf("the child would be %d years old: not of school age", age))
 	}
 	inSchool := f.Status == StatusEnrolled || f.Status == StatusSuspended
-	if inSchool && f.Grade > 0 && (age < f.Grade+gradeAgeLo || age > f.Grade+gradeAgeHi) {
+	if inSchool && f.Grade > 0 && (age < f.Grade+gradeAgeLo || age > maxSchoolAge) {
 		return fieldErr("id_number", "age_grade", fmt.Sprintf("a child of %d years cannot be in grade %d", age, f.Grade))
 	}
 	return nil
