@@ -107,7 +107,7 @@ func TestRejectionsChangeNothing(t *testing.T) {
 	future := child(t, 19, "V1", "P1", 3, 1)
 	future.IDNumber = idNumber(t, "2027-01-05", 19) // after t0
 	tooOld := child(t, 21, "V1", "P1", 3, 1)
-	tooOld.IDNumber = idNumber(t, "2010-01-05", 21) // 16 in grade 3
+	tooOld.IDNumber = idNumber(t, "2000-01-05", 21) // 26: no longer a minor (16 in grade 3 is over-age, not an error)
 	baby := child(t, 23, "V1", "P1", 1, 1)
 	baby.IDNumber = idNumber(t, "2025-01-05", 23)
 	tests := []struct {
@@ -122,7 +122,7 @@ func TestRejectionsChangeNothing(t *testing.T) {
 		{"group of another village", cmd(t, "admin", KindStudentCreate, groupElsewhere), CodeInvalid, "group_code"},
 		{"duplicate child", cmd(t, "admin", KindStudentCreate, dup), CodeDuplicate, "id_number"},
 		{"born in the future", cmd(t, "admin", KindStudentCreate, future), CodeInvalid, "id_number"},
-		{"too old for the grade", cmd(t, "admin", KindStudentCreate, tooOld), CodeInvalid, "id_number"},
+		{"too old for school", cmd(t, "admin", KindStudentCreate, tooOld), CodeInvalid, "id_number"},
 		{"too young for school", cmd(t, "admin", KindStudentCreate, baby), CodeInvalid, "id_number"},
 		{"viewer", cmd(t, "v", KindStudentCreate, child(t, 13, "V1", "P1", 3, 1)), CodeForbidden, ""},
 		{"outside scope", cmd(t, "p1", KindStudentCreate, child(t, 15, "V2", "J2", 8, 1)), CodeForbidden, ""},
