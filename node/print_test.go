@@ -211,4 +211,18 @@ func TestBrowserListsFitAPhone(t *testing.T) {
 			t.Errorf("%s: the list's rows show as %q on a phone, want cards (block)", tc.path, display)
 		}
 	}
+	// No table of a child's or a case's page scrolls sideways inside itself
+	// either (the eight responsible people, the audit trail, the reads).
+	for _, path := range []string{"/students/" + w.child, "/cases/" + id} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(w.n.URL()+path), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('main table')).filter(t => t.scrollWidth > t.clientWidth + 1).map(t => t.id || t.className)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(wide) > 0 {
+			t.Errorf("%s: tables %v scroll sideways on a phone", path, wide)
+		}
+	}
 }

@@ -73,8 +73,8 @@ func hasMessage(key string) bool {
 
 // fieldMessage is what a form shows beside a field the register's checks
 // refused. English shows the store's own sentence; Chinese uses the most
-// specific catalogue entry and keeps the store's sentence in brackets when
-// there is none.
+// specific catalogue entry, else a plain "this entry is wrong" beside the
+// field (never the store's English sentence).
 func fieldMessage(lang string, fe *store.FieldError) string {
 	if lang == langEN && fe.Message != "" {
 		return fe.Message
@@ -84,7 +84,7 @@ func fieldMessage(lang string, fe *store.FieldError) string {
 			return translate(lang, k)
 		}
 	}
-	return translate(lang, "fielderr.generic") + "（" + fe.Message + "）"
+	return translate(lang, "fielderr.generic")
 }
 
 // rejectionMessage is what a form shows for a command the register
@@ -99,11 +99,10 @@ func rejectionMessage(lang string, r store.Result) string {
 	if lang == langEN && r.Reason != "" {
 		return r.Reason
 	}
-	msg := translateCode(lang, "reject", r.Code)
-	if r.Code == store.CodeInvalid && r.Reason != "" {
-		msg += "（" + r.Reason + "）"
+	if k := "field." + r.Field; r.Code == store.CodeInvalid && hasMessage(k) {
+		return translate(lang, "reject.invalid_field", translate(lang, k)) // names the field, in words
 	}
-	return msg
+	return translateCode(lang, "reject", r.Code)
 }
 
 // formatDate shows a YYYY-MM-DD date: 2026年11月28日 in Chinese,

@@ -127,7 +127,8 @@ func TestMessagesForRefusals(t *testing.T) {
 		{langZH, store.FieldError{Field: "id_number", Code: "check_digit", Message: "ID number check digit is wrong"}, "身份证号校验位不正确，请核对。"},
 		{langEN, store.FieldError{Field: "id_number", Code: "check_digit", Message: "ID number check digit is wrong"}, "ID number check digit is wrong"},
 		{langZH, store.FieldError{Field: "gender", Code: "mismatch", Message: "x"}, "性别与身份证号不符。"},
-		{langZH, store.FieldError{Field: "x", Code: "new_code", Message: "something new"}, "此项填写有误（something new）"},
+		// No catalogue entry: a plain Chinese sentence, never the store's English one.
+		{langZH, store.FieldError{Field: "x", Code: "new_code", Message: "something new"}, "此项填写有误"},
 	} {
 		if got := fieldMessage(tt.lang, &tt.fe); got != tt.want {
 			t.Errorf("fieldMessage(%s, %+v) = %q, want %q", tt.lang, tt.fe, got, tt.want)
@@ -136,6 +137,16 @@ func TestMessagesForRefusals(t *testing.T) {
 	r := store.Result{State: store.StateRejected, Code: store.CodeInvalid, Field: "destination", Reason: "a transfer out needs the destination"}
 	if got := rejectionMessage(langZH, r); !strings.Contains(got, "去向") {
 		t.Errorf("rejection zh %q", got)
+	}
+	// An invalid field without a message of its own is named in words, and
+	// the register's English reason stays out of the Chinese page.
+	r = store.Result{State: store.StateRejected, Code: store.CodeInvalid, Field: "status", Reason: "a resumption cannot be dated before its suspension"}
+	if got := rejectionMessage(langZH, r); !strings.Contains(got, "学籍状态") || strings.ContainsAny(got, "abcdefghijklmnopqrstuvwxyz") {
+		t.Errorf("rejection zh %q: want the field named in Chinese, no English", got)
+	}
+	r = store.Result{State: store.StateRejected, Code: store.CodeInvalid, Reason: "something else"}
+	if got := rejectionMessage(langZH, r); strings.ContainsAny(got, "abcdefghijklmnopqrstuvwxyz") {
+		t.Errorf("rejection zh %q: English in a Chinese page", got)
 	}
 	r = store.Result{State: store.StateRejected, Code: store.CodeForbidden, Reason: "the child is outside the scope of user x"}
 	if got := rejectionMessage(langEN, r); got != r.Reason {
