@@ -81,21 +81,28 @@ const adminPassword = "admin-secret-1"
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := newEmptyEnv(t)
+	e.initDistrict()
+	return e
+}
+
+// initDistrict applies district.init: the district and its admin
+// (adminPassword).
+func (e *env) initDistrict() {
+	e.t.Helper()
 	hash, err := store.HashPassword(adminPassword)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	cmd, err := store.NewCommand("init-1", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
 		store.DistrictInit{District: store.District{Code: "450206", Name: "柳江区"},
 			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation,
 				Scope: store.DistrictScope, PasswordHash: hash}})
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	if r, err := e.rep.Submit(context.Background(), cmd); err != nil || !r.Applied() {
-		t.Fatalf("district.init: %+v, %v", r, err)
+		e.t.Fatalf("district.init: %+v, %v", r, err)
 	}
-	return e
 }
 
 // newEmptyEnv starts a node on a register with no district yet.

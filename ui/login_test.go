@@ -170,19 +170,6 @@ func TestLoginBeforeTheDistrictIsNotAFailure(t *testing.T) {
 			t.Errorf("login before the district says %v", r.obj(t)["error"])
 		}
 	}
-	hash, err := store.HashPassword(adminPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd, err := store.NewCommand("init-1", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"},
-		store.DistrictInit{District: store.District{Code: "450206", Name: "柳江区"},
-			Admin: store.User{Username: "admin", DisplayName: "管理员", Role: store.RoleAdmin, Line: store.LineEducation,
-				Scope: store.DistrictScope, PasswordHash: hash}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, err := e.rep.Submit(context.Background(), cmd); err != nil || !r.Applied() {
-		t.Fatalf("district.init: %+v, %v", r, err)
-	}
+	e.initDistrict()
 	e.api("POST", "/api/v1/login", "", map[string]string{"username": "admin", "password": adminPassword}).want(t, http.StatusOK, "login once the district is there")
 }

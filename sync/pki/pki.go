@@ -153,21 +153,30 @@ func CreateCA(dataDir, nodeID string) error {
 // WriteNodeFiles stores the CA certificate and this node's key and
 // certificate, the certificate last.
 func WriteNodeFiles(dataDir string, caDER []byte, nodeKey *ecdsa.PrivateKey, nodeDER []byte) error {
+	if err := os.MkdirAll(Dir(dataDir), 0o700); err != nil {
+		return fmt.Errorf("create tls directory: %w", err)
+	}
+	if err := writePEM(filepath.Join(Dir(dataDir), caCertFile), "CERTIFICATE", caDER, 0o644); err != nil {
+		return err
+	}
+	return writeKeyPair(dataDir, nodeKeyFile, nodeCertFile, nodeKey, nodeDER)
+}
+
+// writeKeyPair stores a key and its certificate in DATA/tls, the
+// certificate last, so that a certificate on disk always has its key.
+func writeKeyPair(dataDir, keyFile, certFile string, key *ecdsa.PrivateKey, certDER []byte) error {
 	dir := Dir(dataDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create tls directory: %w", err)
 	}
-	keyDER, err := x509.MarshalECPrivateKey(nodeKey)
+	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		return fmt.Errorf("encode node key: %w", err)
+		return fmt.Errorf("encode %s: %w", keyFile, err)
 	}
-	if err := writePEM(filepath.Join(dir, caCertFile), "CERTIFICATE", caDER, 0o644); err != nil {
+	if err := writePEM(filepath.Join(dir, keyFile), "EC PRIVATE KEY", keyDER, 0o600); err != nil {
 		return err
 	}
-	if err := writePEM(filepath.Join(dir, nodeKeyFile), "EC PRIVATE KEY", keyDER, 0o600); err != nil {
-		return err
-	}
-	return writePEM(filepath.Join(dir, nodeCertFile), "CERTIFICATE", nodeDER, 0o644)
+	return writePEM(filepath.Join(dir, certFile), "CERTIFICATE", certDER, 0o644)
 }
 
 // writePEM writes one PEM block to path through a synced temporary file.

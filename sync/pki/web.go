@@ -123,18 +123,7 @@ func (c *Identity) SignWeb(csrDER []byte, nodeID string) ([]byte, error) {
 // WriteWebFiles stores the web port's key and certificate, the
 // certificate last.
 func WriteWebFiles(dataDir string, key *ecdsa.PrivateKey, certDER []byte) error {
-	dir := Dir(dataDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create tls directory: %w", err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("encode web key: %w", err)
-	}
-	if err := writePEM(filepath.Join(dir, webKeyFile), "EC PRIVATE KEY", keyDER, 0o600); err != nil {
-		return err
-	}
-	return writePEM(filepath.Join(dir, webCertFile), "CERTIFICATE", certDER, 0o644)
+	return writeKeyPair(dataDir, webKeyFile, webCertFile, key, certDER)
 }
 
 // LoadWeb reads the web port's certificate, if dataDir has one issued by
