@@ -146,7 +146,7 @@ type reportCount struct {
 	slotOf   map[string]int // school code → slot (covered schools too)
 	from, to string
 	kids     []kid
-	kidAt    []int32 // position → index in kids, -1 for a child not counted
+	kidAt    []int32 // position → 1 + index in kids, 0 for a child not counted
 	female   []bool  // by position: every child's sex (cases of children who moved)
 	tallies  []tally
 }
@@ -158,7 +158,6 @@ func (rc *reportCount) snapshot(ix *index) {
 	rc.kidAt = make([]int32, len(ix.rows))
 	rc.female = make([]bool, len(ix.rows))
 	for i := range ix.rows {
-		rc.kidAt[i] = -1
 		rc.female[i] = ix.rows[i].female
 	}
 	for code, slot := range rc.slotOf {
@@ -168,8 +167,8 @@ func (rc *reportCount) snapshot(ix *index) {
 		}
 		for _, pos := range ix.postings[postKey{dimSchool, n}] {
 			r := &ix.rows[pos]
-			rc.kidAt[pos] = int32(len(rc.kids))
 			rc.kids = append(rc.kids, kid{pos: pos, slot: int32(slot), grade: r.grade, status: r.status, flags: r.flags, place: r.place, female: r.female})
+			rc.kidAt[pos] = int32(len(rc.kids))
 		}
 	}
 }
@@ -183,13 +182,13 @@ func (rc *reportCount) statusChanges(tx *bolt.Tx) error {
 	curPos := -1
 	flush := func() {
 		if curPos >= 0 {
-			rc.child(&rc.kids[rc.kidAt[curPos]], cur)
+			rc.child(&rc.kids[rc.kidAt[curPos]-1], cur)
 		}
 		cur, curPos = cur[:0], -1
 	}
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		pos := int(be64(k[:8])) - 1
-		if pos < 0 || pos >= len(rc.kidAt) || rc.kidAt[pos] < 0 {
+		if pos < 0 || pos >= len(rc.kidAt) || rc.kidAt[pos] == 0 {
 			continue
 		}
 		if pos != curPos {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -209,6 +210,20 @@ func TestReportCompleteness(t *testing.T) {
 	}
 	if len(c.Behind) != 1 || c.Behind[0].SchoolCode != "J2" || c.Behind[0].State != ReportMissing {
 		t.Errorf("behind: %+v, want J2 missing", c.Behind)
+	}
+	// The summary takes the submitted figures as they were frozen (J1 and
+	// P1 submitted one enrolled child each) and counts J2 from the register.
+	sum, err := db.ReportSummary(DistrictScope, "2026-11", "2026-11-28")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrolled := slices.Index(ReportMeasures, MeasureEnrolled)
+	if len(sum.Townships) != 2 || sum.Townships[0].Counts[enrolled].All != 2 || sum.Townships[0].Submitted != 2 ||
+		sum.Townships[1].Submitted != 0 || sum.Total.Schools != 3 || sum.Total.Counts[enrolled].All != 2 {
+		t.Errorf("summary: %+v", sum)
+	}
+	if j2 := sum.Schools[2]; j2.Code != "J2" || !j2.Live || j2.State != ReportMissing {
+		t.Errorf("J2 in the summary: %+v", j2)
 	}
 	// Before the deadline nothing is missing: J2 is due.
 	c, _ = db.ReportCompleteness(Scope{Kind: ScopeTownship, Code: "T2"}, "2026-11", "2026-11-19")

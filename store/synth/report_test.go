@@ -144,6 +144,11 @@ func TestReportFiguresAgainstACount(t *testing.T) {
 				}
 			}
 		}
+		sum, err := db.ReportSummary(store.DistrictScope, month, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sumTotal := make([]store.Count, len(store.ReportMeasures))
 		for _, sch := range schools {
 			if reporter[sch.Code] != sch.Code {
 				continue
@@ -172,12 +177,21 @@ func TestReportFiguresAgainstACount(t *testing.T) {
 						t.Errorf("%s %s %s grade %d: %d (%d girls), counted %d (%d)", sch.Code, month, m, g, got.All, got.Female, w[g][0], w[g][1])
 					}
 				}
+				i := slices.Index(store.ReportMeasures, m)
+				sumTotal[i].All += tot[0]
+				sumTotal[i].Female += tot[1]
 				if row.Total.All != tot[0] || row.Total.Female != tot[1] {
 					t.Errorf("%s %s %s: total %d (%d girls), counted %d (%d)", sch.Code, month, m, row.Total.All, row.Total.Female, tot[0], tot[1])
 				}
 				if tot[0] > 0 {
 					seen[m]++
 				}
+			}
+		}
+		// The district summary (no report submitted: all counted now) adds up the same.
+		for i, m := range store.ReportMeasures {
+			if sum.Total.Counts[i] != sumTotal[i] {
+				t.Errorf("%s summary %s: %+v, the schools' counts add up to %+v", month, m, sum.Total.Counts[i], sumTotal[i])
 			}
 		}
 	}
