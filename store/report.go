@@ -196,45 +196,53 @@ func applyReportAction(a *applyCtx, p *ReportAction) error {
 	return putJSON(b, reportKey(p.Month, p.School), r)
 }
 
-// reportAllowed checks who may take the action and that the report's state
-// allows it: the school (or wider) submits a new or returned report; the
-// school's township reviews a submitted one; the bureau (district scope)
-// approves or returns a submitted or reviewed one, and alone reopens an
-// approved one.
+// reportAllowed refuses an action ReportRefusal refuses.
 func reportAllowed(a *applyCtx, sch School, r *Report, p *ReportAction) error {
-	sc := a.actor.Scope
-	inScope := sc.allows("", sch.TownshipCode, sch.Code, 0, 0)
-	bureau := sc.Kind == ScopeDistrict
-	reviewer := bureau || (sc.Kind == ScopeTownship && sc.Code == sch.TownshipCode)
-	state := func(reason string) error { return reject(CodeState, reason).on("action") }
-	switch p.Action {
-	case ReportSubmit:
-		switch {
-		case !inScope || sc.Kind == ScopeClass:
-			return reject(CodeForbidden, "school "+sch.Code+" is outside the scope of user "+a.actor.Username)
-		case r.State == ReportApproved:
-			return state("the report of " + p.Month + " is approved and locked: only the bureau can reopen it")
-		case r.State == ReportSubmitted || r.State == ReportReviewed:
-			return state("the report of " + p.Month + " was already submitted by " + r.SubmittedBy)
+	if code, _, reason := ReportRefusal(a.actor, sch, r.State, p.Action); code != "" {
+		rej := reject(code, reason)
+		if code == CodeState {
+			rej.on("action")
 		}
-	case ReportReturn, ReportApprove:
-		switch {
-		case !reviewer:
-			return reject(CodeForbidden, "user "+a.actor.Username+" does not review the reports of school "+sch.Code+": its township or the bureau does")
-		case r.State == ReportApproved:
-			return state("the report of " + p.Month + " is approved and locked: only the bureau can reopen it")
-		case r.State != ReportSubmitted && r.State != ReportReviewed:
-			return state("the report of " + p.Month + " is not submitted")
-		case r.State == ReportReviewed && !bureau:
-			return state("the township has reviewed the report: it waits for the bureau")
-		}
-	case ReportReopen:
-		switch {
-		case !bureau:
-			return reject(CodeForbidden, "only the bureau reopens an approved report")
-		case r.State != ReportApproved:
-			return state("only an approved report is reopened")
-		}
+		return rej
 	}
 	return nil
+}
+
+// ReportRefusal says why user u may not take action on school sch's report
+// in state (as stored: "" when never submitted): the register's code
+// (forbidden or state), a code word for the page (locked, submitted,
+// not_submitted, reviewed, not_approved, not_school, not_reviewer,
+// not_bureau) and an English reason; all "" when it may. The rule: a
+// writer of the school (not a class) submits a new or returned report; the
+// school's township approves (reviews) or returns a submitted one; the
+// bureau (district scope) approves or returns a submitted or reviewed one,
+// and alone reopens an approved one. The register applies it at apply; the
+// ui shows the actions it allows.
+func ReportRefusal(u User, sch School, state, action string) (code, word, reason string) {
+	sc := u.Scope
+	bureau := sc.Kind == ScopeDistrict
+	reviewer := bureau || (sc.Kind == ScopeTownship && sc.Code == sch.TownshipCode)
+	switch {
+	case !u.CanWrite():
+		return CodeForbidden, "not_school", "user " + u.Username + " may only read"
+	case action == ReportReopen && !bureau:
+		return CodeForbidden, "not_bureau", "only the bureau reopens an approved report"
+	case action == ReportReopen && state != ReportApproved:
+		return CodeState, "not_approved", "only an approved report is reopened"
+	case action == ReportReopen:
+		return "", "", ""
+	case action == ReportSubmit && (sc.Kind == ScopeClass || !sc.allows("", sch.TownshipCode, sch.Code, 0, 0)):
+		return CodeForbidden, "not_school", "school " + sch.Code + " is outside the scope of user " + u.Username
+	case action != ReportSubmit && !reviewer:
+		return CodeForbidden, "not_reviewer", "user " + u.Username + " does not review the reports of school " + sch.Code + ": its township or the bureau does"
+	case state == ReportApproved:
+		return CodeState, "locked", "the report is approved and locked: only the bureau can reopen it"
+	case action == ReportSubmit && (state == ReportSubmitted || state == ReportReviewed):
+		return CodeState, "submitted", "the report was already submitted"
+	case action != ReportSubmit && state != ReportSubmitted && state != ReportReviewed:
+		return CodeState, "not_submitted", "the report is not submitted"
+	case action != ReportSubmit && state == ReportReviewed && !bureau:
+		return CodeState, "reviewed", "the township has reviewed the report: it waits for the bureau"
+	}
+	return "", "", ""
 }

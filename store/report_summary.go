@@ -28,6 +28,8 @@ func (r *SummaryRow) addCounts(c []Count) {
 type ReportSummary struct {
 	Month     string       `json:"month"`
 	Deadline  string       `json:"deadline"`
+	From      string       `json:"from"`  // the period counted: from
+	AsOf      string       `json:"as_of"` // to the cut-off, or the date when earlier
 	Date      string       `json:"date"`
 	Measures  []string     `json:"measures"`
 	Total     SummaryRow   `json:"total"`
@@ -71,7 +73,7 @@ func (db *DB) ReportSummary(sc Scope, m, today string) (ReportSummary, error) {
 	rep := Reporters(all)
 	slotOf, live := map[string]int{}, map[string]int{}
 	for _, it := range items {
-		if frozen(it) {
+		if it.Frozen() {
 			continue
 		}
 		live[it.SchoolCode] = len(live)
@@ -87,7 +89,7 @@ func (db *DB) ReportSummary(sc Scope, m, today string) (ReportSummary, error) {
 			return ReportSummary{}, err
 		}
 	}
-	s := ReportSummary{Month: m, Deadline: to, Date: today, Measures: ReportMeasures, Townships: []SummaryRow{}, Schools: []SummaryRow{}}
+	s := ReportSummary{Month: m, Deadline: to, From: from, AsOf: min(to, today), Date: today, Measures: ReportMeasures, Townships: []SummaryRow{}, Schools: []SummaryRow{}}
 	newRow := func(code, name string) SummaryRow {
 		return SummaryRow{Code: code, Name: name, Counts: make([]Count, len(ReportMeasures))}
 	}
@@ -100,7 +102,7 @@ func (db *DB) ReportSummary(sc Scope, m, today string) (ReportSummary, error) {
 	for _, it := range items {
 		r := newRow(it.SchoolCode, it.School.Name)
 		r.TownshipCode, r.State = it.School.TownshipCode, it.State
-		if frozen(it) {
+		if it.Frozen() {
 			r.Counts = frozenCounts(it.Report.Figures)
 		} else {
 			r.Live = true
@@ -127,9 +129,9 @@ func (db *DB) ReportSummary(sc Scope, m, today string) (ReportSummary, error) {
 	return s, nil
 }
 
-// frozen reports whether a report's figures are the submitted ones: it is
-// submitted, reviewed or approved.
-func frozen(it ReportItem) bool {
+// Frozen reports whether a report's figures are the submitted ones: it is
+// submitted, reviewed or approved (a returned report is counted again).
+func (it ReportItem) Frozen() bool {
 	return it.Report != nil && it.Report.Figures != nil &&
 		(it.State == ReportSubmitted || it.State == ReportReviewed || it.State == ReportApproved)
 }

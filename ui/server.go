@@ -255,6 +255,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	s.registerBulkReadRoutes(apiAuth)
 	s.registerBackupRoutes(apiAuth)
+	s.registerReportRoutes(pagesAuth, apiAuth)
 	return e
 }
 
