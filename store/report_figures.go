@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"time"
@@ -92,19 +93,39 @@ type tally [][10]Count
 
 func newTally() tally { return make(tally, len(ReportMeasures)) }
 
-var measureIndex = func() map[string]int {
-	m := map[string]int{}
-	for i, x := range ReportMeasures {
-		m[x] = i
-	}
-	return m
-}()
+// mi is the index of measure m in ReportMeasures (the count adds by index).
+func mi(m string) int { return slices.Index(ReportMeasures, m) }
 
-func (t tally) add(measure string, grade int, female bool) {
+var (
+	miEnrolled, miSuspected, miDropout = mi(MeasureEnrolled), mi(MeasureSuspected), mi(MeasureDropout)
+	miReturned, miStillOut             = mi(MeasureReturned), mi(MeasureStillOut)
+	miTransferIn, miTransferOut        = mi(MeasureTransferIn), mi(MeasureTransferOut)
+	miSuspended, miResumed             = mi(MeasureSuspended), mi(MeasureResumed)
+	miVisits, miLegalSteps             = mi(MeasureVisits), mi(MeasureLegalSteps)
+	// miPlace: by a row's placement (1 + its index in Placements), the
+	// measure it counts in, or -1.
+	miPlace = func() []int {
+		out := []int{-1}
+		for _, p := range Placements {
+			out = append(out, mi("placement."+p))
+		}
+		return out
+	}()
+	// groupBits and miGroup: the key groups' flag bits and measures.
+	groupBits, miGroup = func() (bits []uint16, ms []int) {
+		for _, f := range reportGroups {
+			bits = append(bits, 1<<slices.Index(Flags, f))
+			ms = append(ms, mi("group."+f))
+		}
+		return bits, ms
+	}()
+)
+
+func (t tally) add(m, grade int, female bool) {
 	if grade < 0 || grade > 9 {
 		grade = 0
 	}
-	c := &t[measureIndex[measure]][grade]
+	c := &t[m][grade]
 	c.All++
 	if female {
 		c.Female++
@@ -131,7 +152,6 @@ func (t tally) figures(from, asOf string, grades []int) *ReportFigures {
 
 // kid is what the count needs of one child on a covered school.
 type kid struct {
-	pos    uint32
 	slot   int32 // the report it counts in
 	grade  uint8
 	status uint8 // today's; replaced by the status at the cut-off
@@ -140,36 +160,70 @@ type kid struct {
 	female bool
 }
 
+// event is a count of a case or a ledger entry, whose child's sex is
+// looked up in the index afterwards.
+type event struct {
+	slot  int32
+	m     int
+	grade int
+	pos   int // the child's position in the index
+}
+
 // reportCount counts the reports of several reporting schools at once
 // (slots), over the period from..to.
 type reportCount struct {
 	slotOf   map[string]int // school code → slot (covered schools too)
+	needles  [][]byte       // `"school_code":"X"` of each covered school; nil: too many to look for
 	from, to string
 	kids     []kid
 	kidAt    []int32 // position → 1 + index in kids, 0 for a child not counted
-	female   []bool  // by position: every child's sex (cases of children who moved)
+	events   []event
 	tallies  []tally
 }
 
-// snapshot copies from the index what the count needs, under its lock.
+func (rc *reportCount) in(d string) bool { return rc.from <= d && d <= rc.to }
+
+// mayBeOn reports whether a case's or ledger entry's JSON may name one of
+// the covered schools: for a few schools it looks for their codes, so that
+// the records of the others are not decoded.
+func (rc *reportCount) mayBeOn(v []byte) bool {
+	if rc.needles == nil {
+		return true
+	}
+	for _, n := range rc.needles {
+		if bytes.Contains(v, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// snapshot copies from the index what the count needs, under its lock:
+// the covered schools' children, and the sex of the children of the events.
 func (rc *reportCount) snapshot(ix *index) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	rc.kidAt = make([]int32, len(ix.rows))
-	rc.female = make([]bool, len(ix.rows))
-	for i := range ix.rows {
-		rc.female[i] = ix.rows[i].female
-	}
+	n := 0
+	posts := make([][]uint32, 0, len(rc.slotOf))
+	slots := make([]int32, 0, len(rc.slotOf))
 	for code, slot := range rc.slotOf {
-		n, ok := ix.lookup(code)
-		if !ok {
-			continue
+		if c, ok := ix.lookup(code); ok {
+			l := ix.postings[postKey{dimSchool, c}]
+			posts, slots, n = append(posts, l), append(slots, int32(slot)), n+len(l)
 		}
-		for _, pos := range ix.postings[postKey{dimSchool, n}] {
+	}
+	rc.kids = make([]kid, 0, n)
+	for i, l := range posts {
+		for _, pos := range l {
 			r := &ix.rows[pos]
-			rc.kids = append(rc.kids, kid{pos: pos, slot: int32(slot), grade: r.grade, status: r.status, flags: r.flags, place: r.place, female: r.female})
+			rc.kids = append(rc.kids, kid{slot: slots[i], grade: r.grade, status: r.status, flags: r.flags, place: r.place, female: r.female})
 			rc.kidAt[pos] = int32(len(rc.kids))
 		}
+	}
+	for _, e := range rc.events {
+		female := e.pos >= 0 && e.pos < len(ix.rows) && ix.rows[e.pos].female
+		rc.tallies[e.slot].add(e.m, e.grade, female)
 	}
 }
 
@@ -219,13 +273,13 @@ func (rc *reportCount) child(k *kid, hist []StatusChange) {
 		}
 		switch {
 		case x.Event == EventTransferIn:
-			t.add(MeasureTransferIn, int(k.grade), k.female)
+			t.add(miTransferIn, int(k.grade), k.female)
 		case x.Event == EventResumption:
-			t.add(MeasureResumed, int(k.grade), k.female)
+			t.add(miResumed, int(k.grade), k.female)
 		case x.To == StatusTransferredOut:
-			t.add(MeasureTransferOut, int(k.grade), k.female)
+			t.add(miTransferOut, int(k.grade), k.female)
 		case x.To == StatusSuspended:
-			t.add(MeasureSuspended, int(k.grade), k.female)
+			t.add(miSuspended, int(k.grade), k.female)
 		}
 	}
 	k.status = statusNum(at)
@@ -239,16 +293,16 @@ func (rc *reportCount) children() {
 		k := &rc.kids[i]
 		t, g := rc.tallies[k.slot], int(k.grade)
 		if k.status == enrolled {
-			t.add(MeasureEnrolled, g, k.female)
-			for _, f := range reportGroups {
-				if k.flags&(1<<slices.Index(Flags, f)) != 0 {
-					t.add("group."+f, g, k.female)
+			t.add(miEnrolled, g, k.female)
+			for j, b := range groupBits {
+				if k.flags&b != 0 {
+					t.add(miGroup[j], g, k.female)
 				}
 			}
 		}
-		if k.flags&disabled != 0 && (k.status == enrolled || k.status == homeTaught) && k.place > 0 {
-			if p := Placements[k.place-1]; slices.Contains(reportPlacements, p) {
-				t.add("placement."+p, g, k.female)
+		if k.flags&disabled != 0 && (k.status == enrolled || k.status == homeTaught) && int(k.place) < len(miPlace) {
+			if m := miPlace[k.place]; m >= 0 {
+				t.add(m, g, k.female)
 			}
 		}
 	}
@@ -267,12 +321,13 @@ type caseFacts struct {
 	Escalations []struct{ Date string } `json:"escalations"`
 }
 
-func (rc *reportCount) in(d string) bool { return rc.from <= d && d <= rc.to }
-
 // cases counts new cases by reason, returns, cases still open at the
 // cut-off, visits and legal steps, on the school the case is on.
 func (rc *reportCount) cases(tx *bolt.Tx) error {
 	return tx.Bucket(bucketCases).ForEach(func(_, v []byte) error {
+		if !rc.mayBeOn(v) {
+			return nil
+		}
 		var c caseFacts
 		if err := json.Unmarshal(v, &c); err != nil {
 			return err
@@ -281,28 +336,28 @@ func (rc *reportCount) cases(tx *bolt.Tx) error {
 		if !ok || c.Date > rc.to {
 			return nil
 		}
-		t, g, female := rc.tallies[slot], c.Grade, false
-		if pos := int(mustParseID(c.StudentID)) - 1; pos >= 0 && pos < len(rc.female) {
-			female = rc.female[pos]
-		}
+		pos := int(mustParseID(c.StudentID)) - 1
+		ev := func(m int) { rc.events = append(rc.events, event{slot: int32(slot), m: m, grade: c.Grade, pos: pos}) }
 		if rc.in(c.Date) {
-			t.add(MeasureDropout, g, female)
-			t.add(MeasureDropout+"."+c.Reason, g, female)
+			ev(miDropout)
+			if m := mi(MeasureDropout + "." + c.Reason); m >= 0 {
+				ev(m)
+			}
 		}
 		if c.Outcome == OutcomeReturned && rc.in(c.ClosedDate) {
-			t.add(MeasureReturned, g, female)
+			ev(miReturned)
 		}
 		if c.ClosedDate == "" || c.ClosedDate > rc.to {
-			t.add(MeasureStillOut, g, female)
+			ev(miStillOut)
 		}
 		for _, x := range c.Visits {
 			if rc.in(x.Date) {
-				t.add(MeasureVisits, g, female)
+				ev(miVisits)
 			}
 		}
 		for _, x := range c.Escalations {
 			if rc.in(x.Date) {
-				t.add(MeasureLegalSteps, g, female)
+				ev(miLegalSteps)
 			}
 		}
 		return nil
@@ -312,6 +367,9 @@ func (rc *reportCount) cases(tx *bolt.Tx) error {
 // ledger counts the children put on the suspected ledger in the period.
 func (rc *reportCount) ledger(tx *bolt.Tx) error {
 	return tx.Bucket(bucketLedger).ForEach(func(_, v []byte) error {
+		if !rc.mayBeOn(v) {
+			return nil
+		}
 		var e struct {
 			StudentID  string    `json:"student_id"`
 			SchoolCode string    `json:"school_code"`
@@ -321,35 +379,45 @@ func (rc *reportCount) ledger(tx *bolt.Tx) error {
 		if err := json.Unmarshal(v, &e); err != nil {
 			return err
 		}
-		slot, ok := rc.slotOf[e.SchoolCode]
-		if !ok || !rc.in(DateOf(e.EnteredAt).String()) {
-			return nil
+		if slot, ok := rc.slotOf[e.SchoolCode]; ok && rc.in(DateOf(e.EnteredAt).String()) {
+			rc.events = append(rc.events, event{slot: int32(slot), m: miSuspected, grade: e.Grade, pos: int(mustParseID(e.StudentID)) - 1})
 		}
-		female := false
-		if pos := int(mustParseID(e.StudentID)) - 1; pos >= 0 && pos < len(rc.female) {
-			female = rc.female[pos]
-		}
-		rc.tallies[slot].add(MeasureSuspected, e.Grade, female)
 		return nil
 	})
 }
 
-// count runs every part of the count in one read transaction.
+// maxNeedles: above this many covered schools, every case and ledger
+// entry is decoded (the district's summary), below it only those that
+// name one of them.
+const maxNeedles = 40
+
+// reportCount counts the reports of the schools in slotOf (school →
+// slot) over from..to, in one read transaction: the cases and ledger
+// entries first, then the index's rows, then the status history.
 func (db *DB) reportCount(slotOf map[string]int, slots int, from, to string) ([]tally, error) {
 	rc := &reportCount{slotOf: slotOf, from: from, to: to, tallies: make([]tally, slots)}
 	for i := range rc.tallies {
 		rc.tallies[i] = newTally()
 	}
+	if len(slotOf) <= maxNeedles {
+		for code := range slotOf {
+			b, _ := json.Marshal(code)
+			rc.needles = append(rc.needles, append([]byte(`"school_code":`), b...))
+		}
+	}
 	err := db.view(func(tx *bolt.Tx) error {
+		if err := rc.cases(tx); err != nil {
+			return err
+		}
+		if err := rc.ledger(tx); err != nil {
+			return err
+		}
 		rc.snapshot(db.ix)
 		if err := rc.statusChanges(tx); err != nil {
 			return err
 		}
 		rc.children()
-		if err := rc.cases(tx); err != nil {
-			return err
-		}
-		return rc.ledger(tx)
+		return nil
 	})
 	return rc.tallies, err
 }

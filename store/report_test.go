@@ -231,3 +231,53 @@ func TestReportCompleteness(t *testing.T) {
 		t.Errorf("township T2 before the deadline: %+v", c)
 	}
 }
+
+// TestReportTodo: the school's reminder from five working days before the
+// deadline until it submits, and again when its report is returned; the
+// township's item for each of its schools still missing after it.
+func TestReportTodo(t *testing.T) {
+	db, a := reportFixture(t)
+	school, town := Scope{Kind: ScopeSchool, Code: "P1"}, Scope{Kind: ScopeTownship, Code: "T1"}
+	items := func(sc Scope, today string) []string {
+		t.Helper()
+		td, err := db.Todo(sc, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range td.Items {
+			if it.Month == "2026-11" {
+				out = append(out, it.Kind+" "+it.SchoolCode)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		sc    Scope
+		today string
+		want  []string
+	}{
+		{school, "2026-11-12", nil},                         // six working days before 2026-11-20
+		{school, "2026-11-13", []string{"report_due P1"}},   // five
+		{school, "2026-11-23", []string{"report_due P1"}},   // missing: still the school's
+		{town, "2026-11-20", nil},                           // the deadline: not yet missing
+		{town, "2026-11-23", []string{"report_missing P1"}}, // the township's, for its school
+		{DistrictScope, "2026-11-23", []string{"report_missing P1", "report_missing J2"}},
+		{Scope{Kind: ScopeClass, Code: "P1", Grade: 3, Class: 1}, "2026-11-23", nil},
+	} {
+		if got := items(c.sc, c.today); !slices.Equal(got, c.want) {
+			t.Errorf("%s on %s: %q, want %q", c.sc, c.today, got, c.want)
+		}
+	}
+	a.must(reportCmd(t, "p1", "P1", "2026-11", ReportSubmit, ""))
+	if got := items(school, "2026-11-28"); got != nil {
+		t.Errorf("after submission the school still owes %q", got)
+	}
+	if got := items(town, "2026-11-28"); got != nil {
+		t.Errorf("after submission the township still sees %q", got)
+	}
+	a.must(reportCmd(t, "t1", "P1", "2026-11", ReportReturn, "请补充典型案例"))
+	if got := items(school, "2026-11-28"); !slices.Equal(got, []string{"report_due P1"}) {
+		t.Errorf("a returned report: the school owes %q", got)
+	}
+}

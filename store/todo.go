@@ -38,6 +38,7 @@ type TodoItem struct {
 	Days    int    `json:"days,omitempty"`     // school days absent in a row
 	Score   int    `json:"score,omitempty"`    // risk_tier3: the score
 	EntryID string `json:"entry_id,omitempty"` // dropout_report: the suspected-ledger entry
+	Month   string `json:"month,omitempty"`    // report_due, report_missing: the report's month (report_todo.go)
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -137,7 +138,12 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 			}
 		}
 		watch, err := db.watchTodo(tx, sc, today)
+		if err != nil {
+			return err
+		}
 		td.Items = append(td.Items, watch...)
+		reports, err := reportTodo(tx, sc, today)
+		td.Items = append(td.Items, reports...)
 		return err
 	})
 	slices.SortStableFunc(td.Items, func(a, b TodoItem) int { return cmp.Compare(a.Since, b.Since) })
