@@ -56,6 +56,10 @@ type ReportAction struct {
 	// Figures are the register's count at the submitting node (submit
 	// only), frozen in the report.
 	Figures *ReportFigures `json:"figures,omitempty"`
+	// Received (YYYY-MM-DD) back-records a paper report (补录): the day
+	// the bureau received it, which decides its timeliness. A first
+	// submission by the bureau only, in the month or after, not after today.
+	Received string `json:"received,omitempty"`
 }
 
 // ReportStep is one step of a report's history.
@@ -78,6 +82,7 @@ type Report struct {
 	// FirstSubmittedAt decides timeliness: on time when its date (in
 	// China) is on or before the deadline.
 	FirstSubmittedAt time.Time    `json:"first_submitted_at"`
+	ReceivedOn       string       `json:"received_on,omitempty"` // a paper report's day of receipt (ReportAction.Received)
 	SubmittedBy      string       `json:"submitted_by"`
 	SubmittedAt      time.Time    `json:"submitted_at"`
 	ReviewedBy       string       `json:"reviewed_by,omitempty"` // the township
@@ -106,6 +111,8 @@ func CheckReportAction(p *ReportAction) error {
 		return fieldErr("figures", "required", "a submitted report carries the register's figures")
 	case p.Action != ReportSubmit && p.Figures != nil:
 		return fieldErr("figures", "format", "only a submission carries figures")
+	case p.Received != "" && (p.Action != ReportSubmit || !ValidDate(p.Received) || MonthOf(p.Received) < p.Month):
+		return fieldErr("received", "format", "a paper report's day of receipt is a date in its month or after, given with its submission")
 	}
 	needReason := p.Action == ReportReturn || p.Action == ReportReopen
 	if err := cleanText(&p.Reason, "reason", 500, needReason); err != nil {
@@ -158,6 +165,9 @@ func applyReportAction(a *applyCtx, p *ReportAction) error {
 	if p.Month > MonthOf(a.today().String()) {
 		return reject(CodeInvalid, "month "+p.Month+" has not begun").on("month")
 	}
+	if p.Received != "" && (a.actor.Scope.Kind != ScopeDistrict || p.Received > a.today().String()) {
+		return reject(CodeInvalid, "only the bureau back-records a paper report, received by today").on("received")
+	}
 	b := a.tx.Bucket(bucketReports)
 	var r Report
 	getJSON(b, reportKey(p.Month, p.School), &r)
@@ -173,7 +183,7 @@ func applyReportAction(a *applyCtx, p *ReportAction) error {
 		r.Figures, r.Summary, r.Remarks = p.Figures, p.Summary, p.Remarks
 		r.SubmittedBy, r.SubmittedAt = a.actor.Username, a.at
 		if r.FirstSubmittedAt.IsZero() {
-			r.FirstSubmittedAt = a.at
+			r.FirstSubmittedAt, r.ReceivedOn = a.at, p.Received
 		}
 		r.ReviewedBy, r.ApprovedBy, r.ApprovedAt = "", "", time.Time{}
 	case ReportReturn, ReportReopen:

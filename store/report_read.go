@@ -47,13 +47,22 @@ func reportItem(tx *bolt.Tx, sch School, m, deadline, today string) ReportItem {
 	switch {
 	case it.Report != nil && !it.Report.FirstSubmittedAt.IsZero():
 		it.Timeliness = ReportOnTime
-		if DateOf(it.Report.FirstSubmittedAt).String() > deadline {
+		if it.Report.SubmittedOn() > deadline {
 			it.Timeliness = ReportLate
 		}
 	case today > deadline:
 		it.State = ReportMissing
 	}
 	return it
+}
+
+// SubmittedOn is the day a report was first submitted: the day a paper
+// report was received, when back-recorded.
+func (r *Report) SubmittedOn() string {
+	if r.ReceivedOn != "" {
+		return r.ReceivedOn
+	}
+	return DateOf(r.FirstSubmittedAt).String()
 }
 
 // seesSchool reports whether scope sc covers school s's reports.
@@ -237,4 +246,94 @@ func (db *DB) ReportCompleteness(sc Scope, m, today string) (Completeness, error
 		}
 	}
 	return c, nil
+}
+
+// formGrades are the grades a report's form shows: those the schools it
+// covers teach.
+func formGrades(schools []School) []int {
+	var on [10]bool
+	for _, s := range schools {
+		lo, hi := GradeRange(s.Type)
+		for g := lo; g <= hi; g++ {
+			on[g] = true
+		}
+	}
+	var out []int
+	for g := 1; g <= 9; g++ {
+		if on[g] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// ReportFigures counts the figures of reporting school code for month m
+// from the register as it is, up to the month's cut-off or today when
+// earlier. The caller checks the scope (Report). Errors: ErrNotFound,
+// *FieldError for a bad month or date or a school that does not report,
+// ErrClosed.
+func (db *DB) ReportFigures(code, m, today string) (*ReportFigures, error) {
+	all, err := db.countReports(code, m, today)
+	if err != nil {
+		return nil, err
+	}
+	return all[code], nil
+}
+
+// ReportFiguresAll counts the figures of every reporting school for month
+// m as ReportFigures does, in one pass over the register (the demo's year
+// of reports). Errors: *FieldError for a bad month or date, ErrClosed.
+func (db *DB) ReportFiguresAll(m, today string) (map[string]*ReportFigures, error) {
+	return db.countReports("", m, today)
+}
+
+// countReports counts reporting school only's figures ("": every one's).
+func (db *DB) countReports(only, m, today string) (map[string]*ReportFigures, error) {
+	if !ValidDate(today) {
+		return nil, fieldErr("date", "format", "date must be written YYYY-MM-DD")
+	}
+	var from, to string
+	var schools []School
+	err := db.view(func(tx *bolt.Tx) error {
+		cal := calendarOf(tx)
+		var err error
+		if from, to, err = ReportPeriod(&cal, m); err != nil {
+			return err
+		}
+		schools, err = schoolsOf(tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep := Reporters(schools)
+	if by, ok := rep[only]; only != "" && !ok {
+		return nil, ErrNotFound
+	} else if only != "" && by != only {
+		return nil, fieldErr("school", "not_reporting", "school "+only+" does not report: its children are in the report of "+by)
+	}
+	to = min(to, today)
+	var codes []string // slot → reporting school
+	slotOf, slotOfReporter, covered := map[string]int{}, map[string]int{}, map[string][]School{}
+	for _, s := range reportingSchools(schools) {
+		if only == "" || s.Code == only {
+			slotOfReporter[s.Code] = len(codes)
+			codes = append(codes, s.Code)
+		}
+	}
+	for _, s := range schools {
+		if slot, ok := slotOfReporter[rep[s.Code]]; ok {
+			slotOf[s.Code] = slot
+			covered[rep[s.Code]] = append(covered[rep[s.Code]], s)
+		}
+	}
+	ts, err := db.reportCount(slotOf, len(codes), from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*ReportFigures, len(codes))
+	for i, code := range codes {
+		out[code] = ts[i].figures(from, to, formGrades(covered[code]))
+	}
+	return out, nil
 }

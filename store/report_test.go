@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,8 +140,20 @@ func TestReportWorkflow(t *testing.T) {
 	refuse("submit by a head teacher", reportCmd(t, "c1", "P1", "2026-11", ReportSubmit, ""), CodeForbidden, "")
 	refuse("submit by another township", reportCmd(t, "t2", "P1", "2026-11", ReportSubmit, ""), CodeForbidden, "")
 	refuse("submit by a viewer", reportCmd(t, "v", "P1", "2026-11", ReportSubmit, ""), CodeForbidden, "")
+	received := reportCmd(t, "p1", "P1", "2026-11", ReportSubmit, "")
+	received.Payload = []byte(strings.Replace(string(received.Payload), `"action"`, `"received":"2026-11-19","action"`, 1))
+	refuse("a paper report back-recorded by the school", received, CodeInvalid, "received")
 	refuse("approve before submission", reportCmd(t, "admin", "P1", "2026-11", ReportApprove, ""), CodeState, "action")
 	state(ReportMissing) // the deadline, 2026-11-20, has passed on 2026-11-28
+
+	// J2's paper report of October, received on its deadline, is
+	// back-recorded by the bureau a month later: on time.
+	paper := reportCmd(t, "admin", "J2", "2026-10", ReportSubmit, "")
+	paper.Payload = []byte(strings.Replace(string(paper.Payload), `"action"`, `"received":"2026-10-22","action"`, 1))
+	a.must(paper)
+	if it, _ := db.Report(DistrictScope, "J2", "2026-10", "2026-11-28"); it.Timeliness != ReportOnTime || it.Report.ReceivedOn != "2026-10-22" {
+		t.Errorf("a paper report received on its deadline: %+v", it)
+	}
 
 	a.must(reportCmd(t, "p1", "P1", "2026-11", ReportSubmit, ""))
 	state(ReportSubmitted)
