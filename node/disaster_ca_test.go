@@ -191,3 +191,56 @@ func TestCANodeLost(t *testing.T) {
 	c.waitConverged(t, 60*time.Second)
 	wantChildren(t, map[int]int{100: 1, 150: 0, 200: 1, 300: 1, 400: 1}, bureau, town, jinde)
 }
+
+// TestCARotation: README "Certificates": `baoxue renew-ca` on the CA node,
+// restarted; the township keeps the old ca.crt for a while and the two
+// still replicate and forward both ways; once the new ca.crt is copied to
+// the township and it is restarted, they still do, the old join token is
+// refused and a new one admits a new node.
+func TestCARotation(t *testing.T) {
+	c := newCluster(t, fastTiming())
+	bureau := c.node("bureau")
+	orgTreeOn(t, bureau)
+	town := c.join(t, "lapu", townshipCode, false)
+	var old struct{ Token string }
+	bureau.mustAPI(t, "POST", "/api/v1/cluster/tokens", map[string]any{"voter": false, "ttl": "1h"}, 201, &old)
+	townWrite(t, town, 100, 201)
+
+	bureau.stop(t)
+	if out := baoxueCmd(t, "", "renew-ca", "--data", bureau.dataDir); !strings.Contains(out, "now expires") {
+		t.Errorf("renew-ca said: %s", out)
+	}
+	bureau.restart(t)
+	bureau.waitLeading(t, 10*time.Second)
+	townWrite(t, town, 200, 201) // the township still has the old ca.crt
+	bureau.mustAPI(t, "POST", "/api/v1/students", clusterChild(t, 201, "S100", 3), 201, nil)
+	c.waitConverged(t, 60*time.Second)
+
+	town.stop(t)
+	caCrt, err := os.ReadFile(filepath.Join(bureau.dataDir, "tls", "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(town.dataDir, "tls", "ca.crt"), caCrt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	town.restart(t)
+	townWrite(t, town, 300, 201)
+	c.waitConverged(t, 60*time.Second)
+
+	p := c.newProc("stale", "450206101", false)
+	p.start(t, "--node-id", p.id, "--http", p.httpAddr, "--cluster-addr", p.clusterAddr,
+		"--cluster-advertise", p.proxy.Addr(), "--join", old.Token, "--township", p.township)
+	select {
+	case <-p.exited:
+		if out := p.out.tail(5); !strings.Contains(out, "no certificate from the cluster CA") {
+			t.Errorf("a join with a token made before the CA was renewed ended saying: %s", out)
+		}
+	case <-time.After(60 * time.Second):
+		t.Error("a join with a token made before the CA was renewed is still running after 60 s")
+	}
+	jinde := c.join(t, "jinde", "450206101", false)
+	jinde.mustAPI(t, "POST", "/api/v1/students", clusterChild(t, 400, "S101", 8), 201, nil)
+	c.waitConverged(t, 60*time.Second)
+	wantChildren(t, map[int]int{100: 1, 200: 1, 201: 1, 300: 1, 400: 1}, bureau, town, jinde)
+}
