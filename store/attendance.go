@@ -274,8 +274,35 @@ func writeRollCall(a *applyCtx, p RollCall, prev RollCallRecord, kids []Student,
 			changes = append(changes, ch...)
 		}
 	}
-	a.done("attendance:"+ref, ref+"/"+p.Date, rec.Version, changes)
+	withdrawn, err := withdrawCorrected(a, &cal, prev.Absent, p, rec.Version, set.SuspectedDays)
+	if err != nil {
+		return err
+	}
+	a.done("attendance:"+ref, ref+"/"+p.Date, rec.Version, append(changes, withdrawn...))
 	return nil
+}
+
+// withdrawCorrected withdraws the suspected entries that rested on an
+// unexcused absence the new version of the day no longer has (the child
+// was there after all, or excused): see withdrawSuspected.
+func withdrawCorrected(a *applyCtx, cal *Calendar, prev []Absence, p RollCall, version uint64, need int) ([]Change, error) {
+	var out []Change
+	for _, x := range prev {
+		if x.Kind != AbsenceUnexcused || slices.ContainsFunc(p.Absent, func(y Absence) bool { return y.StudentID == x.StudentID && y.Kind == AbsenceUnexcused }) {
+			continue
+		}
+		if err := auditAlso(a, x.StudentID); err != nil {
+			return nil, err
+		}
+		// The note names the roll call (no words: the page is in either language).
+		note := fmt.Sprintf("%s %s v%d", ClassRef(p.School, p.Grade, p.Class), p.Date, version)
+		ch, err := withdrawSuspected(a, cal, mustParseID(x.StudentID), p.Date, note, need)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ch...)
+	}
+	return out, nil
 }
 
 func absentList(xs []Absence) string {

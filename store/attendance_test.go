@@ -269,3 +269,57 @@ func TestWatchApplyIsDeterministic(t *testing.T) {
 		t.Errorf("registers differ:\n%s", cmp.Diff(d1, d2))
 	}
 }
+
+// TestCorrectionWithdrawsSuspected: three unexcused days put S1 on the
+// suspected ledger; the head teacher then corrects the middle day (S1 was
+// there after all). The entry is withdrawn with reason corrected, the
+// report is no longer owed, and the entry, its clearance and both versions
+// of the day stay, audited on the child. A correction that leaves the run
+// long enough (a fourth day) withdraws nothing.
+func TestCorrectionWithdrawsSuspected(t *testing.T) {
+	db, a := watchFixture(t)
+	for _, d := range []string{"2026-11-24", "2026-11-25", "2026-11-26"} {
+		a.must(roll(t, d, 0, unexcused("S1"), unexcused("S2")))
+	}
+	a.must(roll(t, "2026-11-27", 0, unexcused("S2")))
+	for _, id := range []string{"S1", "S2"} {
+		if es, _ := db.EntriesOf(DistrictScope, id); len(es) != 1 || es[0].Cleared != nil {
+			t.Fatalf("%s after three days: %+v, want one open entry", id, es)
+		}
+	}
+	a.must(roll(t, "2026-11-25", 1, unexcused("S2")))                                // S1 was there on Wednesday
+	a.must(roll(t, "2026-11-24", 1, Absence{StudentID: "S2", Kind: AbsenceExcused})) // S2 excused on Tuesday: Wed–Fri remain
+	es, _ := db.EntriesOf(DistrictScope, "S1")
+	if len(es) != 1 || es[0].Cleared == nil || es[0].Cleared.Reason != ClearCorrected || es[0].Cleared.By != "c1" ||
+		es[0].Cleared.Note != "P1/3/1 2026-11-25 v2" || es[0].Cleared.Date != "2026-11-28" { // the register's today
+		t.Errorf("S1 after the correction: %+v %+v, want the entry cleared as corrected", es, es[0].Cleared)
+	}
+	if es, _ := db.EntriesOf(DistrictScope, "S2"); len(es) != 1 || es[0].Cleared != nil {
+		t.Errorf("S2, still absent three days running: %+v, want the entry open", es)
+	}
+	if got := kindsOf(t, db, "S1", "2026-11-27"); slices.Contains(got, TodoDropoutOwed) || slices.Contains(got, TodoHomeVisit) {
+		t.Errorf("S1's to-dos after the correction: %v, want no report and no visit", got)
+	}
+	if got := kindsOf(t, db, "S2", "2026-11-27"); !slices.Contains(got, TodoDropoutOwed) {
+		t.Errorf("S2's to-dos: %v, want the report still owed", got)
+	}
+	if p, _ := db.Ledger(DistrictScope, LedgerSuspected, LedgerFilter{Date: "2026-11-27", History: true}); p.Total != 2 {
+		t.Errorf("suspected history: %+v, want both entries", p.Items)
+	}
+	if vs, _ := db.RollCallVersions(DistrictScope, "P1", 3, 1, "2026-11-25"); len(vs) != 2 {
+		t.Errorf("versions of the corrected day: %d, want 2", len(vs))
+	}
+	trail, err := db.AuditTrail(DistrictScope, "S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range trail {
+		for _, ch := range e.Changes {
+			found = found || (e.Kind == KindAttendance && ch.Field == "suspected" && ch.To == "cleared:"+ClearCorrected)
+		}
+	}
+	if !found {
+		t.Errorf("S1's audit trail does not show the withdrawal: %+v", trail)
+	}
+}
