@@ -23,6 +23,7 @@ func (s *Server) registerWatchRoutes(pages *echo.Group) {
 	pages.GET("/ledgers/:ledger/print", s.ledgerPrint)
 	pages.GET("/ledgers/:ledger/export.xlsx", s.ledgerXLSX)
 	pages.POST("/ledgers/suspected/:id/clear", s.ledgerClearSubmit)
+	pages.POST("/ledgers/dropout/:id/clear", s.dropoutClearSubmit)
 	pages.GET("/risk", s.riskPage)
 	pages.GET("/weeks", s.weekPage)
 	pages.POST("/weeks", s.weekSubmit)

@@ -146,6 +146,7 @@ func TestLedgerPages(t *testing.T) {
 	if n := find(parseHTML(t, hist), byID("row-L1")); n == nil || !strings.Contains(text(n), "已返校") {
 		t.Errorf("history lacks the clearance")
 	}
+	clearDropoutAsError(t, ce, b)
 	for _, p := range []string{"/ledgers/school_age", "/ledgers/dropout", "/ledgers/check", "/risk", "/weeks", "/settings/calendar", "/settings/watch", "/todo", "/students/" + ce.child} {
 		b.get(p).want(t, http.StatusOK, p)
 	}
@@ -153,6 +154,34 @@ func TestLedgerPages(t *testing.T) {
 	child := parseHTML(t, b.get("/students/"+ce.child))
 	if find(child, byID("risk-score")) == nil || find(child, byID("child-ledger")) == nil {
 		t.Errorf("the child's page lacks the risk score or the ledger entry")
+	}
+}
+
+// clearDropoutAsError: a dropout report entered wrongly is cleared off the
+// dropout ledger as an error (误报): without a note the form comes back with
+// the reason and the case stays open; with one the case is closed, the
+// child is enrolled again and the ledger's history shows the clearance.
+func clearDropoutAsError(t *testing.T, ce *caseEnv, b *browser) {
+	t.Helper()
+	c := ce.report(ce.teacher, ce.child, http.StatusCreated).Case.ID
+	page := b.get("/ledgers/dropout").want(t, http.StatusOK, "dropout ledger")
+	form := formValues(t, page, "clear-"+c)
+	form.Set("reason", store.OutcomeError)
+	r := b.post("/ledgers/dropout/"+c+"/clear", form).want(t, http.StatusBadRequest, "error without a note")
+	if find(parseHTML(t, r), byID("form-error")) == nil {
+		t.Errorf("no message for the refused clearance")
+	}
+	if cs, _ := ce.db.GetCase(store.DistrictScope, c); cs.State == store.CaseClosed {
+		t.Fatalf("a refused clearance closed %s", c)
+	}
+	form.Set("note", "误报：请假单未登记")
+	b.post("/ledgers/dropout/"+c+"/clear", form).want(t, http.StatusSeeOther, "error with a note")
+	if st, _ := ce.db.GetStudent(store.DistrictScope, ce.child); st.Status != store.StatusEnrolled {
+		t.Errorf("after the error is cleared the child is %s, want enrolled", st.Status)
+	}
+	hist := b.get("/ledgers/dropout?history=1").want(t, http.StatusOK, "dropout history")
+	if n := find(parseHTML(t, hist), byID("row-"+c)); n == nil || !strings.Contains(text(n), "误报") || !strings.Contains(text(n), "请假单未登记") {
+		t.Errorf("dropout history lacks the clearance as an error with its note")
 	}
 }
 
