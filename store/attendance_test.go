@@ -323,3 +323,64 @@ func TestCorrectionWithdrawsSuspected(t *testing.T) {
 		t.Errorf("S1's audit trail does not show the withdrawal: %+v", trail)
 	}
 }
+
+// TestTodoWithPendingRollCalls: roll calls still in a cut-off township's
+// outbox put the ladder's items on its to-do list at once, marked pending,
+// and write nothing. Once the register has applied them, the same roll
+// calls read from both places count once: one report owed, now with its
+// entry. A pending correction of a day takes its items away.
+func TestTodoWithPendingRollCalls(t *testing.T) {
+	db, a := watchFixture(t)
+	days := []string{"2026-11-25", "2026-11-26", "2026-11-27"}
+	var pending []RollCall
+	for _, d := range days {
+		pending = append(pending, RollCall{School: "P1", Grade: 3, Class: 1, Date: d, Absent: []Absence{unexcused("S1")}})
+	}
+	todo := func(p []RollCall) []TodoItem {
+		t.Helper()
+		td, err := db.TodoWith(Scope{Kind: ScopeSchool, Code: "P1"}, "2026-11-27", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []TodoItem
+		for _, it := range td.Items {
+			if it.StudentID == "S1" {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
+	before := dump(t, db, false)
+	items := todo(pending)
+	if got, want := kinds(items, "S1"), []string{TodoContact, TodoContact, TodoContact, TodoDropoutOwed, TodoHomeVisit}; !slices.Equal(got, want) {
+		t.Fatalf("pending roll calls: %v, want %v", got, want)
+	}
+	for _, it := range items {
+		if !it.Pending || (it.Kind == TodoDropoutOwed && (it.EntryID != "" || it.Days != 3 || it.Since != days[0])) {
+			t.Errorf("pending item %+v, want pending (a report owed for 3 days since %s, no entry yet)", it, days[0])
+		}
+	}
+	if dump(t, db, false) != before {
+		t.Error("reading the to-do list with pending roll calls wrote to the register")
+	}
+	if got := todo(nil); len(got) != 0 {
+		t.Errorf("without the pending roll calls: %+v, want nothing", got)
+	}
+	for _, d := range days {
+		a.must(roll(t, d, 0, unexcused("S1")))
+	}
+	items = todo(pending) // applied, and still read from the outbox: once
+	if got, want := kinds(items, "S1"), []string{TodoContact, TodoContact, TodoContact, TodoDropoutOwed, TodoHomeVisit}; !slices.Equal(got, want) {
+		t.Errorf("applied and pending: %v, want %v", got, want)
+	}
+	for _, it := range items {
+		if it.Kind == TodoDropoutOwed && it.EntryID != "L1" {
+			t.Errorf("report owed: %+v, want entry L1", it)
+		}
+	}
+	// A correction waiting in the outbox: S1 was there on Thursday.
+	fix := append(slices.Clone(pending), RollCall{School: "P1", Grade: 3, Class: 1, Date: days[1], Absent: []Absence{}})
+	if got, want := kinds(todo(fix), "S1"), []string{TodoContact, TodoContact}; !slices.Equal(got, want) {
+		t.Errorf("with a pending correction: %v, want only the two contacts", got)
+	}
+}

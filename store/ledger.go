@@ -172,7 +172,7 @@ func ledgerCaseOpened(a *applyCtx, s *Student, caseID, date string) error {
 // on the ledger's history; the roll call's audit entry names both.
 func withdrawSuspected(a *applyCtx, cal *Calendar, n uint64, d, note string, need int) ([]Change, error) {
 	e := openEntryOf(a.tx, n)
-	if e == nil || d < e.Since || stillSuspected(a.tx, cal, n, e.Since, a.today().String(), need) {
+	if e == nil || d < e.Since || stillSuspected(absenceView{tx: a.tx}, cal, n, e.Since, a.today().String(), need) {
 		return nil, nil
 	}
 	e.Cleared = &Clearance{Reason: ClearCorrected, Note: note, Date: a.today().String(), By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}
@@ -181,10 +181,10 @@ func withdrawSuspected(a *applyCtx, cal *Calendar, n uint64, d, note string, nee
 
 // stillSuspected reports whether child n has a run of need unexcused
 // school days starting on or after from (up to today, within a bounded walk).
-func stillSuspected(tx *bolt.Tx, cal *Calendar, n uint64, from, today string, need int) bool {
+func stillSuspected(v absenceView, cal *Calendar, n uint64, from, today string, need int) bool {
 	run := 0
 	for d, i := from, 0; d != "" && d <= today && i < 4*maxRun; d, i = cal.NextSchoolDay(d), i+1 {
-		if !unexcusedOn(tx, n, d) {
+		if !v.unexcused(n, d) {
 			run = 0
 		} else if run++; run >= need {
 			return true

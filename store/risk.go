@@ -150,7 +150,7 @@ func riskOf(tx *bolt.Tx, in *riskInput, s *Student) Risk {
 	n := mustParseID(s.ID)
 	if k := in.unexcusedDays(tx, n); k > 0 {
 		add(FactorAbsenceRate, w[FactorAbsenceRate]*k/RiskWindow, strconv.Itoa(k)+"/"+strconv.Itoa(RiskWindow))
-		if _, _, days := currentRun(tx, &in.cal, s, in.today); days > 0 {
+		if _, _, days := currentRun(absenceView{tx: tx}, &in.cal, s, in.today); days > 0 {
 			add(FactorConsecutive, w[FactorConsecutive]*min(days, maxRunPoints), strconv.Itoa(days))
 		}
 	}
