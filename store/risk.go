@@ -61,10 +61,10 @@ type riskInput struct {
 	set       WatchSettings
 	cal       Calendar
 	today     string
-	window    []string // the last RiskWindow school days, latest first
-	days      []uint32 // by child number, the window's days absent unexcused: bit i is window[i]
-	scanned   bool     // days holds every child's in the window
-	flags     []flagWeight      // worked out once (ledger_index.go)
+	window    []string     // the last RiskWindow school days, latest first
+	days      []uint32     // by child number, the window's days absent unexcused: bit i is window[i]
+	scanned   bool         // days holds every child's in the window
+	flags     []flagWeight // worked out once (ledger_index.go)
 	cutFrom   string
 	cutTo     string
 	yearStart string // a year before today: transfers counted since
