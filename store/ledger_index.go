@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"math/bits"
@@ -187,13 +188,16 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 		grade, class uint8
 		day          int
 	}
-	called := map[classDay]bool{} // a roll call recorded
+	called := map[classDay]bool{}             // a roll call recorded
+	rc := tx.Bucket(bucketRollCalls).Cursor() // one cursor for every look: a seek, no bucket lookup, no step back
 	for _, a := range absent {
 		a.score += in.runPoints(in.daysOf(uint64(a.pos)+1), func(i int) bool {
 			key := classDay{a.school, a.grade, a.class, i}
 			c, ok := called[key]
 			if !ok {
-				c = latestRollCallRaw(tx, rollCallPrefix(names[a.school], int(a.grade), int(a.class), in.window[i])) != nil
+				prefix := rollCallPrefix(names[a.school], int(a.grade), int(a.class), in.window[i])
+				k, _ := rc.Seek(prefix)
+				c = k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8 // a version of that class-day
 				called[key] = c
 			}
 			return c
