@@ -146,7 +146,7 @@ func (v absenceView) recentAbsences(from, to string) ([]AbsenceRecord, error) {
 // pendingSuspected lists the to-dos of the children in scope whom the
 // pending roll calls would put on the suspected ledger: a run reaching the
 // threshold through a pending day, no open entry and no open case.
-func pendingSuspected(tx *bolt.Tx, v absenceView, sc Scope, in *riskInput, item func(*Student, string, string, []string, []string) TodoItem) []TodoItem {
+func pendingSuspected(tx *bolt.Tx, v absenceView, sc Scope, in *riskInput, item todoItemFunc) []TodoItem {
 	if v.over == nil {
 		return nil
 	}

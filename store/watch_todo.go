@@ -24,7 +24,6 @@ const (
 func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string, pending []RollCall) ([]TodoItem, error) {
 	in := newRiskInput(tx, today)
 	v := absenceView{tx: tx, over: newRollOverlay(tx, pending)}
-	var items []TodoItem
 	item := func(s *Student, kind, since string, lines, levels []string) TodoItem {
 		it := TodoItem{Kind: kind, StudentID: s.ID, StudentName: s.Name, SchoolCode: s.SchoolCode, Grade: s.Grade, Class: s.Class, Lines: lines, Since: since}
 		chain := chainFor(tx, s, today)
@@ -36,35 +35,9 @@ func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string, pending []RollCall)
 		}
 		return it
 	}
-	// Absences of the last days: contacts owed, runs that need a home visit.
-	recent, err := v.recentAbsences(addDays(today, -contactLookback), today)
+	items, err := absenceItems(tx, v, sc, in, item)
 	if err != nil {
 		return nil, err
-	}
-	seen := map[string]bool{}
-	for _, a := range recent {
-		if a.Kind != AbsenceUnexcused {
-			continue
-		}
-		s, err := getStudent(tx, sc, a.StudentID)
-		if err != nil || !scored(&s) {
-			continue
-		}
-		if a.Contacted == nil {
-			it := item(&s, TodoContact, a.Date, []string{LineEducation}, []string{levelHeadTeacher})
-			it.Pending = v.pendingAbsence(mustParseID(s.ID), a.Date)
-			items = append(items, it)
-		}
-		if seen[s.ID] {
-			continue
-		}
-		seen[s.ID] = true
-		from, last, days := currentRun(v, &in.cal, &s, today)
-		if days >= in.set.VisitDays && !visitedIn(v, &in.cal, mustParseID(s.ID), from, last) {
-			it := item(&s, TodoHomeVisit, from, bothLines, nil)
-			it.Days, it.Pending = days, v.pendingChild(s.ID)
-			items = append(items, it)
-		}
 	}
 	es, err := entries(tx)
 	if err != nil {
@@ -102,6 +75,47 @@ func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string, pending []RollCall)
 		items = append(items, it)
 	}
 	return items, err
+}
+
+// todoItemFunc makes a to-do item on a child, naming today's responsible
+// people of the lines (and levels, nil: all) that owe it.
+type todoItemFunc func(s *Student, kind, since string, lines, levels []string) TodoItem
+
+// absenceItems: the unexcused absences of the last days in scope, as the
+// view reads them, owe a contact until one is recorded, and a current run
+// of VisitDays a home visit.
+func absenceItems(tx *bolt.Tx, v absenceView, sc Scope, in *riskInput, item todoItemFunc) ([]TodoItem, error) {
+	recent, err := v.recentAbsences(addDays(in.today, -contactLookback), in.today)
+	if err != nil {
+		return nil, err
+	}
+	var items []TodoItem
+	seen := map[string]bool{}
+	for _, a := range recent {
+		if a.Kind != AbsenceUnexcused {
+			continue
+		}
+		s, err := getStudent(tx, sc, a.StudentID)
+		if err != nil || !scored(&s) {
+			continue
+		}
+		if a.Contacted == nil {
+			it := item(&s, TodoContact, a.Date, []string{LineEducation}, []string{levelHeadTeacher})
+			it.Pending = v.pendingAbsence(mustParseID(s.ID), a.Date)
+			items = append(items, it)
+		}
+		if seen[s.ID] {
+			continue
+		}
+		seen[s.ID] = true
+		from, last, days := currentRun(v, &in.cal, &s, in.today)
+		if days >= in.set.VisitDays && !visitedIn(v, &in.cal, mustParseID(s.ID), from, last) {
+			it := item(&s, TodoHomeVisit, from, bothLines, nil)
+			it.Days, it.Pending = days, v.pendingChild(s.ID)
+			items = append(items, it)
+		}
+	}
+	return items, nil
 }
 
 // visitedIn reports whether a home visit was recorded on any absence of
