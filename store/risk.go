@@ -79,6 +79,24 @@ func newRiskInput(tx *bolt.Tx, today string) *riskInput {
 
 var unexcusedJSON = []byte(`"kind":"unexcused"`)
 
+// unexcusedRaw reports whether an absence's stored JSON is of kind
+// unexcused, without decoding it. The kind follows the child's id (the
+// first two fields of Absence, and ids have no quotes), so it is read
+// there; a record laid out otherwise is searched whole, where a quote
+// inside a text is escaped, so the match names the kind and nothing a
+// user typed.
+func unexcusedRaw(v []byte) bool {
+	const head, kind = `{"student_id":"`, `,"kind":"`
+	if bytes.HasPrefix(v, []byte(head)) {
+		if j := bytes.IndexByte(v[len(head):], '"'); j >= 0 {
+			if rest := v[len(head)+j+1:]; bytes.HasPrefix(rest, []byte(kind)) {
+				return bytes.HasPrefix(rest[len(kind):], []byte(`unexcused"`))
+			}
+		}
+	}
+	return bytes.Contains(v, unexcusedJSON)
+}
+
 // scanWindow marks every child's unexcused absences in the window, from
 // the absences of those days (one range scan). The marks are a slice by
 // child number, not a map: the risk list looks up every child in scope,
@@ -102,9 +120,7 @@ func (in *riskInput) scanWindow(tx *bolt.Tx, children int) {
 			day = append(day[:0], k[:10]...)
 			i, ok = days[string(day)]
 		}
-		// The record's own JSON: a quote inside a text is escaped, so this
-		// names the kind and nothing a user typed (no decoding per absence).
-		if ok && bytes.Contains(v, unexcusedJSON) {
+		if ok && unexcusedRaw(v) {
 			n := be64(k[10:])
 			if n >= uint64(len(in.days)) {
 				in.days = append(in.days, make([]uint32, n+1-uint64(len(in.days)))...)

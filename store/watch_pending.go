@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"slices"
@@ -94,7 +93,7 @@ func (v absenceView) unexcused(n uint64, d string) bool {
 		return ok && a.Kind == AbsenceUnexcused
 	}
 	raw := v.tx.Bucket(bucketAbsences).Get(key)
-	return raw != nil && bytes.Contains(raw, unexcusedJSON) // see scanWindow
+	return raw != nil && unexcusedRaw(raw)
 }
 
 // called reports whether the class's roll call of day d is recorded.
