@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -111,10 +112,10 @@ func (v absenceView) pendingAbsence(n uint64, d string) bool {
 // pendingChild reports whether child id's absences are changed by the overlay.
 func (v absenceView) pendingChild(id string) bool { return v.over != nil && v.over.kids[id] }
 
-// recentAbsences lists the absences from..to (both YYYY-MM-DD), by day and
-// child, as the view reads them.
-func (v absenceView) recentAbsences(from, to string) ([]AbsenceRecord, error) {
-	var out []AbsenceRecord
+// eachAbsence calls visit for each absence from..to (both YYYY-MM-DD), as
+// the view reads them: the replica's by day and child, then the pending
+// ones likewise (the caller sorts what it makes of them).
+func (v absenceView) eachAbsence(from, to string, visit func(a *AbsenceRecord)) error {
 	c := v.tx.Bucket(bucketAbsences).Cursor()
 	for k, raw := c.Seek([]byte(from)); k != nil && string(k[:10]) <= to; k, raw = c.Next() {
 		if _, _, decided := v.overlaid(k); decided {
@@ -122,24 +123,20 @@ func (v absenceView) recentAbsences(from, to string) ([]AbsenceRecord, error) {
 		}
 		var a AbsenceRecord
 		if err := json.Unmarshal(raw, &a); err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, a)
+		visit(&a)
 	}
 	if v.over == nil {
-		return out, nil
+		return nil
 	}
-	for _, a := range v.over.abs {
-		if a.Date >= from && a.Date <= to {
-			out = append(out, a)
+	keys := slices.Sorted(maps.Keys(v.over.abs)) // absenceKey: by day, then child
+	for _, k := range keys {
+		if a := v.over.abs[k]; a.Date >= from && a.Date <= to {
+			visit(&a)
 		}
 	}
-	slices.SortFunc(out, func(a, b AbsenceRecord) int {
-		n, _ := ParseStudentID(a.StudentID)
-		m, _ := ParseStudentID(b.StudentID)
-		return cmp.Or(cmp.Compare(a.Date, b.Date), cmp.Compare(n, m))
-	})
-	return out, nil
+	return nil
 }
 
 // pendingSuspected lists the to-dos of the children in scope whom the

@@ -85,19 +85,15 @@ type todoItemFunc func(s *Student, kind, since string, lines, levels []string) T
 // view reads them, owe a contact until one is recorded, and a current run
 // of VisitDays a home visit.
 func absenceItems(tx *bolt.Tx, v absenceView, sc Scope, in *riskInput, item todoItemFunc) ([]TodoItem, error) {
-	recent, err := v.recentAbsences(addDays(in.today, -contactLookback), in.today)
-	if err != nil {
-		return nil, err
-	}
 	var items []TodoItem
 	seen := map[string]bool{}
-	for _, a := range recent {
+	err := v.eachAbsence(addDays(in.today, -contactLookback), in.today, func(a *AbsenceRecord) {
 		if a.Kind != AbsenceUnexcused {
-			continue
+			return
 		}
 		s, err := getStudent(tx, sc, a.StudentID)
 		if err != nil || !scored(&s) {
-			continue
+			return
 		}
 		if a.Contacted == nil {
 			it := item(&s, TodoContact, a.Date, []string{LineEducation}, []string{levelHeadTeacher})
@@ -105,7 +101,7 @@ func absenceItems(tx *bolt.Tx, v absenceView, sc Scope, in *riskInput, item todo
 			items = append(items, it)
 		}
 		if seen[s.ID] {
-			continue
+			return
 		}
 		seen[s.ID] = true
 		from, last, days := currentRun(v, &in.cal, &s, in.today)
@@ -114,8 +110,8 @@ func absenceItems(tx *bolt.Tx, v absenceView, sc Scope, in *riskInput, item todo
 			it.Days, it.Pending = days, v.pendingChild(s.ID)
 			items = append(items, it)
 		}
-	}
-	return items, nil
+	})
+	return items, err
 }
 
 // visitedIn reports whether a home visit was recorded on any absence of
