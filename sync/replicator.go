@@ -186,8 +186,20 @@ func (r *Replicator) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	mark, marked, err := r.checkRestored(ctx, r.rpcClient)
+	if err != nil {
+		port.close()
+		return err
+	}
 	trans := newTransport(port, raftLog.Named("transport"))
 	ra, logStore, err := r.startRaft(trans, raftLog)
+	if err == nil && marked {
+		err = r.clearRestored(mark)
+		if err != nil {
+			ra.Shutdown().Error()
+			logStore.Close()
+		}
+	}
 	if err == nil && r.outbox != nil {
 		if err = r.outbox.Open(ctx); err != nil {
 			ra.Shutdown().Error()
