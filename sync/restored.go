@@ -194,12 +194,12 @@ func (r *Replicator) checkRestored(ctx context.Context, client *http.Client) (Re
 	for range others {
 		<-done
 	}
-	return m, true, judgeRestored(m, answers, r.cfg.RestoredDemoted)
+	return m, true, judgeRestored(m, answers, r.cfg.DataDir, r.cfg.RestoredDemoted)
 }
 
 // judgeRestored is checkRestored's decision for a voter among others, from
 // the answers of the backup's other voters: nil lets Raft start.
-func judgeRestored(m RestoreMark, answers []suffrageAnswer, override bool) error {
+func judgeRestored(m RestoreMark, answers []suffrageAnswer, dataDir string, override bool) error {
 	demote := fmt.Sprintf("on a living voter's Nodes page demote %[1]s (or: POST /api/v1/cluster/nodes/%[1]s/demote as an administrator), then start this node again; promote it once it has caught up (README, \"Backups and upgrades\")", m.NodeID)
 	heard := 0
 	var unheard []string
@@ -217,8 +217,8 @@ func judgeRestored(m RestoreMark, answers []suffrageAnswer, override bool) error
 	if heard > 0 || override {
 		return nil
 	}
-	return fmt.Errorf("%w: this node was restored from a backup as a voter, and none of the backup's other voters answered (%s), so it cannot tell whether the cluster still counts it as a voter. If they are alive, %s. If they are gone for good, make this node the only voter: baoxue recover --data DIR. If you have demoted it on a voter this machine cannot reach, start with --restored-demoted",
-		ErrRestoredVoter, strings.Join(unheard, "; "), demote)
+	return fmt.Errorf("%w: this node was restored from a backup as a voter, and none of the backup's other voters answered (%s), so it cannot tell whether the cluster still counts it as a voter. If they are alive, %s. If they are gone for good, make this node the only voter: baoxue recover --data %s. If you have demoted it on a voter this machine cannot reach, start it once with --restored-demoted",
+		ErrRestoredVoter, strings.Join(unheard, "; "), demote, dataDir)
 }
 
 // clearRestored removes the restore mark once Raft has started from the

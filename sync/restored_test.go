@@ -86,10 +86,10 @@ func TestJudgeRestored(t *testing.T) {
 		{"removed", []suffrageAnswer{absent("v2"), absent("v3")}, false, true, nil},
 		{"demoted, one voter down", []suffrageAnswer{down("v2"), nonVoter("v3")}, false, true, nil},
 		{"no voter answers", []suffrageAnswer{down("v2"), down("v3")}, false, false,
-			[]string{"none of the backup's other voters answered", "baoxue recover", "--restored-demoted", "/demote"}},
+			[]string{"none of the backup's other voters answered", "baoxue recover --data /var/lib/baoxue", "--restored-demoted", "/demote"}},
 		{"no voter answers, the operator says demoted", []suffrageAnswer{down("v2"), down("v3")}, true, true, nil},
 	} {
-		err := judgeRestored(m, tc.answers, tc.override)
+		err := judgeRestored(m, tc.answers, "/var/lib/baoxue", tc.override)
 		if tc.start {
 			if err != nil {
 				t.Errorf("%s: refused: %v", tc.name, err)
@@ -105,5 +105,39 @@ func TestJudgeRestored(t *testing.T) {
 				t.Errorf("%s: the refusal does not say %q: %v", tc.name, s, err)
 			}
 		}
+	}
+}
+
+// Open reads the restore mark before Raft starts: a restored voter whose
+// other voters cannot be asked is refused and Raft's directory is not even
+// made; --restored-demoted lets it start, and the mark is then gone; a mark
+// for another node is refused.
+func TestOpenRestoredVoter(t *testing.T) {
+	dir := t.TempDir()
+	st := RaftState{AppliedIndex: 7, Term: 2, Servers: []BackupServer{
+		{ID: "n1", Address: "127.0.0.1:1", Voter: true}, {ID: "n2", Address: "127.0.0.1:1", Voter: true}}}
+	if err := MarkRestored(dir, "other", st); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpenDB(t, dir)
+	ctx := t.Context()
+	cfg := testConfig(t, dir)
+	if err := New(cfg, db).Open(ctx); err == nil || !strings.Contains(err.Error(), `is for node "other"`) {
+		t.Errorf("a mark for another node: %v", err)
+	}
+	if err := MarkRestored(dir, "n1", st); err != nil {
+		t.Fatal(err)
+	}
+	err := New(cfg, db).Open(ctx)
+	if !errors.Is(err, ErrRestoredVoter) || !strings.Contains(err.Error(), "n2 at 127.0.0.1:1") {
+		t.Errorf("a restored voter whose other voter is down: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "raft")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused start touched Raft's directory: %v", err)
+	}
+	cfg.RestoredDemoted = true
+	mustOpen(t, cfg, db)
+	if _, ok, err := ReadRestoreMark(dir); ok || err != nil {
+		t.Errorf("the mark after a start with RestoredDemoted: ok=%v, %v", ok, err)
 	}
 }
