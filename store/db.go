@@ -172,6 +172,11 @@ func (db *DB) open() error {
 		// as used) so that writers never remap.
 		InitialMmapSize: initialMmapSize,
 		FreelistType:    bolt.FreelistMapType,
+		// Not the free-page list on every commit (etcd's setting): bbolt
+		// writes it whole, and it is largest when a snapshot's read
+		// transaction keeps freed pages pending. Open rebuilds it by
+		// scanning the file, which it reads for the index anyway.
+		NoFreelistSync: true,
 	})
 	if err != nil {
 		return fmt.Errorf("open register %s: %w", db.path, err)

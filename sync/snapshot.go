@@ -25,7 +25,8 @@ import (
 var extraID = [2]byte{'B', 'X'}
 
 // fsmSnapshot is a register snapshot being written. Persist runs
-// concurrently with ApplyBatch; the read transaction keeps its view fixed.
+// concurrently with ApplyBatch; the register's read transaction keeps its
+// view fixed only while the file is copied to scratch (store.Snapshot).
 type fsmSnapshot struct {
 	snap *store.Snapshot
 	log  *slog.Logger
