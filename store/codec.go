@@ -162,7 +162,7 @@ func fromUnixNano(n int64) time.Time {
 // schema 2 (`{"id":…`) are still read. A field added to Result must be added
 // here too (TestResultCodecCoversEveryField).
 type storedResult struct {
-	State         string `json:"s"`
+	State         string `json:"s,omitempty"` // absent: applied
 	Reason        string `json:"r,omitempty"`
 	Code          string `json:"c,omitempty"`
 	Field         string `json:"f,omitempty"`
@@ -176,7 +176,11 @@ type storedResult struct {
 
 // putResult stores r under its command id.
 func putResult(b *bolt.Bucket, r *Result) error {
-	raw, err := json.Marshal(storedResult{State: r.State, Reason: r.Reason, Code: r.Code, Field: r.Field, Index: r.Index,
+	state := r.State
+	if state == StateApplied {
+		state = ""
+	}
+	raw, err := json.Marshal(storedResult{State: state, Reason: r.Reason, Code: r.Code, Field: r.Field, Index: r.Index,
 		RecordID: r.RecordID, Version: r.Version, ExistingID: r.ExistingID, User: r.User, RequestDigest: r.RequestDigest})
 	if err != nil {
 		return err
@@ -204,6 +208,9 @@ func decodeResult(id string, raw []byte, r *Result) error {
 	var s storedResult
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return err
+	}
+	if s.State == "" {
+		s.State = StateApplied
 	}
 	*r = Result{CommandID: id, State: s.State, Reason: s.Reason, Code: s.Code, Field: s.Field, Index: s.Index,
 		RecordID: s.RecordID, Version: s.Version, ExistingID: s.ExistingID, User: s.User, RequestDigest: s.RequestDigest}
