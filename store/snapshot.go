@@ -27,6 +27,8 @@ type Snapshot struct {
 	db    *DB
 	tx    *bolt.Tx
 	index uint64
+	begun time.Time
+	held  time.Duration // how long the read transaction was open
 }
 
 // BeginSnapshot opens a snapshot. It returns quickly; the copy is made by
@@ -41,7 +43,7 @@ func (db *DB) BeginSnapshot() (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin snapshot: %w", err)
 	}
-	return &Snapshot{db: db, tx: tx, index: getU64(tx.Bucket(bucketMeta), keyAppliedIndex)}, nil
+	return &Snapshot{db: db, tx: tx, index: getU64(tx.Bucket(bucketMeta), keyAppliedIndex), begun: time.Now()}, nil
 }
 
 // Index is the applied index the snapshot holds.
@@ -89,9 +91,12 @@ func (s *Snapshot) Close() error {
 		return nil
 	}
 	tx := s.tx
-	s.tx = nil
+	s.tx, s.held = nil, time.Since(s.begun)
 	return tx.Rollback()
 }
+
+// Held is how long the snapshot held its read transaction (once closed).
+func (s *Snapshot) Held() time.Duration { return s.held }
 
 // scratchFile names a new, empty file in dir for a snapshot's copies.
 func scratchFile(dir, pattern string) (string, error) {

@@ -48,8 +48,14 @@ func TestSnapshotDoesNotStallWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { _, err := snap.WriteTo(slowWriter{delay: time.Millisecond}); done <- err }()
+	done := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		if _, err := snap.WriteTo(slowWriter{delay: time.Millisecond}); err != nil {
+			t.Error(err)
+		}
+		done <- time.Since(start)
+	}()
 	var worst time.Duration
 	for _, s := range d.Students[half:] {
 		a.add(store.KindStudentCreate, s)
@@ -61,9 +67,12 @@ func TestSnapshotDoesNotStallWrites(t *testing.T) {
 	}
 	a.flush()
 	grown := fileSize(t, path) - before
+	took := <-done
 	snap.Close()
-	<-done
-	t.Logf("file %d → %d MB, worst batch %s", before>>20, (before+grown)>>20, worst)
+	t.Logf("file %d → %d MB, worst batch %s, snapshot %s (read transaction %s)", before>>20, (before+grown)>>20, worst, took, snap.Held())
+	if snap.Held() > took/2 {
+		t.Errorf("the snapshot held its read transaction %s of the %s it took to send; want only while it copies the file", snap.Held(), took)
+	}
 	// The old design held the read transaction while the copy went out:
 	// the same load grew this file from 32 to 146 MB.
 	if after := before + grown; after > before*5/2 {

@@ -46,6 +46,8 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	if s.m != nil {
 		s.m.snapshotWritten(time.Since(start), cw.n)
 	}
+	s.log.Info("register snapshot written", "applied_index", s.snap.Index(), "bytes", cw.n,
+		"took", time.Since(start).Round(time.Millisecond), "read_tx_held", s.snap.Held().Round(time.Millisecond))
 	return nil
 }
 
