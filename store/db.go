@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/bits"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,6 +161,7 @@ func Open(path string, opt *Options) (*DB, error) {
 	if db.opt.Timeout == 0 {
 		db.opt.Timeout = 2 * time.Second
 	}
+	removeScratch(filepath.Dir(path)) // snapshot.go: copies a crash left behind
 	if err := db.open(); err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 		return 0, fmt.Errorf("snapshot: already written or closed")
 	}
 	dir := filepath.Dir(s.db.path)
-	raw, err := scratchFile(dir, ".snapshot-raw-*")
+	raw, err := scratchFile(dir, rawScratchPattern)
 	if err != nil {
 		s.Close()
 		return 0, err
@@ -68,7 +68,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("snapshot: copy register: %w", err)
 	}
-	dense, err := scratchFile(dir, ".snapshot-*")
+	dense, err := scratchFile(dir, scratchPattern)
 	if err != nil {
 		return 0, err
 	}
@@ -97,6 +97,20 @@ func (s *Snapshot) Close() error {
 
 // Held is how long the snapshot held its read transaction (once closed).
 func (s *Snapshot) Held() time.Duration { return s.held }
+
+// Scratch files of a snapshot (in the register's directory) are named so.
+const scratchPattern, rawScratchPattern = ".snapshot-*", ".snapshot-raw-*"
+
+// removeScratch removes the scratch files of snapshots a crash cut short.
+// Open calls it, before anything can take a snapshot.
+func removeScratch(dir string) {
+	for _, p := range []string{scratchPattern, rawScratchPattern} {
+		names, _ := filepath.Glob(filepath.Join(dir, p))
+		for _, n := range names {
+			removeIfExists(n)
+		}
+	}
+}
 
 // scratchFile names a new, empty file in dir for a snapshot's copies.
 func scratchFile(dir, pattern string) (string, error) {
