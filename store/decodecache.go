@@ -38,7 +38,9 @@ var (
 	groupsCache   decodeCache[Group]
 	schoolsCache  decodeCache[School]
 	// studentsCache holds the children written last (putStudent fills it),
-	// which the pages and the API read back at once.
+	// which the pages and the API read back at once. A child's stored bytes
+	// do not hold its id (codec.go), but they hold its ID number, which no
+	// other child has (invariant 5): the bytes still name one child.
 	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent, enc: encodeStudent, dec: decodeStudent}
 )
 
