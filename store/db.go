@@ -113,7 +113,7 @@ var migrations = []struct {
 	// Nothing to rewrite: records of schema 2 are read beside the new
 	// layouts, and a child is written compact when it next changes. The
 	// version keeps a release before it from opening a file it cannot read.
-	{3, "children in a compact stored form, registrations' audit entries without their changes (student_codec.go, audit.go)",
+	{3, "children in a compact stored form, registrations' audit entries without their changes (codec.go, audit.go)",
 		func(*bolt.Tx) error { return nil }},
 }
 
