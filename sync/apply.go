@@ -90,14 +90,29 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 	case <-r.closing:
 		return store.Result{}, ErrClosed
 	}
-	switch v := f.Response().(type) {
+	res, err := resultOf(ctx, f.Response(), r.closing)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, err)
+	}
+	return res, nil
+}
+
+// resultOf is the register's result in an ApplyFuture's response, waiting
+// for a pendingResult's transaction (commit.go).
+func resultOf(ctx context.Context, resp interface{}, closing <-chan struct{}) (store.Result, error) {
+	switch v := resp.(type) {
+	case pendingResult:
+		res, err := v.wait(ctx, closing)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return store.Result{}, fmt.Errorf("%w: %w", ErrTimeout, err)
+		}
+		return res, err
 	case store.Result:
 		return v, nil
 	case error:
-		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, v)
-	default:
-		return store.Result{}, fmt.Errorf("apply command %s: unexpected response %T", cmd.ID, v)
+		return store.Result{}, v
 	}
+	return store.Result{}, fmt.Errorf("unexpected response %T", resp)
 }
 
 // translate maps Raft's errors onto the package's. Errors it does not know
@@ -266,9 +281,9 @@ func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forward
 		case <-r.closing:
 			return fail(ErrClosed)
 		}
-		res, ok := f.Response().(store.Result)
-		if !ok {
-			return fail(fmt.Errorf("apply command %s: %v", in.Commands[i].ID, f.Response()))
+		res, err := resultOf(ctx, f.Response(), r.closing)
+		if err != nil {
+			return fail(fmt.Errorf("apply command %s: %w", in.Commands[i].ID, err))
 		}
 		out.Results = append(out.Results, res)
 	}

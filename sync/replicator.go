@@ -190,7 +190,7 @@ func (r *Replicator) Open(ctx context.Context) error {
 	ra, logStore, err := r.startRaft(trans, raftLog)
 	if err == nil && r.outbox != nil {
 		if err = r.outbox.Open(ctx); err != nil {
-			ra.Shutdown().Error()
+			r.shutdownRaft(ra)
 			logStore.Close()
 		}
 	}
@@ -257,8 +257,10 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		logStore.Close()
 		return nil, nil, fmt.Errorf("raft log cache: %w", err)
 	}
+	r.fsm.commit = newGroupCommit(r.db, r.log, r.metrics) // commit.go
 	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logs, logStore, snaps, trans)
 	if err != nil {
+		r.fsm.commit.stop()
 		logStore.Close()
 		return nil, nil, fmt.Errorf("start raft: %w", err)
 	}
@@ -269,7 +271,7 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 			Address:  trans.LocalAddr(),
 		}}}
 		if err := ra.BootstrapCluster(boot).Error(); err != nil {
-			ra.Shutdown().Error()
+			r.shutdownRaft(ra)
 			logStore.Close()
 			// %v: Raft's error text, not its sentinel.
 			return nil, nil, fmt.Errorf("bootstrap cluster: %v", err)
@@ -368,7 +370,7 @@ func (r *Replicator) Close(ctx context.Context) error {
 
 	done := make(chan struct{})
 	go func() {
-		ra.Shutdown().Error() // always nil
+		r.shutdownRaft(ra)
 		close(done)
 	}()
 	select {
@@ -386,6 +388,13 @@ func (r *Replicator) Close(ctx context.Context) error {
 		first = fmt.Errorf("close raft log: %w", err)
 	}
 	return first
+}
+
+// shutdownRaft stops Raft, then the register's group commit once it has
+// applied what Raft handed the FSM.
+func (r *Replicator) shutdownRaft(ra *raft.Raft) {
+	ra.Shutdown().Error() // always nil
+	r.fsm.commit.stop()
 }
 
 // current returns the running Raft, or ErrClosed.
