@@ -33,6 +33,9 @@ var (
 	villagesCache decodeCache[Village]
 	groupsCache   decodeCache[Group]
 	schoolsCache  decodeCache[School]
+	// nodesCache: every command's node is checked against the registry
+	// (authorizeNode).
+	nodesCache decodeCache[ClusterNode]
 	// studentsCache holds the children written last (putStudent fills it),
 	// which the pages and the API read back at once.
 	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent}

@@ -228,7 +228,7 @@ func Check(p Payload) error {
 // bureau's kinds. A removed node sends nothing.
 func authorizeNode(a *applyCtx, e *entry) error {
 	var n ClusterNode
-	if e.nodes == AnyNode || !getJSON(a.tx.Bucket(bucketClusterNodes), []byte(a.e.Command.Actor.Node), &n) {
+	if e.nodes == AnyNode || !nodesCache.get(a.tx.Bucket(bucketClusterNodes), []byte(a.e.Command.Actor.Node), &n) {
 		return nil
 	}
 	switch {
@@ -250,7 +250,7 @@ func scopeWithin(a *applyCtx, scope Scope, township string) bool {
 		return scope.Code == township
 	case ScopeSchool, ScopeClass:
 		var s School
-		return getJSON(a.tx.Bucket(bucketSchools), []byte(scope.Code), &s) && s.TownshipCode == township
+		return schoolsCache.get(a.tx.Bucket(bucketSchools), []byte(scope.Code), &s) && s.TownshipCode == township
 	}
 	return false
 }

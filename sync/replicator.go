@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -78,6 +79,9 @@ type Replicator struct {
 	members *membership
 	// joinLimit counts join attempts per source address (joinguard.go).
 	joinLimit joinLimiter
+	// diskOKUntil is when the last passed disk check expires (UnixNano;
+	// apply.go, checkDisk).
+	diskOKUntil atomic.Int64
 
 	mu       sync.RWMutex // guards the fields below
 	closed   bool
