@@ -6,7 +6,6 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -83,10 +82,11 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 		// It would be committed but never applied here: no answer.
 		return store.Result{}, at.err()
 	}
-	data, err := json.Marshal(cmd)
+	data, forget, err := r.encode(cmd)
 	if err != nil {
-		return store.Result{}, fmt.Errorf("encode command: %w", err)
+		return store.Result{}, err
 	}
+	defer forget()
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ApplyTimeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
@@ -114,6 +114,19 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, err)
 	}
 	return res, nil
+}
+
+// encode makes cmd's log entry and, when the bytes decode to exactly cmd,
+// lets the FSM take cmd itself until forget is called (encode.go).
+func (r *Replicator) encode(cmd store.Command) (data []byte, forget func(), err error) {
+	data, exact, err := encodeCommand(cmd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode command: %w", err)
+	}
+	if !exact {
+		return data, func() {}, nil
+	}
+	return data, r.fsm.own.keep(data, cmd), nil
 }
 
 // resultOf is the register's result in an ApplyFuture's response, waiting
@@ -267,10 +280,11 @@ func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forward
 	deadline, _ := ctx.Deadline()
 	futures := make([]raft.ApplyFuture, 0, len(in.Commands))
 	for _, cmd := range in.Commands {
-		data, err := json.Marshal(cmd)
+		data, forget, err := r.encode(cmd)
 		if err != nil {
-			return forwardResponse{}, fmt.Errorf("encode command: %w", err)
+			return forwardResponse{}, err
 		}
+		defer forget()
 		futures = append(futures, ra.Apply(data, time.Until(deadline)))
 	}
 	// Futures have no channel, and one still queued at shutdown is never

@@ -27,6 +27,9 @@ type fsm struct {
 	// commit applies entries in group commits (commit.go); nil: ApplyBatch
 	// applies them itself before it returns (tests, recovery).
 	commit *groupCommit
+	// own holds the commands this node appended as leader until applied
+	// (encode.go).
+	own ownCommands
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -70,7 +73,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		e, err := entryFor(l)
+		e, err := f.entry(l)
 		if err != nil {
 			// Every node decodes the same bytes the same way, so skipping
 			// the entry keeps the replicas equal.
@@ -122,6 +125,15 @@ func (f *fsm) flush() {
 	if f.commit != nil {
 		f.commit.flush()
 	}
+}
+
+// entry is entryFor, or on the leader the command it appended itself
+// (encode.go): the same command, not decoded again.
+func (f *fsm) entry(l *raft.Log) (store.Entry, error) {
+	if cmd, ok := f.own.take(l.Data); ok {
+		return store.Entry{Index: l.Index, Time: l.AppendedAt.UTC(), Command: cmd}, nil
+	}
+	return entryFor(l)
 }
 
 // entryFor decodes a command entry. Its time is the leader's AppendedAt in
