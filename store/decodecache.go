@@ -57,16 +57,24 @@ func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
 	v, ok := c.m[string(raw)] // no allocation: the conversion is only a lookup
 	c.mu.RUnlock()
 	if !ok {
-		if err := json.Unmarshal(raw, &v); err != nil {
-			panic("store: corrupt record in " + string(key) + ": " + err.Error())
-		}
-		c.add(raw, v)
+		v = c.decode(raw, key)
 	}
 	if c.clone != nil {
 		v = c.clone(v)
 	}
 	*out = v
 	return true
+}
+
+// decode decodes and remembers raw. Apart from get, so that only a miss
+// puts a T on the heap (json.Unmarshal takes its address).
+func (c *decodeCache[T]) decode(raw, key []byte) T {
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		panic("store: corrupt record in " + string(key) + ": " + err.Error())
+	}
+	c.add(raw, v)
+	return v
 }
 
 // put stores v under key in b as JSON and remembers it: the next read of
