@@ -92,6 +92,9 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 			copy(resp[i:], haltedResponses(logs[i:], f.halted()))
 			return resp
 		}
+		// Decoded here, while the group commit applies earlier entries
+		// on its goroutine.
+		e.Decode()
 		entries = append(entries, e)
 		slots = append(slots, i)
 	}
