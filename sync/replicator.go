@@ -202,7 +202,7 @@ func (r *Replicator) Open(ctx context.Context) error {
 	if err == nil && marked {
 		err = r.clearRestored(mark)
 		if err != nil {
-			ra.Shutdown().Error()
+			r.shutdownRaft(ra)
 			logStore.Close()
 		}
 	}
