@@ -20,11 +20,12 @@ import (
 // maxGroupCommit bounds the entries of one register transaction.
 const maxGroupCommit = 512
 
-// groupCommitQueue is how many of Raft's batches (up to MaxAppendEntries
-// entries each) may wait for the register before ApplyBatch blocks: Raft
-// then stops handing the FSM more, as it did when ApplyBatch committed
-// itself.
-const groupCommitQueue = 64
+// groupCommitQueue is about how many entries may wait for the register
+// before ApplyBatch blocks (Raft then stops handing the FSM more, as it did
+// when ApplyBatch committed itself): a follower catching up or a restart's
+// replay hands the FSM batches of MaxAppendEntries as fast as it takes
+// them, and a decoded entry holds a few KB.
+const groupCommitQueue = 4096
 
 // groupCommit applies the entries the FSM queues, in order, in as few
 // register transactions as the load allows. The FSM answers Raft at once
@@ -75,8 +76,11 @@ func (p pendingResult) wait(ctx context.Context, closing <-chan struct{}) (store
 	}
 }
 
-func newGroupCommit(db *store.DB, log *slog.Logger, m *metrics) *groupCommit {
-	g := &groupCommit{db: db, log: log, m: m, in: make(chan commitItem, groupCommitQueue), done: make(chan struct{})}
+// newGroupCommit starts the group commit of db; Raft's batches hold up to
+// maxBatch entries (MaxAppendEntries).
+func newGroupCommit(db *store.DB, log *slog.Logger, m *metrics, maxBatch int) *groupCommit {
+	queue := max(2, groupCommitQueue/max(maxBatch, 1)) // Raft's batches
+	g := &groupCommit{db: db, log: log, m: m, in: make(chan commitItem, queue), done: make(chan struct{})}
 	go g.run()
 	return g
 }

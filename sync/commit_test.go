@@ -27,7 +27,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	plain := &fsm{db: mustOpenDB(t, t.TempDir()), log: testLogger(t)}
 	grouped := &fsm{db: mustOpenDB(t, t.TempDir()), log: testLogger(t)}
-	grouped.commit = newGroupCommit(grouped.db, grouped.log, nil)
+	grouped.commit = newGroupCommit(grouped.db, grouped.log, nil, 64)
 	defer grouped.commit.stop()
 
 	var want, got []interface{}

@@ -275,7 +275,7 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		logStore.Close()
 		return nil, nil, fmt.Errorf("raft log cache: %w", err)
 	}
-	r.fsm.commit = newGroupCommit(r.db, r.log, r.metrics) // commit.go
+	r.fsm.commit = newGroupCommit(r.db, r.log, r.metrics, r.cfg.MaxAppendEntries) // commit.go
 	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logs, logStore, snaps, trans)
 	if err != nil {
 		r.fsm.commit.stop()
