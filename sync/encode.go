@@ -26,7 +26,10 @@ func encodeCommand(cmd store.Command) (data []byte, exact bool, err error) {
 		data, err = json.Marshal(cmd)
 		return data, false, err
 	}
-	b := make([]byte, 0, 160+len(cmd.Payload))
+	// keys and punctuation ~120 bytes; strings escaped grow only a little
+	n := 160 + len(cmd.Payload) + len(cmd.ID) + len(cmd.Kind) + len(cmd.Actor.User) + len(cmd.Actor.Role) +
+		len(cmd.Actor.Node) + len(cmd.Origin) + len(cmd.RequestDigest)
+	b := make([]byte, 0, n)
 	b = append(b, `{"id":`...)
 	b = appendString(b, cmd.ID)
 	b = append(b, `,"kind":`...)
