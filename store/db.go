@@ -57,6 +57,7 @@ var (
 	bucketWeekChecks      = []byte("week_checks")       // monday 0x00 school → WeekCheck
 	bucketRollovers       = []byte("rollovers")         // year 0x00 school → RolloverRecord (progression.go)
 	bucketLeavers         = []byte("leavers")           // year be64(student) → Leaver
+	bucketInspections     = []byte("inspections")       // be64(n) → Inspection (inspection.go)
 
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
@@ -64,7 +65,8 @@ var (
 		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits, bucketBulkReads,
 		bucketClusterTokens, bucketClusterNodes, // cluster registry: cluster.go
 		bucketSettings, bucketRollCalls, bucketAbsences, bucketLedger, bucketLedgerByStudent, bucketWeekChecks,
-		bucketRollovers, bucketLeavers}
+		bucketRollovers, bucketLeavers,
+		bucketInspections}
 )
 
 // appendOnly are the buckets whose keys mostly arrive in increasing order

@@ -38,6 +38,8 @@ type TodoItem struct {
 	Days    int    `json:"days,omitempty"`     // school days absent in a row
 	Score   int    `json:"score,omitempty"`    // risk_tier3: the score
 	EntryID string `json:"entry_id,omitempty"` // dropout_report: the suspected-ledger entry
+	// rectification: the inspection (inspection.go); Level and Unit name the unit inspected.
+	InspectionID string `json:"inspection_id,omitempty"`
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -138,6 +140,11 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 		}
 		watch, err := db.watchTodo(tx, sc, today)
 		td.Items = append(td.Items, watch...)
+		if err != nil {
+			return err
+		}
+		rect, err := inspectionTodo(tx, sc)
+		td.Items = append(td.Items, rect...)
 		return err
 	})
 	slices.SortStableFunc(td.Items, func(a, b TodoItem) int { return cmp.Compare(a.Since, b.Since) })
