@@ -25,8 +25,8 @@ const (
 )
 
 var (
-	_ = register(kindSpec[InspectionRecord]{Who: Writer, Nodes: TownshipNode, Check: CheckInspectionRecord, Target: noTarget[InspectionRecord], Apply: applyInspectionRecord})
-	_ = register(kindSpec[InspectionFollowUp]{Who: Writer, Nodes: TownshipNode, Check: CheckInspectionFollowUp, Target: func(p *InspectionFollowUp) string { return p.InspectionID }, Apply: applyInspectionFollowUp})
+	_                 = register(kindSpec[InspectionRecord]{Who: Writer, Nodes: TownshipNode, Check: CheckInspectionRecord, Target: noTarget[InspectionRecord], Apply: applyInspectionRecord})
+	_                 = register(kindSpec[InspectionFollowUp]{Who: Writer, Nodes: TownshipNode, Check: CheckInspectionFollowUp, Target: func(p *InspectionFollowUp) string { return p.InspectionID }, Apply: applyInspectionFollowUp})
 	keyNextInspection = []byte("next_inspection")
 )
 

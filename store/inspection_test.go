@@ -14,7 +14,12 @@ func TestInspectionLifecycle(t *testing.T) {
 	a.must(cmd(t, "admin", KindUserCreate, UserCreate{User: User{Username: "t2", Role: RoleOfficer, Line: LineGovernment, Scope: Scope{Kind: ScopeTownship, Code: "T2"}, PasswordHash: testHash}}))
 	rec := InspectionRecord{Date: "2026-11-20", Inspectors: []string{"韦督学", " 覃督学 "}, Level: LevelSchool, Unit: "P1",
 		Findings: "台账未按月更新", Deadline: "2026-12-20"}
-	with := func(f func(p *InspectionRecord)) InspectionRecord { p := rec; p.Inspectors = []string{"韦督学"}; f(&p); return p }
+	with := func(f func(p *InspectionRecord)) InspectionRecord {
+		p := rec
+		p.Inspectors = []string{"韦督学"}
+		f(&p)
+		return p
+	}
 	before := dump(t, db, false)
 	for _, tt := range []struct {
 		name, user  string
