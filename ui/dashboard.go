@@ -38,16 +38,16 @@ type unitOption struct {
 
 // chart is one chart and its table: categories × series (nil: no figure).
 type chart struct {
-	ID         string    `json:"-"`
-	Title      string    `json:"title"`
-	Kind       string    `json:"kind"` // bar, line, stack
-	Unit       string    `json:"unit"` // "%" or ""
-	Categories []string  `json:"categories"`
-	Series     []series  `json:"series"`
-	Target     *float64  `json:"target,omitempty"`
-	TargetName string    `json:"target_name,omitempty"`
-	Lang       string    `json:"lang"`
-	Empty      bool      `json:"-"`
+	ID         string   `json:"-"`
+	Title      string   `json:"title"`
+	Kind       string   `json:"kind"` // bar, line, stack
+	Unit       string   `json:"unit"` // "%" or ""
+	Categories []string `json:"categories"`
+	Series     []series `json:"series"`
+	Target     *float64 `json:"target,omitempty"`
+	TargetName string   `json:"target_name,omitempty"`
+	Lang       string   `json:"lang"`
+	Empty      bool     `json:"-"`
 	spec       string   // the JSON above
 	rows       [][]cell // the table: a row per category
 	header     []string // the corner, then the series' names
