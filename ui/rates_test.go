@@ -143,3 +143,75 @@ func TestDashboardTablesMatchTheAPI(t *testing.T) {
 }
 
 func itoa(n int) string { return figure(num(n), "") }
+
+// TestInspectionsAPIAndPages: refused records and follow-ups answer 400
+// or 403 with the reason and write nothing; a recorded inspection is on
+// the school's to-do list until the township closes it.
+func TestInspectionsAPIAndPages(t *testing.T) {
+	e, admin := ratesEnv(t)
+	before := e.db.AppliedIndex()
+	good := map[string]any{"date": "2026-09-01", "inspectors": []string{"韦督学"}, "level": "school", "unit": schoolA,
+		"findings": "台账未按月更新", "deadline": "2026-12-15"}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for a, b := range good {
+			m[a] = b
+		}
+		m[k] = v
+		return m
+	}
+	for _, tt := range []struct {
+		body   map[string]any
+		status int
+		field  string
+	}{
+		{with("inspectors", []string{}), http.StatusBadRequest, "inspectors"},
+		{with("findings", " "), http.StatusBadRequest, "findings"},
+		{with("deadline", "2026-08-01"), http.StatusBadRequest, "deadline"},
+		{with("level", "village"), http.StatusBadRequest, "level"},
+		{with("date", "1.9.2026"), http.StatusBadRequest, "date"},
+		{with("height", 3), http.StatusBadRequest, "height"},
+	} {
+		body := e.api("POST", "/api/v1/inspections", admin, tt.body).want(t, tt.status, "bad inspection "+tt.field).obj(t)
+		if body["field"] != tt.field {
+			t.Errorf("%v: %v, want an error on %s", tt.body, body, tt.field)
+		}
+	}
+	teacher := e.login("teacher", "password-1")
+	e.api("POST", "/api/v1/inspections", teacher, good).want(t, http.StatusConflict, "a school inspects itself")
+	if n := e.db.AppliedIndex(); n != before+1 { // the stored refusal of the school's own record, nothing else
+		t.Errorf("refused inspections wrote %d entries", n-before)
+	}
+	if items, _ := e.db.Inspections(store.DistrictScope, true); len(items) != 0 {
+		t.Fatalf("a refused inspection was recorded: %+v", items)
+	}
+	var rec struct{ Inspection store.Inspection }
+	e.api("POST", "/api/v1/inspections", admin, good).want(t, http.StatusCreated, "inspection").json(t, &rec)
+	id := rec.Inspection.ID
+	b := e.browser()
+	b.login("teacher", "password-1")
+	if find(parseHTML(t, b.get("/todo").want(t, http.StatusOK, "todo")), func(n *html.Node) bool { return attr(n, "href") == "/inspections/"+id }) == nil {
+		t.Error("the school's to-do list does not show the rectification")
+	}
+	e.api("POST", "/api/v1/inspections/"+id+"/follow_ups", teacher, map[string]any{"date": "2026-09-01", "note": "已整改", "done": true}).
+		want(t, http.StatusConflict, "the school closes its own")
+	e.api("POST", "/api/v1/inspections/"+id+"/follow_ups", teacher, map[string]any{"date": "2026-09-01", "note": "台账已补齐"}).
+		want(t, http.StatusOK, "the school reports")
+	tok := e.login("town-a", "password-1")
+	e.api("POST", "/api/v1/inspections/"+id+"/follow_ups", tok, map[string]any{"date": "2026-09-01", "note": "复查合格", "done": true}).
+		want(t, http.StatusOK, "the township closes it")
+	if find(parseHTML(t, b.get("/todo").want(t, http.StatusOK, "todo")), func(n *html.Node) bool { return attr(n, "href") == "/inspections/"+id }) != nil {
+		t.Error("a closed rectification is still on the list")
+	}
+	page := parseHTML(t, b.get("/inspections/"+id).want(t, http.StatusOK, "inspection page"))
+	if st := text(find(page, byID("inspection-state"))); !strings.Contains(st, "已销号") {
+		t.Errorf("the inspection's state: %q", st)
+	}
+	b.get("/scorecards").want(t, http.StatusOK, "scorecards")
+	var card store.Scorecard
+	e.api("GET", "/api/v1/scorecards?level=school", admin, nil).want(t, http.StatusOK, "scorecards").json(t, &card)
+	if len(card.Rows) != 2 || card.Rows[0].Rank != 1 {
+		t.Errorf("the schools' scorecard: %+v", card.Rows)
+	}
+	e.api("GET", "/api/v1/scorecards?level=class", admin, nil).want(t, http.StatusBadRequest, "a bad level")
+}

@@ -71,5 +71,5 @@ func (s *Server) scorecardsPage(c echo.Context) error {
 	if p.Card, err = s.scorecard(c, u); err != nil {
 		return err
 	}
-	return c.Render(http.StatusOK, "scorecards.html", p)
+	return c.Render(http.StatusOK, "scorecards.html", &p)
 }
