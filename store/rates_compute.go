@@ -36,6 +36,33 @@ type chg struct {
 	Event string `json:"event"`
 }
 
+// parseChg reads the four fields the rates need from a stored
+// StatusChange without decoding the rest: a rollover gives a status change
+// to every leaver, and the district dashboard reads them all (README,
+// Performance). A key written "name":" cannot occur inside a JSON string
+// (its quotes would be escaped), so the first is the field; a value with
+// an escape falls back to encoding/json.
+func parseChg(v []byte) (chg, error) {
+	var c chg
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{`"from":"`, &c.From}, {`"to":"`, &c.To}, {`"date":"`, &c.Date}, {`"event":"`, &c.Event}} {
+		i := bytes.Index(v, []byte(f.key))
+		if i < 0 {
+			continue // event is omitted when empty
+		}
+		rest := v[i+len(f.key):]
+		j := bytes.IndexByte(rest, '"')
+		if j < 0 || bytes.IndexByte(rest[:j], '\\') >= 0 {
+			err := json.Unmarshal(v, &c)
+			return c, err
+		}
+		*f.dst = string(rest[:j])
+	}
+	return c, nil
+}
+
 // monthCounts of one unit and month.
 type monthCounts struct{ enrolled, dropouts, returns int }
 
@@ -78,6 +105,9 @@ var (
 	allTerms       = uint16(1<<len(RateTerms) - 1)
 )
 
+// leaver is a grade-6 leaver of the year: its position and primary school (interned).
+type leaver struct{ pos, school uint32 }
+
 // rateYear is one school year's computation.
 type rateYear struct {
 	year             int
@@ -85,7 +115,7 @@ type rateYear struct {
 	months           []string // the last day counted of each month
 	gradeYear        int      // the school year the children's grades are of (today's)
 	birthLo, birthHi uint32
-	leavers          map[uint32]uint32 // position → interned primary school
+	leavers          []leaver          // by position
 	changes          []chg             // by position, each child's by date
 	names            []string          // interned code → code
 	schoolTown       map[string]string
@@ -109,12 +139,10 @@ func (db *DB) newRateYear(tx *bolt.Tx, q RateQuery) (*rateYear, error) {
 		y.months = append(y.months, min(y.asOf, t.AddDate(0, 1, -1).Format("2006-01-02")))
 	}
 	if err := tx.Bucket(bucketStatusChanges).ForEach(func(k, v []byte) error {
-		c := chg{pos: uint32(be64(k[:8]) - 1)}
-		if err := json.Unmarshal(v, &c); err != nil {
-			return err
-		}
+		c, err := parseChg(v)
+		c.pos = uint32(be64(k[:8]) - 1)
 		y.changes = append(y.changes, c)
-		return nil
+		return err
 	}); err != nil {
 		return nil, err
 	}
@@ -126,7 +154,6 @@ func (db *DB) newRateYear(tx *bolt.Tx, q RateQuery) (*rateYear, error) {
 		slices.SortStableFunc(y.changes[i:j], func(a, b chg) int { return cmp.Compare(a.Date, b.Date) })
 		i = j
 	}
-	y.leavers = map[uint32]uint32{}
 	prefix := []byte(strconv.Itoa(q.Year))
 	c := tx.Bucket(bucketLeavers).Cursor()
 	db.ix.mu.RLock()
@@ -136,8 +163,10 @@ func (db *DB) newRateYear(tx *bolt.Tx, q RateQuery) (*rateYear, error) {
 		if err := json.Unmarshal(v, &l); err != nil {
 			return nil, err
 		}
-		y.leavers[uint32(mustParseID(l.StudentID)-1)], _ = db.ix.lookup(l.School)
+		school, _ := db.ix.lookup(l.School)
+		y.leavers = append(y.leavers, leaver{pos: uint32(mustParseID(l.StudentID) - 1), school: school})
 	}
+	slices.SortFunc(y.leavers, func(a, b leaver) int { return cmp.Compare(a.pos, b.pos) })
 	return y, nil
 }
 
@@ -176,7 +205,7 @@ func (y *rateYear) monthOf(d string) int8 {
 }
 
 // facts derives the terms of one child (its row, its history by date).
-func (y *rateYear) facts(pos uint32, r *row, cs []chg) childFacts {
+func (y *rateYear) facts(r *row, cs []chg, lv *leaver) childFacts {
 	f := childFacts{dropMonth: -1, returnMonth: -1}
 	cur := ""
 	if int(r.status) < len(Statuses) {
@@ -206,8 +235,8 @@ func (y *rateYear) facts(pos uint32, r *row, cs []chg) childFacts {
 	}
 	y.cohort(&f, r, cur, cs)
 	y.schoolAge(&f, r, statusAt(cs, cur, y.asOf))
-	if s, ok := y.leavers[pos]; ok {
-		f.leaverOf = s
+	if lv != nil {
+		f.leaverOf = lv.school
 		f.mask |= termBit(TermLeavers)
 		if cur == StatusEnrolled && r.grade >= firstJuniorGrade {
 			f.mask |= termBit(TermLeaversIn)
@@ -287,18 +316,25 @@ func (db *DB) eachFacts(y *rateYear, visit func(pos uint32, r *row, f *childFact
 	for code, n := range db.ix.codes {
 		y.names[n] = code
 	}
-	j := 0
+	j, k := 0, 0 // the changes and the leavers, walked in step with the rows
 	for pos := range db.ix.rows {
-		r := &db.ix.rows[pos]
-		i := j
-		for j < len(y.changes) && y.changes[j].pos == uint32(pos) {
+		r, p := &db.ix.rows[pos], uint32(pos)
+		for j < len(y.changes) && y.changes[j].pos < p { // a change of a child not in the index: skipped
 			j++
 		}
-		for i < j && y.changes[i].pos < uint32(pos) { // a change of a child not in the index: skipped
-			i++
+		i := j
+		for j < len(y.changes) && y.changes[j].pos == p {
+			j++
 		}
-		f := y.facts(uint32(pos), r, y.changes[i:j])
-		visit(uint32(pos), r, &f)
+		for k < len(y.leavers) && y.leavers[k].pos < p {
+			k++
+		}
+		var lv *leaver
+		if k < len(y.leavers) && y.leavers[k].pos == p {
+			lv = &y.leavers[k]
+		}
+		f := y.facts(r, y.changes[i:j], lv)
+		visit(p, r, &f)
 	}
 }
 

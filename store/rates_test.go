@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -268,6 +269,28 @@ func TestScorecardHandWorked(t *testing.T) {
 		var fe *FieldError
 		if _, err := db.Scorecard(DistrictScope, bad[0], bad[1], "2026-11-28"); !errors.As(err, &fe) {
 			t.Errorf("scorecard %v: %v, want a field error", bad, err)
+		}
+	}
+}
+
+// TestParseChgAgreesWithJSON: the rates' quick reading of a status change
+// gives what encoding/json gives, free text that looks like a field too.
+func TestParseChgAgreesWithJSON(t *testing.T) {
+	for _, sc := range []StatusChange{
+		{Index: 7, StudentID: "S12", From: StatusEnrolled, To: StatusTransferredOut, Date: "2026-10-10", Destination: `柳州 "to":"graduated"`},
+		{Index: 8, StudentID: "S12", From: StatusTransferredOut, To: StatusEnrolled, Date: "2026-10-20", Event: EventTransferIn, Origin: "x", Reason: `"event":"resumption" \ "date":"1999-01-01"`},
+		{Index: 9, StudentID: "S1", From: StatusEnrolled, To: StatusGraduated, Date: "2026-09-01"},
+	} {
+		b, err := json.Marshal(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want chg
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := parseChg(b); err != nil || got != want {
+			t.Errorf("%s: got %+v (%v), want %+v", b, got, err, want)
 		}
 	}
 }
