@@ -63,6 +63,20 @@ func parseChg(v []byte) (chg, error) {
 	return c, nil
 }
 
+// leaverSchool reads a stored Leaver's school as parseChg reads a change.
+func leaverSchool(v []byte) (string, error) {
+	const key = `"school":"`
+	if i := bytes.Index(v, []byte(key)); i >= 0 {
+		rest := v[i+len(key):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 && bytes.IndexByte(rest[:j], '\\') < 0 {
+			return string(rest[:j]), nil
+		}
+	}
+	var l Leaver
+	err := json.Unmarshal(v, &l)
+	return l.School, err
+}
+
 // monthCounts of one unit and month.
 type monthCounts struct{ enrolled, dropouts, returns int }
 
@@ -159,12 +173,12 @@ func (db *DB) newRateYear(tx *bolt.Tx, q RateQuery) (*rateYear, error) {
 	db.ix.mu.RLock()
 	defer db.ix.mu.RUnlock()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var l Leaver
-		if err := json.Unmarshal(v, &l); err != nil {
+		code, err := leaverSchool(v)
+		if err != nil {
 			return nil, err
 		}
-		school, _ := db.ix.lookup(l.School)
-		y.leavers = append(y.leavers, leaver{pos: uint32(mustParseID(l.StudentID) - 1), school: school})
+		school, _ := db.ix.lookup(code)
+		y.leavers = append(y.leavers, leaver{pos: uint32(be64(k[len(prefix):]) - 1), school: school})
 	}
 	slices.SortFunc(y.leavers, func(a, b leaver) int { return cmp.Compare(a.pos, b.pos) })
 	return y, nil
