@@ -107,6 +107,33 @@ func TestInspectionLifecycle(t *testing.T) {
 	if t2, _ := db.User("t2"); len(must(db.Inspections(t2.Scope, true))) != 0 {
 		t.Error("another township sees the inspection")
 	}
+	// The rate targets: the bureau's versioned setting.
+	tg := cmd(t, "admin", KindRateTargets, RateTargets{Consolidation: 95, Progression: 100})
+	tg.Version = 1
+	a.must(tg)
+	before = dump(t, db, false)
+	for _, c := range []Command{tg, cmd(t, "t1", KindRateTargets, RateTargets{Consolidation: 90, Progression: 100}),
+		cmd(t, "admin", KindRateTargets, RateTargets{Consolidation: 101, Progression: 100})} {
+		if c.ID == tg.ID {
+			c.ID = "stale-targets"
+		}
+		if r := a.apply(c); r.Applied() {
+			t.Errorf("rate targets %s applied", c.Payload)
+		}
+	}
+	if got := must(db.RateTargets()); got.Consolidation != 95 || got.Version != 2 || dump(t, db, false) != before {
+		t.Errorf("targets after the refusals: %+v", got)
+	}
+	// Replayed in batches of three, the same register (invariant 1).
+	two := mustOpen(t)
+	for i := 0; i < len(a.log); i += 3 {
+		if _, err := two.ApplyBatch(a.log[i:min(i+3, len(a.log))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dump(t, db, true) != dump(t, two, true) {
+		t.Error("the replayed register differs")
+	}
 }
 
 func must[T any](v T, err error) T {
