@@ -129,9 +129,9 @@ type rateYear struct {
 	months           []string // the last day counted of each month
 	gradeYear        int      // the school year the children's grades are of (today's)
 	birthLo, birthHi uint32
-	leavers          []leaver          // by position
-	changes          []chg             // by position, each child's by date
-	names            []string          // interned code → code
+	leavers          []leaver // by position
+	changes          []chg    // by position, each child's by date
+	names            []string // interned code → code
 	schoolTown       map[string]string
 	bySchool         []unitCounts // by interned school (0: none)
 	byTown           []unitCounts // by interned residence township: the school-age terms
