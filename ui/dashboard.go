@@ -27,7 +27,8 @@ type dashboardPage struct {
 	Units     []unitOption
 	Rates     store.RatesReport
 	Charts    []chart
-	Error     string
+	IsBureau  bool // may set the targets
+	CommandID string
 }
 
 // unitOption is a unit the user may look at.
@@ -114,6 +115,7 @@ func (s *Server) dashboardPage(c echo.Context) error {
 	}
 	p := &dashboardPage{basePage: s.base(c, "title.dashboard", "dashboard"), orgTree: o}
 	p.Wide = true
+	p.IsBureau, p.CommandID = u.CanWrite() && u.Scope.Kind == store.ScopeDistrict, newCommandID()
 	if unit := strings.TrimSpace(c.QueryParam("unit")); unit != "" {
 		level, code, _ := strings.Cut(unit, ":")
 		c.QueryParams().Set("level", level)

@@ -148,3 +148,68 @@ func percent(v *float64) *float64 {
 	p := math.Round(*v*1000) / 10
 	return &p
 }
+
+//	GET /api/v1/settings/rates            store.RateTargets
+//	PUT /api/v1/settings/rates            {"consolidation","progression","version","command_id"} (the bureau)
+func (s *Server) registerRateTargetRoutes(pages, api *echo.Group) {
+	api.GET("/settings/rates", s.apiRateTargets)
+	api.PUT("/settings/rates", s.apiPutRateTargets)
+	pages.POST("/settings/rates", s.rateTargetsSubmit)
+}
+
+func (s *Server) apiRateTargets(c echo.Context) error {
+	t, err := s.db.RateTargets()
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) setRateTargets(c echo.Context, u store.User, cmdID string, p *store.RateTargetsChange) (store.Result, error) {
+	return s.execute(c, u, write{ID: cmdID, Payload: p, Version: p.Version,
+		Check: func() error { return store.CheckRateTargets(&p.RateTargets) }})
+}
+
+func (s *Server) apiPutRateTargets(c echo.Context) error {
+	u, err := requireBureau(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		store.RateTargets
+		CommandID string `json:"command_id"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	r, err := s.setRateTargets(c, u, in.CommandID, &store.RateTargetsChange{RateTargets: in.RateTargets})
+	if err != nil {
+		return err
+	}
+	t, _ := s.db.RateTargets()
+	return c.JSON(http.StatusOK, struct {
+		Targets store.RateTargets `json:"targets"`
+		Command commandJSON       `json:"command"`
+	}{t, commandOf(r)})
+}
+
+// rateTargetsSubmit: the dashboard's form of the targets (the bureau).
+func (s *Server) rateTargetsSubmit(c echo.Context) error {
+	u, err := requireBureau(c)
+	if err != nil {
+		return err
+	}
+	var p store.RateTargetsChange
+	p.Consolidation, err = strconv.ParseFloat(strings.TrimSpace(c.FormValue("consolidation")), 64)
+	if err != nil {
+		return &store.FieldError{Field: "consolidation", Code: "format", Message: "the consolidation target is a number of percent"}
+	}
+	if p.Progression, err = strconv.ParseFloat(strings.TrimSpace(c.FormValue("progression")), 64); err != nil {
+		return &store.FieldError{Field: "progression", Code: "format", Message: "the progression target is a number of percent"}
+	}
+	p.Version, _ = strconv.ParseUint(c.FormValue("version"), 10, 64)
+	_, err = s.setRateTargets(c, u, c.FormValue("command_id"), &p)
+	return s.answerForm(c, err, formNext{Flash: "targets_set", To: "/dashboard"}, func(status int) error {
+		return err // the dashboard shows no form errors: the error page says why
+	})
+}

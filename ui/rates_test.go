@@ -77,6 +77,19 @@ func TestRatesAPI(t *testing.T) {
 	if b.Code != townB {
 		t.Errorf("township B's own unit: %s %s", b.Level, b.Code)
 	}
+	// The targets: the bureau's, versioned; bad ones refused.
+	e.api("PUT", "/api/v1/settings/rates", admin, map[string]any{"consolidation": 150, "progression": 100, "version": 1}).
+		want(t, http.StatusBadRequest, "a target over 100")
+	e.api("PUT", "/api/v1/settings/rates", tokA, map[string]any{"consolidation": 90, "progression": 100, "version": 1}).
+		want(t, http.StatusForbidden, "a township sets the targets")
+	e.api("PUT", "/api/v1/settings/rates", admin, map[string]any{"consolidation": 98.5, "progression": 100, "version": 1}).
+		want(t, http.StatusOK, "targets")
+	e.api("PUT", "/api/v1/settings/rates", admin, map[string]any{"consolidation": 90, "progression": 100, "version": 1}).
+		want(t, http.StatusConflict, "a stale version")
+	e.api("GET", "/api/v1/rates", admin, nil).want(t, http.StatusOK, "rates").json(t, &rep)
+	if rep.Targets.Consolidation != 98.5 || rep.Rates[0].Target != 0.985 {
+		t.Errorf("the new target: %+v, %v", rep.Targets, rep.Rates[0].Target)
+	}
 	for _, tt := range []struct{ path, field string }{
 		{"/api/v1/rates?level=county", "level"},
 		{"/api/v1/rates?level=township", "code"},

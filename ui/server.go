@@ -256,6 +256,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerBulkReadRoutes(apiAuth)
 	s.registerBackupRoutes(apiAuth)
 	s.registerRateRoutes(pagesAuth, apiAuth)
+	s.registerRateTargetRoutes(pagesAuth, apiAuth)
 	s.registerDashboardRoutes(pagesAuth)
 	s.registerScorecardRoutes(pagesAuth, apiAuth)
 	s.registerInspectionRoutes(pagesAuth, apiAuth)
