@@ -149,8 +149,10 @@ func percent(v *float64) *float64 {
 	return &p
 }
 
-// GET /api/v1/settings/rates            store.RateTargets
-// PUT /api/v1/settings/rates            {"consolidation","progression","version","command_id"} (the bureau)
+// registerRateTargetRoutes: the targets the rates are held against.
+//
+//	GET /api/v1/settings/rates   store.RateTargets
+//	PUT /api/v1/settings/rates   {"consolidation","progression","version","command_id"} (the bureau)
 func (s *Server) registerRateTargetRoutes(pages, api *echo.Group) {
 	api.GET("/settings/rates", s.apiRateTargets)
 	api.PUT("/settings/rates", s.apiPutRateTargets)
