@@ -40,6 +40,7 @@ type TodoItem struct {
 	EntryID string `json:"entry_id,omitempty"` // dropout_report: the suspected-ledger entry
 	// rectification: the inspection (inspection.go); Level and Unit name the unit inspected.
 	InspectionID string `json:"inspection_id,omitempty"`
+	Month        string `json:"month,omitempty"` // report_due, report_missing: the report's month (report_todo.go)
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -139,12 +140,17 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 			}
 		}
 		watch, err := db.watchTodo(tx, sc, today)
-		td.Items = append(td.Items, watch...)
 		if err != nil {
 			return err
 		}
+		td.Items = append(td.Items, watch...)
 		rect, err := inspectionTodo(tx, sc)
 		td.Items = append(td.Items, rect...)
+		if err != nil {
+			return err
+		}
+		reports, err := reportTodo(tx, sc, today)
+		td.Items = append(td.Items, reports...)
 		return err
 	})
 	slices.SortStableFunc(td.Items, func(a, b TodoItem) int { return cmp.Compare(a.Since, b.Since) })

@@ -39,19 +39,19 @@ type unitOption struct {
 
 // chart is one chart and its table: categories × series (nil: no figure).
 type chart struct {
-	ID         string   `json:"-"`
-	Title      string   `json:"title"`
-	Kind       string   `json:"kind"` // bar, line, stack
-	Unit       string   `json:"unit"` // "%" or ""
-	Categories []string `json:"categories"`
-	Series     []series `json:"series"`
-	Target     *float64 `json:"target,omitempty"`
-	TargetName string   `json:"target_name,omitempty"`
-	Lang       string   `json:"lang"`
-	Empty      bool     `json:"-"`
-	spec       string   // the JSON above
-	rows       [][]cell // the table: a row per category
-	header     []string // the corner, then the series' names
+	ID         string        `json:"-"`
+	Title      string        `json:"title"`
+	Kind       string        `json:"kind"` // bar, line, stack
+	Unit       string        `json:"unit"` // "%" or ""
+	Categories []string      `json:"categories"`
+	Series     []series      `json:"series"`
+	Target     *float64      `json:"target,omitempty"`
+	TargetName string        `json:"target_name,omitempty"`
+	Lang       string        `json:"lang"`
+	Empty      bool          `json:"-"`
+	spec       string        // the JSON above
+	rows       [][]chartCell // the table: a row per category
+	header     []string      // the corner, then the series' names
 }
 
 type series struct {
@@ -59,7 +59,7 @@ type series struct {
 	Data []*float64 `json:"data"`
 }
 
-type cell struct {
+type chartCell struct {
 	Text string
 	Num  bool
 }
@@ -68,8 +68,8 @@ type cell struct {
 func (ch *chart) Spec() string { return ch.spec }
 
 // Header and Rows are the chart's table.
-func (ch *chart) Header() []string { return ch.header }
-func (ch *chart) Rows() [][]cell   { return ch.rows }
+func (ch *chart) Header() []string    { return ch.header }
+func (ch *chart) Rows() [][]chartCell { return ch.rows }
 
 // finish writes the spec and the table of a chart.
 func (ch *chart) finish(lang, corner string) {
@@ -82,9 +82,9 @@ func (ch *chart) finish(lang, corner string) {
 	}
 	ch.Empty = true
 	for i, cat := range ch.Categories {
-		row := []cell{{Text: cat}}
+		row := []chartCell{{Text: cat}}
 		for _, s := range ch.Series {
-			row = append(row, cell{Text: figure(s.Data[i], ch.Unit), Num: true})
+			row = append(row, chartCell{Text: figure(s.Data[i], ch.Unit), Num: true})
 			if s.Data[i] != nil && *s.Data[i] != 0 {
 				ch.Empty = false
 			}

@@ -260,6 +260,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerDashboardRoutes(pagesAuth)
 	s.registerScorecardRoutes(pagesAuth, apiAuth)
 	s.registerInspectionRoutes(pagesAuth, apiAuth)
+	s.registerReportRoutes(pagesAuth, apiAuth)
 	return e
 }
 
