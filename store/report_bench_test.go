@@ -78,3 +78,19 @@ func BenchmarkReportFigures(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReportSummary: the district summary of a month, every school
+// counted from the register (none has submitted: the most work).
+func BenchmarkReportSummary(b *testing.B) {
+	for _, n := range []int{65_000, 1_000_000} {
+		b.Run(fmt.Sprintf("students=%d", n), func(b *testing.B) {
+			r := reportRegisterOf(b, n)
+			for b.Loop() {
+				s, err := r.db.ReportSummary(store.DistrictScope, "2026-10", "2026-11-01")
+				if err != nil || s.Total.Schools == 0 {
+					b.Fatal(s.Total, err)
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"baoxue/store"
 )
 
@@ -148,6 +150,10 @@ func TestReportFiguresAgainstACount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		all, err := db.ReportFiguresAll(month, today)
+		if err != nil {
+			t.Fatal(err)
+		}
 		sumTotal := make([]store.Count, len(store.ReportMeasures))
 		for _, sch := range schools {
 			if reporter[sch.Code] != sch.Code {
@@ -156,6 +162,9 @@ func TestReportFiguresAgainstACount(t *testing.T) {
 			f, err := db.ReportFigures(sch.Code, month, today)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if d := cmp.Diff(f, all[sch.Code]); d != "" {
+				t.Errorf("%s %s: counted alone and with every school differ (-alone +all):\n%s", sch.Code, month, d)
 			}
 			if f.From != from || f.AsOf != to {
 				t.Errorf("%s %s: period %s–%s, want %s–%s", sch.Code, month, f.From, f.AsOf, from, to)
