@@ -52,7 +52,7 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	drawn, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.chart .chart-canvas canvas').length`))
-	if charts < 5 || drawn != charts {
+	if charts < 6 || drawn != charts {
 		t.Errorf("%d charts, %d drawn on a canvas", charts, drawn)
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(css(`#chart-rates summary`)), chromedp.WaitVisible(css(`#table-chart-rates`))); err != nil {

@@ -233,13 +233,15 @@ func TestRatesScopeAndBadInput(t *testing.T) {
 
 // TestScorecardHandWorked: the term of 2026-11-28 without a calendar is
 // 2026-09-01 to 2027-01-31, 13 weeks so far (Mondays 31 August to 23
-// November).
+// November); the monthly reports of September, October and November are
+// past their deadlines (the 22nd, the 20th in November: a Sunday), and
+// neither reporting school (J2, and P1, T1's central primary school) sent one.
 //
 //	J2: cohort 75% ÷ 97% = 0.7732; cases k3 and k7 (2), k7 back (1): 0.5;
 //	    k3's first visit, owed since 19 October, not made: 0 of 1; no weekly
-//	    check: 0 of 13. Score (0.7732 + 0.5 + 0 + 0) ÷ 4 = 31.8.
-//	P1: progression 50% ÷ 100% = 0.5; three weekly checks: 3 of 13.
-//	    Score (0.5 + 0.2308) ÷ 2 = 36.5.
+//	    check: 0 of 13; reports 0 of 3. Score (0.7732 + 0.5) ÷ 5 = 25.5.
+//	P1: progression 50% ÷ 100% = 0.5; three weekly checks: 3 of 13;
+//	    reports 0 of 3. Score (0.5 + 0.2308 + 0) ÷ 3 = 24.4.
 func TestScorecardHandWorked(t *testing.T) {
 	db, a, _ := ratesFixture(t)
 	for _, w := range []string{"2026-09-07", "2026-09-14", "2026-11-23"} {
@@ -251,10 +253,10 @@ func TestScorecardHandWorked(t *testing.T) {
 	}
 	var got []string
 	for _, r := range card.Rows {
-		got = append(got, fmt.Sprintf("%d %s %.1f cases %d/%d visits %d/%d weeks %d/%d", r.Rank, r.Code, r.Score,
-			r.CasesReturned, r.CasesOpen, r.VisitsOnTime, r.VisitsDue, r.WeeksChecked, r.WeeksDue))
+		got = append(got, fmt.Sprintf("%d %s %.1f cases %d/%d visits %d/%d weeks %d/%d reports %d/%d", r.Rank, r.Code, r.Score,
+			r.CasesReturned, r.CasesOpen, r.VisitsOnTime, r.VisitsDue, r.WeeksChecked, r.WeeksDue, r.ReportsOnTime, r.ReportsDue))
 	}
-	want := []string{"1 P1 36.5 cases 0/0 visits 0/0 weeks 3/13", "2 J2 31.8 cases 1/2 visits 0/1 weeks 0/13"}
+	want := []string{"1 J2 25.5 cases 1/2 visits 0/1 weeks 0/13 reports 0/3", "2 P1 24.4 cases 0/0 visits 0/0 weeks 3/13 reports 0/3"}
 	if diff := cmp.Diff(want, got); diff != "" || card.Term.From != "2026-09-01" {
 		t.Errorf("term %+v, rows (-want +got):\n%s", card.Term, diff)
 	}
@@ -262,7 +264,7 @@ func TestScorecardHandWorked(t *testing.T) {
 	if c, err := db.Scorecard(t1.Scope, LevelSchool, "", "2026-11-28"); err != nil || len(c.Rows) != 1 || c.Rows[0].Code != "P1" {
 		t.Errorf("t1's scorecard: %+v, %v", c.Rows, err)
 	}
-	if c, err := db.Scorecard(DistrictScope, LevelTownship, "2026-09-01", "2026-11-28"); err != nil || len(c.Rows) != 2 || c.Rows[0].Code != "T1" {
+	if c, err := db.Scorecard(DistrictScope, LevelTownship, "2026-09-01", "2026-11-28"); err != nil || len(c.Rows) != 2 || c.Rows[0].Code != "T2" {
 		t.Errorf("townships: %+v, %v", c.Rows, err)
 	}
 	for _, bad := range [][2]string{{"class", ""}, {LevelSchool, "2026-09-02"}, {LevelSchool, "2027-02-01"}} {

@@ -13,8 +13,8 @@ import (
 // Scorecards (R20): per term, each township or school with its rates
 // against the targets, the cases it brought back, its persuasion visits
 // made on time and its weekly checks done, scored and ranked, as the
-// bureau uses them in its assessment. The report timeliness column comes
-// from the monthly reports where the register has them (ui fills it).
+// bureau uses them in its assessment, with the monthly reports submitted
+// on time (report_read.go).
 
 // ScoreRow is one unit's line. The attainments are fractions (0–1): a
 // rate over its target, capped at 1; nil where there is nothing to count.
@@ -30,7 +30,7 @@ type ScoreRow struct {
 	VisitsOnTime  int      `json:"visits_on_time"` // made within the visit interval of the report or the last visit
 	WeeksDue      int      `json:"weeks_due"`      // school-weeks of the term so far
 	WeeksChecked  int      `json:"weeks_checked"`
-	ReportsDue    int      `json:"reports_due"` // monthly reports expected in the term (filled by ui when known)
+	ReportsDue    int      `json:"reports_due"` // monthly reports of the term whose deadline has passed
 	ReportsOnTime int      `json:"reports_on_time"`
 	Score         float64  `json:"score"`
 	Rank          int      `json:"rank"`
@@ -87,7 +87,52 @@ func (db *DB) Scorecard(sc Scope, level, termFrom, today string) (Scorecard, err
 		card.Rows, err = db.scoreRows(tx, sc, level, card.Term, min(today, card.Term.To), card.Targets)
 		return err
 	})
-	return card, err
+	if err != nil {
+		return card, err
+	}
+	if err := db.scoreReports(&card, min(today, card.Term.To)); err != nil {
+		return card, err
+	}
+	RankScores(card.Rows, card.Targets)
+	return card, nil
+}
+
+// scoreReports counts each unit's monthly reports (report_read.go) of the
+// term's months whose deadline passed by end, and those on time. Outside
+// the view of scoreRows: Reports takes its own.
+func (db *DB) scoreReports(card *Scorecard, end string) error {
+	cal, err := db.Calendar()
+	if err != nil {
+		return err
+	}
+	index := map[string]int{}
+	for i, r := range card.Rows {
+		index[r.Code] = i
+	}
+	t, _ := time.Parse("2006-01-02", card.Term.From[:7]+"-01")
+	for ; t.Format("2006-01") <= end[:7]; t = t.AddDate(0, 1, 0) {
+		m := t.Format("2006-01")
+		if dl, err := ReportDeadline(&cal, m); err != nil || dl >= end {
+			continue // not late yet: a report still due counts for nobody
+		}
+		items, err := db.Reports(DistrictScope, m, end, "", "")
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			code := it.SchoolCode
+			if card.Level == LevelTownship {
+				code = it.School.TownshipCode
+			}
+			if i, ok := index[code]; ok {
+				card.Rows[i].ReportsDue++
+				if it.Timeliness == ReportOnTime {
+					card.Rows[i].ReportsOnTime++
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (db *DB) scoreRows(tx *bolt.Tx, sc Scope, level string, term Span, end string, tg RateTargets) ([]ScoreRow, error) {
@@ -129,7 +174,6 @@ func (db *DB) scoreRows(tx *bolt.Tx, sc Scope, level string, term Span, end stri
 		rs := y.unit(level, rows[i].Code).rates(tg)
 		rows[i].Consolidation, rows[i].Progression = rateOfName(rs, RateCohort), rateOfName(rs, RateProgression)
 	}
-	RankScores(rows, tg)
 	return rows, nil
 }
 
@@ -205,8 +249,7 @@ func scoreWeeks(tx *bolt.Tx, term Span, end string, towns map[string]string, uni
 }
 
 // RankScores scores each row (the mean of its attainments, in percent)
-// and ranks them, best first (ties by code). The ui calls it again once it
-// has filled in the reports' columns.
+// and ranks them, best first (ties by code).
 func RankScores(rows []ScoreRow, tg RateTargets) {
 	for i := range rows {
 		r := &rows[i]

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"baoxue/store"
 )
 
@@ -47,7 +49,11 @@ func (s *Server) dashboardCharts(p *dashboardPage, u store.User) error {
 	if err != nil {
 		return err
 	}
-	p.Charts = append(p.Charts, cases, ledgers)
+	reports, err := s.reportsChart(lang, sc, p.Q.Year)
+	if err != nil {
+		return err
+	}
+	p.Charts = append(p.Charts, cases, ledgers, reports)
 	return nil
 }
 
@@ -109,5 +115,30 @@ func (s *Server) ledgersChart(lang string, sc store.Scope) (chart, error) {
 	}
 	ch.Series = []series{size}
 	ch.finish(lang, translate(lang, "dashboard.ledger"))
+	return ch, nil
+}
+
+// reportsChart: the monthly reports of the unit's reporting schools for
+// each month of the school year begun, by timeliness (ReportCompleteness).
+func (s *Server) reportsChart(lang string, sc store.Scope, year int) (chart, error) {
+	ch := chart{ID: "chart-reports", Title: translate(lang, "dashboard.chart_reports"), Kind: "stack"}
+	onTime, late := series{Name: translateCode(lang, "report.timeliness", store.ReportOnTime)}, series{Name: translateCode(lang, "report.timeliness", store.ReportLate)}
+	missing, due := series{Name: translateCode(lang, "report.state", store.ReportMissing)}, series{Name: translateCode(lang, "report.state", store.ReportDue)}
+	today := s.today()
+	for m := 0; m < 12; m++ {
+		month := fmt.Sprintf("%d-%02d", year+(m+8)/12, (m+8)%12+1)
+		if month > today[:7] {
+			break
+		}
+		c, err := s.db.ReportCompleteness(sc, month, today)
+		if err != nil {
+			return chart{}, err
+		}
+		ch.Categories = append(ch.Categories, month)
+		onTime.Data, late.Data = append(onTime.Data, num(c.Total.OnTime)), append(late.Data, num(c.Total.Late))
+		missing.Data, due.Data = append(missing.Data, num(c.Total.Missing)), append(due.Data, num(c.Total.Due))
+	}
+	ch.Series = []series{onTime, late, missing, due}
+	ch.finish(lang, translate(lang, "dashboard.month"))
 	return ch, nil
 }

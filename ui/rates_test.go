@@ -134,7 +134,7 @@ func TestDashboardTablesMatchTheAPI(t *testing.T) {
 			t.Errorf("%s: no row with %d ÷ %d", r.Name, r.Numerator, r.Denominator)
 		}
 	}
-	for _, id := range []string{"chart-rates", "chart-units", "chart-trend", "chart-cases", "chart-ledgers"} {
+	for _, id := range []string{"chart-rates", "chart-units", "chart-trend", "chart-cases", "chart-ledgers", "chart-reports"} {
 		fig := find(doc, byID(id))
 		if fig == nil || find(fig, func(n *html.Node) bool { return attr(n, "data-chart") != "" }) == nil {
 			t.Errorf("chart %s missing or without its figures", id)
