@@ -89,9 +89,11 @@ func BenchmarkDistrictDashboard(b *testing.B) {
 	for _, n := range []int{65_000, 1_000_000} {
 		b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
 			r := ratedRegisterOf(b, n)
+			cpu := cpuTime()
 			for b.Loop() {
 				dashboardReads(b, r.db)
 			}
+			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
