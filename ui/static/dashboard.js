@@ -17,15 +17,16 @@
     });
     if (spec.target != null && series.length > 0) {
       series[0].markLine = { symbol: 'none', silent: true, data: [{ yAxis: spec.target }],
-        label: { formatter: spec.target_name + ' ' + spec.target + unit } };
+        label: { position: 'insideEndTop', formatter: spec.target_name + ' ' + spec.target + unit } };
     }
     var chart = echarts.init(el, null, { renderer: 'canvas', locale: spec.lang === 'en' ? 'EN' : 'ZH' });
     chart.setOption({
       animation: false,
       tooltip: { trigger: 'axis', renderMode: 'richText' },
       legend: { top: 0, data: spec.series.map(function (s) { return s.name; }) },
-      grid: { containLabel: true, left: 8, right: 16, bottom: 8, top: 36 },
-      xAxis: { type: 'category', data: spec.categories, axisLabel: { interval: 0, rotate: spec.categories.length > 5 ? 30 : 0 } },
+      grid: { containLabel: true, left: 32, right: 16, bottom: 8, top: 36 },
+      xAxis: { type: 'category', data: spec.categories,
+        axisLabel: { interval: 0, rotate: spec.categories.length > 3 ? 30 : 0, width: 90, overflow: 'truncate' } },
       yAxis: { type: 'value', max: unit === '%' ? 100 : null, minInterval: unit === '%' ? 0 : 1,
         axisLabel: { formatter: '{value}' + unit } },
       series: series
