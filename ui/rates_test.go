@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,6 +147,10 @@ func TestDashboardTablesMatchTheAPI(t *testing.T) {
 		t.Fatal("the dashboard does not load ECharts")
 	}
 	b.get(attr(scripts[0], "src")).want(t, http.StatusOK, "echarts.min.js")
+	en := parseHTML(t, b.get("/dashboard?lang=en").want(t, http.StatusOK, "dashboard in English"))
+	if h := text(find(en, byID("dashboard-title"))); !strings.Contains(h, "Dashboard") || !strings.Contains(h, "The district") {
+		t.Errorf("the English dashboard's title: %q", h)
+	}
 	tb := e.browser()
 	tb.login("town-a", "password-1")
 	title := text(find(parseHTML(t, tb.get("/dashboard").want(t, http.StatusOK, "township dashboard")), byID("dashboard-title")))
@@ -227,4 +233,21 @@ func TestInspectionsAPIAndPages(t *testing.T) {
 		t.Errorf("the schools' scorecard: %+v", card.Rows)
 	}
 	e.api("GET", "/api/v1/scorecards?level=class", admin, nil).want(t, http.StatusBadRequest, "a bad level")
+}
+
+// TestEChartsIsThePinnedVersion: the embedded ECharts is the file of the
+// npm package echarts@5.6.0 that static.go names, with its licence beside it.
+func TestEChartsIsThePinnedVersion(t *testing.T) {
+	body, err := staticFS.ReadFile("static/echarts/echarts.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != echartsSHA256 || !strings.Contains(string(body), `version="`+echartsVersion+`"`) {
+		t.Errorf("static/echarts/echarts.min.js is not echarts %s as published (sha256 %x)", echartsVersion, sum)
+	}
+	for _, f := range []string{"LICENSE", "NOTICE", "LICENSE-d3"} {
+		if b, err := staticFS.ReadFile("static/echarts/" + f); err != nil || len(b) < 100 {
+			t.Errorf("static/echarts/%s: %d bytes, %v", f, len(b), err)
+		}
+	}
 }
