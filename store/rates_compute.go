@@ -92,7 +92,7 @@ func (c *unitCounts) add(o *unitCounts, terms uint16) {
 			c.terms[i] += o.terms[i]
 		}
 	}
-	if terms&termBit(TermStartEnrolled) != 0 {
+	if terms&bStartEnrolled != 0 {
 		for i := range c.months {
 			c.months[i].enrolled += o.months[i].enrolled
 			c.months[i].dropouts += o.months[i].dropouts
@@ -112,10 +112,26 @@ type childFacts struct {
 	leaverOf    uint32
 }
 
+// The terms' bits and indexes, looked up once (the hot loop runs per child).
+var (
+	bGraduates, iGraduates         = termBit(TermGraduates), termIndex(TermGraduates)
+	bEntrants, iEntrants           = termBit(TermEntrants), termIndex(TermEntrants)
+	bTransfersIn, iTransfersIn     = termBit(TermTransfersIn), termIndex(TermTransfersIn)
+	bTransfersOut, iTransfersOut   = termBit(TermTransfersOut), termIndex(TermTransfersOut)
+	bStartEnrolled, iStartEnrolled = termBit(TermStartEnrolled), termIndex(TermStartEnrolled)
+	bEndEnrolled, iEndEnrolled     = termBit(TermEndEnrolled), termIndex(TermEndEnrolled)
+	bDropouts, iDropouts           = termBit(TermDropouts), termIndex(TermDropouts)
+	bReturns, iReturns             = termBit(TermReturns), termIndex(TermReturns)
+	bLeavers, iLeavers             = termBit(TermLeavers), termIndex(TermLeavers)
+	bLeaversIn, iLeaversIn         = termBit(TermLeaversIn), termIndex(TermLeaversIn)
+	bSchoolAge, iSchoolAge         = termBit(TermSchoolAge), termIndex(TermSchoolAge)
+	bSchoolAgeIn, iSchoolAgeIn     = termBit(TermSchoolAgeIn), termIndex(TermSchoolAgeIn)
+)
+
 // Terms counted at the leaver's primary school, and by residence for a township.
 var (
-	leaverTerms    = termBit(TermLeavers) | termBit(TermLeaversIn)
-	schoolAgeTerms = termBit(TermSchoolAge) | termBit(TermSchoolAgeIn)
+	leaverTerms    = bLeavers | bLeaversIn
+	schoolAgeTerms = bSchoolAge | bSchoolAgeIn
 	allTerms       = uint16(1<<len(RateTerms) - 1)
 )
 
@@ -231,14 +247,14 @@ func (y *rateYear) facts(r *row, cs []chg, lv *leaver) childFacts {
 	}
 	switch {
 	case len(cs) == 0 && isInSchool(cur): // most children: at school all year
-		f.mask |= termBit(TermStartEnrolled) | termBit(TermEndEnrolled)
+		f.mask |= bStartEnrolled | bEndEnrolled
 		f.inMonths = 1<<len(y.months) - 1
 	case len(cs) > 0:
 		if isInSchool(statusAt(cs, cur, y.start)) {
-			f.mask |= termBit(TermStartEnrolled)
+			f.mask |= bStartEnrolled
 		}
 		if atSchool(y.asOf) {
-			f.mask |= termBit(TermEndEnrolled)
+			f.mask |= bEndEnrolled
 		}
 		for i, m := range y.months {
 			if atSchool(m) {
@@ -251,9 +267,9 @@ func (y *rateYear) facts(r *row, cs []chg, lv *leaver) childFacts {
 	y.schoolAge(&f, r, statusAt(cs, cur, y.asOf))
 	if lv != nil {
 		f.leaverOf = lv.school
-		f.mask |= termBit(TermLeavers)
+		f.mask |= bLeavers
 		if cur == StatusEnrolled && r.grade >= firstJuniorGrade {
-			f.mask |= termBit(TermLeaversIn)
+			f.mask |= bLeaversIn
 		}
 	}
 	return f
@@ -266,11 +282,11 @@ func (y *rateYear) yearEvents(f *childFacts, cs []chg) {
 			continue
 		}
 		if c.To == StatusDroppedOut && f.dropMonth < 0 {
-			f.mask |= termBit(TermDropouts)
+			f.mask |= bDropouts
 			f.dropMonth = y.monthOf(c.Date)
 		}
 		if c.From == StatusDroppedOut && isInSchool(c.To) && f.returnMonth < 0 {
-			f.mask |= termBit(TermReturns)
+			f.mask |= bReturns
 			f.returnMonth = y.monthOf(c.Date)
 		}
 	}
@@ -287,25 +303,25 @@ func (y *rateYear) cohort(f *childFacts, r *row, cur string, cs []chg) {
 	base := y.gradeYear
 	if !isInSchool(cur) && len(cs) > 0 {
 		last := cs[len(cs)-1].Date
-		if cur == StatusGraduated {
-			last = addDays(last, -1)
-		}
 		base = SchoolYearOf(last)
+		if cur == StatusGraduated && last[5:] == "09-01" {
+			base-- // the school year of the day before
+		}
 	}
 	if base+9-int(r.grade) != y.year {
 		return
 	}
 	in := slices.ContainsFunc(cs, func(c chg) bool { return c.Event == EventTransferIn })
 	if in {
-		f.mask |= termBit(TermTransfersIn)
+		f.mask |= bTransfersIn
 	} else {
-		f.mask |= termBit(TermEntrants)
+		f.mask |= bEntrants
 	}
 	switch {
 	case cur == StatusTransferredOut || cur == StatusDeceased || cur == StatusEmigrated:
-		f.mask |= termBit(TermTransfersOut)
+		f.mask |= bTransfersOut
 	case isInSchool(cur) || (cur == StatusGraduated && r.grade == 9):
-		f.mask |= termBit(TermGraduates)
+		f.mask |= bGraduates
 	}
 }
 
@@ -315,9 +331,9 @@ func (y *rateYear) schoolAge(f *childFacts, r *row, st string) {
 	if r.birth < y.birthLo || r.birth > y.birthHi || st == StatusDeceased || st == StatusEmigrated || st == StatusTransferredOut {
 		return
 	}
-	f.mask |= termBit(TermSchoolAge)
+	f.mask |= bSchoolAge
 	if isInSchool(st) || (st == StatusGraduated && r.grade == 9) {
-		f.mask |= termBit(TermSchoolAgeIn)
+		f.mask |= bSchoolAgeIn
 	}
 }
 
@@ -381,14 +397,14 @@ func (db *DB) rateCounts(tx *bolt.Tx, q RateQuery) (*rateYear, error) {
 		}
 		if f.mask&leaverTerms != 0 {
 			l := &y.bySchool[f.leaverOf]
-			l.terms[termIndex(TermLeavers)]++
-			if f.mask&termBit(TermLeaversIn) != 0 {
-				l.terms[termIndex(TermLeaversIn)]++
+			l.terms[iLeavers]++
+			if f.mask&bLeaversIn != 0 {
+				l.terms[iLeaversIn]++
 			}
 		}
 		t := &y.byTown[r.town]
-		t.terms[termIndex(TermSchoolAge)] += boolInt(f.mask&termBit(TermSchoolAge) != 0)
-		t.terms[termIndex(TermSchoolAgeIn)] += boolInt(f.mask&termBit(TermSchoolAgeIn) != 0)
+		t.terms[iSchoolAge] += boolInt(f.mask&bSchoolAge != 0)
+		t.terms[iSchoolAgeIn] += boolInt(f.mask&bSchoolAgeIn != 0)
 	})
 	return y, nil
 }
