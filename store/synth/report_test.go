@@ -251,3 +251,31 @@ func addEvents(t *testing.T, db *store.DB, apply func(user, kind string, p any) 
 	must(store.KindCaseReport, store.DropoutReport{StudentID: ids[3], Date: "2026-11-12", Reason: "guardian_neglect"})
 	must(store.KindCaseReport, store.DropoutReport{StudentID: ids[4], Date: "2026-09-20", Reason: "other", Note: "随父母外出"})
 }
+
+// TestDemoReportsAreDeterministic: the same seed and day give the same
+// year of reports, with every kind of history in it.
+func TestDemoReportsAreDeterministic(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Students = 3000
+	d := mustGenerate(t, cfg)
+	a, b := d.Reports(cfg.Seed, "2026-11-27"), d.Reports(cfg.Seed, "2026-11-27")
+	if diff := cmp.Diff(a, b); diff != "" || len(a) == 0 {
+		t.Fatalf("two runs differ (%d reports):\n%s", len(a), diff)
+	}
+	kinds := map[string]int{}
+	for _, r := range a {
+		var k string
+		for _, s := range r.Steps {
+			k += s.Action + ","
+		}
+		kinds[k]++
+		if len(r.Steps) > 0 && r.Steps[0].Received != "" && r.Steps[0].Received[:7] < r.Month {
+			t.Errorf("%s %s received before its month: %s", r.School, r.Month, r.Steps[0].Received)
+		}
+	}
+	for _, k := range []string{"", "submit,", "submit,approve,", "submit,return,"} {
+		if kinds[k] == 0 {
+			t.Errorf("no demo report went %q: %v", k, kinds)
+		}
+	}
+}
