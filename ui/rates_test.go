@@ -147,6 +147,10 @@ func TestDashboardTablesMatchTheAPI(t *testing.T) {
 		t.Fatal("the dashboard does not load ECharts")
 	}
 	b.get(attr(scripts[0], "src")).want(t, http.StatusOK, "echarts.min.js")
+	unit := parseHTML(t, b.get("/dashboard?unit=township:"+townB+"&year=2026").want(t, http.StatusOK, "another unit"))
+	if h := text(find(unit, byID("dashboard-title"))); !strings.Contains(h, "穿山镇") {
+		t.Errorf("the dashboard of township B picked from the list: %q", h)
+	}
 	en := parseHTML(t, b.get("/dashboard?lang=en").want(t, http.StatusOK, "dashboard in English"))
 	if h := text(find(en, byID("dashboard-title"))); !strings.Contains(h, "Dashboard") || !strings.Contains(h, "The district") {
 		t.Errorf("the English dashboard's title: %q", h)
