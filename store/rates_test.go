@@ -296,3 +296,20 @@ func TestParseChgAgreesWithJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenCaseStats: k3's case, open since 12 October with no visit, is 47
+// days old on 28 November: reported, 31–90 days; k7's is closed. A
+// township's count holds only its children's cases.
+func TestOpenCaseStats(t *testing.T) {
+	db, _, _ := ratesFixture(t)
+	st, err := db.OpenCaseStats(DistrictScope, "2026-11-28")
+	if err != nil || st.Open != 1 || st.Counts[0][1] != 1 {
+		t.Errorf("open cases: %+v, %v", st, err)
+	}
+	if st, _ := db.OpenCaseStats(Scope{Kind: ScopeTownship, Code: "T1"}, "2026-11-28"); st.Open != 0 {
+		t.Errorf("T1's open cases: %+v", st)
+	}
+	if _, err := db.OpenCaseStats(DistrictScope, "28.11.2026"); err == nil {
+		t.Error("a bad date was taken")
+	}
+}
