@@ -376,6 +376,11 @@ func applyCaseClose(a *applyCtx, p *CaseClose) error {
 		to, destination = StatusTransferredOut, p.Note
 	case OutcomeHomeTaught:
 		to = StatusHomeTaught
+	case OutcomeError:
+		// Undo what the report did to the status, if it did anything.
+		if s.Status == StatusDroppedOut && c.PriorStatus != "" {
+			to = c.PriorStatus
+		}
 	}
 	if s.Status == StatusDeceased {
 		to = ""
