@@ -66,7 +66,8 @@ func ratedRegisterOf(b *testing.B, n int) *benchRegister {
 
 // dashboardReads reads what the district's dashboard shows (ui
 // dashboardPage): the rates of the district and its townships, the open
-// cases by stage and age, the three ledgers' sizes.
+// cases by stage and age, the three ledgers' sizes, the monthly reports'
+// timeliness of each month of the school year so far.
 func dashboardReads(b *testing.B, db *store.DB) {
 	today := "2026-11-30"
 	rep, err := db.Rates(store.DistrictScope, store.RateQuery{Level: store.LevelDistrict, Year: 2026, Today: today})
@@ -78,6 +79,11 @@ func dashboardReads(b *testing.B, db *store.DB) {
 	}
 	for _, name := range store.Ledgers {
 		if _, err := db.Ledger(store.DistrictScope, name, store.LedgerFilter{Date: today, Limit: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, m := range []string{"2026-09", "2026-10", "2026-11"} {
+		if _, err := db.ReportCompleteness(store.DistrictScope, m, today); err != nil {
 			b.Fatal(err)
 		}
 	}
