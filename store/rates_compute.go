@@ -114,18 +114,18 @@ type childFacts struct {
 
 // The terms' bits and indexes, looked up once (the hot loop runs per child).
 var (
-	bGraduates, iGraduates         = termBit(TermGraduates), termIndex(TermGraduates)
-	bEntrants, iEntrants           = termBit(TermEntrants), termIndex(TermEntrants)
-	bTransfersIn, iTransfersIn     = termBit(TermTransfersIn), termIndex(TermTransfersIn)
-	bTransfersOut, iTransfersOut   = termBit(TermTransfersOut), termIndex(TermTransfersOut)
-	bStartEnrolled, iStartEnrolled = termBit(TermStartEnrolled), termIndex(TermStartEnrolled)
-	bEndEnrolled, iEndEnrolled     = termBit(TermEndEnrolled), termIndex(TermEndEnrolled)
-	bDropouts, iDropouts           = termBit(TermDropouts), termIndex(TermDropouts)
-	bReturns, iReturns             = termBit(TermReturns), termIndex(TermReturns)
-	bLeavers, iLeavers             = termBit(TermLeavers), termIndex(TermLeavers)
-	bLeaversIn, iLeaversIn         = termBit(TermLeaversIn), termIndex(TermLeaversIn)
-	bSchoolAge, iSchoolAge         = termBit(TermSchoolAge), termIndex(TermSchoolAge)
-	bSchoolAgeIn, iSchoolAgeIn     = termBit(TermSchoolAgeIn), termIndex(TermSchoolAgeIn)
+	bGraduates                 = termBit(TermGraduates)
+	bEntrants                  = termBit(TermEntrants)
+	bTransfersIn               = termBit(TermTransfersIn)
+	bTransfersOut              = termBit(TermTransfersOut)
+	bStartEnrolled             = termBit(TermStartEnrolled)
+	bEndEnrolled               = termBit(TermEndEnrolled)
+	bDropouts                  = termBit(TermDropouts)
+	bReturns                   = termBit(TermReturns)
+	bLeavers, iLeavers         = termBit(TermLeavers), termIndex(TermLeavers)
+	bLeaversIn, iLeaversIn     = termBit(TermLeaversIn), termIndex(TermLeaversIn)
+	bSchoolAge, iSchoolAge     = termBit(TermSchoolAge), termIndex(TermSchoolAge)
+	bSchoolAgeIn, iSchoolAgeIn = termBit(TermSchoolAgeIn), termIndex(TermSchoolAgeIn)
 )
 
 // Terms counted at the leaver's primary school, and by residence for a township.
