@@ -231,7 +231,7 @@ func applyAttendance(a *applyCtx, p *RollCall) error {
 	kids := make([]Student, len(p.Absent))
 	for i, x := range p.Absent {
 		s := &kids[i]
-		if !getJSON(a.tx.Bucket(bucketStudents), u64(mustParseID(x.StudentID)), s) ||
+		if !getStudentRecord(a.tx.Bucket(bucketStudents), u64(mustParseID(x.StudentID)), s) ||
 			s.SchoolCode != p.School || s.Grade != p.Grade || s.Class != p.Class {
 			return reject(CodeInvalid, "child "+x.StudentID+" is not in class "+ClassRef(p.School, p.Grade, p.Class)).on("absent")
 		}

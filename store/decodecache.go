@@ -19,6 +19,10 @@ import (
 type decodeCache[T any] struct {
 	max   int       // entries kept; 0 is decodeCacheMax
 	clone func(T) T // copies what a caller could change in place; nil for plain values
+	// enc and dec replace JSON where the record has a stored form of its
+	// own (children: student_codec.go); nil for JSON.
+	enc func(*T) ([]byte, error)
+	dec func(key, raw []byte, v *T) error
 
 	mu sync.RWMutex
 	m  map[string]T
@@ -33,9 +37,14 @@ var (
 	villagesCache decodeCache[Village]
 	groupsCache   decodeCache[Group]
 	schoolsCache  decodeCache[School]
+	// nodesCache: every command's node is checked against the registry
+	// (authorizeNode).
+	nodesCache decodeCache[ClusterNode]
 	// studentsCache holds the children written last (putStudent fills it),
-	// which the pages and the API read back at once.
-	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent}
+	// which the pages and the API read back at once. A child's stored bytes
+	// do not hold its id (codec.go), but they hold its ID number, which no
+	// other child has (invariant 5): the bytes still name one child.
+	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent, enc: encodeStudent, dec: decodeStudent}
 )
 
 func cloneStudent(s Student) Student {
@@ -54,10 +63,7 @@ func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
 	v, ok := c.m[string(raw)] // no allocation: the conversion is only a lookup
 	c.mu.RUnlock()
 	if !ok {
-		if err := json.Unmarshal(raw, &v); err != nil {
-			panic("store: corrupt record in " + string(key) + ": " + err.Error())
-		}
-		c.add(raw, v)
+		v = c.decode(raw, key)
 	}
 	if c.clone != nil {
 		v = c.clone(v)
@@ -66,11 +72,35 @@ func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
 	return true
 }
 
-// put stores v under key in b as JSON and remembers it: the next read of
-// these bytes decodes nothing. v must be what decoding its JSON gives
-// (encoding/json round-trips the register's types).
+// decode decodes and remembers raw. Apart from get, so that only a miss
+// puts a T on the heap (json.Unmarshal takes its address).
+func (c *decodeCache[T]) decode(raw, key []byte) T {
+	var v T
+	var err error
+	if c.dec != nil {
+		err = c.dec(key, raw, &v)
+	} else {
+		err = json.Unmarshal(raw, &v)
+	}
+	if err != nil {
+		panic("store: corrupt record in " + string(key) + ": " + err.Error())
+	}
+	c.add(raw, v)
+	return v
+}
+
+// put stores v under key in b (as JSON, or enc's stored form) and remembers
+// it: the next read of these bytes decodes nothing. v must be what decoding
+// its bytes gives (encoding/json and the codecs round-trip the register's
+// types).
 func (c *decodeCache[T]) put(b *bolt.Bucket, key []byte, v T) error {
-	raw, err := json.Marshal(v)
+	var raw []byte
+	var err error
+	if c.enc != nil {
+		raw, err = c.enc(&v)
+	} else {
+		raw, err = json.Marshal(v)
+	}
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func (db *DB) scanIndex(tx *bolt.Tx, sc Scope, f Filter, keep func(r *row) bool,
 
 func readStudent(tx *bolt.Tx, pos uint32) (Student, bool) {
 	var s Student
-	ok := getJSON(tx.Bucket(bucketStudents), u64(uint64(pos)+1), &s)
+	ok := getStudentRecord(tx.Bucket(bucketStudents), u64(uint64(pos)+1), &s)
 	return s, ok
 }
 
