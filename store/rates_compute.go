@@ -49,8 +49,12 @@ func parseChg(v []byte) (chg, error) {
 		dst *string
 	}{{`"from":"`, &c.From}, {`"to":"`, &c.To}, {`"date":"`, &c.Date}, {`"event":"`, &c.Event}} {
 		i := bytes.Index(v, []byte(f.key))
-		if i < 0 {
+		if i < 0 && f.dst == &c.Event {
 			continue // event is omitted when empty
+		}
+		if i < 0 { // not the StatusChange JSON this reads
+			err := json.Unmarshal(v, &c)
+			return c, err
 		}
 		rest := v[i+len(f.key):]
 		j := bytes.IndexByte(rest, '"')
