@@ -255,6 +255,12 @@ func (s *Server) routes() *echo.Echo {
 	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	s.registerBulkReadRoutes(apiAuth)
 	s.registerBackupRoutes(apiAuth)
+	s.registerRateRoutes(pagesAuth, apiAuth)
+	s.registerRateTargetRoutes(pagesAuth, apiAuth)
+	s.registerDashboardRoutes(pagesAuth)
+	s.registerScorecardRoutes(pagesAuth, apiAuth)
+	s.registerInspectionRoutes(pagesAuth, apiAuth)
+	s.registerReportRoutes(pagesAuth, apiAuth)
 	return e
 }
 
