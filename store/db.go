@@ -58,13 +58,19 @@ var (
 	bucketRollovers       = []byte("rollovers")         // year 0x00 school → RolloverRecord (progression.go)
 	bucketLeavers         = []byte("leavers")           // year be64(student) → Leaver
 
+	// the care registers and the poverty cross-check (care.go, poverty.go)
+	bucketCareLogs      = []byte("care_logs")      // be64(student) be64(index) → CareLog
+	bucketPovertyLists  = []byte("poverty_lists")  // list label → PovertyList
+	bucketPovertyRows   = []byte("poverty_rows")   // list label 0x00 ID number → PovertyRow
+	bucketPovertyClears = []byte("poverty_clears") // kind 0x00 ID number → PovertyClearance
+
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
 		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins, bucketRetired,
 		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits, bucketBulkReads,
 		bucketClusterTokens, bucketClusterNodes, // cluster registry: cluster.go
 		bucketSettings, bucketRollCalls, bucketAbsences, bucketLedger, bucketLedgerByStudent, bucketWeekChecks,
-		bucketRollovers, bucketLeavers}
+		bucketRollovers, bucketLeavers, bucketCareLogs, bucketPovertyLists, bucketPovertyRows, bucketPovertyClears}
 )
 
 // appendOnly are the buckets whose keys mostly arrive in increasing order

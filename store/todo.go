@@ -38,6 +38,9 @@ type TodoItem struct {
 	Days    int    `json:"days,omitempty"`     // school days absent in a row
 	Score   int    `json:"score,omitempty"`    // risk_tier3: the score
 	EntryID string `json:"entry_id,omitempty"` // dropout_report: the suspected-ledger entry
+	// The poverty cross-check's items (poverty_read.go).
+	Township string `json:"township,omitempty"` // the responsible township
+	Mismatch string `json:"mismatch,omitempty"` // theirs_only, ours_only, differs
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -137,7 +140,12 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 			}
 		}
 		watch, err := db.watchTodo(tx, sc, today)
+		if err != nil {
+			return err
+		}
 		td.Items = append(td.Items, watch...)
+		poverty, err := db.povertyTodo(tx, sc) // poverty_read.go
+		td.Items = append(td.Items, poverty...)
 		return err
 	})
 	slices.SortStableFunc(td.Items, func(a, b TodoItem) int { return cmp.Compare(a.Since, b.Since) })
