@@ -70,11 +70,11 @@ type PovertyDiff struct {
 	Changed []PovertyRow `json:"changed"` // as on the new list
 }
 
-// orgNames resolves a township's or school's name or code to its code.
-type orgNames struct{ towns, schools map[string]string }
+// povertyOrg resolves a township's or school's name or code to its code.
+type povertyOrg struct{ towns, schools map[string]string }
 
-func loadOrgNames(tx *bolt.Tx) orgNames {
-	o := orgNames{towns: map[string]string{}, schools: map[string]string{}}
+func loadPovertyOrg(tx *bolt.Tx) povertyOrg {
+	o := povertyOrg{towns: map[string]string{}, schools: map[string]string{}}
 	tx.Bucket(bucketTownships).ForEach(func(_, v []byte) error {
 		var t Township
 		if json.Unmarshal(v, &t) == nil {
@@ -94,7 +94,7 @@ func loadOrgNames(tx *bolt.Tx) orgNames {
 
 // classify reconciles one row of their list (nil: not on it) with the
 // child of that ID number on the register (nil: not on it).
-func classify(tx *bolt.Tx, o orgNames, r *PovertyRow, s *Student) PovertyItem {
+func classify(tx *bolt.Tx, o povertyOrg, r *PovertyRow, s *Student) PovertyItem {
 	it := PovertyItem{Theirs: r}
 	switch {
 	case s == nil:
@@ -183,9 +183,9 @@ func povertyItem(tx *bolt.Tx, list, id string) (PovertyItem, bool) {
 	s := studentByID(tx, id)
 	switch {
 	case onList:
-		return classify(tx, loadOrgNames(tx), &r, s), true
+		return classify(tx, loadPovertyOrg(tx), &r, s), true
 	case s != nil && s.HasFlag(FlagRegisteredPoor):
-		return classify(tx, loadOrgNames(tx), nil, s), true
+		return classify(tx, loadPovertyOrg(tx), nil, s), true
 	}
 	return PovertyItem{}, false
 }
@@ -252,7 +252,7 @@ func (db *DB) povertyCheck(tx *bolt.Tx, sc Scope) (PovertyCheck, error) {
 	if err != nil {
 		return pc, err
 	}
-	o := loadOrgNames(tx)
+	o := loadPovertyOrg(tx)
 	onList := map[string]bool{}
 	add := func(it PovertyItem) {
 		if !it.visibleTo(tx, sc) {
@@ -299,7 +299,7 @@ func (db *DB) povertyCheck(tx *bolt.Tx, sc Scope) (PovertyCheck, error) {
 
 // povertyRowInScope reports whether a row of a list concerns scope sc: its
 // child on the register is in scope, or the township or school it names.
-func povertyRowInScope(tx *bolt.Tx, o orgNames, sc Scope, r *PovertyRow) bool {
+func povertyRowInScope(tx *bolt.Tx, o povertyOrg, sc Scope, r *PovertyRow) bool {
 	if s := studentByID(tx, r.IDNumber); s != nil {
 		if _, err := getStudent(tx, sc, s.ID); err == nil {
 			return true
