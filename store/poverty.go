@@ -39,13 +39,13 @@ type PovertyRow struct {
 	School      string `json:"school,omitempty"`       // a school's name or code, as the list gives it
 }
 
-// PovertyBatch is one batch of a list: payload of poverty.batch. Batches
-// are numbered from 1, in order; Last completes the list.
+// PovertyBatch is rows of a list: payload of poverty.batch. The first
+// batch of a new list makes it the current list (the one before it becomes
+// the previous); later batches of the list add to it. An import names the
+// list by its id.
 type PovertyBatch struct {
-	List  string       `json:"list"`
-	Batch int          `json:"batch"`
-	Last  bool         `json:"last"`
-	Rows  []PovertyRow `json:"rows"`
+	List string       `json:"list"`
+	Rows []PovertyRow `json:"rows"`
 }
 
 // PovertyList is a list's record.
@@ -89,18 +89,14 @@ var (
 	_ = register(kindSpec[PovertyClear]{Who: Writer, Nodes: TownshipNode, Check: CheckPovertyClear, Target: noTarget[PovertyClear], Apply: applyPovertyClear})
 )
 
-// CheckPovertyBatch trims and checks a batch on its own: a label, a batch
-// number, 1 to MaxPovertyBatch rows (none only in a last batch), each with
-// a valid ID number, once, and a name. Errors are *FieldError naming the
-// row (rows[i].field).
+// CheckPovertyBatch trims and checks a batch on its own: a label, 1 to
+// MaxPovertyBatch rows, each with a valid ID number, once, and a name.
+// Errors are *FieldError naming the row (rows[i].field).
 func CheckPovertyBatch(p *PovertyBatch) error {
 	if p.List = strings.TrimSpace(p.List); !isCode(p.List) {
 		return fieldErr("list", "format", "list must be a label of letters, digits, - or _ (a month: 2026-11)")
 	}
-	if p.Batch < 1 {
-		return fieldErr("batch", "range", "batch must be 1 or more")
-	}
-	if len(p.Rows) > MaxPovertyBatch || (len(p.Rows) == 0 && !p.Last) {
+	if len(p.Rows) == 0 || len(p.Rows) > MaxPovertyBatch {
 		return fieldErr("rows", "length", "a batch has 1 to "+strconv.Itoa(MaxPovertyBatch)+" rows")
 	}
 	seen := map[string]int{}
@@ -155,43 +151,41 @@ func applyPovertyBatch(a *applyCtx, p *PovertyBatch) error {
 	if err := CheckPovertyBatch(p); err != nil {
 		return invalid(err)
 	}
-	lists, rows := a.tx.Bucket(bucketPovertyLists), a.tx.Bucket(bucketPovertyRows)
+	meta, lists, rows := a.tx.Bucket(bucketMeta), a.tx.Bucket(bucketPovertyLists), a.tx.Bucket(bucketPovertyRows)
+	cur := string(meta.Get(keyPovertyCurrent))
 	var l PovertyList
-	getJSON(lists, []byte(p.List), &l)
-	switch {
-	case l.Complete:
-		return reject(CodeState, "list "+p.List+" is complete: import the next month's under a new label").on("list")
-	case p.Batch != l.Batches+1:
-		return reject(CodeGap, "list "+p.List+": expected batch "+strconv.Itoa(l.Batches+1)+", got "+strconv.Itoa(p.Batch)).on("batch")
+	if getJSON(lists, []byte(p.List), &l) && cur != p.List {
+		return reject(CodeState, "list "+p.List+" is no longer the current list: import the whole list again").on("list")
 	}
-	for i, r := range p.Rows {
-		if rows.Get(povertyRowKey(p.List, r.IDNumber)) != nil {
-			return reject(CodeDuplicate, "row "+strconv.Itoa(r.Row)+": the ID number is already on list "+p.List).on("rows[" + strconv.Itoa(i) + "].id_number")
-		}
-	}
-	for i, r := range p.Rows {
-		r.N = l.Rows + i + 1
-		if err := putJSON(rows, povertyRowKey(p.List, r.IDNumber), r); err != nil {
-			return err
-		}
-	}
-	l.Label, l.Batches, l.Rows, l.By, l.At = p.List, p.Batch, l.Rows+len(p.Rows), a.actor.Username, a.at
-	changes := []Change{{Field: "rows", From: strconv.Itoa(l.Rows - len(p.Rows)), To: strconv.Itoa(l.Rows)}}
-	if p.Last {
-		meta := a.tx.Bucket(bucketMeta)
-		l.Complete, l.Date = true, a.today().String()
-		if cur := meta.Get(keyPovertyCurrent); cur != nil {
-			l.Previous = string(cur)
-			if err := meta.Put(keyPovertyPrevious, cur); err != nil {
+	if l.Label == "" { // a new list becomes the current one
+		l = PovertyList{Label: p.List, Date: a.today().String(), Previous: cur}
+		if cur != "" {
+			if err := meta.Put(keyPovertyPrevious, []byte(cur)); err != nil {
 				return err
 			}
 		}
 		if err := meta.Put(keyPovertyCurrent, []byte(p.List)); err != nil {
 			return err
 		}
-		changes = append(changes, Change{Field: "complete", To: "true"})
 	}
-	a.done("poverty:"+p.List, p.List, uint64(l.Batches), changes)
+	before := l.Rows
+	for i, r := range p.Rows {
+		key := povertyRowKey(p.List, r.IDNumber)
+		if rows.Get(key) != nil {
+			// A row of an earlier batch: this row is refused, the others go in.
+			a.rows = append(a.rows, RowResult{Row: r.Row, Code: CodeDuplicate, Field: "rows[" + strconv.Itoa(i) + "].id_number",
+				Reason: "row " + strconv.Itoa(r.Row) + ": the ID number is already on list " + p.List})
+			continue
+		}
+		l.Rows++
+		r.N = l.Rows
+		if err := putJSON(rows, key, r); err != nil {
+			return err
+		}
+	}
+	l.Batches++
+	l.By, l.At = a.actor.Username, a.at
+	a.done("poverty:"+p.List, p.List, uint64(l.Batches), []Change{{Field: "rows", From: strconv.Itoa(before), To: strconv.Itoa(l.Rows)}})
 	return putJSON(lists, []byte(p.List), l)
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -226,7 +227,7 @@ func listRows(tx *bolt.Tx, list string) ([]PovertyRow, error) {
 }
 
 // PovertyReconcile reconciles the current list with the register in scope
-// sc: the four lists (each in ID-number order, ours-only in register
+// sc: the four lists (each in the list's order, ours-only in register
 // order) and what changed since the previous list. Errors: ErrClosed.
 func (db *DB) PovertyReconcile(sc Scope) (PovertyCheck, error) {
 	var pc PovertyCheck
@@ -276,6 +277,10 @@ func (db *DB) povertyCheck(tx *bolt.Tx, sc Scope) (PovertyCheck, error) {
 		onList[rows[i].IDNumber] = true
 		add(classify(tx, o, &rows[i], studentByID(tx, rows[i].IDNumber)))
 	}
+	byRow := func(a, b PovertyItem) int { return cmp.Compare(a.Theirs.N, b.Theirs.N) }
+	slices.SortFunc(pc.Matched, byRow)
+	slices.SortFunc(pc.TheirsOnly, byRow)
+	slices.SortFunc(pc.Differs, byRow)
 	var ours []uint32
 	if _, err := db.scanIndex(tx, sc, Filter{Flag: FlagRegisteredPoor}, nil, func(p uint32, _ *row) { ours = append(ours, p) }); err != nil {
 		return pc, err
