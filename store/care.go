@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // The care registers (R13–R16): what a left-behind, disabled or migrant
@@ -329,8 +332,16 @@ func logAddressChange(a *applyCtx, old, s *Student) error {
 	return putCareLog(a, CareLog{Kind: LogAddress, StudentID: s.ID, Date: a.today().String(), From: from, To: to})
 }
 
-func careLogKey(student string, index uint64) []byte {
-	return append(u64(mustParseID(student)), u64(index)...)
+// careLogKey is be64(child) be64(log index) be16(n): an import batch
+// writes many entries of one child under one log index, numbered 0, 1, …
+func careLogKey(b *bolt.Bucket, student string, index uint64) []byte {
+	prefix := append(u64(mustParseID(student)), u64(index)...)
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		n++
+	}
+	return append(prefix, byte(n>>8), byte(n))
 }
 
 func putCareLog(a *applyCtx, l CareLog) error {
@@ -339,7 +350,8 @@ func putCareLog(a *applyCtx, l CareLog) error {
 	if err != nil {
 		return err
 	}
-	return a.tx.Bucket(bucketCareLogs).Put(careLogKey(l.StudentID, a.e.Index), raw)
+	b := a.tx.Bucket(bucketCareLogs)
+	return b.Put(careLogKey(b, l.StudentID, a.e.Index), raw)
 }
 
 // addCareLog is the shared path of the log kinds: the child in scope,

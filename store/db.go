@@ -59,7 +59,7 @@ var (
 	bucketLeavers         = []byte("leavers")           // year be64(student) → Leaver
 
 	// the care registers and the poverty cross-check (care.go, poverty.go)
-	bucketCareLogs      = []byte("care_logs")      // be64(student) be64(index) → CareLog
+	bucketCareLogs      = []byte("care_logs")      // be64(student) be64(index) be16(n) → CareLog
 	bucketPovertyLists  = []byte("poverty_lists")  // list label → PovertyList
 	bucketPovertyRows   = []byte("poverty_rows")   // list label 0x00 ID number → PovertyRow
 	bucketPovertyClears = []byte("poverty_clears") // kind 0x00 ID number → PovertyClearance

@@ -63,7 +63,7 @@ func TestPovertyReconciliation(t *testing.T) {
 		{Row: 3, IDNumber: idOf(t, db, "S2"), Name: "韦晓2", HouseholdID: "H2", School: "P1"},                       // name differs
 		{Row: 4, IDNumber: idOf(t, db, "S4"), Name: "韦小4", HouseholdID: "H4"},                                     // not flagged by us
 		{Row: 5, IDNumber: lost, Name: "蓝小五", HouseholdID: "H5", Township: "拉堡镇"},                                 // a child to find, in T1
-		{Row: 6, IDNumber: elsewhere, Name: "覃小六", School: "进德镇初级中学"},                                            // a child to find, at J2
+		{Row: 6, IDNumber: elsewhere, Name: "覃小六", School: "进德镇初级中学"},                                             // a child to find, at J2
 	}
 	a.must(cmd(t, "admin", KindPovertyBatch, PovertyBatch{List: "2026-10", Rows: list1[:3]}))
 	a.must(cmd(t, "admin", KindPovertyBatch, PovertyBatch{List: "2026-10", Rows: list1[3:]}))
