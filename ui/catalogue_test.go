@@ -52,7 +52,8 @@ func TestCatalogueChecked(t *testing.T) {
 var dynamicPrefixes = []string{"status", "flag", "school", "role", "line", "vkind", "placement", "gender", "kind",
 	"reject", "raft", "field", "fielderr", "flash", "reason", "result", "step", "outcome", "casestate", "casekind",
 	"level", "vline", "via", "scope", "settings.help", "settings.unit", "error", "todo", "event",
-	"absence", "contact", "clear", "factor", "factorhelp", "mismatch", "ledger", "ledgerintro", "pwset"} // the last line: watch
+	"absence", "contact", "clear", "factor", "factorhelp", "mismatch", "ledger", "ledgerintro", "pwset", // the last line: watch
+	"care", "careintro", "caredetails", "carelog", "carelogkind", "disability", "disgrade", "aid", "contactmode", "poverty", "povertyfield"} // the care registers
 
 // TestCatalogueKeysUsed: every key of the catalogue is used by a template or
 // the Go code (no dead text to keep translated).

@@ -252,6 +252,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerDigestRoutes(apiAuth)
 	s.registerWatchAPIRoutes(apiAuth)
 	s.registerWatchRoutes(pagesAuth)
+	s.registerCareRoutes(pagesAuth, apiAuth)
 	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	s.registerBulkReadRoutes(apiAuth)
 	s.registerBackupRoutes(apiAuth)

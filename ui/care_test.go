@@ -1,0 +1,228 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/net/html"
+
+	"baoxue/store"
+)
+
+// postForm fills the page's form id with values and posts it.
+func postForm(t *testing.T, b *browser, page response, id, action string, set map[string]string) response {
+	t.Helper()
+	form := formValues(t, page, id)
+	for k, v := range set {
+		form.Set(k, v)
+	}
+	return b.post(action, form)
+}
+
+// TestCarePages: a school user enters a left-behind child's details and a
+// contact through the register's forms, sees the counts, the child's care
+// log and a masked list; bad input re-shows the form and writes nothing;
+// the export writes a formula-like value as text; a viewer sees no forms
+// and no work places; English is selectable.
+func TestCarePages(t *testing.T) {
+	ce := newCaseEnv(t)
+	e := ce.env
+	plain := child("韦小红", 2)
+	plain["flags"], plain["details"] = []string{}, map[string]string{}
+	second := e.createChild(ce.teacher, plain)
+	b := e.browser()
+	b.login("teacher", "password-1")
+
+	page := b.get("/care/left_behind").want(t, http.StatusOK, "left-behind register")
+	doc := parseHTML(t, page)
+	if find(doc, byID("row-"+ce.child)) == nil || find(doc, byID("row-"+second)) != nil || !strings.Contains(text(find(doc, byID("care-total"))), "1") {
+		t.Fatalf("register lists the wrong children:\n%s", page.body)
+	}
+	if row := text(find(doc, byID("row-"+ce.child))); !strings.Contains(row, "138****0000") || strings.Contains(row, "13800000000") || !strings.Contains(row, "********") {
+		t.Errorf("a list shows a full phone or ID number: %s", row)
+	}
+	if !strings.Contains(text(find(doc, byID("care-title"))), "留守儿童") {
+		t.Errorf("title is not Chinese by default")
+	}
+
+	// Details for the second child: on the register at once.
+	r := postForm(t, b, page, "care-details-form", "/care/left_behind/details", map[string]string{"id": second,
+		"parents_workplace": "=HYPERLINK(\"http://x\")", "parents_phone": "13912345678", "caregiver": "外婆"})
+	r.want(t, http.StatusSeeOther, "details form")
+	page = b.get("/care/left_behind").want(t, http.StatusOK, "register again")
+	if find(parseHTML(t, page), byID("row-"+second)) == nil {
+		t.Fatalf("the child entered is not on the register")
+	}
+
+	// A contact, then a bad one (no content): a clear error, nothing written.
+	postForm(t, b, page, "care-log-form", "/care/left_behind/log", map[string]string{"student_id": ce.child, "mode": "video", "content": "期中考试情况"}).
+		want(t, http.StatusSeeOther, "contact form")
+	page = b.get("/care/left_behind").want(t, http.StatusOK, "register after the contact")
+	bad := postForm(t, b, page, "care-log-form", "/care/left_behind/log", map[string]string{"student_id": ce.child, "mode": "phone", "content": " "})
+	bad.want(t, http.StatusBadRequest, "contact without content")
+	if find(parseHTML(t, bad), byID("form-error")) == nil || formValues(t, bad, "care-log-form").Get("mode") != "phone" {
+		t.Errorf("the refused form lost its error or its values:\n%s", bad.body)
+	}
+	if logs, _ := e.db.CareLogs(store.DistrictScope, ce.child); len(logs) != 1 || logs[0].Content != "期中考试情况" || logs[0].By != "teacher" {
+		t.Errorf("care log: %+v", logs)
+	}
+	lp := b.get("/students/" + ce.child + "/care").want(t, http.StatusOK, "care log page")
+	if row := find(parseHTML(t, lp), byID("care-log")); row == nil || !strings.Contains(text(row), "期中考试情况") || !strings.Contains(text(row), "视频") {
+		t.Errorf("care log page:\n%s", lp.body)
+	}
+
+	// The export: Chinese headers, masked phones, a formula-like value as text.
+	xr := b.get("/care/left_behind/export.xlsx").want(t, http.StatusOK, "xlsx")
+	f, err := excelize.OpenReader(bytes.NewReader(xr.body))
+	if err != nil {
+		t.Fatalf("not a valid xlsx: %v", err)
+	}
+	rows, _ := f.GetRows("留守儿童台账")
+	if len(rows) < 4 || rows[1][0] != "姓名" || rows[1][10] != "父母务工地点" || rows[3][10] != "=HYPERLINK(\"http://x\")" || rows[2][11] != "138****0000" {
+		t.Fatalf("xlsx rows: %q", rows)
+	}
+	if fo, _ := f.GetCellFormula("留守儿童台账", "K4"); fo != "" {
+		t.Errorf("a value beginning with = was exported as the formula %q", fo)
+	}
+	if typ, _ := f.GetCellType("留守儿童台账", "K4"); typ == excelize.CellTypeFormula {
+		t.Errorf("K4 is a formula cell")
+	}
+
+	// A viewer: no forms, no work places, masked everywhere.
+	v := e.browser()
+	v.login("viewer", "password-1")
+	vp := v.get("/care/left_behind").want(t, http.StatusOK, "viewer's register")
+	vd := parseHTML(t, vp)
+	if find(vd, byID("care-details-form")) != nil || find(vd, byID("care-log-form")) != nil || strings.Contains(string(vp.body), "广东东莞") {
+		t.Errorf("a viewer sees forms or a work place:\n%s", vp.body)
+	}
+	v.post("/care/left_behind/log", url.Values{csrfField: {csrfFrom(t, vp)}, "student_id": {ce.child}, "mode": {"phone"}, "content": {"x"}}).
+		want(t, http.StatusForbidden, "viewer posts a contact")
+	en := b.get("/care/left_behind?lang=en").want(t, http.StatusOK, "English")
+	if !strings.Contains(text(find(parseHTML(t, en), byID("care-title"))), "Left-behind children") {
+		t.Errorf("no English title")
+	}
+	b.get("/care/nonsense").want(t, http.StatusNotFound, "unknown register")
+}
+
+// TestCareDisabledAndPovertyPages: the disabled register counts a
+// placement as in school and records a visit; the poverty register marks
+// a registered-poor child with no aid this term until an aid is recorded.
+func TestCareDisabledAndPovertyPages(t *testing.T) {
+	ce := newCaseEnv(t)
+	e := ce.env
+	poor := child("韦小贫", 3)
+	poor["flags"] = []string{"registered_poor"}
+	poorID := e.createChild(ce.teacher, poor)
+	b := e.browser()
+	b.login("teacher", "password-1")
+
+	page := b.get("/care/disabled").want(t, http.StatusOK, "disabled register")
+	postForm(t, b, page, "care-details-form", "/care/disabled/details", map[string]string{"id": ce.child, "category": "hearing", "grade": "3", "placement": "home_teaching"}).
+		want(t, http.StatusSeeOther, "disability form")
+	page = b.get("/care/disabled").want(t, http.StatusOK, "disabled register again")
+	if d := parseHTML(t, page); !strings.Contains(text(find(d, byID("care-in-school"))), "1") || !strings.Contains(text(find(d, byID("care-placements"))), "送教上门") {
+		t.Errorf("in-school count or placements:\n%s", page.body)
+	}
+	postForm(t, b, page, "care-log-form", "/care/disabled/log", map[string]string{"student_id": ce.child, "teacher": "黄老师", "hours": "2", "content": "识字"}).
+		want(t, http.StatusSeeOther, "visit form")
+	page = b.get("/care/disabled").want(t, http.StatusOK, "disabled register after the visit")
+	postForm(t, b, page, "care-log-form", "/care/disabled/log", map[string]string{"student_id": ce.child, "teacher": "黄老师", "hours": "20", "content": "识字"}).
+		want(t, http.StatusBadRequest, "a 20-hour visit")
+	if p, _ := e.db.CareRegister(store.DistrictScope, store.CareDisabledRegister, store.CareFilter{}, "2026-09-01"); p.Items[0].Visits != 1 || p.Items[0].VisitHours != 2 {
+		t.Errorf("visits: %+v", p.Items[0])
+	}
+	if p := b.get("/care/disabled?placement=special_school").want(t, http.StatusOK, "placement filter"); find(parseHTML(t, p), byID("care-none")) == nil {
+		t.Errorf("placement filter keeps a home-taught child")
+	}
+
+	page = b.get("/care/poverty").want(t, http.StatusOK, "poverty register")
+	if d := parseHTML(t, page); find(d, byID("row-"+poorID)) == nil || !strings.Contains(text(find(d, byID("care-no-aid"))), "1") {
+		t.Fatalf("the child with no aid does not stand out:\n%s", page.body)
+	}
+	postForm(t, b, page, "care-log-form", "/care/poverty/log", map[string]string{"student_id": poorID, "program": "nutrition", "amount": "abc"}).
+		want(t, http.StatusBadRequest, "amount not a number")
+	postForm(t, b, page, "care-log-form", "/care/poverty/log", map[string]string{"student_id": poorID, "program": "nutrition", "amount": "400.5"}).
+		want(t, http.StatusSeeOther, "aid form")
+	page = b.get("/care/poverty?no_aid=1").want(t, http.StatusOK, "no aid filter")
+	if find(parseHTML(t, page), byID("care-none")) == nil {
+		t.Errorf("a child with aid this term is still listed as without:\n%s", page.body)
+	}
+	xr := b.get("/care/poverty/export.xlsx").want(t, http.StatusOK, "xlsx")
+	f, err := excelize.OpenReader(bytes.NewReader(xr.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("贫困学生资助台账")
+	if len(rows) < 3 || rows[2][11] != "营养改善计划 400.50" || rows[2][12] != "400.50" {
+		t.Errorf("poverty xlsx: %q", rows)
+	}
+	var api store.CarePage
+	e.api("GET", "/api/v1/care/poverty", ce.teacher, nil).want(t, http.StatusOK, "api").json(t, &api)
+	if api.Total != 1 || api.NoAid != 0 || api.Items[0].Student.IDNumber == poor["id_number"] {
+		t.Errorf("api: %+v", api)
+	}
+}
+
+// TestPovertyCheckPage: the four lists of a hand-made list against the
+// register, a mismatch cleared with a note from the page (and a clearance
+// without a note refused), the item on and off the to-do list.
+func TestPovertyCheckPage(t *testing.T) {
+	ce := newCaseEnv(t)
+	e := ce.env
+	poor := child("韦小贫", 3)
+	poor["flags"] = []string{"registered_poor"}
+	poorID := e.createChild(ce.teacher, poor)
+	ours, _ := e.db.GetStudent(store.DistrictScope, ce.child)
+	lost := idNumber("20160505", 51)
+	cmd, err := store.NewCommand("pov-1", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"}, store.PovertyBatch{List: "2026-08", Rows: []store.PovertyRow{
+		{Row: 2, IDNumber: ours.IDNumber, Name: "韦晓明", School: "拉堡镇中心小学"},
+		{Row: 3, IDNumber: lost, Name: "蓝小五", Township: "拉堡镇"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.rep.Submit(context.Background(), cmd); err != nil || !r.Applied() {
+		t.Fatalf("poverty.batch: %+v %v", r, err)
+	}
+	b := e.browser()
+	b.login("town", "password-1")
+	page := b.get("/care/check").want(t, http.StatusOK, "check page")
+	doc := parseHTML(t, page)
+	for id, want := range map[string]string{"poverty-theirs_only": "蓝小五", "poverty-ours_only": "韦小贫", "poverty-differs": "韦小明"} {
+		if n := find(doc, byID(id)); n == nil || !strings.Contains(text(n), want) {
+			t.Errorf("#%s lacks %s:\n%s", id, want, page.body)
+		}
+	}
+	if strings.Contains(string(page.body), lost) || strings.Contains(string(page.body), ours.IDNumber) {
+		t.Errorf("the check page shows a full ID number")
+	}
+	if td := ce.todoKinds(ce.town); strings.Count(strings.Join(td, ","), store.TodoPoverty) != 3 {
+		t.Errorf("town's to-do: %v, want three poverty mismatches", td)
+	}
+	b.post("/care/check/clear", formWith(t, page, "clear-theirs_only-#2", "note", " ")).want(t, http.StatusBadRequest, "clear without a note")
+	b.post("/care/check/clear", formWith(t, page, "clear-theirs_only-#2", "note", "已随父母迁往广东，扶贫办确认")).want(t, http.StatusSeeOther, "clear")
+	page = b.get("/care/check").want(t, http.StatusOK, "check page again")
+	if n := find(parseHTML(t, page), byID("poverty-theirs_only")); n == nil || !strings.Contains(text(n), "扶贫办确认") {
+		t.Errorf("the clearance is not shown:\n%s", page.body)
+	}
+	if td := ce.todoKinds(ce.town); strings.Count(strings.Join(td, ","), store.TodoPoverty) != 2 {
+		t.Errorf("town's to-do after clearing: %v", td)
+	}
+	if n := find(parseHTML(t, page), byID("poverty-ours_only")); n == nil || find(n, func(x *html.Node) bool { return attr(x, "data-ref") == poorID }) == nil {
+		t.Errorf("the ours-only list does not name %s", poorID)
+	}
+}
+
+// formWith is form id of page with one field set.
+func formWith(t *testing.T, page response, id, key, val string) url.Values {
+	t.Helper()
+	f := formValues(t, page, id)
+	f.Set(key, val)
+	return f
+}
