@@ -21,7 +21,9 @@ import (
 
 // registerCareRoutes: the care registers' pages and their JSON.
 func (s *Server) registerCareRoutes(pages, api *echo.Group) {
-	pages.GET("/care", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/care/"+store.CareLeftBehindRegister) })
+	pages.GET("/care", func(c echo.Context) error {
+		return c.Redirect(http.StatusSeeOther, "/care/"+store.CareLeftBehindRegister)
+	})
 	pages.GET("/care/check", s.povertyCheckPage)
 	pages.POST("/care/check/clear", s.povertyClearSubmit)
 	pages.GET("/care/:register", s.carePage)
@@ -43,12 +45,12 @@ type carePage struct {
 	Today     string
 	// the forms' choices
 	Modes, Programs, Categories, Grades, Placements []string
-	Error     string
-	ErrorLink string
-	LinkText  string
-	Form      string     // the form that failed: details or log
-	In        url.Values // what it held
-	CommandID string
+	Error                                           string
+	ErrorLink                                       string
+	LinkText                                        string
+	Form                                            string     // the form that failed: details or log
+	In                                              url.Values // what it held
+	CommandID                                       string
 }
 
 // careTitle is the catalogue key of a register's name.

@@ -71,7 +71,7 @@ func TestCarePages(t *testing.T) {
 	if logs, _ := e.db.CareLogs(store.DistrictScope, ce.child); len(logs) != 1 || logs[0].Content != "期中考试情况" || logs[0].By != "teacher" {
 		t.Errorf("care log: %+v", logs)
 	}
-	lp := b.get("/students/" + ce.child + "/care").want(t, http.StatusOK, "care log page")
+	lp := b.get("/students/"+ce.child+"/care").want(t, http.StatusOK, "care log page")
 	if row := find(parseHTML(t, lp), byID("care-log")); row == nil || !strings.Contains(text(row), "期中考试情况") || !strings.Contains(text(row), "视频") {
 		t.Errorf("care log page:\n%s", lp.body)
 	}

@@ -55,9 +55,15 @@ var careColumns = map[string][]careColumn{
 		{"本学期未获资助", 10, func(_ orgTree, r store.CareRow) any { return yesNo(len(r.Aids) == 0) }},
 	},
 	store.CareDisabledRegister: {
-		{"残疾类别", 10, func(_ orgTree, r store.CareRow) any { return translateCode(langZH, "disability", r.Student.Details.DisabilityCategory) }},
-		{"残疾等级", 8, func(_ orgTree, r store.CareRow) any { return translateCode(langZH, "disgrade", r.Student.Details.DisabilityGrade) }},
-		{"安置方式", 12, func(_ orgTree, r store.CareRow) any { return translateCode(langZH, "placement", r.Student.Details.Placement) }},
+		{"残疾类别", 10, func(_ orgTree, r store.CareRow) any {
+			return translateCode(langZH, "disability", r.Student.Details.DisabilityCategory)
+		}},
+		{"残疾等级", 8, func(_ orgTree, r store.CareRow) any {
+			return translateCode(langZH, "disgrade", r.Student.Details.DisabilityGrade)
+		}},
+		{"安置方式", 12, func(_ orgTree, r store.CareRow) any {
+			return translateCode(langZH, "placement", r.Student.Details.Placement)
+		}},
 		{"送教上门次数", 10, func(_ orgTree, r store.CareRow) any { return r.Visits }},
 		{"送教课时", 8, func(_ orgTree, r store.CareRow) any { return r.VisitHours }},
 		{"最近送教日期", 12, func(_ orgTree, r store.CareRow) any { return r.LastVisit }},
