@@ -51,8 +51,16 @@ func TestStudentImportRows(t *testing.T) {
 		{Row: 4, Cells: func() map[string]string { c := cellsOf(moved); c[colClass] = "二班"; return c }()}, // changes
 		{Row: 5, Cells: cellsOf(badDigit)},
 		{Row: 6, Cells: func() map[string]string { c := cellsOf(child(t, 11, "V1", "P1", 3, 1)); c[colGender] = "女"; return c }()},
-		{Row: 7, Cells: func() map[string]string { c := cellsOf(child(t, 13, "V1", "", 0, 0)); c[colSchoolName] = "无此小学"; return c }()},
-		{Row: 8, Cells: func() map[string]string { c := cellsOf(child(t, 15, "V1", "P1", 3, 1)); c[colGrade] = "初一"; return c }()},
+		{Row: 7, Cells: func() map[string]string {
+			c := cellsOf(child(t, 13, "V1", "", 0, 0))
+			c[colSchoolName] = "无此小学"
+			return c
+		}()},
+		{Row: 8, Cells: func() map[string]string {
+			c := cellsOf(child(t, 15, "V1", "P1", 3, 1))
+			c[colGrade] = "初一"
+			return c
+		}()},
 		{Row: 9, Cells: cellsOf(fresh)}, // the same child again
 		{Row: 10, Cells: cellsOf(otherTown)},
 	}
