@@ -177,12 +177,12 @@ func classifyPoverty(db *DB, u User, _ string, rows []ImportRow) ([]RowClass, er
 		one := PovertyBatch{List: "x", Rows: []PovertyRow{p}}
 		switch err := CheckPovertyBatch(&one); {
 		case u.Scope.Kind != ScopeDistrict:
-			out[i] = rowErr("", "the poverty department's list is imported by the bureau")
+			out[i] = rowErr("", "bureau_only", "the poverty department's list is imported by the bureau")
 		case err != nil:
 			fe, _ := err.(*FieldError)
-			out[i] = rowErr(strings.TrimPrefix(fe.Field, "rows[0]."), fe.Message)
+			out[i] = rowErr(strings.TrimPrefix(fe.Field, "rows[0]."), fe.Code, fe.Message)
 		case seen[p.IDNumber] != 0:
-			out[i] = rowErr(colIDNumber, "the same ID number as row "+strconv.Itoa(seen[p.IDNumber]))
+			out[i] = rowErr(colIDNumber, "duplicate_in_file", "the same ID number as row "+strconv.Itoa(seen[p.IDNumber]))
 		default:
 			seen[p.IDNumber] = r.Row
 			plans[i] = one.Rows[0]
@@ -261,16 +261,16 @@ func careClassifier(f careRowFunc) func(db *DB, u User, today string, rows []Imp
 func classifyCareRow(tx *bolt.Tx, u User, r ImportRow, seen map[string]int, f careRowFunc) RowClass {
 	id := strings.ToUpper(r.Cells[colIDNumber])
 	if _, _, err := ValidateIDNumber(id); err != nil {
-		return rowErr(colIDNumber, err.Error())
+		return rowErrFrom(err)
 	}
 	s := studentByID(tx, id)
 	switch {
 	case s == nil:
-		return rowErr(colIDNumber, "no child with this ID number is on the register: import the child first (students)")
+		return rowErr(colIDNumber, "not_on_register", "no child with this ID number is on the register: import the child first (students)")
 	case !scopeAllows(tx, u.Scope, s):
-		return rowErr(colIDNumber, "the child is on the register outside your scope")
+		return rowErr(colIDNumber, "outside_scope", "the child is on the register outside your scope")
 	case r.Cells[colName] != "" && r.Cells[colName] != s.Name:
-		return rowErr(colName, "the register has this ID number under the name "+s.Name)
+		return rowErr(colName, "name_mismatch", "the register has this ID number under the name "+s.Name)
 	}
 	rc, plan := f(tx, s, r.Cells)
 	if rc.Class == RowError {
@@ -283,7 +283,7 @@ func classifyCareRow(tx *bolt.Tx, u User, r ImportRow, seen map[string]int, f ca
 		key += "\x00" + string(rc.Plan)
 	}
 	if first, dup := seen[key]; dup {
-		return rowErr(colIDNumber, "the same child as row "+strconv.Itoa(first))
+		return rowErr(colIDNumber, "duplicate_in_file", "the same child as row "+strconv.Itoa(first))
 	}
 	seen[key] = r.Row
 	rc.Target, rc.Version = s.ID, s.Version

@@ -154,22 +154,22 @@ type importClassifier struct {
 	seenID, seenNo map[string]int // number → first row
 }
 
-func rowErr(field, reason string) RowClass {
-	return RowClass{Class: RowError, Field: field, Reason: reason}
+func rowErr(field, code, reason string) RowClass {
+	return RowClass{Class: RowError, Field: field, Code: code, Reason: reason}
 }
 
 func (c *importClassifier) classify(tx *bolt.Tx, org *orgNames, u User, today string, r ImportRow) RowClass {
 	f, fe := rowFields(org, r.Cells)
 	if fe != nil {
-		return rowErr(fe.Field, fe.Message)
+		return rowErr(fe.Field, fe.Code, fe.Message)
 	}
 	if first, dup := c.seenID[f.IDNumber]; dup {
-		return rowErr(colIDNumber, "the same ID number as row "+strconv.Itoa(first))
+		return rowErr(colIDNumber, "duplicate_in_file", "the same ID number as row "+strconv.Itoa(first))
 	}
 	c.seenID[f.IDNumber] = r.Row
 	if f.StudentNo != "" {
 		if first, dup := c.seenNo[f.StudentNo]; dup {
-			return rowErr(colStudentNo, "the same student number as row "+strconv.Itoa(first))
+			return rowErr(colStudentNo, "duplicate_in_file", "the same student number as row "+strconv.Itoa(first))
 		}
 		c.seenNo[f.StudentNo] = r.Row
 	}
@@ -179,11 +179,11 @@ func (c *importClassifier) classify(tx *bolt.Tx, org *orgNames, u User, today st
 		self = be64(v)
 		studentsCache.get(tx.Bucket(bucketStudents), u64(self), &old)
 		if !scopeAllows(tx, u.Scope, &old) {
-			return rowErr(colIDNumber, "the child is on the register outside your scope")
+			return rowErr(colIDNumber, "outside_scope", "the child is on the register outside your scope")
 		}
 		f = mergeFields(old.StudentFields, f, r.Cells)
 	} else if f.VillageCode == "" {
-		return rowErr(colGroupCode, "a new child needs a residence: a villager group or a village")
+		return rowErr(colGroupCode, "residence_required", "a new child needs a residence: a villager group or a village")
 	} else if f.SchoolCode != "" {
 		f.Status = StatusEnrolled
 	} else {
@@ -199,11 +199,11 @@ func (c *importClassifier) classify(tx *bolt.Tx, org *orgNames, u User, today st
 	}
 	s := Student{StudentFields: f, BirthDate: birth, TownshipCode: rf.township}
 	if !u.Scope.allows(rf.township, rf.schoolTownship, f.SchoolCode, f.Grade, f.Class) {
-		return rowErr(colSchoolCode, "the child's school or residence is outside your scope")
+		return rowErr(colSchoolCode, "outside_scope", "the child's school or residence is outside your scope")
 	}
 	if f.StudentNo != "" {
 		if v := tx.Bucket(bucketStudentNos).Get([]byte(f.StudentNo)); v != nil && be64(v) != self {
-			return rowErr(colStudentNo, "this student number is on the register as "+studentID(be64(v)))
+			return rowErr(colStudentNo, "duplicate", "this student number is on the register as "+studentID(be64(v)))
 		}
 	}
 	if err := checkBirth(birth, &f, today); err != nil {
@@ -225,7 +225,7 @@ func (c *importClassifier) classify(tx *bolt.Tx, org *orgNames, u User, today st
 func rowErrFrom(err error) RowClass {
 	fe, ok := err.(*FieldError)
 	if !ok {
-		return rowErr("", err.Error())
+		return rowErr("", "", err.Error())
 	}
 	field := fe.Field
 	switch {
@@ -237,7 +237,7 @@ func rowErrFrom(err error) RowClass {
 	case field == "details.poverty_household_id" || strings.HasPrefix(field, "details"):
 		field = ""
 	}
-	return rowErr(field, fe.Message)
+	return rowErr(field, fe.Code, fe.Message)
 }
 
 func scopeAllows(tx *bolt.Tx, sc Scope, s *Student) bool {

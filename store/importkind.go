@@ -66,6 +66,7 @@ type RowClass struct {
 	Class   string   `json:"class"`             // RowNew, RowUnchanged, RowChanges, RowError
 	Reason  string   `json:"reason,omitempty"`  // RowError: why, in English (Field names the column)
 	Field   string   `json:"field,omitempty"`   // RowError: the column key at fault, when one is
+	Code    string   `json:"code,omitempty"`    // RowError: why, for the catalogue (a FieldError's code, or duplicate, scope)
 	Changes []Change `json:"changes,omitempty"` // RowChanges: old → new, field by field (ID numbers masked)
 	// Target and Version name the record a new-or-changed row writes
 	// ("" for a new one) and the version classified, so that a record

@@ -128,6 +128,7 @@ func newEmptyEnv(t *testing.T) *env {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ts.Close()
+		srv.Close()
 		checkBolt(t, local)
 		if err := local.Close(); err != nil {
 			t.Errorf("close local: %v", err)
