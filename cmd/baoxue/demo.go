@@ -79,6 +79,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, u := range d.Users {
 			fmt.Fprintf(stdout, "  or as %-10s (%s, %s, %s) with the same password\n", u.Username, u.DisplayName, u.Role, u.Scope)
 		}
+		if paths, err := writeDemoSamples(*dataDir, d); err != nil {
+			fmt.Fprintf(stderr, "  (no sample files: %v)\n", err)
+		} else {
+			fmt.Fprintf(stdout, "  sample files to import (导入): %v\n", paths)
+		}
 		// The synthetic district is no longer needed: give its memory (and
 		// the load's garbage) back to the system rather than keep it for as
 		// long as the demo serves.
