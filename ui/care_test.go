@@ -226,3 +226,54 @@ func formWith(t *testing.T, page response, id, key, val string) url.Values {
 	f.Set(key, val)
 	return f
 }
+
+// TestPovertyImportToCheck: the poverty office's list uploaded as an
+// .xlsx through the import pages: its rows classified (a bad check digit
+// an error row), applied, reconciled on the check page; the same file
+// again imports nothing.
+func TestPovertyImportToCheck(t *testing.T) {
+	ce := newCaseEnv(t)
+	e := ce.env
+	tok := ce.officer
+	ours, _ := e.db.GetStudent(store.DistrictScope, ce.child)
+	f := excelize.NewFile()
+	rows := [][]any{{"序号", "姓名", "公民身份号码", "建档立卡户编号", "所在乡镇", "就读学校"},
+		{1, "韦小明", ours.IDNumber, "P1", "拉堡镇", "拉堡镇中心小学"},
+		{2, "蓝小五", idNumber("20160505", 51), "P2", "拉堡镇", ""},
+		{3, "覃错", wrongCheckDigit(idNumber("20160505", 53)), "P3", "拉堡镇", ""}}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	v := e.importFile(tok, "扶贫名单.xlsx", buf.Bytes(), map[string]string{"kind": "poverty"})
+	if v.State != importReady || v.Counts["new"] != 2 || v.Counts["error"] != 1 {
+		t.Fatalf("preview: %s %s %v", v.State, v.Reason, v.Counts)
+	}
+	e.api("POST", "/api/v1/imports/"+v.ID+"/apply", tok, map[string]any{"accept": "all"}).want(t, http.StatusAccepted, "apply")
+	if d := e.awaitImport(tok, v.ID, importApplied, importFailed); d.Result == nil || d.Result.Applied != 2 {
+		t.Fatalf("apply: %+v %s", d.Result, d.Reason)
+	}
+	var pc store.PovertyCheck
+	e.api("GET", "/api/v1/care/check", tok, nil).want(t, http.StatusOK, "check").json(t, &pc)
+	if pc.List == nil || pc.List.Rows != 2 || len(pc.TheirsOnly) != 1 || len(pc.Differs) != 1 || strings.Join(pc.Differs[0].Fields, ",") != "household,flag" {
+		t.Fatalf("check after the import: %+v", pc)
+	}
+	if pc.TheirsOnly[0].IDNumber == idNumber("20160505", 51) {
+		t.Errorf("the check's JSON shows a full ID number")
+	}
+	before := e.db.AppliedIndex()
+	v2 := e.importFile(tok, "扶贫名单.xlsx", buf.Bytes(), map[string]string{"kind": "poverty"})
+	if v2.Counts["unchanged"] != 2 {
+		t.Fatalf("the same list again: %v", v2.Counts)
+	}
+	e.api("POST", "/api/v1/imports/"+v2.ID+"/apply", tok, map[string]any{"accept": "all"}).want(t, http.StatusAccepted, "apply again")
+	if d := e.awaitImport(tok, v2.ID, importApplied); d.Result.Applied != 0 || e.db.AppliedIndex() != before {
+		t.Errorf("the same list again wrote: %+v", d.Result)
+	}
+}
