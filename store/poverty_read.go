@@ -343,10 +343,11 @@ func diffLists(old, cur []PovertyRow, keep func(*PovertyRow) bool) PovertyDiff {
 	return d
 }
 
-// povertyTodo is the to-do items of the uncleared mismatches in scope:
-// each on the responsible township's and school's lists, since the list
-// was completed. Part of Todo; caller holds db.mu.
-func (db *DB) povertyTodo(tx *bolt.Tx, sc Scope) ([]TodoItem, error) {
+// povertyTodo is the to-do items of the uncleared mismatches in scope on
+// date today: each on the responsible township's and school's lists (and
+// of the people assigned to them that day, 包镇 and 包学校), since the list
+// was imported. Part of Todo; caller holds db.mu.
+func (db *DB) povertyTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
 	pc, err := db.povertyCheck(tx, sc)
 	if err != nil || pc.List == nil {
 		return nil, err
@@ -364,8 +365,14 @@ func (db *DB) povertyTodo(tx *bolt.Tx, sc Scope) ([]TodoItem, error) {
 			if it.School != "" {
 				lines = append(lines, LineEducation)
 			}
-			items = append(items, TodoItem{Kind: TodoPoverty, StudentID: it.StudentID, StudentName: it.Name, SchoolCode: it.School,
-				Township: cmp.Or(it.Township, it.schTown), Lines: lines, Since: pc.List.Date, Mismatch: it.Kind})
+			ti := TodoItem{Kind: TodoPoverty, StudentID: it.StudentID, StudentName: it.Name, SchoolCode: it.School,
+				Township: cmp.Or(it.Township, it.schTown), Lines: lines, Since: pc.List.Date, Mismatch: it.Kind}
+			for _, u := range [][2]string{{LevelTownship, ti.Township}, {LevelSchool, ti.SchoolCode}} {
+				if x, ok := activeAssignment(tx, u[0], u[1], today); ok && u[1] != "" && x.Person.Username != "" && !slices.Contains(ti.People, x.Person.Username) {
+					ti.People = append(ti.People, x.Person.Username)
+				}
+			}
+			items = append(items, ti)
 		}
 	}
 	return items, nil

@@ -94,8 +94,16 @@ func TestPovertyReconciliation(t *testing.T) {
 	if it := pc.TheirsOnly; it[0].Township != "T1" || it[1].School != "J2" || it[1].Township != "T2" {
 		t.Errorf("responsible units of the children to find: %+v", it)
 	}
-	// Each mismatch is on its township's and its school's to-do lists.
+	// Each mismatch is on its township's and its school's to-do lists, and
+	// on the list of the person assigned to the township (包镇).
+	a.must(cmd(t, "admin", KindAssignmentCreate, AssignmentCreate{Level: LevelTownship, Unit: "T1", Person: Person{Name: "覃镇长", Username: "t1"}, Start: "2026-01-01"}))
 	t1 := Scope{Kind: ScopeTownship, Code: "T1"}
+	td, _ := db.Todo(t1, "2026-11-28")
+	for _, it := range td.Items {
+		if want := it.Township == "T1"; it.Kind == TodoPoverty && slices.Contains(it.People, "t1") != want {
+			t.Errorf("%s's item names %v; the person assigned to T1 should be named only on T1's items", it.StudentName, it.People)
+		}
+	}
 	if got, want := todoKinds(t, db, t1), []string{"differs:韦小2", "differs:韦小4", "theirs_only:蓝小五"}; !slices.Equal(got, want) {
 		t.Errorf("T1's to-do: %v, want %v", got, want)
 	}

@@ -144,7 +144,7 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 			return err
 		}
 		td.Items = append(td.Items, watch...)
-		poverty, err := db.povertyTodo(tx, sc) // poverty_read.go
+		poverty, err := db.povertyTodo(tx, sc, today) // poverty_read.go
 		td.Items = append(td.Items, poverty...)
 		return err
 	})
