@@ -105,53 +105,95 @@ func (db *DB) CareRegister(sc Scope, name string, f CareFilter, today string) (C
 	if name == CarePovertyRegister {
 		page.Term = f.Term
 	}
-	towns, schools, places := map[string]int{}, map[string]int{}, map[string]int{}
 	err := db.view(func(tx *bolt.Tx) error {
-		var pos []uint32
-		if _, err := db.scanIndex(tx, sc, Filter{Flag: flag, Township: f.Township, School: f.School, Grade: f.Grade}, nil,
-			func(p uint32, _ *row) { pos = append(pos, p) }); err != nil {
-			return err
-		}
-		for _, p := range pos {
-			s, ok := readStudent(tx, p)
+		return db.careScan(tx, sc, name, flag, f, limit, after, &page)
+	})
+	return page, err
+}
+
+// careScan fills page: it walks the index by flag and counts from the
+// index rows, reading what a row's filter or count needs (a disabled
+// child's record for its placement, a poor child's log for the term's
+// aid) and the full record and log only of the page's rows. Caller holds
+// db.mu.
+func (db *DB) careScan(tx *bolt.Tx, sc Scope, name, flag string, f CareFilter, limit int, after uint64, page *CarePage) error {
+	towns, schools, places := map[uint32]int{}, map[uint32]int{}, map[string]int{}
+	var pagePos []uint32
+	more := false
+	var scanErr error
+	names, err := db.scanIndex(tx, sc, Filter{Flag: flag, Township: f.Township, School: f.School, Grade: f.Grade}, nil, func(pos uint32, r *row) {
+		if name == CareDisabledRegister {
+			s, ok := readStudent(tx, pos)
 			if !ok || (f.Placement != "" && s.Details.Placement != f.Placement) {
-				continue
-			}
-			r, err := careRow(tx, s, f.Term)
-			if err != nil {
-				return err
-			}
-			noAid := len(r.Aids) == 0
-			if f.NoAid && !noAid {
-				continue
-			}
-			page.Total++
-			towns[s.TownshipCode]++
-			if s.SchoolCode != "" {
-				schools[s.SchoolCode]++
-			}
-			if noAid {
-				page.NoAid++
+				return
 			}
 			if s.Details.Placement != "" {
 				places[s.Details.Placement]++
 				page.InSchool++
 			}
-			switch n := uint64(p) + 1; {
-			case n <= after:
-			case len(page.Items) < limit:
-				page.Items = append(page.Items, r)
-			case page.NextCursor == "":
-				page.NextCursor = page.Items[len(page.Items)-1].Student.ID
+		}
+		if name == CarePovertyRegister {
+			aided, err := hasAid(tx, pos, f.Term)
+			if err != nil {
+				scanErr = err
+				return
+			}
+			if f.NoAid && aided {
+				return
+			}
+			if !aided {
+				page.NoAid++
 			}
 		}
-		return nil
+		page.Total++
+		towns[r.town]++
+		schools[r.school]++
+		switch n := uint64(pos) + 1; {
+		case n <= after:
+		case len(pagePos) < limit:
+			pagePos = append(pagePos, pos)
+		default:
+			more = true
+		}
 	})
-	page.Townships, page.Schools = totals(towns), totals(schools)
+	if err != nil || scanErr != nil {
+		return cmp.Or(err, scanErr)
+	}
+	for _, pos := range pagePos {
+		s, ok := readStudent(tx, pos)
+		if !ok {
+			continue
+		}
+		r, err := careRow(tx, s, f.Term)
+		if err != nil {
+			return err
+		}
+		page.Items = append(page.Items, r)
+	}
+	if more && len(page.Items) > 0 {
+		page.NextCursor = page.Items[len(page.Items)-1].Student.ID
+	}
+	page.Townships, page.Schools = countTotals(names, towns), countTotals(names, schools)
 	if name == CareDisabledRegister {
 		page.Placements = totals(places)
 	}
-	return page, err
+	return nil
+}
+
+// hasAid reports whether the child at index position pos has aid logged in term.
+func hasAid(tx *bolt.Tx, pos uint32, term string) (bool, error) {
+	prefix := u64(uint64(pos) + 1)
+	c := tx.Bucket(bucketCareLogs).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var l struct{ Kind, Period string }
+		if err := json.Unmarshal(v, &l); err != nil {
+			return false, err
+		}
+		if l.Kind == LogAid && l.Period == term {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // careRow summarises a child's care logs; aid is counted in term.

@@ -207,7 +207,7 @@ func applyPovertyClear(a *applyCtx, p *PovertyClear) error {
 	if !ok || it.Kind != p.Mismatch {
 		return reject(CodeNotFound, "no such mismatch on list "+cur).on("ref")
 	}
-	if !it.visibleTo(a.tx, a.actor.Scope) {
+	if !it.visibleTo(a.actor.Scope) {
 		return reject(CodeForbidden, "the mismatch is outside the scope of user "+a.actor.Username)
 	}
 	if it.Cleared != nil {

@@ -154,13 +154,9 @@ func mismatchSig(it *PovertyItem) string {
 	return hex.EncodeToString(h[:8])
 }
 
-// visibleTo reports whether a mismatch is in scope sc: the child's place,
-// or the township and school the list names.
-func (it *PovertyItem) visibleTo(tx *bolt.Tx, sc Scope) bool {
-	if it.StudentID != "" {
-		_, err := getStudent(tx, sc, it.StudentID)
-		return err == nil
-	}
+// visibleTo reports whether a mismatch is in scope sc: the child's place
+// (as getStudent checks it), or the township and school the list names.
+func (it *PovertyItem) visibleTo(sc Scope) bool {
 	return sc.allows(it.Township, it.schTown, it.School, it.grade, it.class)
 }
 
@@ -171,7 +167,7 @@ func studentByID(tx *bolt.Tx, id string) *Student {
 		return nil
 	}
 	var s Student
-	if !getJSON(tx.Bucket(bucketStudents), v, &s) {
+	if !studentsCache.get(tx.Bucket(bucketStudents), v, &s) { // decodecache.go
 		return nil
 	}
 	return &s
@@ -233,13 +229,15 @@ func (db *DB) PovertyReconcile(sc Scope) (PovertyCheck, error) {
 	var pc PovertyCheck
 	err := db.view(func(tx *bolt.Tx) error {
 		var err error
-		pc, err = db.povertyCheck(tx, sc)
+		pc, err = db.povertyCheck(tx, sc, true)
 		return err
 	})
 	return pc, err
 }
 
-func (db *DB) povertyCheck(tx *bolt.Tx, sc Scope) (PovertyCheck, error) {
+// povertyCheck reconciles the current list in scope sc, and compares it
+// with the previous when changes. Caller holds db.mu.
+func (db *DB) povertyCheck(tx *bolt.Tx, sc Scope, changes bool) (PovertyCheck, error) {
 	pc := PovertyCheck{Matched: []PovertyItem{}, TheirsOnly: []PovertyItem{}, OursOnly: []PovertyItem{}, Differs: []PovertyItem{},
 		Changes: PovertyDiff{Added: []PovertyRow{}, Removed: []PovertyRow{}, Changed: []PovertyRow{}}}
 	meta, lists := tx.Bucket(bucketMeta), tx.Bucket(bucketPovertyLists)
@@ -254,9 +252,9 @@ func (db *DB) povertyCheck(tx *bolt.Tx, sc Scope) (PovertyCheck, error) {
 		return pc, err
 	}
 	o := loadPovertyOrg(tx)
-	onList := map[string]bool{}
+	onList := map[string]bool{} // children on the list, by register id
 	add := func(it PovertyItem) {
-		if !it.visibleTo(tx, sc) {
+		if !it.visibleTo(sc) {
 			return
 		}
 		if it.Kind != PovertyMatched && it.Cleared == nil {
@@ -274,8 +272,11 @@ func (db *DB) povertyCheck(tx *bolt.Tx, sc Scope) (PovertyCheck, error) {
 		}
 	}
 	for i := range rows {
-		onList[rows[i].IDNumber] = true
-		add(classify(tx, o, &rows[i], studentByID(tx, rows[i].IDNumber)))
+		s := studentByID(tx, rows[i].IDNumber)
+		if s != nil {
+			onList[s.ID] = true
+		}
+		add(classify(tx, o, &rows[i], s))
 	}
 	byRow := func(a, b PovertyItem) int { return cmp.Compare(a.Theirs.N, b.Theirs.N) }
 	slices.SortFunc(pc.Matched, byRow)
@@ -286,11 +287,14 @@ func (db *DB) povertyCheck(tx *bolt.Tx, sc Scope) (PovertyCheck, error) {
 		return pc, err
 	}
 	for _, p := range ours {
-		if s, ok := readStudent(tx, p); ok && !onList[s.IDNumber] {
+		if onList[studentID(uint64(p)+1)] {
+			continue
+		}
+		if s, ok := readStudent(tx, p); ok {
 			add(classify(tx, o, nil, &s))
 		}
 	}
-	if prev := string(meta.Get(keyPovertyPrevious)); prev != "" {
+	if prev := string(meta.Get(keyPovertyPrevious)); prev != "" && changes {
 		pc.Previous = &PovertyList{}
 		getJSON(lists, []byte(prev), pc.Previous)
 		old, err := listRows(tx, prev)
@@ -348,7 +352,7 @@ func diffLists(old, cur []PovertyRow, keep func(*PovertyRow) bool) PovertyDiff {
 // of the people assigned to them that day, 包镇 and 包学校), since the list
 // was imported. Part of Todo; caller holds db.mu.
 func (db *DB) povertyTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
-	pc, err := db.povertyCheck(tx, sc)
+	pc, err := db.povertyCheck(tx, sc, false)
 	if err != nil || pc.List == nil {
 		return nil, err
 	}
