@@ -46,6 +46,15 @@ func TestCareRegisters(t *testing.T) {
 	if err != nil || len(logs) != 3 || logs[2].Kind != LogAddress || logs[2].From != "广东省东莞市" || logs[2].To != "浙江省义乌市" {
 		t.Errorf("S1's log: %+v, %v; want two contacts and the move from 东莞 to 义乌", logs, err)
 	}
+	// Pages of one: the cursor walks the register in order, the totals stay.
+	p1, _ := db.CareRegister(DistrictScope, CareLeftBehindRegister, CareFilter{Limit: 1}, "2026-11-28")
+	p2, _ := db.CareRegister(DistrictScope, CareLeftBehindRegister, CareFilter{Limit: 1, Cursor: p1.NextCursor}, "2026-11-28")
+	if len(p1.Items) != 1 || p1.NextCursor != "S1" || len(p2.Items) != 1 || p2.Items[0].Student.ID != "S3" || p2.NextCursor != "" || p2.Total != 2 {
+		t.Errorf("paging: %+v / %+v", p1, p2)
+	}
+	if _, err := db.CareRegister(DistrictScope, CareLeftBehindRegister, CareFilter{Cursor: "x"}, "2026-11-28"); err == nil {
+		t.Errorf("a bad cursor is accepted")
+	}
 	// A school user sees its own children only; a filter narrows.
 	if p, _ := db.CareRegister(Scope{Kind: ScopeSchool, Code: "P1"}, CareLeftBehindRegister, CareFilter{}, "2026-11-28"); p.Total != 1 {
 		t.Errorf("P1 sees %d left-behind children, want 1", p.Total)
