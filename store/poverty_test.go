@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // povertyRegister marks S1, S2, S3 of careFixture registered-poor with
@@ -199,5 +201,33 @@ func TestPovertyRejectionsChangeNothing(t *testing.T) {
 	a.must(cmd(t, "t1", KindPovertyClear, PovertyClear{Mismatch: PovertyTheirsOnly, Ref: "#2", Note: "核实"}))
 	if r := a.apply(cmd(t, "admin", KindPovertyClear, PovertyClear{Mismatch: PovertyTheirsOnly, Ref: "#2", Note: "again"})); r.Applied() || r.Code != CodeState {
 		t.Errorf("second clearance: %+v", r)
+	}
+}
+
+// TestCareApplyIsDeterministic: the care registers' and the poverty
+// check's commands (an import batch among them), replayed in one batch on
+// a second register, give the same register.
+func TestCareApplyIsDeterministic(t *testing.T) {
+	db, a := povertyRegister(t)
+	a.must(cmd(t, "p1", KindCareLeftBehind, CareLeftBehind{ID: "S1", ParentsWorkplace: "广东东莞", Caregiver: "祖母"}))
+	a.must(cmd(t, "p1", KindCareLeftBehind, CareLeftBehind{ID: "S1", ParentsWorkplace: "浙江义乌", Caregiver: "祖母"}))
+	a.must(cmd(t, "p1", KindCareContact, CareContact{StudentID: "S1", Date: "2026-11-20", Mode: "phone", Content: "学习情况"}))
+	a.must(cmd(t, "admin", KindCareDisability, CareDisability{ID: "S2", Category: "visual", Grade: "2", Placement: "home_teaching"}))
+	a.must(cmd(t, "admin", KindCareVisit, CareVisit{StudentID: "S2", Date: "2026-11-21", Teacher: "黄", Hours: 2, Content: "识字"}))
+	a.must(cmd(t, "admin", KindCareMigrant, CareMigrant{ID: "S4", OriginPlace: "贵州", HukouPlace: "贵州从江"}))
+	a.must(cmd(t, "admin", KindCareImport, CareImport{Import: "I1", Register: ImportAid, Rows: []CareImportRow{
+		{Row: 2, Aid: &CareAid{StudentID: "S1", Program: "nutrition", Period: "2026-2027-1", Amount: 40000, Date: "2026-10-01"}},
+		{Row: 3, Aid: &CareAid{StudentID: "S1", Program: "two_exempt_one_subsidy", Period: "2026-2027-1", Amount: 50000, Date: "2026-10-01"}}}}))
+	a.must(cmd(t, "admin", KindPovertyBatch, PovertyBatch{List: "L1", Rows: []PovertyRow{{IDNumber: idOf(t, db, "S1"), Name: "韦小1"}, {IDNumber: idNumber(t, "2016-05-05", 51), Name: "蓝", Township: "T1"}}}))
+	a.must(cmd(t, "t1", KindPovertyClear, PovertyClear{Mismatch: PovertyTheirsOnly, Ref: "#2", Note: "核实"}))
+	two := mustOpen(t)
+	if _, err := two.ApplyBatch(a.log); err != nil {
+		t.Fatal(err)
+	}
+	if d1, d2 := dump(t, db, true), dump(t, two, true); d1 != d2 {
+		t.Errorf("registers differ:\n%s", cmp.Diff(d1, d2))
+	}
+	if logs, _ := two.CareLogs(DistrictScope, "S1"); len(logs) != 4 {
+		t.Errorf("S1's log on the replay: %d entries, want a move, a contact and two aids", len(logs))
 	}
 }
