@@ -58,6 +58,12 @@ func TestCarePages(t *testing.T) {
 	if find(parseHTML(t, page), byID("row-"+second)) == nil {
 		t.Fatalf("the child entered is not on the register")
 	}
+	// Saving the child's own form keeps what only the care register shows.
+	edit := b.get("/students/" + second + "/edit").want(t, http.StatusOK, "edit form")
+	b.post("/students/"+second+"/edit", formValues(t, edit, "student-form")).want(t, http.StatusSeeOther, "save the child's form")
+	if st, _ := e.db.GetStudent(store.DistrictScope, second); st.Details.Caregiver != "外婆" {
+		t.Errorf("saving the child's form erased the caregiver: %+v", st.Details)
+	}
 
 	// A contact, then a bad one (no content): a clear error, nothing written.
 	postForm(t, b, page, "care-log-form", "/care/left_behind/log", map[string]string{"student_id": ce.child, "mode": "video", "content": "期中考试情况"}).
