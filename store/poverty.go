@@ -105,7 +105,8 @@ func CheckPovertyBatch(p *PovertyBatch) error {
 		at := "rows[" + strconv.Itoa(i) + "]."
 		r.IDNumber = strings.ToUpper(strings.TrimSpace(r.IDNumber))
 		if _, _, err := ValidateIDNumber(r.IDNumber); err != nil {
-			return fieldErr(at+"id_number", "format", "row "+strconv.Itoa(r.Row)+": "+err.Error())
+			fe := err.(*FieldError)
+			return fieldErr(at+"id_number", fe.Code, "row "+strconv.Itoa(r.Row)+": "+fe.Message)
 		}
 		if j, dup := seen[r.IDNumber]; dup {
 			return fieldErr(at+"id_number", "duplicate", "row "+strconv.Itoa(r.Row)+": the ID number is also on row "+strconv.Itoa(p.Rows[j].Row))

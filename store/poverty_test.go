@@ -192,6 +192,11 @@ func TestPovertyRejectionsChangeNothing(t *testing.T) {
 			t.Errorf("%s: the rejection changed the register", c.name)
 		}
 	}
+	// The error names what is wrong with the number, as the register's check does.
+	one := PovertyBatch{List: "L2", Rows: []PovertyRow{bad}}
+	if err := CheckPovertyBatch(&one); err == nil || err.(*FieldError).Code != "check_digit" {
+		t.Errorf("a wrong check digit: %v", err)
+	}
 	// A row already on the list is refused on its own; the batch's others go in.
 	r := a.must(cmd(t, "admin", KindPovertyBatch, PovertyBatch{List: "L1", Rows: []PovertyRow{{Row: 7, IDNumber: good.IDNumber, Name: "韦小1"}, {Row: 8, IDNumber: idOf(t, db, "S2"), Name: "韦小2"}}}))
 	if len(r.Rows) != 1 || r.Rows[0].Row != 7 || r.Rows[0].Code != CodeDuplicate {
