@@ -33,6 +33,8 @@ func (s *Server) registerCareRoutes(pages, api *echo.Group) {
 	pages.GET("/students/:id/care", s.careLogPage)
 	api.GET("/care/check", s.apiPovertyCheck)
 	api.GET("/care/:register", s.apiCareRegister)
+	api.POST("/care/:register/details", s.apiCareDetails) // care_api.go
+	api.POST("/care/:register/log", s.apiCareLog)
 }
 
 type carePage struct {

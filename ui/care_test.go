@@ -283,3 +283,44 @@ func TestPovertyImportToCheck(t *testing.T) {
 		t.Errorf("the same list again wrote: %+v", d.Result)
 	}
 }
+
+// TestCareAPI: the care writes as JSON: a contact and an aid applied, a
+// stale version a conflict, bad input a 400 naming the field, an unknown
+// field refused, a viewer refused; nothing written by a refusal.
+func TestCareAPI(t *testing.T) {
+	ce := newCaseEnv(t)
+	e := ce.env
+	e.api("POST", "/api/v1/care/left_behind/log", ce.teacher, map[string]any{"student_id": ce.child, "date": "2026-09-01", "mode": "phone",
+		"content": "开学情况", "command_id": "care-api-1"}).want(t, http.StatusOK, "contact")
+	st, _ := e.db.GetStudent(store.DistrictScope, ce.child)
+	e.api("POST", "/api/v1/care/left_behind/details", ce.teacher, map[string]any{"id": ce.child, "parents_workplace": "广东佛山",
+		"caregiver": "祖母", "version": st.Version}).want(t, http.StatusOK, "details")
+	e.api("POST", "/api/v1/care/left_behind/details", ce.teacher, map[string]any{"id": ce.child, "parents_workplace": "广东中山",
+		"version": st.Version}).want(t, http.StatusConflict, "stale version")
+	before := e.db.AppliedIndex()
+	for _, c := range []struct {
+		path  string
+		body  map[string]any
+		field string
+	}{
+		{"/api/v1/care/left_behind/log", map[string]any{"student_id": ce.child, "date": "2026-09-01", "mode": "phone"}, "content"},
+		{"/api/v1/care/poverty/log", map[string]any{"student_id": ce.child, "program": "nutrition", "period": "2026-2027-1", "amount": 0, "date": "2026-09-01"}, "amount"},
+		{"/api/v1/care/disabled/details", map[string]any{"id": ce.child, "category": "hearing", "grade": "9", "placement": "regular_class"}, "details.disability_grade"},
+		{"/api/v1/care/left_behind/log", map[string]any{"student_id": ce.child, "date": "2026-09-01", "mode": "phone", "content": "x", "colour": "red"}, "colour"},
+	} {
+		r := e.api("POST", c.path, ce.teacher, c.body).want(t, http.StatusBadRequest, c.path)
+		if body := r.obj(t); body["field"] != c.field {
+			t.Errorf("%s: field %v, want %s (%s)", c.path, body["field"], c.field, r.body)
+		}
+	}
+	e.api("POST", "/api/v1/care/migrant/log", ce.teacher, map[string]any{"student_id": ce.child}).want(t, http.StatusNotFound, "no migrant log")
+	viewer := e.login("viewer", "password-1")
+	e.api("POST", "/api/v1/care/left_behind/log", viewer, map[string]any{"student_id": ce.child, "date": "2026-09-01", "mode": "phone", "content": "x"}).
+		want(t, http.StatusForbidden, "viewer")
+	if e.db.AppliedIndex() != before {
+		t.Errorf("a refused write was applied")
+	}
+	if logs, _ := e.db.CareLogs(store.DistrictScope, ce.child); len(logs) != 2 || logs[1].Kind != store.LogAddress || logs[1].To != "广东佛山" {
+		t.Errorf("care log: %+v", logs)
+	}
+}
