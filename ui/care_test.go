@@ -59,7 +59,7 @@ func TestCarePages(t *testing.T) {
 		t.Fatalf("the child entered is not on the register")
 	}
 	// Saving the child's own form keeps what only the care register shows.
-	edit := b.get("/students/" + second + "/edit").want(t, http.StatusOK, "edit form")
+	edit := b.get("/students/"+second+"/edit").want(t, http.StatusOK, "edit form")
 	b.post("/students/"+second+"/edit", formValues(t, edit, "student-form")).want(t, http.StatusSeeOther, "save the child's form")
 	if st, _ := e.db.GetStudent(store.DistrictScope, second); st.Details.Caregiver != "外婆" {
 		t.Errorf("saving the child's form erased the caregiver: %+v", st.Details)
