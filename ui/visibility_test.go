@@ -132,7 +132,11 @@ func visibilityChildren(t *testing.T, ce *caseEnv) []visChild {
 		c["details"] = map[string]string{"parents_workplace": "广东东莞长安镇", "parents_phone": fmt.Sprintf("1370000%04d", seq),
 			"poverty_household_id": fmt.Sprintf("P4502%06d", seq)}
 		c["guardians"] = []map[string]string{{"name": "祖母", "relation": "祖母", "phone": fmt.Sprintf("1390000%04d", seq)}}
+		phones := []string{fmt.Sprintf("1390000%04d", seq), fmt.Sprintf("1370000%04d", seq)}
 		if id == "" {
+			// A caregiver's phone too (the left-behind register's).
+			c["details"].(map[string]string)["caregiver_phone"] = fmt.Sprintf("1360000%04d", seq)
+			phones = append(phones, fmt.Sprintf("1360000%04d", seq))
 			id = ce.createChild(ce.teacher, c)
 		} else {
 			var st store.Student
@@ -143,7 +147,7 @@ func visibilityChildren(t *testing.T, ce *caseEnv) []visChild {
 		kids = append(kids, visChild{id: id, idNumber: c["id_number"].(string), studentNo: c["student_no"].(string),
 			birth: birth[:4] + "-" + birth[4:6] + "-" + birth[6:], household: c["household"].(string),
 			poverty: fmt.Sprintf("P4502%06d", seq), workplace: "广东东莞长安镇",
-			phones: []string{fmt.Sprintf("1390000%04d", seq), fmt.Sprintf("1370000%04d", seq)}})
+			phones: phones})
 	}
 	mk("", "20170315", 11)
 	mk("", "20160704", 12)
