@@ -54,7 +54,9 @@ func (s *Server) loadPovertyCheck(c echo.Context) (*povertyCheckPage, error) {
 	p := &povertyCheckPage{basePage: s.base(c, "title.poverty_check", "care"), orgTree: o, Check: pc, CommandID: newCommandID(),
 		Lists: []povertyListView{{store.PovertyTheirsOnly, pc.TheirsOnly}, {store.PovertyOursOnly, pc.OursOnly},
 			{store.PovertyDiffers, pc.Differs}, {store.PovertyMatched, pc.Matched}}}
-	return p, nil
+	// The check lists many children at once: a bulk read when it is one (bulk_reads.go).
+	rows := len(pc.Matched) + len(pc.TheirsOnly) + len(pc.OursOnly) + len(pc.Differs)
+	return p, s.bulkRead(u, store.BulkStudents, "poverty_check", rows)
 }
 
 func (s *Server) povertyCheckPage(c echo.Context) error {
