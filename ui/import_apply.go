@@ -86,6 +86,29 @@ func (s *Server) runImport(ctx context.Context, j *importJob) error {
 		return fmt.Errorf("user %s: %w", user, err)
 	}
 	actor := store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID}
+	// Progress is counted from the register's answers while the batches
+	// are still being submitted.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var serr error
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		if serr = s.submitBatches(ctx, j, kind, rows, batches, actor); serr != nil {
+			cancel() // ends the wait below
+		}
+	}()
+	err = s.awaitBatches(ctx, j, rows, batches, kind.BatchSize)
+	cancel()
+	<-sent
+	if serr != nil && !errors.Is(serr, context.Canceled) {
+		return serr
+	}
+	return err
+}
+
+// submitBatches submits every batch, importInFlight at a time.
+func (s *Server) submitBatches(ctx context.Context, j *importJob, kind *store.ImportKind, rows []int, batches []string, actor store.Actor) error {
 	sem := make(chan struct{}, importInFlight)
 	errc := make(chan error, len(batches))
 	for b, id := range batches {
@@ -100,12 +123,13 @@ func (s *Server) runImport(ctx context.Context, j *importJob) error {
 			errc <- s.submitBatch(ctx, j, kind, id, part, actor)
 		}()
 	}
+	var first error
 	for range batches {
-		if err := <-errc; err != nil {
-			return err
+		if err := <-errc; err != nil && first == nil {
+			first = err
 		}
 	}
-	return s.awaitBatches(ctx, j, rows, batches, kind.BatchSize)
+	return first
 }
 
 // submitBatch sends one batch unless the register has answered it or it
