@@ -146,7 +146,7 @@ func (s *Server) submitBatch(ctx context.Context, j *importJob, kind *store.Impo
 	rows := make([]store.ImportRow, len(part))
 	classes := make([]store.RowClass, len(part))
 	for i, x := range part {
-		rows[i], classes[i] = j.data.Rows[x], j.data.Classes[x]
+		rows[i], classes[i] = importRowAt(j.data.Sheet, j.data.Keys, x), j.data.Classes[x]
 	}
 	importID := j.meta.ID
 	j.mu.Unlock()
