@@ -69,9 +69,9 @@ type importMeta struct {
 
 // importData is the large part, written once the file is read.
 type importData struct {
-	Sheet   *sheet.Sheet      `json:"sheet"`
-	Keys    []string          `json:"keys"` // column key of each header ("" ignored)
-	Classes []store.RowClass  `json:"classes"`
+	Sheet   *sheet.Sheet     `json:"sheet"`
+	Keys    []string         `json:"keys"` // column key of each header ("" ignored)
+	Classes []store.RowClass `json:"classes"`
 }
 
 // importJob is one import in memory. mu guards everything in it.
