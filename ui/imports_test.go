@@ -221,3 +221,28 @@ func TestImportScopeAndErrorRows(t *testing.T) {
 	other := e.login("officer", "password-1")
 	e.api("GET", "/api/v1/imports/"+v.ID, other, nil).want(t, http.StatusNotFound, "another's import")
 }
+
+// TestImportPages: the 导入 page is in the menu of those who may write, in
+// Chinese and in English; a read-only user is refused it.
+func TestImportPages(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	b := e.browser()
+	b.login("officer", "password-1")
+	r := b.get("/students").want(t, http.StatusOK, "list")
+	if !strings.Contains(string(r.body), `id="nav-imports"`) {
+		t.Error("no 导入 in the menu of an officer")
+	}
+	for lang, want := range map[string]string{"zh": "上传并预览", "en": "Upload and preview"} {
+		r := b.get("/imports?lang="+lang).want(t, http.StatusOK, "imports "+lang)
+		if !strings.Contains(string(r.body), want) || !strings.Contains(string(r.body), `enctype="multipart/form-data"`) {
+			t.Errorf("%s: the upload form is missing %q", lang, want)
+		}
+	}
+	v := e.browser()
+	v.login("viewer", "password-1")
+	if r := v.get("/students").want(t, http.StatusOK, "list"); strings.Contains(string(r.body), `id="nav-imports"`) {
+		t.Error("导入 in the menu of a read-only user")
+	}
+	v.get("/imports").want(t, http.StatusForbidden, "viewer")
+}
