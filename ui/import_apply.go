@@ -217,5 +217,6 @@ func (s *Server) awaitBatches(ctx context.Context, j *importJob, rows []int, bat
 	j.meta.Applied = len(rows) - len(j.meta.Rejected)
 	j.meta.Skipped = len(j.data.Classes) - len(rows) - j.meta.Counts[store.RowError]
 	j.meta.State, j.meta.Finished = importApplied, s.now()
+	j.data = nil // kept in the local file, read again when asked for: an applied import is rarely looked at again
 	return s.imports.saveMeta(j)
 }

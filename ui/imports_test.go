@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -245,4 +246,33 @@ func TestImportPages(t *testing.T) {
 		t.Error("导入 in the menu of a read-only user")
 	}
 	v.get("/imports").want(t, http.StatusForbidden, "viewer")
+}
+
+// TestImportSurvivesARestart: an import read before the node restarted is
+// still there, ready, and applies after it.
+func TestImportSurvivesARestart(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	tok := e.login("officer", "password-1")
+	csv := "姓名,身份证号,民族,学校代码,年级,班级,村民小组代码\n" +
+		fmt.Sprintf("韦小明,%s,壮族,%s,3,2,%s\n", idNumber("20170315", 1), schoolA, groupA1)
+	v := e.importFile(tok, "a.csv", []byte(csv), nil)
+	if v.State != importReady {
+		t.Fatalf("before the restart: %+v", v)
+	}
+	e.srv.Close()
+	e.ts.Close()
+	srv, err := New(Config{NodeID: "node-a"}, e.db, e.rep, e.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, e.ts = srv, httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { e.ts.Close(); srv.Close() })
+	if again := e.awaitImport(tok, v.ID, importReady); again.Counts["new"] != 1 {
+		t.Fatalf("after the restart: %+v", again)
+	}
+	e.api("POST", "/api/v1/imports/"+v.ID+"/apply", tok, map[string]any{"accept": "all"}).want(t, http.StatusAccepted, "apply")
+	if d := e.awaitImport(tok, v.ID, importApplied); d.Result.Applied != 1 || e.total(tok) != 1 {
+		t.Fatalf("applied after the restart: %+v", d.Result)
+	}
 }
