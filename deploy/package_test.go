@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package deploy holds the packaging (build.sh, debian/) and its test, which
 // builds the Debian package, unpacks it into an empty root and runs the
 // service's command line exactly as its systemd unit writes it.

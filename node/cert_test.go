@@ -120,7 +120,7 @@ func TestCertificateBeforeJoinRefused(t *testing.T) {
 		ok     bool
 	}{{time.Now().Add(-2 * time.Hour), false}, {time.Now(), true}} {
 		c, err := tls.Dial("tcp", bureau.Replicator().AdvertiseAddr(), &tls.Config{InsecureSkipVerify: true,
-			Certificates: []tls.Certificate{caIssuedCert(t, dir, "bureau", tc.issued)}})
+			Certificates: []tls.Certificate{caIssuedCert(t, dir, "bureau", tc.issued, 24*time.Hour)}})
 		code := 0
 		if err == nil {
 			c.Write([]byte{'H'})
@@ -134,8 +134,9 @@ func TestCertificateBeforeJoinRefused(t *testing.T) {
 }
 
 // caIssuedCert is a certificate for cn signed with the cluster CA key in
-// dir's tls/, issued at issued (backdated an hour, as pki.Sign does).
-func caIssuedCert(t testing.TB, dir, cn string, issued time.Time) tls.Certificate {
+// dir's tls/, issued at issued (backdated an hour, as pki.Sign does),
+// expiring life after issued.
+func caIssuedCert(t testing.TB, dir, cn string, issued time.Time, life time.Duration) tls.Certificate {
 	t.Helper()
 	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls", "ca.crt"), filepath.Join(dir, "tls", "ca.key"))
 	if err != nil {
@@ -150,7 +151,7 @@ func caIssuedCert(t testing.TB, dir, cn string, issued time.Time) tls.Certificat
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: issued.Add(-time.Hour), NotAfter: issued.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		NotBefore: issued.Add(-time.Hour), NotAfter: issued.Add(life), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, ca.PrivateKey)
 	if err != nil {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 // Helpers of the LAN tests (lan_test.go): namespaces, the node process,

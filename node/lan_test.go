@@ -1,3 +1,5 @@
+//go:build linux
+
 package node
 
 // LAN tests: a "township server" and a "school PC", each a network namespace

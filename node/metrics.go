@@ -1,6 +1,7 @@
 package node
 
 import (
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -12,23 +13,29 @@ import (
 	ledgersync "baoxue/sync"
 )
 
-// newMetrics makes the node's Prometheus registry: replication's figures
-// and the web server's latency, all named baoxue_* (no Go runtime or
-// process collectors: their names are not ours, and an operator who wants
-// them runs node_exporter). It returns the /metrics handler and h wrapped
-// to measure each request.
-func newMetrics(rep *ledgersync.Replicator, h http.Handler) (metrics, instrumented http.Handler) {
+// newMetrics makes the node's Prometheus registry: replication's figures,
+// hashicorp/raft's own (raftSink) and the web server's latency, all named
+// baoxue_* (no Go runtime or process collectors: their names are not
+// ours, and an operator who wants them runs node_exporter). It returns the
+// /metrics handler and h wrapped to measure each request.
+func newMetrics(rep *ledgersync.Replicator, h http.Handler, log *slog.Logger) (metrics, instrumented http.Handler) {
 	reg := prometheus.NewRegistry()
 	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "baoxue_http_request_duration_seconds",
 		Help:    "Time to answer an HTTP request of the web UI and API, by method and status code.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}, []string{"method", "code"})
 	reg.MustRegister(rep.Collector(), dur)
+	if sink, err := raftSink(); err != nil {
+		log.Warn("raft's own metrics are not served", "err", err)
+	} else {
+		reg.MustRegister(sink)
+	}
 	instrumented = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start, sw := time.Now(), &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		dur.WithLabelValues(methodLabel(r.Method), strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
 	})
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), instrumented
+	// A sample that cannot be gathered is left out, not the whole answer.
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}), instrumented
 }
 
 // methodLabel keeps the label's values few: a client may send any method.

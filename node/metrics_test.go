@@ -68,6 +68,10 @@ func TestMetricsEndpoint(t *testing.T) {
 		"baoxue_apply_batch_seconds_count":      func(v float64) bool { return v >= 2 },
 		"baoxue_snapshot_persist_seconds_count": func(v float64) bool { return v == 1 },
 		"baoxue_snapshot_size_bytes":            func(v float64) bool { return v > 1000 },
+		// hashicorp/raft's own, through go-metrics (raftmetrics.go).
+		"baoxue_raft_commit_time_count":      func(v float64) bool { return v >= 1 },
+		"baoxue_raft_fsm_apply_batch_count":  func(v float64) bool { return v >= 1 },
+		"baoxue_raft_snapshot_persist_count": func(v float64) bool { return v >= 1 },
 	} {
 		if v, found := values[name]; !found || !ok(v) {
 			t.Errorf("%s = %v (present %v)", name, v, found)

@@ -231,7 +231,7 @@ func (n *Node) newUI(https bool) (http.Handler, error) {
 	var handler http.Handler
 	cfg.Metrics, handler = newMetrics(n.rep, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.ui.Handler().ServeHTTP(w, r)
-	}))
+	}), n.log)
 	var err error
 	if n.ui, err = ui.New(cfg, n.db, replica{n.rep}, n.local); err != nil {
 		return nil, fmt.Errorf("web ui: %w", err)

@@ -122,7 +122,8 @@ func nextBackoff(d, lo, hi time.Duration) time.Duration {
 // when this node leads. It advances *cursor over the commands answered. A
 // gap answer sets *cursor back to before first (the first entry not
 // settled), so that everything unsettled is sent again; the register
-// answers what it already holds with the first result. A seq_used answer
+// answers what it already holds with the first result. A seq_used answer,
+// or a gap at first itself (the register has lost settled commands),
 // renumbers the outbox under a new origin (renumber) and sets *cursor to 0:
 // everything pending is sent again under the new origin.
 func (o *Outbox) send(ctx context.Context, first uint64, cursor *uint64) error {
@@ -143,11 +144,21 @@ func (o *Outbox) send(ctx context.Context, first uint64, cursor *uint64) error {
 		if i >= len(req.Commands) {
 			break
 		}
-		if res.State == store.StateRejected && res.Code == store.CodeGap {
+		seq := req.Commands[i].Seq
+		if res.State == store.StateRejected && res.Code == store.CodeGap && seq != first {
 			o.log.Warn("leader reports an outbox sequence gap; sending again from the first unsettled entry",
-				"seq", req.Commands[i].Seq, "first_seq", first)
+				"seq", seq, "first_seq", first)
 			*cursor = first - 1
 			return errGap
+		}
+		if res.State == store.StateRejected && res.Code == store.CodeGap {
+			// A gap before the first entry this outbox holds: the register
+			// lacks commands of this origin that this node saw applied
+			// (the leader was restored from a backup, or recovered: they
+			// are lost) and will never be sent again, so the gap would
+			// never close. Nothing of this origin beyond the register's
+			// mark was applied: start a new origin.
+			return o.newOrigin(cursor, "the register has lost commands this node saw applied (leader restored from a backup or recovered?)", seq)
 		}
 		if res.State == store.StateRejected && res.Code == store.CodeSeqUsed {
 			// The leader decided, in log order, that this command id was
@@ -155,15 +166,7 @@ func (o *Outbox) send(ctx context.Context, first uint64, cursor *uint64) error {
 			// outbox was rolled back. The register retired the origin, so
 			// nothing after it in this batch was applied either; every
 			// pending entry is sent again, in order, under a new origin.
-			old, fresh, n, err := o.box.renumber()
-			if err != nil {
-				return err
-			}
-			// Never the commands: their payloads hold children's ID numbers.
-			o.log.Warn("outbox was rolled back (local.db restored from an older copy?); pending commands renumbered under a new origin",
-				"old_origin", old, "new_origin", fresh, "renumbered", n, "refused_seq", req.Commands[i].Seq)
-			*cursor = 0
-			return nil
+			return o.newOrigin(cursor, "outbox was rolled back (local.db restored from an older copy?)", seq)
 		}
 		*cursor = req.Commands[i].Seq
 	}
@@ -173,6 +176,20 @@ func (o *Outbox) send(ctx context.Context, first uint64, cursor *uint64) error {
 	if len(resp.Results) < len(req.Commands) {
 		return fmt.Errorf("leader answered %d of %d commands: %s", len(resp.Results), len(req.Commands), resp.Error)
 	}
+	return nil
+}
+
+// newOrigin renumbers every pending entry under a new origin and sets
+// *cursor to 0, so that all are sent again, in order.
+func (o *Outbox) newOrigin(cursor *uint64, why string, refused uint64) error {
+	old, fresh, n, err := o.box.renumber()
+	if err != nil {
+		return err
+	}
+	// Never the commands: their payloads hold children's ID numbers.
+	o.log.Warn(why+"; pending commands renumbered under a new origin",
+		"old_origin", old, "new_origin", fresh, "renumbered", n, "refused_seq", refused)
+	*cursor = 0
 	return nil
 }
 

@@ -10,9 +10,9 @@ import (
 
 // Metrics: the Replicator's figures as a prometheus.Collector, read when
 // scraped (node registers it and serves /metrics). Raft's own go-metrics
-// are not wired in: they go through go-metrics' process-wide global sink,
-// and the figures an operator needs are here, from Raft's API, under one
-// prefix. Names are baoxue_*; labels are node ids only, never records.
+// go through go-metrics' process-wide sink, which node wires into the same
+// registry (node/raftmetrics.go). Names are baoxue_*; labels are node ids
+// only, never records.
 
 // metrics holds what is measured as it happens (histograms, the last
 // snapshot's size) and what Raft tells only through observations (failed

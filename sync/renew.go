@@ -17,8 +17,14 @@ import (
 
 const (
 	pathRenew = "/cluster/renew" // CA node: sign a member's new certificate
-	// renewCheck is how often a node looks at its certificate's age.
+	// renewCheck is how often a node looks at its certificate's age;
+	// renewFirst how long after start it first looks (Raft and the
+	// registry have settled by then); renewRetry how soon it tries again
+	// after a failure (the CA node down, or being restored), doubling up
+	// to renewCheck.
 	renewCheck = 12 * time.Hour
+	renewFirst = 10 * time.Second
+	renewRetry = time.Minute
 )
 
 type renewRequest struct {
@@ -103,28 +109,33 @@ func (r *Replicator) askCA(ctx context.Context, csr []byte) ([]byte, error) {
 	return nil, last
 }
 
-// renewLoop renews this node's certificate when it is due, checking at
-// start and every renewCheck, until stop is closed. A failure is logged and
-// tried again at the next check.
+// renewLoop renews this node's certificate when it is due, checking
+// renewFirst after start and every renewCheck, until stop is closed. A
+// failure is logged and tried again after renewRetry, then twice as long
+// each time, up to renewCheck.
 func (r *Replicator) renewLoop(stop <-chan struct{}) {
-	timer := time.NewTimer(time.Minute) // once Raft and the registry have settled
+	timer := time.NewTimer(renewFirst)
 	defer timer.Stop()
+	retry := renewRetry
 	for {
 		select {
 		case <-stop:
 			return
 		case <-timer.C:
 		}
+		next := renewCheck
 		if id := r.clusterIdentity(); id != nil && pki.RenewalDue(id.Certificate(), time.Now()) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			if err := r.RenewCertificate(ctx); err != nil {
 				r.log.Warn("certificate renewal failed; trying again later", "err", err,
-					"expires", id.Certificate().NotAfter)
+					"expires", id.Certificate().NotAfter, "retry_in", retry)
+				next, retry = retry, min(2*retry, renewCheck)
 			} else {
 				r.log.Info("renewed this node's certificate", "expires", id.Certificate().NotAfter)
+				retry = renewRetry
 			}
 			cancel()
 		}
-		timer.Reset(renewCheck)
+		timer.Reset(next)
 	}
 }

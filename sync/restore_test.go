@@ -300,3 +300,44 @@ func u64(b []byte) uint64 {
 	}
 	return v
 }
+
+// TestForwardGapBeforeFirstRenumbers: the leader's register lacks commands
+// of a township's origin that the township saw applied and settled (the
+// leader was restored from an older backup, or recovered): its mark is
+// below the outbox's first entry. The gap can never close, so the outbox
+// moves to a new origin and every pending command is applied once, in
+// order, instead of being resent for ever. (Made here by moving the
+// township's next sequence number on, as if it had settled seven more.)
+func TestForwardGapBeforeFirstRenumbers(t *testing.T) {
+	leader, follower, rpc := obCluster(t, nil)
+	origin0, _ := follower.r.outbox.box.originSeq()
+	settled := []store.Command{townshipCmd(t, 1), townshipCmd(t, 2)}
+	for _, c := range settled {
+		submit(t, follower.r, c)
+	}
+	waitFor(t, "outbox drains", func() bool { return follower.r.Outbox().Status().Pending == 0 })
+
+	mustClose(t, follower.r)
+	if err := follower.local.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutboxMeta).Put(keyNextSeq, u64key(10))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rpc.setCut(true)
+	obOpen(t, follower, rpc, false, nil)
+	pending := []store.Command{townshipCmd(t, 3), townshipCmd(t, 4), townshipCmd(t, 5)}
+	for _, c := range pending {
+		if res := submit(t, follower.r, c); res.State != store.StatePending {
+			t.Fatalf("submit %s while cut = %+v, want pending", c.ID, res)
+		}
+	}
+	rpc.setCut(false)
+	waitFor(t, "outbox drains after the gap", func() bool { return follower.r.Outbox().Status().Pending == 0 })
+	if origin1, _ := follower.r.outbox.box.originSeq(); origin1 == origin0 {
+		t.Errorf("origin still %q: the outbox did not move to a new origin", origin0)
+	}
+	checkAppliedInOrder(t, append(settled, pending...), leader, follower)
+	if n := countTownships(t, leader.db); n != 5 {
+		t.Errorf("leader has %d townships, want 5", n)
+	}
+}

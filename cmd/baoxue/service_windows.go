@@ -5,6 +5,8 @@ package main
 // `baoxue service install|uninstall|start|stop` runs the node as a Windows
 // service, its data and settings under %ProgramData%\baoxue. Built and
 // vetted with GOOS=windows; it has not been run here (no Windows machine).
+// What is not Windows's (files, command line, stopping serve) is in
+// service.go and tested on Linux.
 
 import (
 	"context"
@@ -30,19 +32,6 @@ func programData() string {
 	return filepath.Join(d, "baoxue")
 }
 
-// windowsConf is the baoxue.conf install writes when there is none: the
-// same settings as the Debian package's /etc/baoxue/baoxue.conf.
-const windowsConf = `# baoxue.conf: settings of the baoxue service, one "name = value" a line,
-# named like the flags of "baoxue serve" (baoxue serve -h). On the first
-# start the node needs node-id, http, cluster-addr and bootstrap or join.
-#node-id = lapu
-#http = 0.0.0.0:8080
-#cluster-addr = 10.0.3.7:7400
-#join = TOKEN
-#township = 450206100
-#backup-dir = C:\ProgramData\baoxue\backups
-`
-
 // runService reports whether the service manager started this process and,
 // if so, runs serve under it until the service is stopped.
 func runService() (bool, error) {
@@ -50,7 +39,8 @@ func runService() (bool, error) {
 	if err != nil || !is {
 		return false, err
 	}
-	logf, err := os.OpenFile(filepath.Join(programData(), "baoxue.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	_, logFile, _ := serviceFiles(programData())
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return true, err
 	}
@@ -67,10 +57,9 @@ type winService struct {
 
 func (s *winService) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
 	status <- svc.Status{State: svc.StartPending}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	stop := make(chan struct{})
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, s.args, s.out, s.out) }()
+	go func() { done <- runUntilStopped(s.args, s.out, stop) }()
 	status <- svc.Status{State: svc.Running, Accepts: svc.AcceptStop | svc.AcceptShutdown}
 	for {
 		select {
@@ -82,7 +71,7 @@ func (s *winService) Execute(_ []string, req <-chan svc.ChangeRequest, status ch
 				status <- c.CurrentStatus
 			case svc.Stop, svc.Shutdown:
 				status <- svc.Status{State: svc.StopPending}
-				cancel()
+				close(stop)
 				return false, exitCode(s.out, <-done)
 			}
 		}
@@ -141,14 +130,9 @@ func installService(m *mgr.Mgr, stdout io.Writer) error {
 		return fmt.Errorf("service install: %w", err)
 	}
 	dir := programData()
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+	conf, logFile, _ := serviceFiles(dir)
+	if err := prepareServiceDir(dir); err != nil {
 		return fmt.Errorf("service install: %w", err)
-	}
-	conf := filepath.Join(dir, "baoxue.conf")
-	if _, err := os.Stat(conf); errors.Is(err, os.ErrNotExist) {
-		if err := os.WriteFile(conf, []byte(windowsConf), 0o600); err != nil {
-			return fmt.Errorf("service install: %w", err)
-		}
 	}
 	if s, err := m.OpenService(serviceName); err == nil {
 		s.Close()
@@ -156,7 +140,7 @@ func installService(m *mgr.Mgr, stdout io.Writer) error {
 	}
 	s, err := m.CreateService(serviceName, exe, mgr.Config{DisplayName: "baoxue 保学", StartType: mgr.StartAutomatic,
 		Description: "baoxue node: the district register of school-age children (控辍保学)"},
-		"serve", "--config", conf, "--data", filepath.Join(dir, "data"))
+		serviceArgs(dir)...)
 	if err != nil {
 		return fmt.Errorf("service install: %w", err)
 	}
@@ -166,6 +150,6 @@ func installService(m *mgr.Mgr, stdout io.Writer) error {
 		return fmt.Errorf("service install: recovery actions: %w", err)
 	}
 	fmt.Fprintf(stdout, "installed service %s; fill in %s, then: baoxue service start (log: %s)\n",
-		serviceName, conf, filepath.Join(dir, "baoxue.log"))
+		serviceName, conf, logFile)
 	return nil
 }
