@@ -183,8 +183,13 @@ func TestImportRefusals(t *testing.T) {
 	// Over the size limit: refused at upload.
 	e.srv.cfg.ImportMaxBytes = 100
 	r := e.upload(tok, "big.csv", bytes.Repeat([]byte("a,b\n"), 100), nil).want(t, http.StatusBadRequest, "too large")
-	if m := r.obj(t); m["field"] != "file" {
+	if m := r.obj(t); m["field"] != "file" || !strings.Contains(m["error"].(string), "larger than") {
 		t.Errorf("too large: %v", m)
+	}
+	// Far over it: the body is cut off while it is read.
+	r = e.upload(tok, "huge.csv", bytes.Repeat([]byte("a,b\n"), 50_000), nil).want(t, http.StatusBadRequest, "far too large")
+	if m := r.obj(t); m["field"] != "file" || !strings.Contains(m["error"].(string), "larger than") {
+		t.Errorf("far too large: %v", m)
 	}
 	if e.db.AppliedIndex() != before {
 		t.Error("a refused file wrote to the register")
