@@ -58,6 +58,7 @@ type importMeta struct {
 	Accepted []int             `json:"accepted,omitempty"` // the changes rows accepted (sheet rows); nil with AcceptAll
 	AllOK    bool              `json:"accept_all,omitempty"`
 	Batches  []string          `json:"batches,omitempty"` // command ids, in order
+	Starts   []int             `json:"starts,omitempty"`  // where each batch starts among the rows applied
 	Started  time.Time         `json:"started,omitzero"`
 	Total    int               `json:"total,omitempty"` // rows to apply
 	Done     int               `json:"done,omitempty"`  // rows whose batch the register has answered

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"baoxue/store"
+	"baoxue/ui/sheet"
 )
 
 // upload posts a file to /api/v1/imports as token's user.
@@ -279,5 +280,30 @@ func TestImportSurvivesARestart(t *testing.T) {
 	e.api("POST", "/api/v1/imports/"+v.ID+"/apply", tok, map[string]any{"accept": "all"}).want(t, http.StatusAccepted, "apply")
 	if d := e.awaitImport(tok, v.ID, importApplied); d.Result.Applied != 1 || e.total(tok) != 1 {
 		t.Fatalf("applied after the restart: %+v", d.Result)
+	}
+}
+
+// TestBatchStarts: batches are cut by rows and by bytes, so that a
+// township's forwarded batch of them stays under the cluster port's limit.
+func TestBatchStarts(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 40<<10)
+	j := &importJob{data: &importData{Sheet: &sheet.Sheet{Rows: make([][]string, 10)}}}
+	for i := range 10 {
+		plan := []byte("{}")
+		if i >= 6 {
+			plan = big
+		}
+		j.data.Classes = append(j.data.Classes, store.RowClass{Plan: plan})
+	}
+	rows := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	if got := fmt.Sprint(j.batchStarts(rows, 4)); got != "[0 4 8]" { // by rows
+		t.Errorf("starts %s, want [0 4 8]", got)
+	}
+	// By bytes: 6 small and 3 large rows are under 160 KiB, a fourth large is not.
+	if got := fmt.Sprint(j.batchStarts(rows, 10)); got != "[0 9]" {
+		t.Errorf("starts %s, want [0 9]", got)
+	}
+	if b := batchRows(rows, []int{0, 4, 8}, 2); fmt.Sprint(b) != "[8 9]" {
+		t.Errorf("last batch %v", b)
 	}
 }
