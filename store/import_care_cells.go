@@ -44,13 +44,13 @@ func classifyDisabled(_ *bolt.Tx, s *Student, cells map[string]string) (RowClass
 	p := &CareDisability{ID: s.ID}
 	var ok bool
 	if p.Category, ok = parseChoice(cells[colCategory], DisabilityCategories, disabilityNames); !ok {
-		return rowErr(colCategory, "unknown", "unknown disability category "+strconv.Quote(cells[colCategory])), nil
+		return rowErr(colCategory, "care_category", "unknown disability category "+strconv.Quote(cells[colCategory])), nil
 	}
 	if p.Grade, ok = parseDisabilityGrade(cells[colDisGrade]); !ok {
-		return rowErr(colDisGrade, "range", "the grade of disability must be 一级 to 四级 (1 to 4)"), nil
+		return rowErr(colDisGrade, "care_grade", "the grade of disability must be 一级 to 四级 (1 to 4)"), nil
 	}
 	if p.Placement, ok = parseChoice(cells[colPlacement], Placements, placementNames); !ok {
-		return rowErr(colPlacement, "unknown", "unknown placement "+strconv.Quote(cells[colPlacement])+": 特殊教育学校, 随班就读, 送教上门 or 医教结合"), nil
+		return rowErr(colPlacement, "care_placement", "unknown placement "+strconv.Quote(cells[colPlacement])+": 特殊教育学校, 随班就读, 送教上门 or 医教结合"), nil
 	}
 	d := s.Details
 	var cs []Change
@@ -74,13 +74,13 @@ func classifyAid(tx *bolt.Tx, s *Student, cells map[string]string) (RowClass, an
 		p.Name = n
 	}
 	if !ValidDate(p.Date) {
-		return rowErr(colDate, "format", "the date "+strconv.Quote(cells[colDate])+" is not a date (2026-10-15)"), nil
+		return rowErr(colDate, "care_date", "the date "+strconv.Quote(cells[colDate])+" is not a date (2026-10-15)"), nil
 	}
 	if p.Period = parseTerm(cells[colPeriod]); p.Period == "" && cells[colPeriod] == "" && ValidDate(p.Date) {
 		p.Period = Term(p.Date)
 	}
 	if p.Amount, ok = parseYuan(cells[colAmount]); !ok {
-		return rowErr(colAmount, "format", "the amount "+strconv.Quote(cells[colAmount])+" is not a sum in yuan"), nil
+		return rowErr(colAmount, "care_amount", "the amount "+strconv.Quote(cells[colAmount])+" is not a sum in yuan"), nil
 	}
 	if err := CheckCareAid(p); err != nil {
 		return careRowErr(err), nil

@@ -72,6 +72,8 @@ type env struct {
 	srv *Server
 	ts  *httptest.Server
 	log *bytes.Buffer // everything the server logged
+	// local is the node's local file (sessions, imports).
+	local *bolt.DB
 }
 
 const adminPassword = "admin-secret-1"
@@ -142,7 +144,7 @@ func newEmptyEnv(t *testing.T) *env {
 			logMu.Unlock()
 		}
 	})
-	return &env{t: t, db: db, rep: rep, srv: srv, ts: ts, log: logs}
+	return &env{t: t, db: db, rep: rep, srv: srv, ts: ts, log: logs, local: local}
 }
 
 type lockedWriter struct {

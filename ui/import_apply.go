@@ -31,10 +31,9 @@ func (s *Server) startApply(j *importJob, all bool, accepted []int) error {
 	kind, _ := store.ImportKindNamed(j.meta.Kind)
 	j.meta.AllOK, j.meta.Accepted = all, accepted
 	rows := j.plannedRows()
-	n := 0
-	for lo := 0; lo < len(rows); lo += kind.BatchSize {
-		n++
-		j.meta.Batches = append(j.meta.Batches, fmt.Sprintf("%s-b%d", j.meta.ID, n))
+	j.meta.Starts = j.batchStarts(rows, kind.BatchSize)
+	for n := range j.meta.Starts {
+		j.meta.Batches = append(j.meta.Batches, fmt.Sprintf("%s-b%d", j.meta.ID, n+1))
 	}
 	j.meta.State, j.meta.Started, j.meta.Total, j.meta.Done = importApplying, s.now(), len(rows), 0
 	if err := s.imports.saveMeta(j); err != nil {
@@ -59,6 +58,44 @@ func (j *importJob) plannedRows() []int {
 	return out
 }
 
+// importBatchBytes bounds a batch's rows by their size as well as their
+// number: a township's outbox forwards up to 128 commands in one call
+// (sync's ForwardBatch), which must stay under the cluster port's 32 MB
+// limit on a call (sync/rpc.go) however many batches waited while it was
+// cut off.
+const importBatchBytes = 160 << 10
+
+// batchStarts cuts the rows to apply into batches of at most size rows and
+// about importBatchBytes (a row's plan, or its cells where the kind keeps
+// no plan), and returns where each batch starts. The caller holds j.mu.
+func (j *importJob) batchStarts(rows []int, size int) []int {
+	var starts []int
+	n, bytes := 0, 0
+	for i, x := range rows {
+		b := len(j.data.Classes[x].Plan) + 64
+		if len(j.data.Classes[x].Plan) == 0 {
+			for _, v := range j.data.Sheet.Rows[x] {
+				b += len(v) + 16
+			}
+		}
+		if i == 0 || n == size || bytes+b > importBatchBytes {
+			starts = append(starts, i)
+			n, bytes = 0, 0
+		}
+		n, bytes = n+1, bytes+b
+	}
+	return starts
+}
+
+// batchRows are batch b's rows among rows.
+func batchRows(rows, starts []int, b int) []int {
+	end := len(rows)
+	if b+1 < len(starts) {
+		end = starts[b+1]
+	}
+	return rows[starts[b]:end]
+}
+
 // goImport runs an applying job in the background until it ends or the
 // server closes.
 func (s *Server) goImport(j *importJob) {
@@ -79,17 +116,40 @@ func (s *Server) runImport(ctx context.Context, j *importJob) error {
 		j.mu.Unlock()
 		return err
 	}
-	rows, batches, user := j.plannedRows(), j.meta.Batches, j.meta.User
+	rows, batches, starts, user := j.plannedRows(), j.meta.Batches, j.meta.Starts, j.meta.User
 	j.mu.Unlock()
 	u, err := s.db.User(user)
 	if err != nil {
 		return fmt.Errorf("user %s: %w", user, err)
 	}
 	actor := store.Actor{User: u.Username, Role: u.Role, Node: s.cfg.NodeID}
+	// Progress is counted from the register's answers while the batches
+	// are still being submitted.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var serr error
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		if serr = s.submitBatches(ctx, j, kind, rows, starts, batches, actor); serr != nil {
+			cancel() // ends the wait below
+		}
+	}()
+	err = s.awaitBatches(ctx, j, rows, starts, batches)
+	cancel()
+	<-sent
+	if serr != nil && !errors.Is(serr, context.Canceled) {
+		return serr
+	}
+	return err
+}
+
+// submitBatches submits every batch, importInFlight at a time.
+func (s *Server) submitBatches(ctx context.Context, j *importJob, kind *store.ImportKind, rows, starts []int, batches []string, actor store.Actor) error {
 	sem := make(chan struct{}, importInFlight)
 	errc := make(chan error, len(batches))
 	for b, id := range batches {
-		part := rows[b*kind.BatchSize : min((b+1)*kind.BatchSize, len(rows))]
+		part := batchRows(rows, starts, b)
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -100,12 +160,13 @@ func (s *Server) runImport(ctx context.Context, j *importJob) error {
 			errc <- s.submitBatch(ctx, j, kind, id, part, actor)
 		}()
 	}
+	var first error
 	for range batches {
-		if err := <-errc; err != nil {
-			return err
+		if err := <-errc; err != nil && first == nil {
+			first = err
 		}
 	}
-	return s.awaitBatches(ctx, j, rows, batches, kind.BatchSize)
+	return first
 }
 
 // submitBatch sends one batch unless the register has answered it or it
@@ -122,7 +183,7 @@ func (s *Server) submitBatch(ctx context.Context, j *importJob, kind *store.Impo
 	rows := make([]store.ImportRow, len(part))
 	classes := make([]store.RowClass, len(part))
 	for i, x := range part {
-		rows[i], classes[i] = j.data.Rows[x], j.data.Classes[x]
+		rows[i], classes[i] = importRowAt(j.data.Sheet, j.data.Keys, x), j.data.Classes[x]
 	}
 	importID := j.meta.ID
 	j.mu.Unlock()
@@ -150,7 +211,7 @@ func (s *Server) submitBatch(ctx context.Context, j *importJob, kind *store.Impo
 
 // awaitBatches waits until the register has answered every batch, counting
 // progress, then records the outcome.
-func (s *Server) awaitBatches(ctx context.Context, j *importJob, rows []int, batches []string, size int) error {
+func (s *Server) awaitBatches(ctx context.Context, j *importJob, rows, starts []int, batches []string) error {
 	results := make([]*store.Result, len(batches))
 	for {
 		done := 0
@@ -163,7 +224,7 @@ func (s *Server) awaitBatches(ctx context.Context, j *importJob, rows []int, bat
 				}
 			}
 			if results[b] != nil {
-				done += min((b+1)*size, len(rows)) - b*size
+				done += len(batchRows(rows, starts, b))
 			}
 		}
 		j.mu.Lock()
@@ -186,12 +247,13 @@ func (s *Server) awaitBatches(ctx context.Context, j *importJob, rows []int, bat
 			j.meta.Rejected = append(j.meta.Rejected, r.Rows...)
 			continue
 		}
-		for _, x := range rows[b*size : min((b+1)*size, len(rows))] { // the whole batch refused
+		for _, x := range batchRows(rows, starts, b) { // the whole batch refused
 			j.meta.Rejected = append(j.meta.Rejected, store.RowResult{Row: j.data.Classes[x].Row, Code: r.Code, Field: r.Field, Reason: r.Reason})
 		}
 	}
 	j.meta.Applied = len(rows) - len(j.meta.Rejected)
 	j.meta.Skipped = len(j.data.Classes) - len(rows) - j.meta.Counts[store.RowError]
 	j.meta.State, j.meta.Finished = importApplied, s.now()
+	j.data = nil // kept in the local file, read again when asked for: an applied import is rarely looked at again
 	return s.imports.saveMeta(j)
 }

@@ -58,6 +58,7 @@ type importMeta struct {
 	Accepted []int             `json:"accepted,omitempty"` // the changes rows accepted (sheet rows); nil with AcceptAll
 	AllOK    bool              `json:"accept_all,omitempty"`
 	Batches  []string          `json:"batches,omitempty"` // command ids, in order
+	Starts   []int             `json:"starts,omitempty"`  // where each batch starts among the rows applied
 	Started  time.Time         `json:"started,omitzero"`
 	Total    int               `json:"total,omitempty"` // rows to apply
 	Done     int               `json:"done,omitempty"`  // rows whose batch the register has answered
@@ -69,10 +70,9 @@ type importMeta struct {
 
 // importData is the large part, written once the file is read.
 type importData struct {
-	Sheet   *sheet.Sheet      `json:"sheet"`
-	Keys    []string          `json:"keys"` // column key of each header ("" ignored)
-	Rows    []store.ImportRow `json:"-"`
-	Classes []store.RowClass  `json:"classes"`
+	Sheet   *sheet.Sheet     `json:"sheet"`
+	Keys    []string         `json:"keys"` // column key of each header ("" ignored)
+	Classes []store.RowClass `json:"classes"`
 }
 
 // importJob is one import in memory. mu guards everything in it.
@@ -191,7 +191,6 @@ func (st *importStore) loadData(j *importJob, kind *store.ImportKind) error {
 	if err != nil {
 		return fmt.Errorf("import %s: %w", j.meta.ID, err)
 	}
-	d.Rows = importRows(d.Sheet, d.Keys)
 	j.data = &d
 	return nil
 }
@@ -207,16 +206,21 @@ func putJSONBolt(b *bolt.Bucket, key string, v any) error {
 // importRows turns a sheet's rows into rows of cells by column key.
 func importRows(s *sheet.Sheet, keys []string) []store.ImportRow {
 	out := make([]store.ImportRow, len(s.Rows))
-	for i, r := range s.Rows {
-		cells := make(map[string]string, len(keys))
-		for c, v := range r {
-			if c < len(keys) && keys[c] != "" && v != "" {
-				cells[keys[c]] = v
-			}
-		}
-		out[i] = store.ImportRow{Row: s.RowNums[i], Cells: cells}
+	for i := range s.Rows {
+		out[i] = importRowAt(s, keys, i)
 	}
 	return out
+}
+
+// importRowAt is data row i of s by column key.
+func importRowAt(s *sheet.Sheet, keys []string, i int) store.ImportRow {
+	cells := make(map[string]string, len(keys))
+	for c, v := range s.Rows[i] {
+		if c < len(keys) && keys[c] != "" && v != "" {
+			cells[keys[c]] = v
+		}
+	}
+	return store.ImportRow{Row: s.RowNums[i], Cells: cells}
 }
 
 // resumeImports goes on with the imports that were applying when the node

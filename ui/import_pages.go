@@ -74,7 +74,7 @@ func (s *Server) importPage(c echo.Context) error {
 		return err
 	}
 	lang := langOf(c)
-	v, err := s.importView(lang, u, j, "")
+	v, err := s.importView(lang, u, j, func(c string) bool { return c == store.RowError || c == store.RowChanges })
 	if err != nil {
 		return err
 	}

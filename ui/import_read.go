@@ -105,7 +105,9 @@ func (s *Server) classifyImport(j *importJob) {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.data.Keys, j.data.Rows, j.data.Classes = keys, rows, classes
+	// The rows by key are made again per batch (importRowAt): a map a row
+	// is most of an import's memory.
+	j.data.Keys, j.data.Classes = keys, classes
 	j.meta.State, j.meta.Unmapped, j.meta.Counts = importReady, unmapped, counts
 	j.meta.FailCode, j.meta.FailCell, j.meta.FailDetail = "", "", ""
 	if err := s.imports.saveData(j); err != nil {

@@ -177,8 +177,9 @@ type importRejected struct {
 	Reason string `json:"reason"`
 }
 
-// view builds what the user sees of j; class "" shows every row.
-func (s *Server) importView(lang string, u store.User, j *importJob, class string) (importView, error) {
+// importView builds what the user sees of j, with the rows of the classes
+// keep takes.
+func (s *Server) importView(lang string, u store.User, j *importJob, keep func(class string) bool) (importView, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	kind, _ := store.ImportKindNamed(j.meta.Kind)
@@ -195,7 +196,7 @@ func (s *Server) importView(lang string, u store.User, j *importJob, class strin
 	}
 	view := store.ListView(u, s.today())
 	for _, c := range j.data.Classes {
-		if class != "" && c.Class != class {
+		if !keep(c.Class) {
 			continue
 		}
 		r := importRowView{Row: c.Row, Class: c.Class, Target: c.Target}
@@ -249,7 +250,8 @@ func (s *Server) apiImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.importView(langOf(c), u, j, c.QueryParam("class"))
+	class := c.QueryParam("class")
+	v, err := s.importView(langOf(c), u, j, func(c string) bool { return class == "" || c == class })
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"baoxue/store"
+	"baoxue/ui/sheet"
 )
 
 // upload posts a file to /api/v1/imports as token's user.
@@ -182,8 +184,13 @@ func TestImportRefusals(t *testing.T) {
 	// Over the size limit: refused at upload.
 	e.srv.cfg.ImportMaxBytes = 100
 	r := e.upload(tok, "big.csv", bytes.Repeat([]byte("a,b\n"), 100), nil).want(t, http.StatusBadRequest, "too large")
-	if m := r.obj(t); m["field"] != "file" {
+	if m := r.obj(t); m["field"] != "file" || !strings.Contains(m["error"].(string), "larger than") {
 		t.Errorf("too large: %v", m)
+	}
+	// Far over it: the body is cut off while it is read.
+	r = e.upload(tok, "huge.csv", bytes.Repeat([]byte("a,b\n"), 50_000), nil).want(t, http.StatusBadRequest, "far too large")
+	if m := r.obj(t); m["field"] != "file" || !strings.Contains(m["error"].(string), "larger than") {
+		t.Errorf("far too large: %v", m)
 	}
 	if e.db.AppliedIndex() != before {
 		t.Error("a refused file wrote to the register")
@@ -220,4 +227,83 @@ func TestImportScopeAndErrorRows(t *testing.T) {
 	// Another user cannot see the import.
 	other := e.login("officer", "password-1")
 	e.api("GET", "/api/v1/imports/"+v.ID, other, nil).want(t, http.StatusNotFound, "another's import")
+}
+
+// TestImportPages: the 导入 page is in the menu of those who may write, in
+// Chinese and in English; a read-only user is refused it.
+func TestImportPages(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	b := e.browser()
+	b.login("officer", "password-1")
+	r := b.get("/students").want(t, http.StatusOK, "list")
+	if !strings.Contains(string(r.body), `id="nav-imports"`) {
+		t.Error("no 导入 in the menu of an officer")
+	}
+	for lang, want := range map[string]string{"zh": "上传并预览", "en": "Upload and preview"} {
+		r := b.get("/imports?lang="+lang).want(t, http.StatusOK, "imports "+lang)
+		if !strings.Contains(string(r.body), want) || !strings.Contains(string(r.body), `enctype="multipart/form-data"`) {
+			t.Errorf("%s: the upload form is missing %q", lang, want)
+		}
+	}
+	v := e.browser()
+	v.login("viewer", "password-1")
+	if r := v.get("/students").want(t, http.StatusOK, "list"); strings.Contains(string(r.body), `id="nav-imports"`) {
+		t.Error("导入 in the menu of a read-only user")
+	}
+	v.get("/imports").want(t, http.StatusForbidden, "viewer")
+}
+
+// TestImportSurvivesARestart: an import read before the node restarted is
+// still there, ready, and applies after it.
+func TestImportSurvivesARestart(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	tok := e.login("officer", "password-1")
+	csv := "姓名,身份证号,民族,学校代码,年级,班级,村民小组代码\n" +
+		fmt.Sprintf("韦小明,%s,壮族,%s,3,2,%s\n", idNumber("20170315", 1), schoolA, groupA1)
+	v := e.importFile(tok, "a.csv", []byte(csv), nil)
+	if v.State != importReady {
+		t.Fatalf("before the restart: %+v", v)
+	}
+	e.srv.Close()
+	e.ts.Close()
+	srv, err := New(Config{NodeID: "node-a"}, e.db, e.rep, e.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, e.ts = srv, httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { e.ts.Close(); srv.Close() })
+	if again := e.awaitImport(tok, v.ID, importReady); again.Counts["new"] != 1 {
+		t.Fatalf("after the restart: %+v", again)
+	}
+	e.api("POST", "/api/v1/imports/"+v.ID+"/apply", tok, map[string]any{"accept": "all"}).want(t, http.StatusAccepted, "apply")
+	if d := e.awaitImport(tok, v.ID, importApplied); d.Result.Applied != 1 || e.total(tok) != 1 {
+		t.Fatalf("applied after the restart: %+v", d.Result)
+	}
+}
+
+// TestBatchStarts: batches are cut by rows and by bytes, so that a
+// township's forwarded batch of them stays under the cluster port's limit.
+func TestBatchStarts(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 40<<10)
+	j := &importJob{data: &importData{Sheet: &sheet.Sheet{Rows: make([][]string, 10)}}}
+	for i := range 10 {
+		plan := []byte("{}")
+		if i >= 6 {
+			plan = big
+		}
+		j.data.Classes = append(j.data.Classes, store.RowClass{Plan: plan})
+	}
+	rows := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	if got := fmt.Sprint(j.batchStarts(rows, 4)); got != "[0 4 8]" { // by rows
+		t.Errorf("starts %s, want [0 4 8]", got)
+	}
+	// By bytes: 6 small and 3 large rows are under 160 KiB, a fourth large is not.
+	if got := fmt.Sprint(j.batchStarts(rows, 10)); got != "[0 9]" {
+		t.Errorf("starts %s, want [0 9]", got)
+	}
+	if b := batchRows(rows, []int{0, 4, 8}, 2); fmt.Sprint(b) != "[8 9]" {
+		t.Errorf("last batch %v", b)
+	}
 }

@@ -24,7 +24,7 @@ func writeDemoSamples(dir string, d *synth.District) ([]string, error) {
 		today = synth.ReferenceDate
 	}
 	samples := filepath.Join(dir, "samples")
-	if err := os.MkdirAll(samples, 0o755); err != nil {
+	if err := os.MkdirAll(samples, 0o700); err != nil {
 		return nil, err
 	}
 	var paths []string
@@ -66,5 +66,5 @@ func writeSheet(path, sheet string, rows [][]string) error {
 	if err := f.Write(&buf); err != nil {
 		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return os.WriteFile(path, buf.Bytes(), 0o600)
 }

@@ -224,24 +224,8 @@ func (x *xlsx) sharedStrings() ([]string, error) {
 
 // readSheetXML streams a worksheet's rows and cells.
 func readSheetXML(r io.Reader, shared []string, lim Limits) (*Sheet, error) {
-	b := sheetBuilder{lim: lim, s: Sheet{Format: "xlsx"}}
+	x := &sheetXML{b: sheetBuilder{lim: lim, s: Sheet{Format: "xlsx"}}, shared: shared, lim: lim}
 	d := xml.NewDecoder(r)
-	var row []string
-	rowNum, col := 0, 0
-	var c struct {
-		typ, ref string
-		v, is    strings.Builder
-		in       string // "v" or "t" (of an inline string) while inside one
-		inPh     bool
-	}
-	flush := func() error {
-		if rowNum == 0 {
-			return nil
-		}
-		err := b.add(rowNum, row)
-		row = nil
-		return err
-	}
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
@@ -252,72 +236,111 @@ func readSheetXML(r io.Reader, shared []string, lim Limits) (*Sheet, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			switch t.Name.Local {
-			case "row":
-				if err := flush(); err != nil {
-					return nil, err
-				}
-				next := rowNum + 1
-				if n, err := strconv.Atoi(attr(t, "r")); err == nil && n > rowNum {
-					next = n
-				}
-				rowNum, col = next, 0
-				if rowNum > lim.MaxRows {
-					return nil, refuse(CodeTooManyRows, "", "more than %d rows", lim.MaxRows)
-				}
-			case "c":
-				c.typ, c.ref, c.in, c.inPh = attr(t, "t"), attr(t, "r"), "", false
-				c.v.Reset()
-				c.is.Reset()
-			case "f":
-				return nil, refuse(CodeFormula, c.ref, "a formula: the import takes values only; copy the column and paste it as values")
-			case "v":
-				c.in = "v"
-			case "t":
-				c.in = "t"
-			case "rPh":
-				c.inPh = true
-			}
+			err = x.start(t)
 		case xml.EndElement:
-			switch t.Name.Local {
-			case "v", "t":
-				c.in = ""
-			case "rPh":
-				c.inPh = false
-			case "c":
-				i := col
-				if n, ok := colIndex(c.ref); ok {
-					i = n
-				}
-				if i >= lim.MaxCols {
-					return nil, refuse(CodeTooManyCols, strconv.Itoa(rowNum), "more than %d columns", lim.MaxCols)
-				}
-				v, err := cellValue(c.typ, c.v.String(), c.is.String(), shared)
-				if err != nil {
-					return nil, refuse(CodeBroken, cellName(i, rowNum), "%v", err)
-				}
-				for len(row) <= i {
-					row = append(row, "")
-				}
-				row[i] = v
-				col = i + 1
-			}
+			err = x.end(t)
 		case xml.CharData:
-			switch {
-			case c.in == "v":
-				c.v.Write(t)
-			case c.in == "t" && !c.inPh:
-				c.is.Write(t)
-			}
-			if c.v.Len() > lim.MaxCell || c.is.Len() > lim.MaxCell {
-				return nil, refuse(CodeCellTooLong, cellName(col, rowNum), "a cell of more than %d bytes", lim.MaxCell)
-			}
+			err = x.chars(t)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	if err := flush(); err != nil {
+	if err := x.flush(); err != nil {
 		return nil, err
 	}
-	return b.done()
+	return x.b.done()
+}
+
+// sheetXML is the state of readSheetXML: the row and the cell being read.
+type sheetXML struct {
+	b           sheetBuilder
+	shared      []string
+	lim         Limits
+	row         []string
+	rowNum, col int
+	// the cell
+	typ, ref string
+	v, is    strings.Builder
+	in       string // "v" or "t" (of an inline string) while inside one
+	inPh     bool   // inside a phonetic run, whose text is not the cell's
+}
+
+func (x *sheetXML) flush() error {
+	if x.rowNum == 0 {
+		return nil
+	}
+	err := x.b.add(x.rowNum, x.row)
+	x.row = nil
+	return err
+}
+
+func (x *sheetXML) start(t xml.StartElement) error {
+	switch t.Name.Local {
+	case "row":
+		if err := x.flush(); err != nil {
+			return err
+		}
+		next := x.rowNum + 1
+		if n, err := strconv.Atoi(attr(t, "r")); err == nil && n > x.rowNum {
+			next = n
+		}
+		x.rowNum, x.col = next, 0
+		if x.rowNum > x.lim.MaxRows {
+			return refuse(CodeTooManyRows, "", "more than %d rows", x.lim.MaxRows)
+		}
+	case "c":
+		x.typ, x.ref, x.in, x.inPh = attr(t, "t"), attr(t, "r"), "", false
+		x.v.Reset()
+		x.is.Reset()
+	case "f":
+		return refuse(CodeFormula, x.ref, "a formula: the import takes values only; copy the column and paste it as values")
+	case "v", "t":
+		x.in = t.Name.Local
+	case "rPh":
+		x.inPh = true
+	}
+	return nil
+}
+
+func (x *sheetXML) end(t xml.EndElement) error {
+	switch t.Name.Local {
+	case "v", "t":
+		x.in = ""
+	case "rPh":
+		x.inPh = false
+	case "c":
+		i := x.col
+		if n, ok := colIndex(x.ref); ok {
+			i = n
+		}
+		if i >= x.lim.MaxCols {
+			return refuse(CodeTooManyCols, strconv.Itoa(x.rowNum), "more than %d columns", x.lim.MaxCols)
+		}
+		v, err := cellValue(x.typ, x.v.String(), x.is.String(), x.shared)
+		if err != nil {
+			return refuse(CodeBroken, cellName(i, x.rowNum), "%v", err)
+		}
+		for len(x.row) <= i {
+			x.row = append(x.row, "")
+		}
+		x.row[i] = v
+		x.col = i + 1
+	}
+	return nil
+}
+
+func (x *sheetXML) chars(t xml.CharData) error {
+	switch {
+	case x.in == "v":
+		x.v.Write(t)
+	case x.in == "t" && !x.inPh:
+		x.is.Write(t)
+	}
+	if x.v.Len() > x.lim.MaxCell || x.is.Len() > x.lim.MaxCell {
+		return refuse(CodeCellTooLong, cellName(x.col, x.rowNum), "a cell of more than %d bytes", x.lim.MaxCell)
+	}
+	return nil
 }
 
 func cellValue(typ, v, inline string, shared []string) (string, error) {
