@@ -223,6 +223,17 @@ func TestPovertyCheckPage(t *testing.T) {
 	if n := find(parseHTML(t, page), byID("poverty-ours_only")); n == nil || find(n, func(x *html.Node) bool { return attr(x, "data-ref") == poorID }) == nil {
 		t.Errorf("the ours-only list does not name %s", poorID)
 	}
+	// Next month's list: the lost child is off it, ours is corrected.
+	cmd, _ = store.NewCommand("pov-2", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"}, store.PovertyBatch{List: "2026-09", Rows: []store.PovertyRow{
+		{Row: 2, IDNumber: ours.IDNumber, Name: "韦小明", School: "拉堡镇中心小学"}}})
+	if r, err := e.rep.Submit(context.Background(), cmd); err != nil || !r.Applied() {
+		t.Fatalf("second poverty.batch: %+v %v", r, err)
+	}
+	page = b.get("/care/check").want(t, http.StatusOK, "check page after the next list")
+	ch := find(parseHTML(t, page), byID("poverty-changes"))
+	if ch == nil || !strings.Contains(text(ch), "移出") || !strings.Contains(text(ch), "蓝小五") || !strings.Contains(text(ch), "信息变更") {
+		t.Errorf("changes since the list before:\n%s", page.body)
+	}
 }
 
 // formWith is form id of page with one field set.
