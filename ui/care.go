@@ -26,6 +26,7 @@ func (s *Server) registerCareRoutes(pages, api *echo.Group) {
 	})
 	pages.GET("/care/check", s.povertyCheckPage)
 	pages.POST("/care/check/clear", s.povertyClearSubmit)
+	pages.GET("/care/check/export.xlsx", s.povertyCheckXLSX)
 	pages.GET("/care/:register", s.carePage)
 	pages.GET("/care/:register/export.xlsx", s.careXLSX)
 	pages.POST("/care/:register/details", s.careDetailsSubmit)

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -219,6 +220,16 @@ func TestPovertyCheckPage(t *testing.T) {
 	}
 	if td := ce.todoKinds(ce.town); strings.Count(strings.Join(td, ","), store.TodoPoverty) != 2 {
 		t.Errorf("town's to-do after clearing: %v", td)
+	}
+	xr := b.get("/care/check/export.xlsx").want(t, http.StatusOK, "check export")
+	f, err := excelize.OpenReader(bytes.NewReader(xr.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("扶贫名单核查")
+	if len(rows) != 5 || rows[1][0] != "类别" || !strings.Contains(strings.Join(rows[2], " "), "蓝小五") || !strings.Contains(rows[2][7], "扶贫办确认") ||
+		strings.Contains(fmt.Sprint(rows), lost) {
+		t.Errorf("check export: %q", rows)
 	}
 	if n := find(parseHTML(t, page), byID("poverty-ours_only")); n == nil || find(n, func(x *html.Node) bool { return attr(x, "data-ref") == poorID }) == nil {
 		t.Errorf("the ours-only list does not name %s", poorID)

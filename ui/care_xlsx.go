@@ -170,3 +170,58 @@ func (s *Server) careXLSX(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentDisposition, "attachment; filename=\"care-"+p.Register+".xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
 	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 }
+
+// povertyCheckXLSX exports the check's mismatches (theirs only, ours only,
+// details differing) as lists show children (masked), each with what
+// their list says, what differs and its clearance, to work through with
+// the poverty office.
+func (s *Server) povertyCheckXLSX(c echo.Context) error {
+	p, err := s.loadPovertyCheck(c, store.BulkExport)
+	if err != nil {
+		return err
+	}
+	sheet := translate(langZH, "title.poverty_check")
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	title := fmt.Sprintf("%s %s 待核实%d条 导出日期：%s", p.District, sheet, p.Check.Open, formatDate(langZH, s.today()))
+	heads := []any{"类别", "姓名", "身份证号", "乡镇", "学校", "扶贫名单所载", "不一致项", "核实情况"}
+	if err := setRow(f, sheet, 1, []any{title}); err != nil {
+		return err
+	}
+	if err := setRow(f, sheet, 2, heads); err != nil {
+		return err
+	}
+	n := 3
+	for _, l := range p.Lists[:3] { // theirs only, ours only, differs
+		for _, it := range l.Items {
+			if err := setRow(f, sheet, n, povertyItemRow(p.orgTree, l.Kind, it)); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return fmt.Errorf("write poverty check xlsx: %w", err)
+	}
+	name := sheet + "-" + s.today() + ".xlsx"
+	c.Response().Header().Set(echo.HeaderContentDisposition, "attachment; filename=\"poverty-check.xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
+	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+}
+
+func povertyItemRow(o orgTree, kind string, it store.PovertyItem) []any {
+	theirs, fields, cleared := "", []string{}, ""
+	if r := it.Theirs; r != nil {
+		theirs = strings.TrimSpace(strings.Join([]string{r.Name, r.HouseholdID, r.Township, r.School}, " "))
+	}
+	for _, f := range it.Fields {
+		fields = append(fields, translate(langZH, "povertyfield."+f))
+	}
+	if cl := it.Cleared; cl != nil {
+		cleared = cl.Date + " " + cl.By + "：" + cl.Note
+	}
+	return []any{translate(langZH, "poverty."+kind), it.Name, it.IDNumber, o.Name(it.Township), o.Name(it.School), theirs, strings.Join(fields, "、"), cleared}
+}

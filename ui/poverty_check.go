@@ -33,8 +33,9 @@ type povertyListView struct {
 }
 
 // loadPovertyCheck reconciles the current list in user u's scope, as
-// lists show children (store.ListView: ID numbers masked).
-func (s *Server) loadPovertyCheck(c echo.Context) (*povertyCheckPage, error) {
+// lists show children (store.ListView: ID numbers masked), and records the
+// read as what (a page or an export) when it is a bulk read.
+func (s *Server) loadPovertyCheck(c echo.Context, what string) (*povertyCheckPage, error) {
 	u, _ := userOf(c)
 	o, err := s.loadOrg()
 	if err != nil {
@@ -56,11 +57,11 @@ func (s *Server) loadPovertyCheck(c echo.Context) (*povertyCheckPage, error) {
 			{store.PovertyDiffers, pc.Differs}, {store.PovertyMatched, pc.Matched}}}
 	// The check lists many children at once: a bulk read when it is one (bulk_reads.go).
 	rows := len(pc.Matched) + len(pc.TheirsOnly) + len(pc.OursOnly) + len(pc.Differs)
-	return p, s.bulkRead(u, store.BulkStudents, "poverty_check", rows)
+	return p, s.bulkRead(u, what, "poverty_check", rows)
 }
 
 func (s *Server) povertyCheckPage(c echo.Context) error {
-	p, err := s.loadPovertyCheck(c)
+	p, err := s.loadPovertyCheck(c, store.BulkStudents)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func (s *Server) povertyCheckPage(c echo.Context) error {
 }
 
 func (s *Server) apiPovertyCheck(c echo.Context) error {
-	p, err := s.loadPovertyCheck(c)
+	p, err := s.loadPovertyCheck(c, store.BulkStudents)
 	if err != nil {
 		return err
 	}
@@ -93,7 +94,7 @@ func (s *Server) povertyClearSubmit(c echo.Context) error {
 	case asFieldError(err) == nil && asRejected(err) == nil:
 		return err
 	}
-	page, lerr := s.loadPovertyCheck(c)
+	page, lerr := s.loadPovertyCheck(c, store.BulkStudents)
 	if lerr != nil {
 		return lerr
 	}

@@ -67,7 +67,8 @@ func TestVisibilityPerRoleAndPlace(t *testing.T) {
 		place{"/todo", false, false}, place{"/api/v1/todo", false, false}, place{"/api/v1/students/" + ce.child + "/cases", false, false},
 		place{"/care/left_behind", false, false}, place{"/care/poverty", false, false}, place{"/api/v1/care/left_behind", false, false},
 		place{"/care/left_behind/export.xlsx", false, false}, place{"/care/poverty/export.xlsx", false, false},
-		place{"/care/check", false, false}, place{"/api/v1/care/check", false, false}, place{"/students/" + ce.child + "/care", true, false})
+		place{"/care/check", false, false}, place{"/api/v1/care/check", false, false}, place{"/care/check/export.xlsx", false, false},
+		place{"/students/" + ce.child + "/care", true, false})
 	// The poverty office's list names two of the children, one with
 	// another household id: the check shows both lists' values.
 	batch, err := store.NewCommand("pov-vis", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"}, store.PovertyBatch{List: "2026-08",
