@@ -264,6 +264,13 @@ func TestPovertyImportToCheck(t *testing.T) {
 	e := ce.env
 	tok := ce.officer
 	ours, _ := e.db.GetStudent(store.DistrictScope, ce.child)
+	// The care kinds are offered on the import page; the roster stays the default.
+	b := e.browser()
+	b.login("officer", "password-1")
+	ip := b.get("/imports").want(t, http.StatusOK, "imports page")
+	if k := formValues(t, ip, "import-form").Get("kind"); k != "students" || !strings.Contains(string(ip.body), `value="poverty"`) {
+		t.Errorf("import page: default kind %q, poverty offered %v", k, strings.Contains(string(ip.body), `value="poverty"`))
+	}
 	f := excelize.NewFile()
 	rows := [][]any{{"序号", "姓名", "公民身份号码", "建档立卡户编号", "所在乡镇", "就读学校"},
 		{1, "韦小明", ours.IDNumber, "P1", "拉堡镇", "拉堡镇中心小学"},
