@@ -34,6 +34,7 @@ func TestBrowserCareRegister(t *testing.T) {
 		chromedp.SetValue(css(`#care-log-form select[name=mode]`), "video"),
 		chromedp.SendKeys(css(`#care-log-form input[name=content]`), "期中考试情况"),
 		chromedp.Submit(css(`#care-log-form input[name=content]`)),
+		chromedp.WaitVisible(css(`p.flash`)), // only the page after the save says 已保存
 		chromedp.WaitVisible(css(`#care`)),
 	)
 	if err != nil {
