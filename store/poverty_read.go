@@ -192,7 +192,8 @@ func povertyItem(tx *bolt.Tx, list, id string) (PovertyItem, bool) {
 func povertyRef(tx *bolt.Tx, list, ref string) (string, bool) {
 	if n, ok := ParseStudentID(ref); ok {
 		var s Student
-		return s.IDNumber, getJSON(tx.Bucket(bucketStudents), u64(n), &s)
+		ok := getStudentRecord(tx.Bucket(bucketStudents), u64(n), &s) // codec.go
+		return s.IDNumber, ok
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(ref, "#"))
 	if !strings.HasPrefix(ref, "#") || err != nil {
