@@ -212,7 +212,9 @@ func addFile(tw *tar.Writer, f archived, t time.Time) error {
 // empty or not exist, and puts the Raft state in step with the restored
 // register (ledgersync.RestoreRaft): `serve --data dataDir` then runs the
 // node as it was when the backup was taken. If the node was the only voter
-// the log index moves ahead (ledgersync.IndexGap). It returns ErrNotEmpty
+// the log index moves ahead (ledgersync.IndexGap). It leaves a restore
+// mark (ledgersync.MarkRestored): a voter among others then starts only
+// once the living cluster has demoted it. It returns ErrNotEmpty
 // for a directory with files in it and ErrBadArchive for anything that is
 // not a complete, undamaged archive; on error dataDir is left empty.
 func Restore(r io.Reader, dataDir string) (Manifest, error) {
@@ -227,6 +229,10 @@ func Restore(r io.Reader, dataDir string) (Manifest, error) {
 	m, err := restoreFiles(r, dataDir)
 	if err == nil {
 		err = ledgersync.RestoreRaft(dataDir, m.RaftState, m.SoleVoter(m.NodeID))
+	}
+	if err == nil {
+		// serve checks the mark before Raft starts (sync/restored.go).
+		err = ledgersync.MarkRestored(dataDir, m.NodeID, m.RaftState)
 	}
 	if err != nil {
 		emptyDir(dataDir)

@@ -5,8 +5,12 @@ package node
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +18,8 @@ import (
 	"time"
 
 	"baoxue/sync/pki"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // leaderAmong waits until one of ps leads and the others name it.
@@ -67,6 +73,93 @@ func replaceDisk(t testing.TB, p *proc, archive string) string {
 	return baoxueCmd(t, "", "restore", "--in", archive, "--data", p.dataDir)
 }
 
+// restoredState digests what a refused start of a restored node must not
+// change: the register's content, Raft's files and the restore mark
+// (local.db keeps the node's settings, which every start saves; opening
+// the register commits an empty transaction).
+func restoredState(t testing.TB, dataDir string) string {
+	t.Helper()
+	h := sha256.New()
+	db, err := bolt.Open(filepath.Join(dataDir, "register.db"), 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return digestBucket(h, name, b) })
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(dataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dataDir, path)
+		if rel != "restored.json" && !strings.HasPrefix(rel, "raft"+string(filepath.Separator)) {
+			return nil
+		}
+		raw, err := os.ReadFile(path)
+		fmt.Fprintf(h, "%s %d %x\n", rel, len(raw), sha256.Sum256(raw))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// digestBucket writes b's keys and values, nested buckets included, to h.
+func digestBucket(h io.Writer, name []byte, b *bolt.Bucket) error {
+	fmt.Fprintf(h, "bucket %x\n", name)
+	return b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return digestBucket(h, k, b.Bucket(k))
+		}
+		_, err := fmt.Fprintf(h, "%x=%x\n", k, v)
+		return err
+	})
+}
+
+// startRefused starts p, restored from a backup, and checks that serve
+// refuses it: it exits non-zero within a minute saying each of says,
+// without starting Raft (no vote, no election) or changing the register,
+// Raft's files or the restore mark.
+func startRefused(t testing.TB, p *proc, says ...string) {
+	t.Helper()
+	before, off := restoredState(t, p.dataDir), p.out.len()
+	if _, err := os.Stat(filepath.Join(p.dataDir, "restored.json")); err != nil {
+		t.Errorf("no restore mark before the start: %v", err)
+	}
+	p.start(t)
+	select {
+	case <-p.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the restored %s still runs after 60 s: it should have been refused\n%s", p.id, p.out.tail(20))
+	}
+	p.mu.Lock()
+	code := p.cmd.ProcessState.ExitCode()
+	p.mu.Unlock()
+	p.kill(t) // forget the exited process
+	out := p.out.since(off)
+	if code == 0 {
+		t.Errorf("the refused start of %s exited 0", p.id)
+	}
+	for _, s := range says {
+		if !strings.Contains(out, s) {
+			t.Errorf("the refused start of %s does not say %q:\n%s", p.id, s, out)
+		}
+	}
+	for _, s := range []string{"raft started", "entering candidate state", "initial configuration"} {
+		if strings.Contains(out, s) {
+			t.Errorf("the refused start of %s started Raft (%q):\n%s", p.id, s, out)
+		}
+	}
+	if after := restoredState(t, p.dataDir); after != before {
+		t.Errorf("the refused start of %s changed its register, Raft files or restore mark", p.id)
+	}
+}
+
 // wantChildren checks how many times each child is in each node's register.
 func wantChildren(t testing.TB, want map[int]int, ps ...*proc) {
 	t.Helper()
@@ -81,10 +174,12 @@ func wantChildren(t testing.TB, want map[int]int, ps ...*proc) {
 
 // TestBureauNodeDies: the bureau's node (a voter and the CA) dies while two
 // other voters live. The district keeps working: a living voter leads and
-// takes writes, and a township's outbox drains to it. The node is then
-// replaced as README says: demoted on a living voter, its last backup
-// restored on a new machine at its addresses, started, promoted once it
-// has caught up. Nothing committed is lost (not what was committed after
+// takes writes, and a township's outbox drains to it. Its last backup is
+// restored on a new machine at its addresses; started before it is
+// demoted, serve refuses it (it cannot reach the living voters; they
+// still count it as a voter), saying what to run, and starts no Raft and
+// changes nothing. It is then replaced as README says: demoted on a living
+// voter, started, promoted once it has caught up. Nothing committed is lost (not what was committed after
 // the backup either), and a new township joins through it.
 func TestBureauNodeDies(t *testing.T) {
 	c := newCluster(t, fastTiming())
@@ -116,14 +211,26 @@ func TestBureauNodeDies(t *testing.T) {
 		return nil
 	})
 
-	other := map[*proc]*proc{v2: v3, v3: v2}[leader] // a living voter that does not lead
-	other.mustAPI(t, "POST", "/api/v1/cluster/nodes/bureau/demote", nil, 200, nil)
-	waitVoter(t, leader, "bureau", false)
 	if out := replaceDisk(t, bureau, archive); !strings.Contains(out, "WARNING: it was a voter") {
 		t.Errorf("restore of a voter among others gave no warning: %s", out)
 	}
+	// Started before it is demoted, the restored voter is refused: while it
+	// cannot ask the living voters, and when they still count it.
+	c.isolate(bureau)
+	startRefused(t, bureau, "none of the backup's other voters answered", "--restored-demoted", "baoxue recover")
+	c.heal()
+	startRefused(t, bureau, "still lists it as a voter", "POST /api/v1/cluster/nodes/bureau/demote")
+	if now := leaderAmong(t, 30*time.Second, v2, v3); now != leader {
+		t.Errorf("leadership moved from %s to %s while the restored voter was refused", leader.id, now.id)
+	}
+	other := map[*proc]*proc{v2: v3, v3: v2}[leader] // a living voter that does not lead
+	other.mustAPI(t, "POST", "/api/v1/cluster/nodes/bureau/demote", nil, 200, nil)
+	waitVoter(t, leader, "bureau", false)
 	bureau.restart(t)
 	c.waitConverged(t, 60*time.Second)
+	if _, err := os.Stat(filepath.Join(bureau.dataDir, "restored.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the restore mark after the demoted node started: %v", err)
+	}
 	leader.mustAPI(t, "POST", "/api/v1/cluster/nodes/bureau/promote", nil, 200, nil)
 	waitVoter(t, v2, "bureau", true)
 	waitVoter(t, v3, "bureau", true)
@@ -138,7 +245,8 @@ func TestBureauNodeDies(t *testing.T) {
 
 // TestCANodeLost: the bureau's node, the district's only voter and the
 // holder of the CA key, is lost with its disk. Its last backup, restored on
-// a new machine at its addresses, leads at once, with the register as the
+// a new machine at its addresses, leads at once (the restore mark asks no
+// one: there is no other voter), with the register as the
 // backup held it (the township's write applied after the backup is lost
 // everywhere, as README says); the township works on with it and the
 // write waiting in its outbox is applied once; a new township joins with a
@@ -170,11 +278,20 @@ func TestCANodeLost(t *testing.T) {
 	if err := pki.WriteNodeFiles(town.dataDir, ca.Certificate[0], due.PrivateKey.(*ecdsa.PrivateKey), due.Certificate[0]); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(filepath.Join(bureau.dataDir, "restored.json")); err != nil {
+		t.Errorf("restore left no restore mark: %v", err)
+	}
 	c.heal()
 	start := time.Now()
 	bureau.restart(t)
 	bureau.waitLeading(t, 10*time.Second)
 	t.Logf("the restored CA node leads %s after its start", time.Since(start).Round(time.Millisecond))
+	if _, err := os.Stat(filepath.Join(bureau.dataDir, "restored.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the restore mark after the sole voter started: %v", err)
+	}
+	if out := bureau.out.tail(400); !strings.Contains(out, "RESTORED FROM A BACKUP as the only voter") {
+		t.Errorf("the restored sole voter started without its warning")
+	}
 	town.restart(t)
 	waitFor(t, 90*time.Second, "lapu's certificate renewed by the restored CA node", func() error {
 		// pki.Load finds a matching pair while the renewal writes the

@@ -5,6 +5,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -100,7 +101,10 @@ func TestTownshipDiskDies(t *testing.T) {
 		t.Errorf("restore said: %s", out)
 	}
 	c.heal()
-	town.restart(t)
+	town.restart(t) // a township was no voter: its restore mark asks no one
+	if _, err := os.Stat(filepath.Join(town.dataDir, "restored.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the restored township's restore mark after its start: %v", err)
+	}
 	after := townWrite(t, town, 600, 0) // 201 or 202: its origin's numbers were used
 	c.waitConverged(t, 60*time.Second)
 

@@ -706,6 +706,20 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// since returns what was written after the first off bytes; len() is
+// where to start next.
+func (b *logBuffer) since(off int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()[off:]
+}
+
+func (b *logBuffer) len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
 func (b *logBuffer) tail(n int) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

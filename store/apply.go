@@ -49,6 +49,10 @@ type applyCtx struct {
 	ix       []indexEntry // index updates, applied after the batch commits
 	rows     []RowResult  // an import batch's refused rows (applyImportRows)
 	reported bool         // done was called
+	// created: the command created the child target and its changes are
+	// that child's fields, which the record itself holds until it first
+	// changes (audit.go, layout 2).
+	created bool
 }
 
 // done reports an applied command's outcome: the audit target, the id and
@@ -171,7 +175,7 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 	}
 	origins := tx.Bucket(bucketOrigins)
 	var prev Result
-	if getJSON(results, []byte(cmd.ID), &prev) {
+	if getResult(results, cmd.ID, &prev) {
 		// A command first applied another way (sent again to another
 		// node, or to the leader directly) still uses its place in its
 		// origin's sequence, or the origin's next command would be a gap
@@ -211,7 +215,7 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 		// nobody looks its result up later (a second try is a new id).
 		return res, nil, nil
 	}
-	if err := putJSON(results, []byte(cmd.ID), res); err != nil {
+	if err := putResult(results, &res); err != nil {
 		return Result{}, nil, err
 	}
 	if cmd.Origin != "" {
@@ -265,7 +269,11 @@ func checkSequence(tx *bolt.Tx, e Entry) (res Result, refused bool, err error) {
 func audit(a *applyCtx) error {
 	cmd := a.e.Command
 	entry := AuditEntry{Index: a.e.Index, CommandID: cmd.ID, Kind: cmd.Kind, Actor: cmd.Actor, At: a.at, Target: a.target, Changes: a.changes}
-	if err := a.tx.Bucket(bucketAudit).Put(u64(a.e.Index), encodeAudit(&entry)); err != nil { // audit.go
+	layout := auditLayout
+	if a.created {
+		layout = auditLayoutCreated
+	}
+	if err := a.tx.Bucket(bucketAudit).Put(u64(a.e.Index), encodeAudit(&entry, layout)); err != nil { // audit.go
 		return err
 	}
 	if a.target == "" {

@@ -316,7 +316,7 @@ func unitPlace(tx *bolt.Tx, level, unit string) (town, schTown, school string, g
 	case LevelStudent:
 		var st Student
 		n, ok := ParseStudentID(unit)
-		if !ok || !getJSON(tx.Bucket(bucketStudents), u64(n), &st) {
+		if !ok || !getStudentRecord(tx.Bucket(bucketStudents), u64(n), &st) {
 			return "", "", "", 0, 0, notFound
 		}
 		return st.TownshipCode, schoolTownship(tx, st.SchoolCode), st.SchoolCode, st.Grade, st.Class, nil

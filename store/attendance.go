@@ -20,7 +20,15 @@ import (
 const KindAttendance = "attendance.record"
 
 // A roll call: by a writer whose scope holds the class (checked at apply).
-var _ = register(kindSpec[RollCall]{Who: Writer, Nodes: TownshipNode, Check: CheckRollCall, Target: noTarget[RollCall], Apply: applyAttendance})
+var _ = register(kindSpec[RollCall]{Who: Writer, Nodes: TownshipNode, Check: CheckRollCall, Target: rollCallTarget, Apply: applyAttendance})
+
+// AttendanceRef and a ClassRef name a class's roll calls as a record: the
+// target of its audit entries and of its commands waiting in an outbox.
+const AttendanceRef = "attendance:"
+
+// rollCallTarget names the class whose roll calls a command changes, as the
+// register reports it, so that the outbox can find the pending roll calls.
+func rollCallTarget(p *RollCall) string { return AttendanceRef + ClassRef(p.School, p.Grade, p.Class) }
 
 // Absence kinds.
 const (
@@ -223,7 +231,7 @@ func applyAttendance(a *applyCtx, p *RollCall) error {
 	kids := make([]Student, len(p.Absent))
 	for i, x := range p.Absent {
 		s := &kids[i]
-		if !getJSON(a.tx.Bucket(bucketStudents), u64(mustParseID(x.StudentID)), s) ||
+		if !getStudentRecord(a.tx.Bucket(bucketStudents), u64(mustParseID(x.StudentID)), s) ||
 			s.SchoolCode != p.School || s.Grade != p.Grade || s.Class != p.Class {
 			return reject(CodeInvalid, "child "+x.StudentID+" is not in class "+ClassRef(p.School, p.Grade, p.Class)).on("absent")
 		}
@@ -265,7 +273,7 @@ func writeRollCall(a *applyCtx, p RollCall, prev RollCallRecord, kids []Student,
 		if x.Kind != AbsenceUnexcused {
 			continue
 		}
-		from, n := absentRun(a.tx, &cal, mustParseID(x.StudentID), p.Date)
+		from, n := absentRun(absenceView{tx: a.tx}, &cal, mustParseID(x.StudentID), p.Date)
 		if n >= set.SuspectedDays {
 			ch, err := enterSuspected(a, &kids[i], from, n)
 			if err != nil {
@@ -274,8 +282,35 @@ func writeRollCall(a *applyCtx, p RollCall, prev RollCallRecord, kids []Student,
 			changes = append(changes, ch...)
 		}
 	}
-	a.done("attendance:"+ref, ref+"/"+p.Date, rec.Version, changes)
+	withdrawn, err := withdrawCorrected(a, &cal, prev.Absent, p, rec.Version, set.SuspectedDays)
+	if err != nil {
+		return err
+	}
+	a.done(AttendanceRef+ref, ref+"/"+p.Date, rec.Version, append(changes, withdrawn...))
 	return nil
+}
+
+// withdrawCorrected withdraws the suspected entries that rested on an
+// unexcused absence the new version of the day no longer has (the child
+// was there after all, or excused): see withdrawSuspected.
+func withdrawCorrected(a *applyCtx, cal *Calendar, prev []Absence, p RollCall, version uint64, need int) ([]Change, error) {
+	var out []Change
+	for _, x := range prev {
+		if x.Kind != AbsenceUnexcused || slices.ContainsFunc(p.Absent, func(y Absence) bool { return y.StudentID == x.StudentID && y.Kind == AbsenceUnexcused }) {
+			continue
+		}
+		if err := auditAlso(a, x.StudentID); err != nil {
+			return nil, err
+		}
+		// The note names the roll call (no words: the page is in either language).
+		note := fmt.Sprintf("%s %s v%d", ClassRef(p.School, p.Grade, p.Class), p.Date, version)
+		ch, err := withdrawSuspected(a, cal, mustParseID(x.StudentID), p.Date, note, need)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ch...)
+	}
+	return out, nil
 }
 
 func absentList(xs []Absence) string {
@@ -296,10 +331,7 @@ func auditAlso(a *applyCtx, target string) error {
 }
 
 // unexcusedOn reports whether child n was absent unexcused on day d.
-func unexcusedOn(tx *bolt.Tx, n uint64, d string) bool {
-	v := tx.Bucket(bucketAbsences).Get(absenceKey(d, n))
-	return v != nil && bytes.Contains(v, unexcusedJSON) // see scanWindow
-}
+func unexcusedOn(tx *bolt.Tx, n uint64, d string) bool { return absenceView{tx: tx}.unexcused(n, d) }
 
 // maxRun bounds the walk over a run of absences.
 const maxRun = 60
@@ -307,15 +339,15 @@ const maxRun = 60
 // absentRun is the run of consecutive school days with an unexcused absence
 // of child n that includes day d: its first day and its length. A school
 // day with no unexcused absence recorded ends the run.
-func absentRun(tx *bolt.Tx, cal *Calendar, n uint64, d string) (from string, days int) {
-	if !unexcusedOn(tx, n, d) {
+func absentRun(v absenceView, cal *Calendar, n uint64, d string) (from string, days int) {
+	if !v.unexcused(n, d) {
 		return "", 0
 	}
 	from, days = d, 1
-	for x := cal.PrevSchoolDay(d); x != "" && days < maxRun && unexcusedOn(tx, n, x); x = cal.PrevSchoolDay(x) {
+	for x := cal.PrevSchoolDay(d); x != "" && days < maxRun && v.unexcused(n, x); x = cal.PrevSchoolDay(x) {
 		from, days = x, days+1
 	}
-	for x := cal.NextSchoolDay(d); x != "" && days < maxRun && unexcusedOn(tx, n, x); x = cal.NextSchoolDay(x) {
+	for x := cal.NextSchoolDay(d); x != "" && days < maxRun && v.unexcused(n, x); x = cal.NextSchoolDay(x) {
 		days++
 	}
 	return from, days
@@ -324,7 +356,7 @@ func absentRun(tx *bolt.Tx, cal *Calendar, n uint64, d string) (from string, day
 // currentRun is child n's run of unexcused absences as of today: it ends on
 // the latest school day up to today on which the child's class was called
 // (a day not called yet, like this morning, is passed over).
-func currentRun(tx *bolt.Tx, cal *Calendar, s *Student, today string) (from, last string, days int) {
+func currentRun(v absenceView, cal *Calendar, s *Student, today string) (from, last string, days int) {
 	n := mustParseID(s.ID)
 	d := today
 	if !cal.SchoolDay(d) {
@@ -334,16 +366,16 @@ func currentRun(tx *bolt.Tx, cal *Calendar, s *Student, today string) (from, las
 		if d == "" {
 			return "", "", 0
 		}
-		if latestRollCallRaw(tx, rollCallPrefix(s.SchoolCode, s.Grade, s.Class, d)) != nil || unexcusedOn(tx, n, d) {
+		if v.called(s.SchoolCode, s.Grade, s.Class, d) || v.unexcused(n, d) {
 			break
 		}
 		d = cal.PrevSchoolDay(d)
 	}
-	if d == "" || !unexcusedOn(tx, n, d) {
+	if d == "" || !v.unexcused(n, d) {
 		return "", "", 0
 	}
 	last = d
-	for x := d; x != "" && days < maxRun && unexcusedOn(tx, n, x); x = cal.PrevSchoolDay(x) {
+	for x := d; x != "" && days < maxRun && v.unexcused(n, x); x = cal.PrevSchoolDay(x) {
 		from, days = x, days+1
 	}
 	return from, last, days

@@ -269,3 +269,118 @@ func TestWatchApplyIsDeterministic(t *testing.T) {
 		t.Errorf("registers differ:\n%s", cmp.Diff(d1, d2))
 	}
 }
+
+// TestCorrectionWithdrawsSuspected: three unexcused days put S1 on the
+// suspected ledger; the head teacher then corrects the middle day (S1 was
+// there after all). The entry is withdrawn with reason corrected, the
+// report is no longer owed, and the entry, its clearance and both versions
+// of the day stay, audited on the child. A correction that leaves the run
+// long enough (a fourth day) withdraws nothing.
+func TestCorrectionWithdrawsSuspected(t *testing.T) {
+	db, a := watchFixture(t)
+	for _, d := range []string{"2026-11-24", "2026-11-25", "2026-11-26"} {
+		a.must(roll(t, d, 0, unexcused("S1"), unexcused("S2")))
+	}
+	a.must(roll(t, "2026-11-27", 0, unexcused("S2")))
+	for _, id := range []string{"S1", "S2"} {
+		if es, _ := db.EntriesOf(DistrictScope, id); len(es) != 1 || es[0].Cleared != nil {
+			t.Fatalf("%s after three days: %+v, want one open entry", id, es)
+		}
+	}
+	a.must(roll(t, "2026-11-25", 1, unexcused("S2")))                                // S1 was there on Wednesday
+	a.must(roll(t, "2026-11-24", 1, Absence{StudentID: "S2", Kind: AbsenceExcused})) // S2 excused on Tuesday: Wed–Fri remain
+	es, _ := db.EntriesOf(DistrictScope, "S1")
+	if len(es) != 1 || es[0].Cleared == nil || es[0].Cleared.Reason != ClearCorrected || es[0].Cleared.By != "c1" ||
+		es[0].Cleared.Note != "P1/3/1 2026-11-25 v2" || es[0].Cleared.Date != "2026-11-28" { // the register's today
+		t.Errorf("S1 after the correction: %+v %+v, want the entry cleared as corrected", es, es[0].Cleared)
+	}
+	if es, _ := db.EntriesOf(DistrictScope, "S2"); len(es) != 1 || es[0].Cleared != nil {
+		t.Errorf("S2, still absent three days running: %+v, want the entry open", es)
+	}
+	if got := kindsOf(t, db, "S1", "2026-11-27"); slices.Contains(got, TodoDropoutOwed) || slices.Contains(got, TodoHomeVisit) {
+		t.Errorf("S1's to-dos after the correction: %v, want no report and no visit", got)
+	}
+	if got := kindsOf(t, db, "S2", "2026-11-27"); !slices.Contains(got, TodoDropoutOwed) {
+		t.Errorf("S2's to-dos: %v, want the report still owed", got)
+	}
+	if p, _ := db.Ledger(DistrictScope, LedgerSuspected, LedgerFilter{Date: "2026-11-27", History: true}); p.Total != 2 {
+		t.Errorf("suspected history: %+v, want both entries", p.Items)
+	}
+	if vs, _ := db.RollCallVersions(DistrictScope, "P1", 3, 1, "2026-11-25"); len(vs) != 2 {
+		t.Errorf("versions of the corrected day: %d, want 2", len(vs))
+	}
+	trail, err := db.AuditTrail(DistrictScope, "S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range trail {
+		for _, ch := range e.Changes {
+			found = found || (e.Kind == KindAttendance && ch.Field == "suspected" && ch.To == "cleared:"+ClearCorrected)
+		}
+	}
+	if !found {
+		t.Errorf("S1's audit trail does not show the withdrawal: %+v", trail)
+	}
+}
+
+// TestTodoWithPendingRollCalls: roll calls still in a cut-off township's
+// outbox put the ladder's items on its to-do list at once, marked pending,
+// and write nothing. Once the register has applied them, the same roll
+// calls read from both places count once: one report owed, now with its
+// entry. A pending correction of a day takes its items away.
+func TestTodoWithPendingRollCalls(t *testing.T) {
+	db, a := watchFixture(t)
+	days := []string{"2026-11-25", "2026-11-26", "2026-11-27"}
+	var pending []RollCall
+	for _, d := range days {
+		pending = append(pending, RollCall{School: "P1", Grade: 3, Class: 1, Date: d, Absent: []Absence{unexcused("S1")}})
+	}
+	todo := func(p []RollCall) []TodoItem {
+		t.Helper()
+		td, err := db.TodoWith(Scope{Kind: ScopeSchool, Code: "P1"}, "2026-11-27", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []TodoItem
+		for _, it := range td.Items {
+			if it.StudentID == "S1" {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
+	before := dump(t, db, false)
+	items := todo(pending)
+	if got, want := kinds(items, "S1"), []string{TodoContact, TodoContact, TodoContact, TodoDropoutOwed, TodoHomeVisit}; !slices.Equal(got, want) {
+		t.Fatalf("pending roll calls: %v, want %v", got, want)
+	}
+	for _, it := range items {
+		if !it.Pending || (it.Kind == TodoDropoutOwed && (it.EntryID != "" || it.Days != 3 || it.Since != days[0])) {
+			t.Errorf("pending item %+v, want pending (a report owed for 3 days since %s, no entry yet)", it, days[0])
+		}
+	}
+	if dump(t, db, false) != before {
+		t.Error("reading the to-do list with pending roll calls wrote to the register")
+	}
+	if got := todo(nil); len(got) != 0 {
+		t.Errorf("without the pending roll calls: %+v, want nothing", got)
+	}
+	for _, d := range days {
+		a.must(roll(t, d, 0, unexcused("S1")))
+	}
+	items = todo(pending) // applied, and still read from the outbox: once
+	if got, want := kinds(items, "S1"), []string{TodoContact, TodoContact, TodoContact, TodoDropoutOwed, TodoHomeVisit}; !slices.Equal(got, want) {
+		t.Errorf("applied and pending: %v, want %v", got, want)
+	}
+	for _, it := range items {
+		if it.Kind == TodoDropoutOwed && it.EntryID != "L1" {
+			t.Errorf("report owed: %+v, want entry L1", it)
+		}
+	}
+	// A correction waiting in the outbox: S1 was there on Thursday.
+	fix := append(slices.Clone(pending), RollCall{School: "P1", Grade: 3, Class: 1, Date: days[1], Absent: []Absence{}})
+	if got, want := kinds(todo(fix), "S1"), []string{TodoContact, TodoContact}; !slices.Equal(got, want) {
+		t.Errorf("with a pending correction: %v, want only the two contacts", got)
+	}
+}

@@ -81,7 +81,7 @@ func benchRegisterOf(b *testing.B, n int) *benchRegister {
 // and fails the benchmark on any rejection, so that no figure is measured
 // on refused commands.
 type benchApplier struct {
-	b     *testing.B
+	b     testing.TB
 	db    *store.DB
 	idx   uint64
 	batch []store.Entry

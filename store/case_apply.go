@@ -186,7 +186,7 @@ func resolveCaseRef(tx *bolt.Tx, id string) (string, error) {
 	}
 	var r Result
 	switch {
-	case !getJSON(tx.Bucket(bucketResults), []byte(cmdID), &r):
+	case !getResult(tx.Bucket(bucketResults), cmdID, &r):
 		return "", reject(CodeNotFound, "the dropout report "+strconv.Quote(cmdID)+" is not on the register").on("case_id")
 	case r.State != StateApplied:
 		return "", reject(CodeState, "the dropout report "+strconv.Quote(cmdID)+" was rejected, so no case was opened: "+r.Reason).on("case_id")
@@ -376,6 +376,11 @@ func applyCaseClose(a *applyCtx, p *CaseClose) error {
 		to, destination = StatusTransferredOut, p.Note
 	case OutcomeHomeTaught:
 		to = StatusHomeTaught
+	case OutcomeError:
+		// Undo what the report did to the status, if it did anything.
+		if s.Status == StatusDroppedOut && c.PriorStatus != "" {
+			to = c.PriorStatus
+		}
 	}
 	if s.Status == StatusDeceased {
 		to = ""

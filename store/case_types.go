@@ -64,10 +64,13 @@ const (
 	OutcomeEnrolledElsewhere = "enrolled_elsewhere"
 	OutcomeHomeTaught        = "home_taught"
 	OutcomeExempted          = "exempted"
+	// OutcomeError: the report was entered in error (误报, 动态销号 "error
+	// with a note"): the child gets back the status it had before the case.
+	OutcomeError = "error"
 )
 
 // Outcomes lists the outcomes.
-var Outcomes = []string{OutcomeReturned, OutcomeEnrolledElsewhere, OutcomeHomeTaught, OutcomeExempted}
+var Outcomes = []string{OutcomeReturned, OutcomeEnrolledElsewhere, OutcomeHomeTaught, OutcomeExempted, OutcomeError}
 
 // Default register settings for cases.
 const (
@@ -412,7 +415,8 @@ func CheckStepUpdate(p *StepUpdate) error {
 }
 
 // CheckClose trims and checks a close on its own: an outcome is required,
-// and enrolled_elsewhere and exempted need a note (where; the approval).
+// and enrolled_elsewhere, exempted and error need a note (where; the
+// approval; what was wrong).
 // Errors are *FieldError.
 func CheckClose(p *CaseClose) error {
 	p.Outcome = strings.TrimSpace(p.Outcome)
@@ -433,6 +437,9 @@ func CheckClose(p *CaseClose) error {
 	}
 	if p.Note == "" && p.Outcome == OutcomeExempted {
 		return fieldErr("note", "required", "exempted: note the approval")
+	}
+	if p.Note == "" && p.Outcome == OutcomeError {
+		return fieldErr("note", "required", "entered in error: note what was wrong")
 	}
 	return nil
 }

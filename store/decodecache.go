@@ -19,6 +19,10 @@ import (
 type decodeCache[T any] struct {
 	max   int       // entries kept; 0 is decodeCacheMax
 	clone func(T) T // copies what a caller could change in place; nil for plain values
+	// enc and dec replace JSON where the record has a stored form of its
+	// own (children: student_codec.go); nil for JSON.
+	enc func(*T) ([]byte, error)
+	dec func(key, raw []byte, v *T) error
 
 	mu sync.RWMutex
 	m  map[string]T
@@ -34,8 +38,10 @@ var (
 	groupsCache   decodeCache[Group]
 	schoolsCache  decodeCache[School]
 	// studentsCache holds the children written last (putStudent fills it),
-	// which the pages and the API read back at once.
-	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent}
+	// which the pages and the API read back at once. A child's stored bytes
+	// do not hold its id (codec.go), but they hold its ID number, which no
+	// other child has (invariant 5): the bytes still name one child.
+	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent, enc: encodeStudent, dec: decodeStudent}
 )
 
 func cloneStudent(s Student) Student {
@@ -54,7 +60,13 @@ func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
 	v, ok := c.m[string(raw)] // no allocation: the conversion is only a lookup
 	c.mu.RUnlock()
 	if !ok {
-		if err := json.Unmarshal(raw, &v); err != nil {
+		var err error
+		if c.dec != nil {
+			err = c.dec(key, raw, &v)
+		} else {
+			err = json.Unmarshal(raw, &v)
+		}
+		if err != nil {
 			panic("store: corrupt record in " + string(key) + ": " + err.Error())
 		}
 		c.add(raw, v)
@@ -70,7 +82,13 @@ func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
 // these bytes decodes nothing. v must be what decoding its JSON gives
 // (encoding/json round-trips the register's types).
 func (c *decodeCache[T]) put(b *bolt.Bucket, key []byte, v T) error {
-	raw, err := json.Marshal(v)
+	var raw []byte
+	var err error
+	if c.enc != nil {
+		raw, err = c.enc(&v)
+	} else {
+		raw, err = json.Marshal(v)
+	}
 	if err != nil {
 		return err
 	}

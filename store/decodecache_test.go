@@ -47,7 +47,8 @@ func TestStudentReadBackIsTheStoredRecord(t *testing.T) {
 		}
 		var fromFile Student
 		db.view(func(tx *bolt.Tx) error {
-			return json.Unmarshal(tx.Bucket(bucketStudents).Get(u64(mustParseID(r.RecordID))), &fromFile)
+			key := u64(mustParseID(r.RecordID))
+			return decodeStudent(key, tx.Bucket(bucketStudents).Get(key), &fromFile)
 		})
 		if d := cmp.Diff(fromFile, got); d != "" {
 			t.Errorf("flags %#v: read back differs from the file (-file +read):\n%s", flags, d)

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,7 +46,7 @@ func indexHousehold(tx *bolt.Tx, s, old *Student, id uint64) error {
 func buildHouseholdIndex(tx *bolt.Tx) error {
 	return tx.Bucket(bucketStudents).ForEach(func(k, v []byte) error {
 		var s Student
-		if err := json.Unmarshal(v, &s); err != nil {
+		if err := decodeStudent(k, v, &s); err != nil {
 			return fmt.Errorf("child %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 		return indexHousehold(tx, &s, nil, binary.BigEndian.Uint64(k))

@@ -240,7 +240,7 @@ func buildIndex(b *bolt.DB) (*index, error) {
 		}
 		return tx.Bucket(bucketStudents).ForEach(func(k, v []byte) error {
 			var s Student
-			if err := json.Unmarshal(v, &s); err != nil {
+			if err := decodeStudent(k, v, &s); err != nil {
 				return fmt.Errorf("student %d: %w", be64(k), err)
 			}
 			ix.setLocked(entryFor(&s, schoolTown[s.SchoolCode]))

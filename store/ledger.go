@@ -30,7 +30,8 @@ const (
 	ClearHomeTaught        = "home_taught"
 	ClearExempted          = "exempted"
 	ClearError             = "error"
-	ClearReported          = "reported" // set by the register when a dropout report opens a case
+	ClearReported          = "reported"  // set by the register when a dropout report opens a case
+	ClearCorrected         = "corrected" // set by the register when a corrected roll call takes away the absences that put the child there
 )
 
 // ClearReasons are the reasons a user may give.
@@ -162,6 +163,34 @@ func ledgerCaseOpened(a *applyCtx, s *Student, caseID, date string) error {
 	}
 	e.Cleared = &Clearance{Reason: ClearReported, Date: date, By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at, CaseID: caseID}
 	return putEntry(a, e)
+}
+
+// withdrawSuspected clears child n's open entry (reason corrected) when
+// the correction of day d's roll call took away an unexcused absence of
+// the run that put the child there, and no run of the threshold's length
+// is left from the entry's first day on. The entry and its clearance stay
+// on the ledger's history; the roll call's audit entry names both.
+func withdrawSuspected(a *applyCtx, cal *Calendar, n uint64, d, note string, need int) ([]Change, error) {
+	e := openEntryOf(a.tx, n)
+	if e == nil || d < e.Since || stillSuspected(absenceView{tx: a.tx}, cal, n, e.Since, a.today().String(), need) {
+		return nil, nil
+	}
+	e.Cleared = &Clearance{Reason: ClearCorrected, Note: note, Date: a.today().String(), By: a.actor.Username, Node: a.e.Command.Actor.Node, At: a.at}
+	return []Change{{Field: "suspected", From: e.StudentID + " " + e.ID, To: "cleared:" + ClearCorrected}}, putEntry(a, e)
+}
+
+// stillSuspected reports whether child n has a run of need unexcused
+// school days starting on or after from (up to today, within a bounded walk).
+func stillSuspected(v absenceView, cal *Calendar, n uint64, from, today string, need int) bool {
+	run := 0
+	for d, i := from, 0; d != "" && d <= today && i < 4*maxRun; d, i = cal.NextSchoolDay(d), i+1 {
+		if !v.unexcused(n, d) {
+			run = 0
+		} else if run++; run >= need {
+			return true
+		}
+	}
+	return false
 }
 
 func applyLedgerClear(a *applyCtx, p *LedgerClear) error {

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
+	"math/bits"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -56,7 +58,7 @@ func (db *DB) scanIndex(tx *bolt.Tx, sc Scope, f Filter, keep func(r *row) bool,
 
 func readStudent(tx *bolt.Tx, pos uint32) (Student, bool) {
 	var s Student
-	ok := getJSON(tx.Bucket(bucketStudents), u64(uint64(pos)+1), &s)
+	ok := getStudentRecord(tx.Bucket(bucketStudents), u64(uint64(pos)+1), &s)
 	return s, ok
 }
 
@@ -136,7 +138,10 @@ func (db *DB) riskIndexed(sc Scope, f RiskFilter, today string) ([]Risk, int, er
 // records, and how many there are. Caller holds db.mu.
 func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit int) ([]Risk, int, error) {
 	in := newRiskInput(tx, today)
-	in.scanWindow(tx)
+	db.ix.mu.RLock()
+	children := len(db.ix.rows)
+	db.ix.mu.RUnlock()
+	in.scanWindow(tx, children)
 	hasCases, transfers, err := caseAndTransferSets(tx, in.yearStart)
 	if err != nil {
 		return nil, 0, err
@@ -168,7 +173,7 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 				transfer = transfers[n]
 			}
 			score := staticScore(&w, r, hasCase, transfer)
-			if k := in.absent[n]; k > 0 {
+			if k := bits.OnesCount32(in.daysOf(n)); k > 0 {
 				score += w.rate * k / RiskWindow
 				absent = append(absent, absentRow{hit{pos, score}, r.school, r.grade, r.class})
 			} else if in.set.Tier(score) >= tier {
@@ -183,13 +188,16 @@ func (db *DB) riskHits(tx *bolt.Tx, sc Scope, f RiskFilter, today string, limit 
 		grade, class uint8
 		day          int
 	}
-	called := map[classDay]bool{} // a roll call recorded
+	called := map[classDay]bool{}             // a roll call recorded
+	rc := tx.Bucket(bucketRollCalls).Cursor() // one cursor for every look: a seek, no bucket lookup, no step back
 	for _, a := range absent {
-		a.score += in.runPoints(in.days[uint64(a.pos)+1], func(i int) bool {
+		a.score += in.runPoints(in.daysOf(uint64(a.pos)+1), func(i int) bool {
 			key := classDay{a.school, a.grade, a.class, i}
 			c, ok := called[key]
 			if !ok {
-				c = latestRollCallRaw(tx, rollCallPrefix(names[a.school], int(a.grade), int(a.class), in.window[i])) != nil
+				prefix := rollCallPrefix(names[a.school], int(a.grade), int(a.class), in.window[i])
+				k, _ := rc.Seek(prefix)
+				c = k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8 // a version of that class-day
 				called[key] = c
 			}
 			return c

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -99,5 +100,48 @@ func TestLedgers(t *testing.T) {
 	}
 	if ms, _ := db.Reconcile(DistrictScope); len(ms) != 1 {
 		t.Errorf("reconcile after clearance: %+v", ms)
+	}
+}
+
+// TestDropoutEntryClearedAsError: a dropout report entered in error leaves
+// the dropout ledger only as an error with a note (动态销号): the child gets
+// back the status it had, the ledger's history shows the clearance with its
+// note, and the case's audit trail has it. Without a note it is refused
+// and nothing changes.
+func TestDropoutEntryClearedAsError(t *testing.T) {
+	db, a := watchFixture(t)
+	a.must(cmd(t, "p1", KindCaseReport, DropoutReport{StudentID: "S2", Date: "2026-11-20", Reason: "work"}))
+	if s, _ := db.GetStudent(DistrictScope, "S2"); s.Status != StatusDroppedOut {
+		t.Fatalf("after the report: status %s", s.Status)
+	}
+	before := dump(t, db, false)
+	for _, note := range []string{"", "   "} {
+		r := a.apply(cmd(t, "p1", KindCaseClose, CaseClose{CaseID: "C1", Outcome: OutcomeError, Date: "2026-11-27", Note: note}))
+		if r.State != StateRejected || r.Code != CodeInvalid || r.Field != "note" {
+			t.Errorf("error with note %q: %+v, want refused on note", note, r)
+		}
+	}
+	if dump(t, db, false) != before {
+		t.Error("a refused clearance changed the register")
+	}
+	const note = "误报：该生随父母外出就医，已请假"
+	a.must(cmd(t, "p1", KindCaseClose, CaseClose{CaseID: "C1", Outcome: OutcomeError, Date: "2026-11-27", Note: note}))
+	if s, _ := db.GetStudent(DistrictScope, "S2"); s.Status != StatusEnrolled {
+		t.Errorf("after the error is cleared: status %s, want enrolled again", s.Status)
+	}
+	p, err := db.Ledger(DistrictScope, LedgerDropout, LedgerFilter{Date: "2026-11-27"})
+	if err != nil || p.Total != 0 {
+		t.Errorf("dropout ledger after the clearance: %+v %v, want empty", p.Items, err)
+	}
+	p, _ = db.Ledger(DistrictScope, LedgerDropout, LedgerFilter{Date: "2026-11-27", History: true})
+	if len(p.Items) != 1 || p.Items[0].Cleared == nil || p.Items[0].Cleared.Reason != OutcomeError || p.Items[0].Cleared.Note != note || p.Items[0].Cleared.By != "p1" {
+		t.Errorf("dropout history: %+v, want C1 cleared as an error with its note", p.Items)
+	}
+	if ms, _ := db.Reconcile(DistrictScope); len(ms) != 0 {
+		t.Errorf("人账相符 after the clearance: %+v", ms)
+	}
+	trail, _ := db.AuditTrail(DistrictScope, "S2")
+	if last := trail[len(trail)-1]; last.Kind != KindCaseClose || !slices.Contains(last.Changes, Change{Field: "outcome", To: OutcomeError}) {
+		t.Errorf("last audit entry of S2: %+v, want the close as an error", last)
 	}
 }

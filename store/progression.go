@@ -152,9 +152,9 @@ func applyRollover(a *applyCtx, pp *Rollover) error {
 func rollOver(a *applyCtx, p Rollover, schools map[string]School) error {
 	recs := map[string]*RolloverRecord{}
 	var kids []Student
-	if err := a.tx.Bucket(bucketStudents).ForEach(func(_, v []byte) error {
+	if err := a.tx.Bucket(bucketStudents).ForEach(func(k, v []byte) error {
 		var s Student
-		if err := json.Unmarshal(v, &s); err != nil {
+		if err := decodeStudent(k, v, &s); err != nil {
 			return err
 		}
 		if _, ok := schools[s.SchoolCode]; ok && (s.Status == StatusEnrolled || s.Status == StatusSuspended) && s.Grade > 0 {
@@ -221,7 +221,7 @@ func applyStudentEnrol(a *applyCtx, p *Enrolment) error {
 	}
 	n, ok := ParseStudentID(p.ID)
 	var s Student
-	if !ok || !getJSON(a.tx.Bucket(bucketStudents), u64(n), &s) {
+	if !ok || !getStudentRecord(a.tx.Bucket(bucketStudents), u64(n), &s) {
 		return reject(CodeNotFound, "no child "+strconv.Quote(p.ID)).on("id")
 	}
 	var sch School

@@ -82,7 +82,7 @@ func (db *DB) Result(commandID string) (Result, bool, error) {
 	var r Result
 	var ok bool
 	err := db.view(func(tx *bolt.Tx) error {
-		ok = getJSON(tx.Bucket(bucketResults), []byte(commandID), &r)
+		ok = getResult(tx.Bucket(bucketResults), commandID, &r)
 		return nil
 	})
 	return r, ok, err
@@ -159,7 +159,7 @@ func auditFor(tx *bolt.Tx, target string) ([]AuditEntry, error) {
 		if raw == nil {
 			continue
 		}
-		e, err := decodeAudit(raw, be64(key))
+		e, err := decodeAudit(tx, raw, be64(key))
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +215,7 @@ func (db *DB) ListStudents(sc Scope, f Filter) (Page, error) {
 		b := tx.Bucket(bucketStudents)
 		for _, pos := range positions {
 			var s Student
-			if getJSON(b, u64(uint64(pos)+1), &s) {
+			if getStudentRecord(b, u64(uint64(pos)+1), &s) {
 				page.Items = append(page.Items, s)
 			}
 		}

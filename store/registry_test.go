@@ -132,6 +132,7 @@ func TestTargetOf(t *testing.T) {
 		{CaseClose{CaseID: "C3"}, "C3"},
 		{CaseReadRecord{CaseID: "C4"}, "C4"},
 		{AssignmentEnd{ID: "A1"}, ""},
+		{RollCall{School: "P1", Grade: 3, Class: 1, Date: "2026-11-27"}, "attendance:P1/3/1"},
 		{TownshipCreate{Township{Code: "T9"}}, ""},
 	} {
 		cmd, err := NewCommand("c", Actor{}, c.p)

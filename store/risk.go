@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,6 +17,9 @@ import (
 
 // RiskWindow is the number of school days the absence rate looks back over.
 const RiskWindow = 30
+
+// The window's days are the bits of a uint32 (riskInput.days).
+const _ = uint(32 - RiskWindow)
 
 // maxRunPoints caps the days of a current run that earn points.
 const maxRunPoints = 5
@@ -57,11 +61,10 @@ type riskInput struct {
 	set       WatchSettings
 	cal       Calendar
 	today     string
-	window    []string // the last RiskWindow school days, latest first
-	absent    map[uint64]int
-	days      map[uint64]uint32 // the window's days a child was absent unexcused: bit i is window[i]
-	scanned   bool              // absent and days hold every child's in the window
-	flags     []flagWeight      // worked out once (ledger_index.go)
+	window    []string     // the last RiskWindow school days, latest first
+	days      []uint32     // by child number, the window's days absent unexcused: bit i is window[i]
+	scanned   bool         // days holds every child's in the window
+	flags     []flagWeight // worked out once (ledger_index.go)
 	cutFrom   string
 	cutTo     string
 	yearStart string // a year before today: transfers counted since
@@ -76,10 +79,31 @@ func newRiskInput(tx *bolt.Tx, today string) *riskInput {
 
 var unexcusedJSON = []byte(`"kind":"unexcused"`)
 
-// scanWindow counts every child's unexcused absences in the window, from
-// the absences of those days (one range scan).
-func (in *riskInput) scanWindow(tx *bolt.Tx) {
-	in.absent, in.days, in.scanned = map[uint64]int{}, map[uint64]uint32{}, true
+// unexcusedRaw reports whether an absence's stored JSON is of kind
+// unexcused, without decoding it. The kind follows the child's id (the
+// first two fields of Absence, and ids have no quotes), so it is read
+// there; a record laid out otherwise is searched whole, where a quote
+// inside a text is escaped, so the match names the kind and nothing a
+// user typed.
+func unexcusedRaw(v []byte) bool {
+	const head, kind = `{"student_id":"`, `,"kind":"`
+	if bytes.HasPrefix(v, []byte(head)) {
+		if j := bytes.IndexByte(v[len(head):], '"'); j >= 0 {
+			if rest := v[len(head)+j+1:]; bytes.HasPrefix(rest, []byte(kind)) {
+				return bytes.HasPrefix(rest[len(kind):], []byte(`unexcused"`))
+			}
+		}
+	}
+	return bytes.Contains(v, unexcusedJSON)
+}
+
+// scanWindow marks every child's unexcused absences in the window, from
+// the absences of those days (one range scan). The marks are a slice by
+// child number, not a map: the risk list looks up every child in scope,
+// a million at the district, and a slice index costs next to nothing.
+// children is the number of children (a hint: the slice grows if needed).
+func (in *riskInput) scanWindow(tx *bolt.Tx, children int) {
+	in.days, in.scanned = make([]uint32, children+1), true
 	if len(in.window) == 0 {
 		return
 	}
@@ -89,16 +113,29 @@ func (in *riskInput) scanWindow(tx *bolt.Tx) {
 	}
 	c := tx.Bucket(bucketAbsences).Cursor()
 	first := in.window[len(in.window)-1]
+	var day []byte // keys come by day: look each day up once
+	i, ok := 0, false
 	for k, v := c.Seek([]byte(first)); k != nil && string(k[:10]) <= in.today; k, v = c.Next() {
-		i, ok := days[string(k[:10])]
-		// The record's own JSON: a quote inside a text is escaped, so this
-		// names the kind and nothing a user typed (no decoding per absence).
-		if ok && bytes.Contains(v, unexcusedJSON) {
+		if !bytes.Equal(day, k[:10]) {
+			day = append(day[:0], k[:10]...)
+			i, ok = days[string(day)]
+		}
+		if ok && unexcusedRaw(v) {
 			n := be64(k[10:])
-			in.absent[n]++
+			if n >= uint64(len(in.days)) {
+				in.days = append(in.days, make([]uint32, n+1-uint64(len(in.days)))...)
+			}
 			in.days[n] |= 1 << i
 		}
 	}
+}
+
+// daysOf is child n's marks of scanWindow: bit i is window[i].
+func (in *riskInput) daysOf(n uint64) uint32 {
+	if n < uint64(len(in.days)) {
+		return in.days[n]
+	}
+	return 0
 }
 
 // runPoints are the points of a child's current run of absences (at most
@@ -122,7 +159,7 @@ func (in *riskInput) runPoints(days uint32, called func(i int) bool) int {
 
 func (in *riskInput) unexcusedDays(tx *bolt.Tx, n uint64) int {
 	if in.scanned {
-		return in.absent[n]
+		return bits.OnesCount32(in.daysOf(n))
 	}
 	k := 0
 	for _, d := range in.window {
@@ -150,7 +187,7 @@ func riskOf(tx *bolt.Tx, in *riskInput, s *Student) Risk {
 	n := mustParseID(s.ID)
 	if k := in.unexcusedDays(tx, n); k > 0 {
 		add(FactorAbsenceRate, w[FactorAbsenceRate]*k/RiskWindow, strconv.Itoa(k)+"/"+strconv.Itoa(RiskWindow))
-		if _, _, days := currentRun(tx, &in.cal, s, in.today); days > 0 {
+		if _, _, days := currentRun(absenceView{tx: tx}, &in.cal, s, in.today); days > 0 {
 			add(FactorConsecutive, w[FactorConsecutive]*min(days, maxRunPoints), strconv.Itoa(days))
 		}
 	}

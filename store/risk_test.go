@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 
@@ -102,5 +103,27 @@ func TestRiskScoresHandWorked(t *testing.T) {
 	a.must(c)
 	if r, _ := db.RiskOf(DistrictScope, "S1", today); r.Score != 56 || r.Tier != 2 {
 		t.Errorf("after the weight change: %d tier %d, want 56 tier 2", r.Score, r.Tier)
+	}
+}
+
+// TestUnexcusedRaw: the stored absence is read as unexcused exactly when
+// it is, whatever its reason or contact say.
+func TestUnexcusedRaw(t *testing.T) {
+	for _, a := range []AbsenceRecord{
+		{Absence: Absence{StudentID: "S1", Kind: AbsenceUnexcused}, Date: "2026-11-27"},
+		{Absence: Absence{StudentID: "S1000000", Kind: AbsenceExcused, Reason: `"kind":"unexcused"`}, Date: "2026-11-27"},
+		{Absence: Absence{StudentID: "S2", Kind: AbsenceLate, Contacted: &Contact{At: "2026-11-27", By: "unexcused", How: "phone", Note: `,"kind":"unexcused"`}}},
+		{Absence: Absence{StudentID: "S3", Kind: AbsenceUnexcused, Reason: "没来"}, School: "P1", Grade: 3, Class: 1},
+	} {
+		raw, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := unexcusedRaw(raw); got != (a.Kind == AbsenceUnexcused) {
+			t.Errorf("unexcusedRaw(%s) = %v", raw, got)
+		}
+	}
+	if !unexcusedRaw([]byte(`{"kind":"unexcused","student_id":"S1"}`)) || unexcusedRaw([]byte(`{"kind":"late","reason":"x"}`)) {
+		t.Error("a record laid out otherwise is not searched whole")
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -26,6 +27,21 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Errorf("snapshot index %d, want %d", snap.Index(), wantIndex)
 	}
 	snap.Close()
+	dir := filepath.Dir(src.Path())
+	if left, _ := filepath.Glob(filepath.Join(dir, ".snapshot*")); len(left) != 0 {
+		t.Errorf("the snapshot left its scratch files: %v", left)
+	}
+	// Those a crash leaves are removed when the register is next opened.
+	stale := filepath.Join(dir, ".snapshot-raw-123")
+	os.WriteFile(stale, []byte("half a copy"), 0o600)
+	if db, err := Open(filepath.Join(dir, "other.db"), &Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	} else {
+		db.Close()
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a crashed snapshot's scratch file is still there after Open: %v", err)
+	}
 
 	dst := mustOpen(t)
 	fixture(t, dst) // something to be replaced

@@ -105,7 +105,8 @@ func applyStudentCreate(a *applyCtx, p *StudentCreate) error {
 	}
 	s.ID, s.Version = studentID(n), 1
 	s.CreatedAt, s.CreatedBy, s.UpdatedAt, s.UpdatedBy = a.at, a.actor.Username, a.at, a.actor.Username
-	a.done(s.ID, s.ID, s.Version, studentDiff(&Student{}, &s))
+	a.done(s.ID, s.ID, s.Version, nil) // the audit entry's changes are the record's fields (audit.go)
+	a.created = true
 	return putStudent(a, &s, nil, r)
 }
 
@@ -131,6 +132,9 @@ func putStudent(a *applyCtx, s, old *Student, r refs) error {
 	id := mustParseID(s.ID)
 	key := u64(id)
 	if old != nil {
+		if err := keepCreation(a.tx, key, s.ID); err != nil { // audit.go
+			return err
+		}
 		if old.IDNumber != s.IDNumber {
 			if err := a.tx.Bucket(bucketIDNumbers).Delete([]byte(old.IDNumber)); err != nil {
 				return err
@@ -161,7 +165,7 @@ func putStudent(a *applyCtx, s, old *Student, r refs) error {
 func loadStudent(a *applyCtx, id string) (*Student, refs, error) {
 	n, ok := ParseStudentID(id)
 	var s Student
-	if !ok || !getJSON(a.tx.Bucket(bucketStudents), u64(n), &s) {
+	if !ok || !getStudentRecord(a.tx.Bucket(bucketStudents), u64(n), &s) {
 		return nil, refs{}, reject(CodeNotFound, "no child "+strconv.Quote(id)).on("id")
 	}
 	r := refs{township: s.TownshipCode, schoolTownship: schoolTownship(a.tx, s.SchoolCode)}

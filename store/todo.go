@@ -37,7 +37,10 @@ type TodoItem struct {
 	Class   int    `json:"class,omitempty"`
 	Days    int    `json:"days,omitempty"`     // school days absent in a row
 	Score   int    `json:"score,omitempty"`    // risk_tier3: the score
-	EntryID string `json:"entry_id,omitempty"` // dropout_report: the suspected-ledger entry
+	EntryID string `json:"entry_id,omitempty"` // dropout_report: the suspected-ledger entry ("" while pending)
+	// Pending: the item rests on roll calls still waiting in this node's
+	// outbox (TodoWith): it may change once the register applies them.
+	Pending bool `json:"pending,omitempty"`
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -67,7 +70,12 @@ var bothLines = []string{LineGovernment, LineEducation}
 // to; and the watch list.
 // Items are ordered by the date they are owed since, oldest first.
 // Errors: *FieldError for a bad date, ErrClosed.
-func (db *DB) Todo(sc Scope, today string) (Todo, error) {
+func (db *DB) Todo(sc Scope, today string) (Todo, error) { return db.TodoWith(sc, today, nil) }
+
+// TodoWith is Todo with roll calls still waiting in this node's outbox
+// (oldest first) laid over the replica's for the ladder's items
+// (watch_pending.go): a township cut off from the leader sees them at once.
+func (db *DB) TodoWith(sc Scope, today string, pending []RollCall) (Todo, error) {
 	if !ValidDate(today) {
 		return Todo{}, fieldErr("date", "format", "date must be written YYYY-MM-DD")
 	}
@@ -136,7 +144,7 @@ func (db *DB) Todo(sc Scope, today string) (Todo, error) {
 				}
 			}
 		}
-		watch, err := db.watchTodo(tx, sc, today)
+		watch, err := db.watchTodo(tx, sc, today, pending)
 		td.Items = append(td.Items, watch...)
 		return err
 	})

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 
@@ -20,10 +19,11 @@ const (
 )
 
 // watchTodo derives the ladder's and the early warning's items for the
-// children in scope on date today. Part of Todo; caller holds db.mu.
-func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error) {
+// children in scope on date today, with the pending roll calls laid over
+// the replica's. Part of Todo; caller holds db.mu.
+func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string, pending []RollCall) ([]TodoItem, error) {
 	in := newRiskInput(tx, today)
-	var items []TodoItem
+	v := absenceView{tx: tx, over: newRollOverlay(tx, pending)}
 	item := func(s *Student, kind, since string, lines, levels []string) TodoItem {
 		it := TodoItem{Kind: kind, StudentID: s.ID, StudentName: s.Name, SchoolCode: s.SchoolCode, Grade: s.Grade, Class: s.Class, Lines: lines, Since: since}
 		chain := chainFor(tx, s, today)
@@ -35,34 +35,9 @@ func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error)
 		}
 		return it
 	}
-	// Absences of the last days: contacts owed, runs that need a home visit.
-	seen := map[string]bool{}
-	c := tx.Bucket(bucketAbsences).Cursor()
-	for k, v := c.Seek([]byte(addDays(today, -contactLookback))); k != nil && string(k[:10]) <= today; k, v = c.Next() {
-		var a AbsenceRecord
-		if err := json.Unmarshal(v, &a); err != nil {
-			return nil, err
-		}
-		if a.Kind != AbsenceUnexcused {
-			continue
-		}
-		s, err := getStudent(tx, sc, a.StudentID)
-		if err != nil || !scored(&s) {
-			continue
-		}
-		if a.Contacted == nil {
-			items = append(items, item(&s, TodoContact, a.Date, []string{LineEducation}, []string{levelHeadTeacher}))
-		}
-		if seen[s.ID] {
-			continue
-		}
-		seen[s.ID] = true
-		from, last, days := currentRun(tx, &in.cal, &s, today)
-		if days >= in.set.VisitDays && !visitedIn(tx, &in.cal, mustParseID(s.ID), from, last) {
-			it := item(&s, TodoHomeVisit, from, bothLines, nil)
-			it.Days = days
-			items = append(items, it)
-		}
+	items, err := absenceItems(tx, v, sc, in, item)
+	if err != nil {
+		return nil, err
 	}
 	es, err := entries(tx)
 	if err != nil {
@@ -72,12 +47,16 @@ func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error)
 		if e.Cleared != nil || openCaseOf(tx, e.StudentID) != nil {
 			continue
 		}
+		if n := mustParseID(e.StudentID); v.pendingChild(e.StudentID) && !stillSuspected(v, &in.cal, n, e.Since, today, in.set.SuspectedDays) {
+			continue // a pending correction withdraws it
+		}
 		if s, err := getStudent(tx, sc, e.StudentID); err == nil {
 			it := item(&s, TodoDropoutOwed, e.Since, []string{LineEducation}, nil)
 			it.Days, it.EntryID = e.Days, e.ID
 			items = append(items, it)
 		}
 	}
+	items = append(items, pendingSuspected(tx, v, sc, in, item)...)
 	if y := latestLeaverYear(tx); y > 0 {
 		_, _, missing, err := leaversOf(tx, sc, y)
 		if err != nil {
@@ -98,12 +77,48 @@ func (db *DB) watchTodo(tx *bolt.Tx, sc Scope, today string) ([]TodoItem, error)
 	return items, err
 }
 
+// todoItemFunc makes a to-do item on a child, naming today's responsible
+// people of the lines (and levels, nil: all) that owe it.
+type todoItemFunc func(s *Student, kind, since string, lines, levels []string) TodoItem
+
+// absenceItems: the unexcused absences of the last days in scope, as the
+// view reads them, owe a contact until one is recorded, and a current run
+// of VisitDays a home visit.
+func absenceItems(tx *bolt.Tx, v absenceView, sc Scope, in *riskInput, item todoItemFunc) ([]TodoItem, error) {
+	var items []TodoItem
+	seen := map[string]bool{}
+	err := v.eachAbsence(addDays(in.today, -contactLookback), in.today, func(a *AbsenceRecord) {
+		if a.Kind != AbsenceUnexcused {
+			return
+		}
+		s, err := getStudent(tx, sc, a.StudentID)
+		if err != nil || !scored(&s) {
+			return
+		}
+		if a.Contacted == nil {
+			it := item(&s, TodoContact, a.Date, []string{LineEducation}, []string{levelHeadTeacher})
+			it.Pending = v.pendingAbsence(mustParseID(s.ID), a.Date)
+			items = append(items, it)
+		}
+		if seen[s.ID] {
+			return
+		}
+		seen[s.ID] = true
+		from, last, days := currentRun(v, &in.cal, &s, in.today)
+		if days >= in.set.VisitDays && !visitedIn(v, &in.cal, mustParseID(s.ID), from, last) {
+			it := item(&s, TodoHomeVisit, from, bothLines, nil)
+			it.Days, it.Pending = days, v.pendingChild(s.ID)
+			items = append(items, it)
+		}
+	})
+	return items, err
+}
+
 // visitedIn reports whether a home visit was recorded on any absence of
 // child n from..to.
-func visitedIn(tx *bolt.Tx, cal *Calendar, n uint64, from, to string) bool {
+func visitedIn(v absenceView, cal *Calendar, n uint64, from, to string) bool {
 	for d := from; d != "" && d <= to; d = cal.NextSchoolDay(d) {
-		var a AbsenceRecord
-		if getJSON(tx.Bucket(bucketAbsences), absenceKey(d, n), &a) && a.Contacted != nil && a.Contacted.How == ContactVisit {
+		if a, ok := v.get(n, d); ok && a.Contacted != nil && a.Contacted.How == ContactVisit {
 			return true
 		}
 	}

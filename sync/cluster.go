@@ -232,6 +232,7 @@ func (r *Replicator) registerRPCs() {
 	r.rpc.Handle(pathLeadership, http.HandlerFunc(r.handleLeadership))
 	r.rpc.Handle(pathWebCert, http.HandlerFunc(r.handleWebCert))
 	r.rpc.Handle(pathRenew, http.HandlerFunc(r.handleRenew))
+	r.rpc.Handle(pathSuffrage, http.HandlerFunc(r.handleSuffrage))
 }
 
 // AdvertiseAddr is the cluster address other nodes dial to reach this one

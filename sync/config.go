@@ -46,6 +46,12 @@ type Config struct {
 	// recorded in the replicated node registry when it joins so that every
 	// node can list nodes by township.
 	Township string
+	// RestoredDemoted lets a node restored from a backup as a voter among
+	// others start although none of the backup's other voters answered
+	// (restored.go): the operator asserts that the cluster no longer counts
+	// it as a voter. Without it such a start is refused. Ignored when no
+	// restore mark is in DataDir, and when a voter answers.
+	RestoredDemoted bool
 	// Version is this program's version as the node reports it to the
 	// others (the bureau's Nodes page); free text, may be empty.
 	Version string

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -146,6 +147,12 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return at.err()
 	}
 	applied, err := restoreRegister(f.db, rc)
+	if errors.Is(err, store.ErrNewerSchema) {
+		// A newer release's leader sent its register: the same as a command
+		// this program does not understand (halt.go), never skipped.
+		f.halt(f.db.AppliedIndex()+1, store.Command{Kind: snapshotKind})
+		return f.halted().err()
+	}
 	if err != nil {
 		return err
 	}

@@ -18,9 +18,14 @@ import (
 // DESIGN.md, "Upgrades".
 type Halt struct {
 	Index uint64 // the entry's log index; the register holds everything before it
-	Kind  string
-	V     int // the payload version, at least 1
+	Kind  string // the command's kind, or snapshotKind
+	V     int    // the payload version, at least 1
 }
+
+// snapshotKind is Halt.Kind when the FSM stopped at a snapshot of a register
+// written by a newer release (store.ErrNewerSchema): a leader of a newer
+// release sent it to a follower that had fallen too far behind.
+const snapshotKind = "register snapshot"
 
 // err says why nothing more is applied; it wraps ErrUpgradeRequired.
 func (at *Halt) err() error {

@@ -1,12 +1,20 @@
 package sync
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"baoxue/store"
 )
@@ -153,5 +161,65 @@ func TestLeaderAppendsOnlyWhatItUnderstands(t *testing.T) {
 	}
 	if h := r.Status().Halt; h != nil {
 		t.Errorf("the leader halted (%+v): it appended what it does not understand", *h)
+	}
+}
+
+// A follower of the previous release sent a snapshot of a newer release's
+// register (a schema it does not know) halts as it does at a command it
+// does not understand: it keeps its register as it was, blocks Raft's FSM
+// goroutine until the node closes, and then answers that it must be
+// upgraded. Returning an error at once would let Raft retry for ever with
+// no banner; applying anything after it would skip what the snapshot holds.
+func TestNewerSchemaSnapshotHalts(t *testing.T) {
+	newer := filepath.Join(t.TempDir(), "register.db")
+	src, err := store.Open(newer, &store.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+	b, err := bolt.Open(newer, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), binary.BigEndian.AppendUint64(nil, 99))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	raw, err := os.ReadFile(newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap bytes.Buffer
+	zw := gzip.NewWriter(&snap)
+	zw.Write(raw)
+	zw.Close()
+
+	db := mustOpenDB(t, t.TempDir())
+	schema, _ := db.SchemaVersion()
+	stop := make(chan struct{})
+	f := &fsm{db: db, log: testLogger(t), halting: halting{stop: stop}}
+	done := make(chan error, 1)
+	go func() { done <- f.Restore(io.NopCloser(&snap)) }()
+	for deadline := time.Now().Add(5 * time.Second); f.halted() == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the restore of a newer schema did not halt")
+		}
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Restore returned before the node closed: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(stop)
+	if err := <-done; !errors.Is(err, ErrUpgradeRequired) {
+		t.Errorf("Restore = %v, want ErrUpgradeRequired", err)
+	}
+	if h := f.halted(); h.Kind != snapshotKind || h.Index != 1 {
+		t.Errorf("halt = %+v, want at index 1 of the %s", h, snapshotKind)
+	}
+	if v, _ := db.SchemaVersion(); v != schema || db.AppliedIndex() != 0 {
+		t.Errorf("register after the refused snapshot: schema %d applied %d, want %d and 0", v, db.AppliedIndex(), schema)
 	}
 }

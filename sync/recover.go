@@ -72,6 +72,11 @@ func RecoverCluster(dataDir, nodeID, addr string, db *store.DB) (Recovered, erro
 	if err := writeSnapshot(dir, rec.Index, newest.Term, servers, snap.Index(), snap); err != nil {
 		return Recovered{}, err
 	}
+	// A node restored from a backup and then recovered is the only voter:
+	// no other voter is left to ask (restored.go).
+	if err := clearRestoreMark(dataDir); err != nil {
+		return Recovered{}, err
+	}
 	return rec, nil
 }
 

@@ -158,8 +158,10 @@ func New(cfg Config, db *store.DB) *Replicator {
 func (r *Replicator) Outbox() *Outbox { return r.outbox }
 
 // Open starts replication: it listens on ClusterAddr (so an address in use
-// fails here), restores the register from the newest snapshot if the
-// register is behind it, opens the Raft log and starts Raft, then the
+// fails here), checks a restore mark (restored.go: a voter restored from a
+// backup waits until the cluster has demoted it; ErrRestoredVoter),
+// restores the register from the newest snapshot if the register is
+// behind it, opens the Raft log and starts Raft, then the
 // outbox and the membership loop. With Bootstrap and no Raft state yet, it
 // starts a new cluster with this node as the only voter. It returns an
 // error for an invalid Config, ErrClosed after Close, and storage and
@@ -186,8 +188,20 @@ func (r *Replicator) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	mark, marked, err := r.checkRestored(ctx, r.rpcClient)
+	if err != nil {
+		port.close()
+		return err
+	}
 	trans := newTransport(port, raftLog.Named("transport"))
 	ra, logStore, err := r.startRaft(trans, raftLog)
+	if err == nil && marked {
+		err = r.clearRestored(mark)
+		if err != nil {
+			ra.Shutdown().Error()
+			logStore.Close()
+		}
+	}
 	if err == nil && r.outbox != nil {
 		if err = r.outbox.Open(ctx); err != nil {
 			ra.Shutdown().Error()

@@ -189,6 +189,11 @@ func (r *Replicator) call(ctx context.Context, addr, path string, in, out any) e
 	if client == nil {
 		return ErrClosed
 	}
+	return callWith(ctx, client, addr, path, in, out)
+}
+
+// callWith is call with client, for callers that hold r.mu (Open).
+func callWith(ctx context.Context, client *http.Client, addr, path string, in, out any) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, rpcTimeout)

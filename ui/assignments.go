@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -146,16 +147,54 @@ func (s *Server) apiEndAssignment(c echo.Context) error {
 
 // ---- page ----
 
+// A district's assignments run to thousands (the demo's 4,669 made a
+// 2.5 MB page): the page shows assignmentsPerPage of them at a time (page=N)
+// and the first gapsShown gaps with their count, so that it stays under
+// 200 KB (TestAssignmentsPageIsPaged).
+const (
+	assignmentsPerPage = 100
+	gapsShown          = 100
+)
+
 type assignmentsPage struct {
 	basePage
 	orgTree
-	Q      url.Values
-	Rows   []assignmentRow
-	Gaps   []gapRow
-	Levels []string
-	Today  string
-	In     assignmentRequest
+	Q         url.Values
+	Rows      []assignmentRow
+	Total     int // rows matching the filters, on every page
+	Page      int // 1, 2, …
+	Gaps      []gapRow
+	GapsTotal int
+	Levels    []string
+	Today     string
+	In        assignmentRequest
 	formState
+}
+
+// PageURL is the address of page n with the same filters.
+func (p assignmentsPage) PageURL(n int) string {
+	q := url.Values{}
+	for k, v := range p.Q {
+		if k != "page" {
+			q[k] = v
+		}
+	}
+	if n > 1 {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if len(q) == 0 {
+		return "/assignments"
+	}
+	return "/assignments?" + q.Encode()
+}
+
+// PrevURL and NextURL are the pages before and after this one.
+func (p assignmentsPage) PrevURL() string { return p.PageURL(p.Page - 1) }
+func (p assignmentsPage) NextURL() string { return p.PageURL(p.Page + 1) }
+
+// Pages is the number of pages of Total rows.
+func (p assignmentsPage) Pages() int {
+	return max(1, (p.Total+assignmentsPerPage-1)/assignmentsPerPage)
 }
 
 type assignmentRow struct {
@@ -186,24 +225,47 @@ func (s *Server) renderAssignments(c echo.Context, status int, in *assignmentReq
 	} else {
 		p.In.Start, p.In.Level, p.In.Unit = p.Today, q.Get("level"), q.Get("unit")
 	}
-	xs, err := s.db.Assignments(u.Scope, assignmentFilter(q))
-	if err != nil {
+	if err := s.assignmentRows(&p, u.Scope, o); err != nil {
 		return err
-	}
-	for _, x := range xs {
-		if x.Level == store.LevelStudent {
-			s.nameStudents(o, u.Scope, x.Unit)
-		}
-		p.Rows = append(p.Rows, assignmentRow{Assignment: x, UnitName: unitName(p.Lang, o, x.Level, x.Unit), Active: x.ActiveOn(p.Today)})
 	}
 	gaps, err := s.db.AssignmentGaps(u.Scope, p.Today)
 	if err != nil {
 		return err
 	}
-	for _, g := range gaps {
+	p.GapsTotal = len(gaps)
+	for _, g := range gaps[:min(len(gaps), gapsShown)] {
 		p.Gaps = append(p.Gaps, gapRow{UnitGap: g, UnitName: unitName(p.Lang, o, g.Level, g.Unit)})
 	}
 	return c.Render(status, "assignments.html", p)
+}
+
+// assignmentRows fills the page's rows: the assignments matching the
+// filters (unit_name: a part of the unit's name or code), the page's share.
+func (s *Server) assignmentRows(p *assignmentsPage, sc store.Scope, o orgTree) error {
+	xs, err := s.db.Assignments(sc, assignmentFilter(p.Q))
+	if err != nil {
+		return err
+	}
+	name := strings.ToLower(strings.TrimSpace(p.Q.Get("unit_name")))
+	p.Page, _ = strconv.Atoi(p.Q.Get("page"))
+	p.Page = max(p.Page, 1)
+	from := (p.Page - 1) * assignmentsPerPage
+	unit := func(x store.Assignment) string {
+		if x.Level == store.LevelStudent {
+			s.nameStudents(o, sc, x.Unit) // a read each: only for the rows it is needed for
+		}
+		return unitName(p.Lang, o, x.Level, x.Unit)
+	}
+	for _, x := range xs {
+		if name != "" && !strings.Contains(strings.ToLower(unit(x)), name) && !strings.Contains(strings.ToLower(x.Unit), name) {
+			continue
+		}
+		if p.Total >= from && p.Total < from+assignmentsPerPage {
+			p.Rows = append(p.Rows, assignmentRow{Assignment: x, UnitName: unit(x), Active: x.ActiveOn(p.Today)})
+		}
+		p.Total++
+	}
+	return nil
 }
 
 func (s *Server) assignmentsPage(c echo.Context) error {

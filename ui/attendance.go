@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -23,6 +24,7 @@ func (s *Server) registerWatchRoutes(pages *echo.Group) {
 	pages.GET("/ledgers/:ledger/print", s.ledgerPrint)
 	pages.GET("/ledgers/:ledger/export.xlsx", s.ledgerXLSX)
 	pages.POST("/ledgers/suspected/:id/clear", s.ledgerClearSubmit)
+	pages.POST("/ledgers/dropout/:id/clear", s.dropoutClearSubmit)
 	pages.GET("/risk", s.riskPage)
 	pages.GET("/weeks", s.weekPage)
 	pages.POST("/weeks", s.weekSubmit)
@@ -58,6 +60,7 @@ type rollCallPage struct {
 	Rows                []rollRow
 	Version             uint64
 	Record              *store.RollCallRecord
+	Pending             *store.RollCall // the day's latest roll call still in this node's outbox
 	Recent              []classDay
 	CommandID           string
 	Error               string
@@ -120,6 +123,15 @@ func (s *Server) loadRollCall(c echo.Context, school, grade, class, date string)
 			marked[a.StudentID] = a
 		}
 	}
+	if err := s.pendingDay(p); err != nil {
+		return nil, err
+	}
+	if p.Pending != nil {
+		clear(marked)
+		for _, a := range p.Pending.Absent {
+			marked[a.StudentID] = a
+		}
+	}
 	for _, st := range page.Items {
 		r := rollRow{ID: st.ID, Name: st.Name, Gender: st.Gender}
 		if a, ok := marked[st.ID]; ok {
@@ -142,6 +154,24 @@ func (s *Server) loadRollCall(c echo.Context, school, grade, class, date string)
 		}
 	}
 	return p, nil
+}
+
+// pendingDay finds the page's class-day among the roll calls waiting in
+// this node's outbox (a township cut off from the leader): the form then
+// shows the latest of them, and a correction is made from the version it
+// will have once applied.
+func (s *Server) pendingDay(p *rollCallPage) error {
+	cmds, err := s.cfg.Pending.PendingFor(store.AttendanceRef + store.ClassRef(p.School.Code, p.Grade, p.Class))
+	if err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		var rc store.RollCall
+		if c.Kind == store.KindAttendance && json.Unmarshal(c.Payload, &rc) == nil && rc.Date == p.Date {
+			p.Pending, p.Version = &rc, max(p.Version, c.Version+1)
+		}
+	}
+	return nil
 }
 
 // rollCallSubmit records the form: each child's kind is k.<id> ("" present),

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -397,10 +398,15 @@ type todoJSON struct {
 	UnitGaps []store.UnitGap `json:"unit_gaps"`
 }
 
-// todoFor is user u's to-do list on date d; with mine, only the items that
+// todoFor is user u's to-do list on date d, with the roll calls waiting
+// in this node's outbox laid over the register's; with mine, only the items that
 // name u among the responsible people (Person.Username).
 func (s *Server) todoFor(u store.User, d string, mine bool) (todoJSON, error) {
-	td, err := s.db.Todo(u.Scope, d)
+	pending, err := s.pendingRollCalls()
+	if err != nil {
+		return todoJSON{}, err
+	}
+	td, err := s.db.TodoWith(u.Scope, d, pending)
 	if err != nil {
 		return todoJSON{}, err
 	}
@@ -412,6 +418,28 @@ func (s *Server) todoFor(u store.User, d string, mine bool) (todoJSON, error) {
 		return todoJSON{}, err
 	}
 	return todoJSON{Todo: td, UnitGaps: gaps}, nil
+}
+
+// pendingRollCalls lists the roll calls waiting in this node's outbox
+// (by the classes they are for), oldest first within each class.
+func (s *Server) pendingRollCalls() ([]store.RollCall, error) {
+	var out []store.RollCall
+	for rec := range s.cfg.Pending.PendingRecords() {
+		if !strings.HasPrefix(rec, store.AttendanceRef) {
+			continue
+		}
+		cmds, err := s.cfg.Pending.PendingFor(rec)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cmds {
+			var p store.RollCall
+			if c.Kind == store.KindAttendance && json.Unmarshal(c.Payload, &p) == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) apiTodo(c echo.Context) error {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -392,6 +393,57 @@ func TestAssignmentPage(t *testing.T) {
 	doc = parseHTML(t, b.get("/assignments?level=village"))
 	if rows := rowsOf(t, doc, "assignments"); len(rows) != 2 {
 		t.Errorf("%d village assignments after the handover", len(rows))
+	}
+}
+
+// TestAssignmentsPageIsPaged: a district's thousands of assignments come
+// a page at a time, each page under 200 KB, the filters kept from page to
+// page, and a unit's name (or a part of its code) narrows the list.
+func TestAssignmentsPageIsPaged(t *testing.T) {
+	ce := newCaseEnv(t)
+	day := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	const handovers = 2*assignmentsPerPage + 30
+	for i := range handovers { // a head teacher a day: each new one ends the one before
+		ce.api("POST", "/api/v1/assignments", ce.admin, map[string]string{"level": "class", "unit": schoolA + "/3/2",
+			"name": fmt.Sprintf("老师%d", i), "start": day.AddDate(0, 0, i).Format("2006-01-02")}).want(t, http.StatusCreated, "handover")
+	}
+	b := ce.browser()
+	b.login("admin", adminPassword)
+	all := 7 + handovers
+	seen := map[string]bool{}
+	next := "/assignments?line=education"
+	for n := 1; next != ""; n++ {
+		r := b.get(next).want(t, http.StatusOK, "assignments page")
+		if len(r.body) > 200<<10 {
+			t.Errorf("page %d is %d KB, want < 200", n, len(r.body)>>10)
+		}
+		doc := parseHTML(t, r)
+		for _, row := range rowsOf(t, doc, "assignments") {
+			seen[text(row.FirstChild)] = true
+		}
+		if got := text(find(doc, byID("assign-total"))); got != fmt.Sprintf("共 %d 条", all-4) { // the government line's 4 are filtered out
+			t.Errorf("page %d: total %q", n, got)
+		}
+		next = ""
+		if a := find(doc, byID("next-page")); a != nil {
+			next = attr(a, "href")
+			if !strings.Contains(next, "line=education") || !strings.Contains(next, fmt.Sprintf("page=%d", n+1)) {
+				t.Errorf("page %d: the next page %q loses the filter or the page", n, next)
+			}
+		}
+		if n > 5 {
+			t.Fatal("the pages do not end")
+		}
+	}
+	if len(seen) != all-4 {
+		t.Errorf("the pages showed %d assignments, want every one of the %d", len(seen), all-4)
+	}
+	doc := parseHTML(t, b.get("/assignments?unit_name="+url.QueryEscape("/3/2")))
+	if got, rows := text(find(doc, byID("assign-total"))), rowsOf(t, doc, "assignments"); got != fmt.Sprintf("共 %d 条", handovers+1) || len(rows) != assignmentsPerPage {
+		t.Errorf("by a part of the class's code: %q, %d rows", got, len(rows))
+	}
+	if rows := rowsOf(t, parseHTML(t, b.get("/assignments?unit_name=%E6%97%A0%E6%AD%A4%E5%8D%95%E4%BD%8D")), "assignments"); len(rows) != 0 {
+		t.Errorf("a name no unit has: %d rows", len(rows))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xuri/excelize/v2"
@@ -56,6 +57,9 @@ func (s *Server) loadLedger(c echo.Context, all bool) (*ledgerPage, error) {
 	}
 	p := &ledgerPage{basePage: s.base(c, ledgerTitle(name), "ledgers"), orgTree: o, Ledger: name, Ledgers: store.Ledgers,
 		Q: c.QueryParams(), Today: s.today(), Reasons: store.ClearReasons, CommandID: newCommandID()}
+	if name == store.LedgerDropout {
+		p.Reasons = store.Outcomes // a dropout entry is cleared by closing its case
+	}
 	f, err := s.parseLedgerFilter(c)
 	if err != nil {
 		return nil, err
@@ -116,7 +120,31 @@ func (s *Server) ledgerClearSubmit(c echo.Context) error {
 		Note: c.FormValue("note"), Date: c.FormValue("date")}
 	cmdID := c.FormValue("command_id")
 	_, err = s.clearEntry(c, u, cmdID, p)
-	back := "/ledgers/suspected"
+	return s.afterClear(c, store.LedgerSuspected, cmdID, p, err)
+}
+
+// dropoutClearSubmit clears an entry of the dropout ledger (an open case)
+// with the same form: the case is closed with the reason as its outcome —
+// error (误报) with a note for a report entered wrongly. A destination
+// goes into the note, where the case keeps where the child went.
+func (s *Server) dropoutClearSubmit(c echo.Context) error {
+	u, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	p := &store.LedgerClear{EntryID: c.Param("id"), Reason: c.FormValue("reason"), Destination: c.FormValue("destination"),
+		Note: c.FormValue("note"), Date: c.FormValue("date")}
+	cmdID := c.FormValue("command_id")
+	in := closeRequest{CaseClose: store.CaseClose{Outcome: p.Reason, Date: p.Date,
+		Note: strings.TrimSpace(strings.TrimSpace(p.Destination) + " " + strings.TrimSpace(p.Note))}, CommandID: cmdID}
+	_, err = s.closeCase(c, u, &in)
+	return s.afterClear(c, store.LedgerDropout, cmdID, p, err)
+}
+
+// afterClear answers a clearance form of ledger name: back to the ledger,
+// or the ledger again with the form open and the reason it was refused.
+func (s *Server) afterClear(c echo.Context, name, cmdID string, p *store.LedgerClear, err error) error {
+	back := "/ledgers/" + name
 	switch {
 	case err == nil:
 		s.setFlash(c, "ledger_cleared")
@@ -128,7 +156,7 @@ func (s *Server) ledgerClearSubmit(c echo.Context) error {
 		return err
 	}
 	c.SetParamNames("ledger")
-	c.SetParamValues(store.LedgerSuspected)
+	c.SetParamValues(name)
 	page, lerr := s.loadLedger(c, false)
 	if lerr != nil {
 		return lerr

@@ -22,6 +22,7 @@ type testOutbox struct {
 	status    SyncStatus
 	pending   map[string]string // command id → author
 	records   map[string]bool
+	cmds      []store.Command // waiting, oldest first: PendingFor and PendingRecords find them by store.TargetOf
 	items     []AttentionItem
 	readErr   error
 	readCalls int
@@ -34,11 +35,31 @@ func (o *testOutbox) PendingCommand(id string) (store.Command, bool, error) {
 	return store.Command{ID: id, Actor: store.Actor{User: a}}, ok, nil
 }
 
-func (o *testOutbox) PendingFor(string) ([]store.Command, error) { return nil, nil }
+func (o *testOutbox) PendingFor(id string) ([]store.Command, error) {
+	var out []store.Command
+	for _, c := range o.cmds {
+		if store.TargetOf(c) == id {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
 
 func (o *testOutbox) Enqueue(store.Command) error { return nil }
 
-func (o *testOutbox) PendingRecords() map[string]bool { return o.records }
+func (o *testOutbox) PendingRecords() map[string]bool {
+	if len(o.cmds) == 0 {
+		return o.records
+	}
+	m := map[string]bool{}
+	for k := range o.records {
+		m[k] = true
+	}
+	for _, c := range o.cmds {
+		m[store.TargetOf(c)] = true
+	}
+	return m
+}
 
 func (o *testOutbox) Attention(user string) ([]AttentionItem, error) {
 	o.mu.Lock()

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,6 +148,7 @@ func TestLedgerPages(t *testing.T) {
 	if n := find(parseHTML(t, hist), byID("row-L1")); n == nil || !strings.Contains(text(n), "已返校") {
 		t.Errorf("history lacks the clearance")
 	}
+	clearDropoutAsError(t, ce, b)
 	for _, p := range []string{"/ledgers/school_age", "/ledgers/dropout", "/ledgers/check", "/risk", "/weeks", "/settings/calendar", "/settings/watch", "/todo", "/students/" + ce.child} {
 		b.get(p).want(t, http.StatusOK, p)
 	}
@@ -153,6 +156,34 @@ func TestLedgerPages(t *testing.T) {
 	child := parseHTML(t, b.get("/students/"+ce.child))
 	if find(child, byID("risk-score")) == nil || find(child, byID("child-ledger")) == nil {
 		t.Errorf("the child's page lacks the risk score or the ledger entry")
+	}
+}
+
+// clearDropoutAsError: a dropout report entered wrongly is cleared off the
+// dropout ledger as an error (误报): without a note the form comes back with
+// the reason and the case stays open; with one the case is closed, the
+// child is enrolled again and the ledger's history shows the clearance.
+func clearDropoutAsError(t *testing.T, ce *caseEnv, b *browser) {
+	t.Helper()
+	c := ce.report(ce.teacher, ce.child, http.StatusCreated).Case.ID
+	page := b.get("/ledgers/dropout").want(t, http.StatusOK, "dropout ledger")
+	form := formValues(t, page, "clear-"+c)
+	form.Set("reason", store.OutcomeError)
+	r := b.post("/ledgers/dropout/"+c+"/clear", form).want(t, http.StatusBadRequest, "error without a note")
+	if find(parseHTML(t, r), byID("form-error")) == nil {
+		t.Errorf("no message for the refused clearance")
+	}
+	if cs, _ := ce.db.GetCase(store.DistrictScope, c); cs.State == store.CaseClosed {
+		t.Fatalf("a refused clearance closed %s", c)
+	}
+	form.Set("note", "误报：请假单未登记")
+	b.post("/ledgers/dropout/"+c+"/clear", form).want(t, http.StatusSeeOther, "error with a note")
+	if st, _ := ce.db.GetStudent(store.DistrictScope, ce.child); st.Status != store.StatusEnrolled {
+		t.Errorf("after the error is cleared the child is %s, want enrolled", st.Status)
+	}
+	hist := b.get("/ledgers/dropout?history=1").want(t, http.StatusOK, "dropout history")
+	if n := find(parseHTML(t, hist), byID("row-"+c)); n == nil || !strings.Contains(text(n), "误报") || !strings.Contains(text(n), "请假单未登记") {
+		t.Errorf("dropout history lacks the clearance as an error with its note")
 	}
 }
 
@@ -224,5 +255,54 @@ func TestProgression(t *testing.T) {
 	page = b.get("/progression").want(t, http.StatusOK, "progression page")
 	if n := find(parseHTML(t, page), byID("progression-rate")); n == nil || !strings.Contains(text(n), "100.0") {
 		t.Errorf("rate not shown as 100%%")
+	}
+}
+
+// TestPendingRollCalls: on a node cut off from the leader, roll calls wait
+// in its outbox. The to-do list has the ladder's items at once, marked
+// pending, and the roll call page shows the day's pending marks, offers a
+// correction from the version the day will have, and says it waits.
+func TestPendingRollCalls(t *testing.T) {
+	ce := newCaseEnv(t)
+	e := ce.env
+	days := []string{"2026-08-28", "2026-08-31", "2026-09-01"}
+	o := &testOutbox{}
+	for i, d := range days {
+		p := store.RollCall{School: schoolA, Grade: 3, Class: 2, Date: d, Absent: []store.Absence{{StudentID: ce.child, Kind: store.AbsenceUnexcused}}}
+		cmd, err := store.NewCommand(fmt.Sprintf("rc-%d", i), store.Actor{User: "teacher", Node: "node-a"}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.cmds = append(o.cmds, cmd)
+	}
+	withOutbox(e, o)
+	var td todoJSON
+	e.api("GET", "/api/v1/todo", ce.teacher, nil).want(t, http.StatusOK, "todo").json(t, &td)
+	var got []string
+	for _, it := range td.Items {
+		if it.StudentID == ce.child && it.CaseID == "" {
+			got = append(got, it.Kind)
+			if !it.Pending {
+				t.Errorf("item %+v not marked pending", it)
+			}
+		}
+	}
+	slices.Sort(got)
+	if want := []string{store.TodoContact, store.TodoContact, store.TodoContact, store.TodoDropoutOwed, store.TodoHomeVisit}; !slices.Equal(got, want) {
+		t.Errorf("to-do list with pending roll calls: %v, want %v", got, want)
+	}
+	b := e.browser()
+	b.login("teacher", "password-1")
+	page := b.get("/attendance?school="+schoolA+"&grade=3&class=2&date="+days[2]).want(t, http.StatusOK, "roll call page")
+	form := formValues(t, page, "rc-form")
+	if d := parseHTML(t, page); find(d, byID("rc-pending")) == nil || find(d, byID("rc-unrecorded")) != nil {
+		t.Errorf("the page does not say the day's roll call waits to be sent")
+	}
+	if form.Get("k."+ce.child) != store.AbsenceUnexcused || form.Get("version") != "1" {
+		t.Errorf("the form shows %q for the child from version %q, want the pending unexcused, a correction of version 1",
+			form.Get("k."+ce.child), form.Get("version"))
+	}
+	if page := b.get("/todo").want(t, http.StatusOK, "todo page"); !strings.Contains(string(page.body), `class="tag pending"`) {
+		t.Errorf("the to-do page does not mark the pending items")
 	}
 }

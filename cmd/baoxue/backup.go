@@ -144,7 +144,8 @@ func restore(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			if s.ID == m.NodeID && s.Voter {
 				fmt.Fprintln(stdout, "WARNING: it was a voter. If other voters are alive, demote it on one of them first",
 					"(POST /api/v1/cluster/nodes/"+m.NodeID+"/demote), then start it, and promote it once it has caught up:",
-					"a voter restored from a backup has forgotten what it acknowledged since (README, \"Backups and upgrades\").")
+					"a voter restored from a backup has forgotten what it acknowledged since (README, \"Backups and upgrades\").",
+					"serve refuses to start it while they still list it as a voter.")
 			}
 		}
 	}

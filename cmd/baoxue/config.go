@@ -74,6 +74,10 @@ func loadConfigFile(fs *flag.FlagSet, file string) error {
 			return fmt.Errorf("%s:%d: want a setting as name = value, got %q", file, n, line)
 		case name == "config" || fs.Lookup(name) == nil:
 			return fmt.Errorf("%s:%d: unknown setting %q (the settings are serve's flags: baoxue serve -h)", file, n, name)
+		case name == "restored-demoted":
+			// An operator's word for one start, not a setting that would
+			// silence the check after every later restore.
+			return fmt.Errorf("%s:%d: restored-demoted is given on the command line only", file, n)
 		case seen[name] != 0:
 			return fmt.Errorf("%s:%d: %s is set already on line %d", file, n, name, seen[name])
 		}

@@ -21,6 +21,7 @@ func serveFlags(cfg *node.Config) *flag.FlagSet {
 	fs.BoolVar(&cfg.Bootstrap, "bootstrap", false, "")
 	mdnsFlags(fs, &cfg.MDNS, true)
 	raftFlags(fs, &cfg.Sync)
+	fs.BoolVar(&cfg.Sync.RestoredDemoted, "restored-demoted", false, "")
 	fs.String("config", "", "")
 	return fs
 }
@@ -72,6 +73,8 @@ func TestConfigFileBadLines(t *testing.T) {
 		{"mdns = perhaps\n", `:1: mdns = "perhaps"`},
 		{"raft-heartbeat-timeout = 3\n", `:1: raft-heartbeat-timeout = "3"`},
 		{" = x\n", ":1: want a setting"},
+		// An operator's word for one start of a restored voter, never a setting.
+		{"restored-demoted = true\n", ":1: restored-demoted is given on the command line only"},
 	}
 	for _, tt := range tests {
 		var cfg node.Config

@@ -35,6 +35,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.PlainHTTP, "http-plain", false, "serve the web UI over plain HTTP instead of HTTPS (only behind a TLS proxy); when not given, a web port bound to a loopback address only serves plain HTTP, any other HTTPS; --http-plain=false: HTTPS on loopback too")
 	fs.StringVar(&cfg.HTTPSCert, "https-cert", "", "PEM certificate (chain) for the web UI, with --https-key; default: one from the district CA for this node's addresses and .local name")
 	fs.StringVar(&cfg.HTTPSKey, "https-key", "", "PEM private key of --https-cert")
+	fs.BoolVar(&cfg.Sync.RestoredDemoted, "restored-demoted", false, "start a voter restored from a backup although none of its backup's other voters answers: you state that the cluster no longer counts it as a voter (README, \"Backups and upgrades\"); command line only")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	mdnsFlags(fs, &cfg.MDNS, true)
 	discoverFlag := fs.Bool("discover", false, "with --join: find the cluster on the LAN (mDNS) instead of using the token's addresses")
