@@ -162,18 +162,17 @@ func fromUnixNano(n int64) time.Time {
 // schema 2 (`{"id":…`) are still read. A field added to Result must be added
 // here too (TestResultCodecCoversEveryField).
 type storedResult struct {
-	State         string `json:"s,omitempty"` // absent: applied
-	Reason        string `json:"r,omitempty"`
-	Code          string `json:"c,omitempty"`
-	Field         string `json:"f,omitempty"`
-	Index         uint64 `json:"i"`
-	RecordID      string `json:"rid,omitempty"`
-	Version       uint64 `json:"v,omitempty"`
-	ExistingID    string `json:"x,omitempty"`
-	User          string `json:"u,omitempty"`
-	RequestDigest string `json:"d,omitempty"`
-	// Rows are an import batch's refused rows (Result.Rows, importkind.go).
-	Rows []RowResult `json:"rw,omitempty"`
+	State         string      `json:"s,omitempty"` // absent: applied
+	Reason        string      `json:"r,omitempty"`
+	Code          string      `json:"c,omitempty"`
+	Field         string      `json:"f,omitempty"`
+	Index         uint64      `json:"i"`
+	RecordID      string      `json:"rid,omitempty"`
+	Version       uint64      `json:"v,omitempty"`
+	ExistingID    string      `json:"x,omitempty"`
+	User          string      `json:"u,omitempty"`
+	RequestDigest string      `json:"d,omitempty"`
+	Rows          []RowResult `json:"rows,omitempty"` // an import batch's refused rows
 }
 
 // putResult stores r under its command id.
