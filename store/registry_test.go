@@ -91,6 +91,7 @@ func TestKindsAndPayloads(t *testing.T) {
 		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}}, {KindUserUpdate, UserUpdate{}},
 		{KindUserPassword, UserPassword{}}, {KindUserPasswordReset, UserPasswordReset{}}, {KindReportAction, ReportAction{}},
 		{KindRateTargets, RateTargetsChange{}}, {KindInspectionRecord, InspectionRecord{}}, {KindInspectionFollowUp, InspectionFollowUp{}},
+		{KindStudentImport, StudentImport{}},
 	} {
 		e := registry[c.kind]
 		if e == nil || e.payload != reflect.TypeOf(c.payload) || c.payload.Kind() != c.kind {
