@@ -72,6 +72,10 @@ type Config struct {
 	// when Backup.Dir is empty.
 	Backup BackupSchedule
 
+	// ImportMaxMB is the largest spreadsheet an import takes, in MB
+	// (ui/imports.go); 0: 20.
+	ImportMaxMB int
+
 	// MDNS advertises the node on its LAN (node/mdns). On in DefaultConfig.
 	MDNS mdns.Config
 

@@ -225,7 +225,7 @@ func (n *Node) newUI(https bool) (http.Handler, error) {
 		HTTPS: https, CACert: n.rep.CACert(),
 		Cluster: clusterAdmin{n.rep}, LAN: lanInfo{n},
 		Sync: syncReporter{n.rep}, Pending: box, Queue: box, Attention: attentionList{box}, Reads: strongReader{n.rep},
-		Backups: n}
+		Backups: n, ImportMaxBytes: int64(n.cfg.ImportMaxMB) << 20}
 	// The measured handler wraps the ui's, which serves /metrics: the ui
 	// is made after, and reached through n.ui when requests come.
 	var handler http.Handler
@@ -284,6 +284,9 @@ func (n *Node) Close(ctx context.Context) error {
 		cancel()
 	} else if n.ln != nil {
 		n.ln.Close()
+	}
+	if n.ui != nil {
+		n.ui.Close() // imports in the background submit through the replicator
 	}
 	if n.stop != nil {
 		n.stop()

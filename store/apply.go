@@ -47,6 +47,7 @@ type applyCtx struct {
 	recordID string
 	version  uint64
 	ix       []indexEntry // index updates, applied after the batch commits
+	rows     []RowResult  // an import batch's refused rows (applyImportRows)
 	reported bool         // done was called
 	// created: the command created the child target and its changes are
 	// that child's fields, which the record itself holds until it first
@@ -200,7 +201,7 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 	var rj *rejection
 	switch {
 	case err == nil:
-		res.State, res.RecordID, res.Version = StateApplied, a.recordID, a.version
+		res.State, res.RecordID, res.Version, res.Rows = StateApplied, a.recordID, a.version, a.rows
 	case errors.As(err, &rj):
 		res.State, res.Code, res.Field, res.Reason, res.ExistingID = StateRejected, rj.Code, rj.Field, rj.Reason, rj.ExistingID
 		a.ix = nil

@@ -162,16 +162,17 @@ func fromUnixNano(n int64) time.Time {
 // schema 2 (`{"id":…`) are still read. A field added to Result must be added
 // here too (TestResultCodecCoversEveryField).
 type storedResult struct {
-	State         string `json:"s,omitempty"` // absent: applied
-	Reason        string `json:"r,omitempty"`
-	Code          string `json:"c,omitempty"`
-	Field         string `json:"f,omitempty"`
-	Index         uint64 `json:"i"`
-	RecordID      string `json:"rid,omitempty"`
-	Version       uint64 `json:"v,omitempty"`
-	ExistingID    string `json:"x,omitempty"`
-	User          string `json:"u,omitempty"`
-	RequestDigest string `json:"d,omitempty"`
+	State         string      `json:"s,omitempty"` // absent: applied
+	Reason        string      `json:"r,omitempty"`
+	Code          string      `json:"c,omitempty"`
+	Field         string      `json:"f,omitempty"`
+	Index         uint64      `json:"i"`
+	RecordID      string      `json:"rid,omitempty"`
+	Version       uint64      `json:"v,omitempty"`
+	ExistingID    string      `json:"x,omitempty"`
+	User          string      `json:"u,omitempty"`
+	RequestDigest string      `json:"d,omitempty"`
+	Rows          []RowResult `json:"rows,omitempty"` // an import batch's refused rows
 }
 
 // putResult stores r under its command id.
@@ -181,7 +182,7 @@ func putResult(b *bolt.Bucket, r *Result) error {
 		state = ""
 	}
 	raw, err := json.Marshal(storedResult{State: state, Reason: r.Reason, Code: r.Code, Field: r.Field, Index: r.Index,
-		RecordID: r.RecordID, Version: r.Version, ExistingID: r.ExistingID, User: r.User, RequestDigest: r.RequestDigest})
+		RecordID: r.RecordID, Version: r.Version, ExistingID: r.ExistingID, User: r.User, RequestDigest: r.RequestDigest, Rows: r.Rows})
 	if err != nil {
 		return err
 	}
@@ -213,6 +214,6 @@ func decodeResult(id string, raw []byte, r *Result) error {
 		s.State = StateApplied
 	}
 	*r = Result{CommandID: id, State: s.State, Reason: s.Reason, Code: s.Code, Field: s.Field, Index: s.Index,
-		RecordID: s.RecordID, Version: s.Version, ExistingID: s.ExistingID, User: s.User, RequestDigest: s.RequestDigest}
+		RecordID: s.RecordID, Version: s.Version, ExistingID: s.ExistingID, User: s.User, RequestDigest: s.RequestDigest, Rows: s.Rows}
 	return nil
 }

@@ -102,7 +102,7 @@ func TestResultCodecCoversEveryField(t *testing.T) {
 			if err := putResult(b, &r); err != nil {
 				t.Fatal(err)
 			}
-			if raw := b.Get([]byte(r.CommandID)); bytes.Contains(raw, []byte(r.CommandID)) {
+			if raw := b.Get([]byte(r.CommandID)); bytes.Contains(raw, []byte(`"`+r.CommandID+`"`)) {
 				t.Errorf("the stored result repeats its key: %s", raw)
 			}
 			getResult(b, r.CommandID, &got)

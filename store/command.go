@@ -106,6 +106,9 @@ type Result struct {
 	User string `json:"user,omitempty"`
 	// RequestDigest is the command's (Command.RequestDigest).
 	RequestDigest string `json:"request_digest,omitempty"`
+	// Rows are the rows an applied import batch refused, each with its
+	// reason (importkind.go); the batch's other rows took effect.
+	Rows []RowResult `json:"rows,omitempty"`
 }
 
 // SameRequest reports whether cmd may be answered with result r of the same

@@ -58,7 +58,14 @@ var (
 	bucketWeekChecks      = []byte("week_checks")       // monday 0x00 school → WeekCheck
 	bucketRollovers       = []byte("rollovers")         // year 0x00 school → RolloverRecord (progression.go)
 	bucketLeavers         = []byte("leavers")           // year be64(student) → Leaver
+	bucketInspections     = []byte("inspections")       // be64(n) → Inspection (inspection.go)
 	bucketReports         = []byte("reports")           // month 0x00 school → Report (report.go)
+
+	// the care registers and the poverty cross-check (care.go, poverty.go)
+	bucketCareLogs      = []byte("care_logs")      // be64(student) be64(index) be16(n) → CareLog
+	bucketPovertyLists  = []byte("poverty_lists")  // list label → PovertyList
+	bucketPovertyRows   = []byte("poverty_rows")   // list label 0x00 ID number → PovertyRow
+	bucketPovertyClears = []byte("poverty_clears") // kind 0x00 ID number → PovertyClearance
 
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
@@ -66,7 +73,8 @@ var (
 		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits, bucketBulkReads,
 		bucketClusterTokens, bucketClusterNodes, // cluster registry: cluster.go
 		bucketSettings, bucketRollCalls, bucketAbsences, bucketLedger, bucketLedgerByStudent, bucketWeekChecks,
-		bucketRollovers, bucketLeavers, bucketReports}
+		bucketRollovers, bucketLeavers, bucketReports,
+		bucketInspections, bucketCareLogs, bucketPovertyLists, bucketPovertyRows, bucketPovertyClears}
 )
 
 // appendOnly are the buckets whose keys mostly arrive in increasing order

@@ -1,6 +1,9 @@
 package store
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 // A command id applied once answers a resend of the same request with its
 // result, and refuses another request under the same id without storing
@@ -12,7 +15,7 @@ func TestCommandIDOfAnotherRequest(t *testing.T) {
 	first.RequestDigest = "aaaa"
 	r1 := a.must(first)
 	again := first
-	if r := a.apply(again); r != r1 {
+	if r := a.apply(again); !reflect.DeepEqual(r, r1) {
 		t.Errorf("resend: %+v, want %+v", r, r1)
 	}
 	other := cmd(t, "admin", KindTownshipCreate, Township{Code: "T8", Name: "八镇"})
@@ -24,7 +27,7 @@ func TestCommandIDOfAnotherRequest(t *testing.T) {
 	if dump(t, db, false) != before {
 		t.Error("it changed the register")
 	}
-	if r, _, _ := db.Result(first.ID); r != r1 {
+	if r, _, _ := db.Result(first.ID); !reflect.DeepEqual(r, r1) {
 		t.Errorf("stored result %+v, want the first %+v", r, r1)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -145,7 +146,7 @@ func TestRejectionsChangeNothing(t *testing.T) {
 		if after := dump(t, db, false); after != before {
 			t.Errorf("%s: a rejected command changed the register", tt.name)
 		}
-		if stored, found, _ := db.Result(tt.c.ID); !found || stored != r {
+		if stored, found, _ := db.Result(tt.c.ID); !found || !reflect.DeepEqual(stored, r) {
 			t.Errorf("%s: stored result %+v (found %v), want %+v", tt.name, stored, found, r)
 		}
 	}

@@ -224,6 +224,9 @@ func applyStudentUpdate(a *applyCtx, p *StudentUpdate) error {
 	if len(changes) == 0 {
 		return reject(CodeInvalid, "nothing to change")
 	}
+	if err := logAddressChange(a, old, &s); err != nil { // care.go
+		return err
+	}
 	s.Version++
 	s.UpdatedAt, s.UpdatedBy = a.at, a.actor.Username
 	a.done(s.ID, s.ID, s.Version, changes)

@@ -52,8 +52,11 @@ func TestCatalogueChecked(t *testing.T) {
 var dynamicPrefixes = []string{"status", "flag", "school", "role", "line", "vkind", "placement", "gender", "kind",
 	"reject", "raft", "field", "fielderr", "flash", "reason", "result", "step", "outcome", "casestate", "casekind",
 	"level", "vline", "via", "scope", "settings.help", "settings.unit", "error", "todo", "event",
-	"absence", "contact", "clear", "factor", "factorhelp", "mismatch", "ledger", "ledgerintro", "pwset", // this line: watch
-	"measure", "report.state", "report.timeliness", "report.action", "report.refuse", "report.group"} // the monthly report
+	"absence", "contact", "clear", "factor", "factorhelp", "mismatch", "ledger", "ledgerintro", "pwset", // watch
+	"measure", "report.state", "report.timeliness", "report.action", "report.refuse", "report.group", // the monthly report
+	"rate", "formula", "term", "termintro", "stage", // rates
+	"care", "careintro", "caredetails", "carelog", "carelogkind", "disability", "disgrade", "aid", "contactmode", "poverty", "povertyfield", // the care registers
+	"importkind", "importstate", "importclass", "importfail", "importerr"} // imports
 
 // TestCatalogueKeysUsed: every key of the catalogue is used by a template or
 // the Go code (no dead text to keep translated).
@@ -70,7 +73,7 @@ func TestCatalogueKeysUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, glob := range []string{"*.go", "../store/*.go"} {
+	for _, glob := range []string{"*.go", "sheet/*.go", "../store/*.go"} {
 		files, _ := filepath.Glob(glob)
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {

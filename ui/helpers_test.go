@@ -72,6 +72,8 @@ type env struct {
 	srv *Server
 	ts  *httptest.Server
 	log *bytes.Buffer // everything the server logged
+	// local is the node's local file (sessions, imports).
+	local *bolt.DB
 }
 
 const adminPassword = "admin-secret-1"
@@ -128,6 +130,7 @@ func newEmptyEnv(t *testing.T) *env {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ts.Close()
+		srv.Close()
 		checkBolt(t, local)
 		if err := local.Close(); err != nil {
 			t.Errorf("close local: %v", err)
@@ -141,7 +144,7 @@ func newEmptyEnv(t *testing.T) *env {
 			logMu.Unlock()
 		}
 	})
-	return &env{t: t, db: db, rep: rep, srv: srv, ts: ts, log: logs}
+	return &env{t: t, db: db, rep: rep, srv: srv, ts: ts, log: logs, local: local}
 }
 
 type lockedWriter struct {

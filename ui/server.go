@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -104,6 +105,9 @@ type Config struct {
 	Metrics http.Handler
 	// Backups makes online backups (backup.go); nil answers 503.
 	Backups Backups
+	// ImportMaxBytes is the largest spreadsheet an import takes
+	// (imports.go); 0: DefaultImportMaxBytes (20 MB).
+	ImportMaxBytes int64
 }
 
 // Server is one node's web UI and JSON API. Safe for concurrent use.
@@ -122,6 +126,11 @@ type Server struct {
 	now       func() time.Time
 	dummyHash string // checked against for unknown users, so both failures take as long
 	started   time.Time
+	imports   *importStore // import_job.go
+	// bg runs imports in the background until Close.
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 }
 
 // New builds a Server: it parses all templates, prepares the static assets
@@ -162,8 +171,21 @@ func New(cfg Config, db *store.DB, rep Replica, local *bolt.DB) (*Server, error)
 	if s.dummyHash, err = store.HashPassword("baoxue-no-such-user"); err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
+	if s.imports, err = newImportStore(local, s.now()); err != nil {
+		return nil, fmt.Errorf("import store: %w", err)
+	}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.echo = s.routes()
+	s.resumeImports()
 	return s, nil
+}
+
+// Close stops the imports running in the background and waits for them
+// (an applying import goes on at the next start). Call it before the
+// local file is closed.
+func (s *Server) Close() {
+	s.bgCancel()
+	s.bg.Wait()
 }
 
 // Handler returns the HTTP handler serving the UI, the API and /healthz.
@@ -210,7 +232,16 @@ func (s *Server) routes() *echo.Echo {
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 		ReferrerPolicy:        "same-origin",
 	}))
-	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M",
+		Skipper: func(c echo.Context) bool { return isImportUpload(c.Request()) }}))
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc { // an upload's own limit, plus room for the form around the file
+		return func(c echo.Context) error {
+			if r := c.Request(); isImportUpload(r) {
+				r.Body = http.MaxBytesReader(c.Response(), r.Body, s.importMax()+64<<10)
+			}
+			return next(c)
+		}
+	})
 	e.Use(s.language)
 
 	s.registerHealthRoutes(e)
@@ -252,10 +283,17 @@ func (s *Server) routes() *echo.Echo {
 	s.registerDigestRoutes(apiAuth)
 	s.registerWatchAPIRoutes(apiAuth)
 	s.registerWatchRoutes(pagesAuth)
+	s.registerCareRoutes(pagesAuth, apiAuth)
 	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	s.registerBulkReadRoutes(apiAuth)
 	s.registerBackupRoutes(apiAuth)
+	s.registerRateRoutes(pagesAuth, apiAuth)
+	s.registerRateTargetRoutes(pagesAuth, apiAuth)
+	s.registerDashboardRoutes(pagesAuth)
+	s.registerScorecardRoutes(pagesAuth, apiAuth)
+	s.registerInspectionRoutes(pagesAuth, apiAuth)
 	s.registerReportRoutes(pagesAuth, apiAuth)
+	s.registerImportRoutes(pagesAuth, apiAuth)
 	return e
 }
 

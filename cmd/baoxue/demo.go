@@ -7,7 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"baoxue/node"
@@ -153,7 +156,23 @@ func loadDemo(ctx context.Context, n *node.Node, d *synth.District, seed int64, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "done in %.1fs. The data are synthetic; codes and ID numbers are not real.\n\n", time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "done in %.1fs. The data are synthetic; codes and ID numbers are not real.\n", time.Since(start).Seconds())
+	// A school's student-status export in GBK, to try 导入 on (README).
+	sample, school := d.SampleExport()
+	path := filepath.Join(dataDir, "samples", "学籍导出-示例.csv")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, sample, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sample student-status export of school %s to try 导入 (Import): %s\n", school, path)
+	// The poverty office's list and an aid list (demo_samples.go).
+	paths, err := writeDemoSamples(dataDir, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sample poverty list and aid list to try 导入 as the bureau (admin): %s\n\n", strings.Join(paths, " "))
 	return nil
 }
 

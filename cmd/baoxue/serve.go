@@ -42,6 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	raftFlags(fs, &cfg.Sync)
 	fs.StringVar(&cfg.Backup.Dir, "backup-dir", "", "write a backup archive into this directory every day (default: no scheduled backups)")
 	fs.IntVar(&cfg.Backup.Keep, "backup-keep", cfg.Backup.Keep, "with --backup-dir: how many of this node's archives to keep")
+	fs.IntVar(&cfg.ImportMaxMB, "import-max-mb", 20, "the largest spreadsheet an import takes, in MB")
 	fs.StringVar(&cfg.Backup.At, "backup-at", cfg.Backup.At, "with --backup-dir: when, HH:MM in the machine's local time")
 	fs.String("config", defaultConfigFile, "`FILE` of settings, one \"name = value\" a line, named like these flags; flags given here override it (the default is read when it exists; \"\" for none)")
 	if file := configFile(args); file != "" {
