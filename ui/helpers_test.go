@@ -66,7 +66,7 @@ func (r *testReplica) setUnavailable(v bool) {
 // env is a node's UI with a real register and local file, served by an
 // httptest server.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	db  *store.DB
 	rep *testReplica
 	srv *Server
@@ -80,7 +80,7 @@ const adminPassword = "admin-secret-1"
 
 // newEnv starts a node with an initialised district (admin/adminPassword)
 // and no org tree.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := newEmptyEnv(t)
 	e.initDistrict()
@@ -108,7 +108,7 @@ func (e *env) initDistrict() {
 }
 
 // newEmptyEnv starts a node on a register with no district yet.
-func newEmptyEnv(t *testing.T) *env {
+func newEmptyEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "register.db"), nil)
@@ -159,7 +159,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 }
 
 // checkBolt checks a bbolt file's integrity.
-func checkBolt(t *testing.T, db *bolt.DB) {
+func checkBolt(t testing.TB, db *bolt.DB) {
 	t.Helper()
 	err := db.View(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
@@ -179,7 +179,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -238,7 +238,7 @@ func (e *env) send(c *http.Client, req *http.Request) response {
 }
 
 // want fails the test unless r has status.
-func (r response) want(t *testing.T, status int, what string) response {
+func (r response) want(t testing.TB, status int, what string) response {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("%s: status %d, want %d; body: %s", what, r.status, status, r.body)
@@ -393,7 +393,7 @@ func (b *browser) post(path string, form url.Values) response {
 }
 
 // csrfFrom returns the CSRF token of the first form on a page.
-func csrfFrom(t *testing.T, r response) string {
+func csrfFrom(t testing.TB, r response) string {
 	t.Helper()
 	doc := parseHTML(t, r)
 	in := find(doc, func(n *html.Node) bool { return n.Data == "input" && attr(n, "name") == csrfField })
@@ -413,7 +413,7 @@ func (b *browser) login(username, password string) {
 
 // ---- HTML ----
 
-func parseHTML(t *testing.T, r response) *html.Node {
+func parseHTML(t testing.TB, r response) *html.Node {
 	t.Helper()
 	doc, err := html.Parse(bytes.NewReader(r.body))
 	if err != nil {
