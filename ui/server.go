@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -124,7 +125,8 @@ type Server struct {
 	assets    *assets
 	echo      *echo.Echo
 	now       func() time.Time
-	dummyHash string // checked against for unknown users, so both failures take as long
+	day       atomic.Pointer[dayName] // today(), cached for the day
+	dummyHash string                  // checked against for unknown users, so both failures take as long
 	started   time.Time
 	imports   *importStore // import_job.go
 	// bg runs imports in the background until Close.
