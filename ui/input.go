@@ -27,7 +27,8 @@ import (
 // naming the field where one can be named; a body over the limit stays
 // echo's 413.
 func decodeJSON(c echo.Context, v any) error {
-	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
+	// The usual header is taken as it is: parsing it was ~5% of a write's handler.
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != echo.MIMEApplicationJSON && !isJSONType(ct) {
 		return &store.FieldError{Code: "content_type", Message: "the body must be JSON, sent with Content-Type: application/json"}
 	}
 	raw, err := io.ReadAll(c.Request().Body)
@@ -161,4 +162,11 @@ func asPending(err error) *pendingError {
 		return p
 	}
 	return nil
+}
+
+// isJSONType reports whether a Content-Type names JSON (with parameters,
+// in any case).
+func isJSONType(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == echo.MIMEApplicationJSON
 }
