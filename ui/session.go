@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -37,7 +38,15 @@ type sessionRecord struct {
 // sessionStore keeps sessions in a bbolt file. Safe for concurrent use.
 type sessionStore struct {
 	db *bolt.DB
+	// decoded holds records decoded from their stored bytes, so a request
+	// does not decode its session's JSON again. Keyed by the bytes, it
+	// needs no invalidation: a changed or deleted session is other bytes
+	// or none. At most maxDecodedSessions, then started afresh.
+	mu      sync.Mutex
+	decoded map[string]sessionRecord
 }
+
+const maxDecodedSessions = 4096
 
 func newSessionStore(db *bolt.DB) (*sessionStore, error) {
 	err := db.Update(func(tx *bolt.Tx) error {
@@ -114,7 +123,7 @@ func (s *sessionStore) lookup(token string, now time.Time) (sessionRecord, error
 			return nil
 		}
 		found = true
-		return json.Unmarshal(v, &r)
+		return s.decode(v, &r)
 	})
 	if err != nil {
 		return sessionRecord{}, fmt.Errorf("read session: %w", err)
@@ -123,6 +132,25 @@ func (s *sessionStore) lookup(token string, now time.Time) (sessionRecord, error
 		return sessionRecord{}, errNoSession
 	}
 	return r, nil
+}
+
+// decode reads a stored session record, from decoded when it is there.
+// v is valid only in its transaction: the map keeps a copy.
+func (s *sessionStore) decode(v []byte, r *sessionRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.decoded[string(v)]; ok {
+		*r = d
+		return nil
+	}
+	if err := json.Unmarshal(v, r); err != nil {
+		return err
+	}
+	if s.decoded == nil || len(s.decoded) >= maxDecodedSessions {
+		s.decoded = make(map[string]sessionRecord)
+	}
+	s.decoded[string(v)] = *r
+	return nil
 }
 
 // delete ends a session. Deleting an unknown token is not an error.
