@@ -22,6 +22,7 @@ func (s *Server) registerReportRoutes(pages, api *echo.Group) {
 	pages.GET("/reports/summary/xlsx", s.reportSummaryXLSX)
 	pages.GET("/reports/:school/:month", s.reportPage)
 	pages.GET("/reports/:school/:month/print", s.reportPrint)
+	pages.GET("/reports/:school/:month/xlsx", s.reportXLSX)
 	pages.POST("/reports/:school/:month", s.reportSubmit)
 	api.GET("/reports", s.apiReports)
 	api.GET("/reports/summary", s.apiReportSummary)
