@@ -400,4 +400,25 @@ func TestLoadDemoCases(t *testing.T) {
 	if len(xs) != len(d.Assignments) {
 		t.Errorf("%d assignments, want %d", len(xs), len(d.Assignments))
 	}
+	// A year of monthly reports in every state, with the figures counted.
+	today := store.DateOf(time.Now()).String()
+	seen := map[string]int{}
+	for m, i := store.PrevMonth(store.MonthOf(today)), 0; i < 12; m, i = store.PrevMonth(m), i+1 {
+		items, err := n.Store().Reports(store.DistrictScope, m, today, "", "")
+		if err != nil || len(items) == 0 {
+			t.Fatalf("reports of %s: %d (%v)", m, len(items), err)
+		}
+		for _, it := range items {
+			seen[it.State]++
+			seen[it.Timeliness]++
+			if it.Report != nil && (it.Report.Figures == nil || it.Report.Figures.Row(store.MeasureEnrolled).Total.All == 0) {
+				t.Errorf("%s %s: submitted without figures", it.SchoolCode, m)
+			}
+		}
+	}
+	for _, st := range []string{store.ReportApproved, store.ReportReturned, store.ReportMissing, store.ReportSubmitted, store.ReportReviewed, store.ReportLate, store.ReportOnTime} {
+		if seen[st] == 0 {
+			t.Errorf("no demo report is %s: %v", st, seen)
+		}
+	}
 }

@@ -31,7 +31,10 @@ func testConfig(t testing.TB, dir string, bootstrap bool) Config {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s := &cfg.Sync
-	s.HeartbeatTimeout, s.ElectionTimeout, s.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
+	// LAN-speed, but not so short that a leader steps down when the test
+	// machine is loaded (2 cores shared by every package's tests: 100 ms
+	// lost leaders in TestClusterMembership and TestClusterJoin).
+	s.HeartbeatTimeout, s.ElectionTimeout, s.LeaderLeaseTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
 	s.CommitTimeout, s.ApplyTimeout = 5*time.Millisecond, 5*time.Second
 	return cfg
 }

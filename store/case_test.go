@@ -333,7 +333,9 @@ func TestTodoAndWatchList(t *testing.T) {
 		}
 		var out []string
 		for _, it := range td.Items {
-			out = append(out, it.CaseID+" "+it.Kind+" "+it.Step+it.Level)
+			if it.Month == "" { // the monthly reports' items: TestReportTodo
+				out = append(out, it.CaseID+" "+it.Kind+" "+it.Step+it.Level)
+			}
 		}
 		for _, w := range td.Watch {
 			out = append(out, w.CaseID+" watch "+w.Until)
@@ -398,6 +400,7 @@ func TestTodoNamesLinkedPeople(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	td.Items = slices.DeleteFunc(td.Items, func(it TodoItem) bool { return it.Month != "" }) // the monthly reports': TestReportTodo
 	if len(td.Items) != 2 || td.Items[1].Kind != TodoGap || td.Items[1].Level != LevelClass {
 		t.Fatalf("to-do %+v, want the new report and the head teacher's gap", td.Items)
 	}

@@ -50,6 +50,21 @@ type Entry struct {
 	Index   uint64
 	Time    time.Time
 	Command Command
+	// payload is Command.Payload decoded by Decode (a *P of the kind's
+	// payload type), or nil: ApplyBatch decodes it then.
+	payload any
+}
+
+// Decode decodes the command's payload ahead of ApplyBatch, so that a caller
+// can do it on another goroutine while the register applies earlier
+// entries (sync's group commit does). It changes nothing ApplyBatch
+// decides: a payload that does not decode is left for ApplyBatch, which
+// rejects it as before. Entries are decoded independently, so Decode may
+// run on several at once.
+func (e *Entry) Decode() {
+	if k := registry[e.Command.Kind]; k != nil && Understands(e.Command) {
+		e.payload = k.decode(e.Command.Payload)
+	}
 }
 
 // Command states.

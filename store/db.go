@@ -58,6 +58,8 @@ var (
 	bucketWeekChecks      = []byte("week_checks")       // monday 0x00 school → WeekCheck
 	bucketRollovers       = []byte("rollovers")         // year 0x00 school → RolloverRecord (progression.go)
 	bucketLeavers         = []byte("leavers")           // year be64(student) → Leaver
+	bucketInspections     = []byte("inspections")       // be64(n) → Inspection (inspection.go)
+	bucketReports         = []byte("reports")           // month 0x00 school → Report (report.go)
 
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
@@ -65,7 +67,8 @@ var (
 		bucketCases, bucketCasesByStudent, bucketCaseReads, bucketAssignments, bucketAssignUnits, bucketBulkReads,
 		bucketClusterTokens, bucketClusterNodes, // cluster registry: cluster.go
 		bucketSettings, bucketRollCalls, bucketAbsences, bucketLedger, bucketLedgerByStudent, bucketWeekChecks,
-		bucketRollovers, bucketLeavers}
+		bucketRollovers, bucketLeavers, bucketReports,
+		bucketInspections}
 )
 
 // appendOnly are the buckets whose keys mostly arrive in increasing order

@@ -37,6 +37,9 @@ var (
 	villagesCache decodeCache[Village]
 	groupsCache   decodeCache[Group]
 	schoolsCache  decodeCache[School]
+	// nodesCache: every command's node is checked against the registry
+	// (authorizeNode).
+	nodesCache decodeCache[ClusterNode]
 	// studentsCache holds the children written last (putStudent fills it),
 	// which the pages and the API read back at once. A child's stored bytes
 	// do not hold its id (codec.go), but they hold its ID number, which no
@@ -60,16 +63,7 @@ func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
 	v, ok := c.m[string(raw)] // no allocation: the conversion is only a lookup
 	c.mu.RUnlock()
 	if !ok {
-		var err error
-		if c.dec != nil {
-			err = c.dec(key, raw, &v)
-		} else {
-			err = json.Unmarshal(raw, &v)
-		}
-		if err != nil {
-			panic("store: corrupt record in " + string(key) + ": " + err.Error())
-		}
-		c.add(raw, v)
+		v = c.decode(raw, key)
 	}
 	if c.clone != nil {
 		v = c.clone(v)
@@ -78,9 +72,27 @@ func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
 	return true
 }
 
-// put stores v under key in b as JSON and remembers it: the next read of
-// these bytes decodes nothing. v must be what decoding its JSON gives
-// (encoding/json round-trips the register's types).
+// decode decodes and remembers raw. Apart from get, so that only a miss
+// puts a T on the heap (json.Unmarshal takes its address).
+func (c *decodeCache[T]) decode(raw, key []byte) T {
+	var v T
+	var err error
+	if c.dec != nil {
+		err = c.dec(key, raw, &v)
+	} else {
+		err = json.Unmarshal(raw, &v)
+	}
+	if err != nil {
+		panic("store: corrupt record in " + string(key) + ": " + err.Error())
+	}
+	c.add(raw, v)
+	return v
+}
+
+// put stores v under key in b (as JSON, or enc's stored form) and remembers
+// it: the next read of these bytes decodes nothing. v must be what decoding
+// its bytes gives (encoding/json and the codecs round-trip the register's
+// types).
 func (c *decodeCache[T]) put(b *bolt.Bucket, key []byte, v T) error {
 	var raw []byte
 	var err error

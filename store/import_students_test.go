@@ -32,7 +32,7 @@ func classifyRows(t *testing.T, db *DB, user string, rows []ImportRow) []RowClas
 
 // TestStudentImportRows: every class of the preview, accepting some
 // changes, a record changed since the preview, and a re-import that
-// finds nothing to do (invariant 33).
+// finds nothing to do (invariant 36).
 func TestStudentImportRows(t *testing.T) {
 	db := mustOpen(t)
 	a := fixture(t, db)

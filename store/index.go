@@ -48,6 +48,8 @@ type row struct {
 	flags    uint16
 	idTail   uint32 // the ID number's last six characters (idTailCode), 0 = none
 	birth    uint32 // YYYYMMDD: the school-age ledger and the risk score (ledger_index.go)
+	female   bool   // the monthly report's counts by sex (report_figures.go)
+	place    uint8  // a disabled child's placement: 1 + its index in Placements, 0 = none
 	nameFold string // lower-cased name for search
 }
 
@@ -140,11 +142,14 @@ type indexEntry struct {
 	status         string
 	flags          []string
 	birth          string
+	female         bool
+	placement      string
 }
 
 func entryFor(s *Student, schoolTownship string) indexEntry {
 	return indexEntry{id: mustParseID(s.ID), name: s.Name, idNumber: s.IDNumber, school: s.SchoolCode, schoolTownship: schoolTownship,
-		township: s.TownshipCode, village: s.VillageCode, grade: s.Grade, class: s.Class, status: s.Status, flags: s.Flags, birth: s.BirthDate}
+		township: s.TownshipCode, village: s.VillageCode, grade: s.Grade, class: s.Class, status: s.Status, flags: s.Flags, birth: s.BirthDate,
+		female: s.Gender == "F", placement: s.Details.Placement}
 }
 
 func (r row) keys() []postKey {
@@ -175,7 +180,8 @@ func (ix *index) set(e indexEntry) {
 func (ix *index) setLocked(e indexEntry) {
 	r := row{school: ix.intern(e.school), town: ix.intern(e.township), schTown: ix.intern(e.schoolTownship),
 		village: ix.intern(e.village), grade: uint8(e.grade), class: uint8(e.class), status: statusNum(e.status),
-		flags: flagBits(e.flags), birth: birthNum(e.birth), nameFold: strings.ToLower(e.name)}
+		flags: flagBits(e.flags), birth: birthNum(e.birth), nameFold: strings.ToLower(e.name),
+		female: e.female, place: uint8(slices.Index(Placements, e.placement) + 1)}
 	if len(e.idNumber) >= 6 {
 		r.idTail, _, _ = idTailCode(e.idNumber)
 	}

@@ -118,7 +118,8 @@ type entry struct {
 	check   func(p Payload) error // nil when not declared
 	target  func(raw json.RawMessage) string
 	apply   func(a *applyCtx) error
-	v       int // newest payload version understood, at least 1
+	decode  func(raw json.RawMessage) any // the payload as a *P, nil if it does not decode
+	v       int                           // newest payload version understood, at least 1
 	// declared parts, for the registry test
 	hasCheck, hasTarget, hasApply bool
 }
@@ -154,7 +155,17 @@ func register[P Payload](s kindSpec[P]) bool {
 		}
 		return s.Target(&p)
 	}
+	e.decode = func(raw json.RawMessage) any {
+		p := new(P)
+		if json.Unmarshal(raw, p) != nil {
+			return nil
+		}
+		return p
+	}
 	e.apply = func(a *applyCtx) error {
+		if p, ok := a.e.payload.(*P); ok { // Entry.Decode
+			return s.Apply(a, p)
+		}
 		var p P
 		if err := json.Unmarshal(a.e.Command.Payload, &p); err != nil {
 			return reject(CodeInvalid, "payload: "+err.Error())
@@ -228,7 +239,7 @@ func Check(p Payload) error {
 // bureau's kinds. A removed node sends nothing.
 func authorizeNode(a *applyCtx, e *entry) error {
 	var n ClusterNode
-	if e.nodes == AnyNode || !getJSON(a.tx.Bucket(bucketClusterNodes), []byte(a.e.Command.Actor.Node), &n) {
+	if e.nodes == AnyNode || !nodesCache.get(a.tx.Bucket(bucketClusterNodes), []byte(a.e.Command.Actor.Node), &n) {
 		return nil
 	}
 	switch {
@@ -250,7 +261,7 @@ func scopeWithin(a *applyCtx, scope Scope, township string) bool {
 		return scope.Code == township
 	case ScopeSchool, ScopeClass:
 		var s School
-		return getJSON(a.tx.Bucket(bucketSchools), []byte(scope.Code), &s) && s.TownshipCode == township
+		return schoolsCache.get(a.tx.Bucket(bucketSchools), []byte(scope.Code), &s) && s.TownshipCode == township
 	}
 	return false
 }

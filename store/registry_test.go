@@ -89,7 +89,8 @@ func TestKindsAndPayloads(t *testing.T) {
 		{KindAttendance, RollCall{}}, {KindCalendarSet, CalendarSet{}}, {KindWatchSettings, WatchSettingsChange{}},
 		{KindLedgerClear, LedgerClear{}}, {KindWeekCheck, WeekCheck{}}, {KindRollover, Rollover{}}, {KindStudentEnrol, Enrolment{}},
 		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}}, {KindUserUpdate, UserUpdate{}},
-		{KindUserPassword, UserPassword{}}, {KindUserPasswordReset, UserPasswordReset{}}, {KindStudentImport, StudentImport{}},
+		{KindUserPassword, UserPassword{}}, {KindUserPasswordReset, UserPasswordReset{}}, {KindReportAction, ReportAction{}},
+		{KindRateTargets, RateTargetsChange{}}, {KindInspectionRecord, InspectionRecord{}}, {KindInspectionFollowUp, InspectionFollowUp{}}, {KindStudentImport, StudentImport{}},
 	} {
 		e := registry[c.kind]
 		if e == nil || e.payload != reflect.TypeOf(c.payload) || c.payload.Kind() != c.kind {

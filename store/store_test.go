@@ -317,17 +317,24 @@ var idTail = regexp.MustCompile(`^[0-9]{3,5}[0-9Xx]$`)
 
 func TestApplyIsDeterministic(t *testing.T) {
 	// Two registers fed the same log, one command at a time and in batches
-	// of varying size, end dump-identical.
+	// of varying size, every other batch with its payloads decoded ahead
+	// (Entry.Decode, as sync's group commit does), end dump-identical.
 	one, two := mustOpen(t), mustOpen(t)
 	a := fixture(t, one)
 	registerRandom(t, a, 200, 3)
 	entries := a.log
-	for i := 0; i < len(entries); {
+	for i, b := 0, 0; i < len(entries); b++ {
 		n := 1 + i%17
 		if i+n > len(entries) {
 			n = len(entries) - i
 		}
-		if _, err := two.ApplyBatch(entries[i : i+n]); err != nil {
+		batch := slices.Clone(entries[i : i+n])
+		if b%2 == 1 {
+			for j := range batch {
+				batch[j].Decode()
+			}
+		}
+		if _, err := two.ApplyBatch(batch); err != nil {
 			t.Fatal(err)
 		}
 		i += n
@@ -362,5 +369,21 @@ func TestRestartKeepsRegisterAndIndex(t *testing.T) {
 	}
 	if db.AppliedIndex() == 0 {
 		t.Error("applied index lost")
+	}
+}
+
+// TestDecodedBadPayloadIsRejected: a payload that does not decode is
+// rejected as invalid whether or not Entry.Decode ran first.
+func TestDecodedBadPayloadIsRejected(t *testing.T) {
+	a := fixture(t, mustOpen(t))
+	c := cmd(t, "admin", KindStudentCreate, map[string]any{"name": 12})
+	e := Entry{Index: a.db.AppliedIndex() + 1, Time: t0, Command: c}
+	e.Decode()
+	r, err := a.db.Apply(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Applied() || r.Code != CodeInvalid {
+		t.Errorf("a child with a number for a name: %+v, want rejected %s", r, CodeInvalid)
 	}
 }

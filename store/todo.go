@@ -41,6 +41,9 @@ type TodoItem struct {
 	// Pending: the item rests on roll calls still waiting in this node's
 	// outbox (TodoWith): it may change once the register applies them.
 	Pending bool `json:"pending,omitempty"`
+	// rectification: the inspection (inspection.go); Level and Unit name the unit inspected.
+	InspectionID string `json:"inspection_id,omitempty"`
+	Month        string `json:"month,omitempty"` // report_due, report_missing: the report's month (report_todo.go)
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -145,7 +148,17 @@ func (db *DB) TodoWith(sc Scope, today string, pending []RollCall) (Todo, error)
 			}
 		}
 		watch, err := db.watchTodo(tx, sc, today, pending)
+		if err != nil {
+			return err
+		}
 		td.Items = append(td.Items, watch...)
+		rect, err := inspectionTodo(tx, sc)
+		td.Items = append(td.Items, rect...)
+		if err != nil {
+			return err
+		}
+		reports, err := reportTodo(tx, sc, today)
+		td.Items = append(td.Items, reports...)
 		return err
 	})
 	slices.SortStableFunc(td.Items, func(a, b TodoItem) int { return cmp.Compare(a.Since, b.Since) })

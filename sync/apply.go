@@ -6,7 +6,6 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,7 +37,7 @@ func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Resul
 	if err := ctx.Err(); err != nil {
 		return store.Result{}, err
 	}
-	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	if err := r.checkDisk(); err != nil {
 		return store.Result{}, err
 	}
 	if !r.fsm.understood(cmd) {
@@ -57,6 +56,25 @@ func (r *Replicator) Submit(ctx context.Context, cmd store.Command) (store.Resul
 	return r.applyOnLeader(ctx, ra, cmd)
 }
 
+// diskCheckEvery is how long a passed disk check holds: a statfs per
+// write cost ~1% of the leader's CPU, and writes fill at most a few MB of
+// the MinFreeBytes margin in that time.
+const diskCheckEvery = 100 * time.Millisecond
+
+// checkDisk is CheckDisk for this node's data directory, remembered for
+// diskCheckEvery once it passes (a failed check is never remembered).
+func (r *Replicator) checkDisk() error {
+	now := time.Now().UnixNano()
+	if now < r.diskOKUntil.Load() {
+		return nil
+	}
+	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+		return err
+	}
+	r.diskOKUntil.Store(now + int64(diskCheckEvery))
+	return nil
+}
+
 // applyOnLeader appends cmd to the log of this node, the leader, and waits
 // up to ApplyTimeout (or ctx) for the register's result.
 func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store.Command) (store.Result, error) {
@@ -64,10 +82,11 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 		// It would be committed but never applied here: no answer.
 		return store.Result{}, at.err()
 	}
-	data, err := json.Marshal(cmd)
+	data, forget, err := r.encode(cmd)
 	if err != nil {
-		return store.Result{}, fmt.Errorf("encode command: %w", err)
+		return store.Result{}, err
 	}
+	defer forget()
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ApplyTimeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
@@ -90,14 +109,42 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 	case <-r.closing:
 		return store.Result{}, ErrClosed
 	}
-	switch v := f.Response().(type) {
+	res, err := resultOf(ctx, f.Response(), r.closing)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, err)
+	}
+	return res, nil
+}
+
+// encode makes cmd's log entry and, when the bytes decode to exactly cmd,
+// lets the FSM take cmd itself until forget is called (encode.go).
+func (r *Replicator) encode(cmd store.Command) (data []byte, forget func(), err error) {
+	data, exact, err := encodeCommand(cmd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode command: %w", err)
+	}
+	if !exact {
+		return data, func() {}, nil
+	}
+	return data, r.fsm.own.keep(data, cmd), nil
+}
+
+// resultOf is the register's result in an ApplyFuture's response, waiting
+// for a pendingResult's transaction (commit.go).
+func resultOf(ctx context.Context, resp interface{}, closing <-chan struct{}) (store.Result, error) {
+	switch v := resp.(type) {
+	case pendingResult:
+		res, err := v.wait(ctx, closing)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return store.Result{}, fmt.Errorf("%w: %w", ErrTimeout, err)
+		}
+		return res, err
 	case store.Result:
 		return v, nil
 	case error:
-		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, v)
-	default:
-		return store.Result{}, fmt.Errorf("apply command %s: unexpected response %T", cmd.ID, v)
+		return store.Result{}, v
 	}
+	return store.Result{}, fmt.Errorf("unexpected response %T", resp)
 }
 
 // translate maps Raft's errors onto the package's. Errors it does not know
@@ -215,7 +262,7 @@ func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forward
 	for i := range in.Commands {
 		in.Commands[i].Actor.Node = peer
 	}
-	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	if err := r.checkDisk(); err != nil {
 		return forwardResponse{}, err
 	}
 	if ra.State() != raft.Leader {
@@ -233,10 +280,11 @@ func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forward
 	deadline, _ := ctx.Deadline()
 	futures := make([]raft.ApplyFuture, 0, len(in.Commands))
 	for _, cmd := range in.Commands {
-		data, err := json.Marshal(cmd)
+		data, forget, err := r.encode(cmd)
 		if err != nil {
-			return forwardResponse{}, fmt.Errorf("encode command: %w", err)
+			return forwardResponse{}, err
 		}
+		defer forget()
 		futures = append(futures, ra.Apply(data, time.Until(deadline)))
 	}
 	// Futures have no channel, and one still queued at shutdown is never
@@ -266,9 +314,9 @@ func (r *Replicator) applyForwarded(ctx context.Context, peer string, in forward
 		case <-r.closing:
 			return fail(ErrClosed)
 		}
-		res, ok := f.Response().(store.Result)
-		if !ok {
-			return fail(fmt.Errorf("apply command %s: %v", in.Commands[i].ID, f.Response()))
+		res, err := resultOf(ctx, f.Response(), r.closing)
+		if err != nil {
+			return fail(fmt.Errorf("apply command %s: %w", in.Commands[i].ID, err))
 		}
 		out.Results = append(out.Results, res)
 	}

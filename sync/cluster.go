@@ -332,7 +332,7 @@ func (r *Replicator) applyCluster(ctx context.Context, cmd store.Command) (store
 	if ra.State() != raft.Leader {
 		return store.Result{}, ErrNotLeader
 	}
-	if err := CheckDisk(r.cfg.DataDir, r.cfg.MinFreeBytes); err != nil {
+	if err := r.checkDisk(); err != nil {
 		return store.Result{}, err
 	}
 	return r.applyOnLeader(ctx, ra, cmd)

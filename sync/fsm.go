@@ -25,6 +25,12 @@ type fsm struct {
 	log     *slog.Logger
 	halting // stops at a command this program does not understand (halt.go)
 	m       *metrics
+	// commit applies entries in group commits (commit.go); nil: ApplyBatch
+	// applies them itself before it returns (tests, recovery).
+	commit *groupCommit
+	// own holds the commands this node appended as leader until applied
+	// (encode.go).
+	own ownCommands
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -35,8 +41,9 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 	return f.ApplyBatch([]*raft.Log{l})[0]
 }
 
-// ApplyBatch applies the command entries of logs to the register in one
-// transaction. The response slot of a command entry holds its store.Result,
+// ApplyBatch applies the command entries of logs to the register. The
+// response slot of a command entry holds its store.Result (a
+// pendingResult while the register's group commit has it queued, commit.go),
 // or an error if the entry cannot be decoded or its earlier result cannot
 // be read; other entries (no-op, configuration) get nil.
 //
@@ -54,11 +61,9 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 // applied: ApplyBatch applies the entries before it and halts there
 // (halt.go).
 func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
-	return f.applyOrHalt(logs, f.applyBatch)
-}
-
-// applyBatch applies logs, all of which this program understands.
-func (f *fsm) applyBatch(logs []*raft.Log) []interface{} {
+	if at := f.halted(); at != nil {
+		return haltedResponses(logs, at)
+	}
 	resp := make([]interface{}, len(logs))
 	applied := f.db.AppliedIndex()
 	var (
@@ -69,7 +74,7 @@ func (f *fsm) applyBatch(logs []*raft.Log) []interface{} {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		e, err := entryFor(l)
+		e, err := f.entry(l)
 		if err != nil {
 			// Every node decodes the same bytes the same way, so skipping
 			// the entry keeps the replicas equal.
@@ -81,25 +86,58 @@ func (f *fsm) applyBatch(logs []*raft.Log) []interface{} {
 			resp[i] = f.storedResult(e)
 			continue
 		}
+		if !f.understood(e.Command) {
+			f.apply(resp, slots, entries)
+			f.flush() // the register holds everything before the halt
+			f.halt(l.Index, e.Command)
+			copy(resp[i:], haltedResponses(logs[i:], f.halted()))
+			return resp
+		}
+		// Decoded here, while the group commit applies earlier entries
+		// on its goroutine.
+		e.Decode()
 		entries = append(entries, e)
 		slots = append(slots, i)
 	}
+	f.apply(resp, slots, entries)
+	return resp
+}
+
+// apply applies entries and puts their results into resp at slots: queued
+// with the group commit when the FSM has one, else at once.
+func (f *fsm) apply(resp []interface{}, slots []int, entries []store.Entry) {
 	if len(entries) == 0 {
-		return resp
+		return
 	}
-	results, err := f.db.ApplyBatch(entries)
-	if err == nil && len(results) != len(entries) {
-		err = fmt.Errorf("register returned %d results for %d entries", len(results), len(entries))
-	}
-	if err != nil {
-		f.log.Error("apply to register failed; stopping so the replica cannot diverge",
-			"first_index", entries[0].Index, "last_index", entries[len(entries)-1].Index, "error", err)
-		panic(fmt.Sprintf("sync: apply log entries %d..%d: %v", entries[0].Index, entries[len(entries)-1].Index, err))
+	var rs []interface{}
+	if f.commit != nil {
+		rs = f.commit.enqueue(entries)
+	} else {
+		results := applyRegister(f.db, f.log, f.m, entries)
+		rs = make([]interface{}, len(entries))
+		for j := range rs {
+			rs[j] = results[j]
+		}
 	}
 	for j, i := range slots {
-		resp[i] = results[j]
+		resp[i] = rs[j]
 	}
-	return resp
+}
+
+// flush returns once the register holds every entry queued for it.
+func (f *fsm) flush() {
+	if f.commit != nil {
+		f.commit.flush()
+	}
+}
+
+// entry is entryFor, or on the leader the command it appended itself
+// (encode.go): the same command, not decoded again.
+func (f *fsm) entry(l *raft.Log) (store.Entry, error) {
+	if cmd, ok := f.own.take(l.Data); ok {
+		return store.Entry{Index: l.Index, Time: l.AppendedAt.UTC(), Command: cmd}, nil
+	}
+	return entryFor(l)
 }
 
 // entryFor decodes a command entry. Its time is the leader's AppendedAt in
@@ -133,6 +171,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 		// A snapshot would tell Raft the halted entry is applied.
 		return nil, at.err()
 	}
+	f.flush() // Raft counts every entry it handed ApplyBatch as in the snapshot
 	snap, err := f.db.BeginSnapshot()
 	if err != nil {
 		return nil, fmt.Errorf("begin register snapshot: %w", err)
@@ -146,6 +185,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if at := f.halted(); at != nil {
 		return at.err()
 	}
+	f.flush()
 	applied, err := restoreRegister(f.db, rc)
 	if errors.Is(err, store.ErrNewerSchema) {
 		// A newer release's leader sent its register: the same as a command

@@ -1,10 +1,8 @@
 package sync
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -51,59 +49,6 @@ func (h *halting) understood(cmd store.Command) bool {
 		return h.understands(cmd)
 	}
 	return store.Understands(cmd)
-}
-
-// applyOrHalt applies logs with apply up to the first command this program
-// does not understand, then halts there (halt). Once halted it applies
-// nothing more: every command entry is answered ErrUpgradeRequired.
-func (f *fsm) applyOrHalt(logs []*raft.Log, apply func([]*raft.Log) []interface{}) []interface{} {
-	if at := f.halted(); at != nil {
-		return haltedResponses(logs, at)
-	}
-	apply = f.timed(apply)
-	i, cmd := f.firstNotUnderstood(logs, f.db.AppliedIndex())
-	if i < 0 {
-		return apply(logs)
-	}
-	resp := apply(logs[:i])
-	f.halt(logs[i].Index, cmd)
-	return append(resp, haltedResponses(logs[i:], f.halted())...)
-}
-
-// firstNotUnderstood returns the position in logs of the first command
-// entry above applied that this program does not understand, and that
-// command; -1 if there is none.
-func (f *fsm) firstNotUnderstood(logs []*raft.Log, applied uint64) (int, store.Command) {
-	for i, l := range logs {
-		if l.Type != raft.LogCommand || l.Index <= applied {
-			continue
-		}
-		// Only the kind and payload version: the payload is decoded once,
-		// when the command is applied.
-		var head struct {
-			Kind string `json:"kind"`
-			V    int    `json:"v"`
-		}
-		if json.Unmarshal(l.Data, &head) != nil {
-			continue // undecodable: answered with an error, as before
-		}
-		if cmd := (store.Command{Kind: head.Kind, V: head.V}); !f.understood(cmd) {
-			return i, cmd
-		}
-	}
-	return -1, store.Command{}
-}
-
-// timed measures apply's batches (baoxue_apply_batch_seconds).
-func (f *fsm) timed(apply func([]*raft.Log) []interface{}) func([]*raft.Log) []interface{} {
-	if f.m == nil {
-		return apply
-	}
-	return func(logs []*raft.Log) []interface{} {
-		start := time.Now()
-		defer func() { f.m.applyBatch.Observe(time.Since(start).Seconds()) }()
-		return apply(logs)
-	}
 }
 
 // halt records that the FSM stops at the entry at index and blocks until

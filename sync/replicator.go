@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -78,6 +79,9 @@ type Replicator struct {
 	members *membership
 	// joinLimit counts join attempts per source address (joinguard.go).
 	joinLimit joinLimiter
+	// diskOKUntil is when the last passed disk check expires (UnixNano;
+	// apply.go, checkDisk).
+	diskOKUntil atomic.Int64
 
 	mu       sync.RWMutex // guards the fields below
 	closed   bool
@@ -198,13 +202,13 @@ func (r *Replicator) Open(ctx context.Context) error {
 	if err == nil && marked {
 		err = r.clearRestored(mark)
 		if err != nil {
-			ra.Shutdown().Error()
+			r.shutdownRaft(ra)
 			logStore.Close()
 		}
 	}
 	if err == nil && r.outbox != nil {
 		if err = r.outbox.Open(ctx); err != nil {
-			ra.Shutdown().Error()
+			r.shutdownRaft(ra)
 			logStore.Close()
 		}
 	}
@@ -271,8 +275,10 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		logStore.Close()
 		return nil, nil, fmt.Errorf("raft log cache: %w", err)
 	}
+	r.fsm.commit = newGroupCommit(r.db, r.log, r.metrics, r.cfg.MaxAppendEntries) // commit.go
 	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logs, logStore, snaps, trans)
 	if err != nil {
+		r.fsm.commit.stop()
 		logStore.Close()
 		return nil, nil, fmt.Errorf("start raft: %w", err)
 	}
@@ -283,7 +289,7 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 			Address:  trans.LocalAddr(),
 		}}}
 		if err := ra.BootstrapCluster(boot).Error(); err != nil {
-			ra.Shutdown().Error()
+			r.shutdownRaft(ra)
 			logStore.Close()
 			// %v: Raft's error text, not its sentinel.
 			return nil, nil, fmt.Errorf("bootstrap cluster: %v", err)
@@ -382,7 +388,7 @@ func (r *Replicator) Close(ctx context.Context) error {
 
 	done := make(chan struct{})
 	go func() {
-		ra.Shutdown().Error() // always nil
+		r.shutdownRaft(ra)
 		close(done)
 	}()
 	select {
@@ -400,6 +406,13 @@ func (r *Replicator) Close(ctx context.Context) error {
 		first = fmt.Errorf("close raft log: %w", err)
 	}
 	return first
+}
+
+// shutdownRaft stops Raft, then the register's group commit once it has
+// applied what Raft handed the FSM.
+func (r *Replicator) shutdownRaft(ra *raft.Raft) {
+	ra.Shutdown().Error() // always nil
+	r.fsm.commit.stop()
 }
 
 // current returns the running Raft, or ErrClosed.

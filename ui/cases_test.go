@@ -70,7 +70,9 @@ func (ce *caseEnv) todoKinds(token string) []string {
 	ce.api("GET", "/api/v1/todo", token, nil).want(ce.t, http.StatusOK, "todo").json(ce.t, &td)
 	var out []string
 	for _, it := range td.Items {
-		out = append(out, it.CaseID+" "+it.Kind+" "+it.Step+it.Level)
+		if it.Month == "" { // the monthly reports' items: TestReportTodo (store)
+			out = append(out, it.CaseID+" "+it.Kind+" "+it.Step+it.Level)
+		}
 	}
 	for _, w := range td.Watch {
 		out = append(out, w.CaseID+" watch")

@@ -287,6 +287,12 @@ func (s *Server) routes() *echo.Echo {
 	s.registerBulkReadRoutes(apiAuth)
 	s.registerBackupRoutes(apiAuth)
 	s.registerImportRoutes(pagesAuth, apiAuth)
+	s.registerRateRoutes(pagesAuth, apiAuth)
+	s.registerRateTargetRoutes(pagesAuth, apiAuth)
+	s.registerDashboardRoutes(pagesAuth)
+	s.registerScorecardRoutes(pagesAuth, apiAuth)
+	s.registerInspectionRoutes(pagesAuth, apiAuth)
+	s.registerReportRoutes(pagesAuth, apiAuth)
 	return e
 }
 

@@ -16,6 +16,17 @@ import (
 //go:embed static
 var staticFS embed.FS
 
+// The dashboard's charts are drawn by Apache ECharts, served from the
+// binary (township PCs may be offline): static/echarts holds the
+// minified dist file of the npm package echarts@5.6.0 as published
+// (npm pack echarts@5.6.0; dist/echarts.min.js) with its LICENSE,
+// NOTICE and licenses/LICENSE-d3, served as /static/echarts-LICENSE.….
+// TestEChartsIsThePinnedVersion checks the file against this digest.
+const (
+	echartsVersion = "5.6.0"
+	echartsSHA256  = "bf4a223524e40b77c304bec67e1222cf551f14880cf42c69dc046558e11c07b1"
+)
+
 // assets serves the embedded static files under a name with a content hash
 // (style.3f2a9c1b.css), so they can be cached for ever and a new binary's
 // files are fetched at once.
@@ -39,12 +50,15 @@ func newAssets() (*assets, error) {
 		if err != nil {
 			return err
 		}
-		name := path.Base(p)
+		name := strings.TrimPrefix(p, "static/") // echarts/echarts.min.js in a folder
 		sum := sha256.Sum256(body)
 		ext := path.Ext(name)
-		hashed := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:4]) + ext
+		hashed := strings.ReplaceAll(strings.TrimSuffix(name, ext), "/", "-") + "." + hex.EncodeToString(sum[:4]) + ext
 		ct := mime.TypeByExtension(ext)
-		if ct == "" {
+		switch {
+		case ext == "": // LICENSE, NOTICE
+			ct = "text/plain; charset=utf-8"
+		case ct == "":
 			ct = "application/octet-stream"
 		}
 		a.byHashed[hashed] = asset{body: body, contentType: ct}

@@ -1,11 +1,8 @@
 package synth
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
-	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -134,117 +131,7 @@ func TestDemoAppliesToARegister(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Students = 12000
 	d := mustGenerate(t, cfg)
-	db, err := store.Open(filepath.Join(t.TempDir(), "register.db"), &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	idx := uint64(0)
-	at := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
-	var batch []store.Entry
-	flush := func() []store.Result {
-		rs, err := db.ApplyBatch(batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range rs {
-			if !r.Applied() {
-				t.Fatalf("%s rejected: %s", batch[i].Command.Kind, r.Reason)
-			}
-		}
-		batch = batch[:0]
-		return rs
-	}
-	add := func(user, kind string, p any) {
-		idx++
-		b, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := store.Command{ID: fmt.Sprintf("c%d", idx), Kind: kind, Actor: store.Actor{User: user, Node: "n"}, Payload: b}
-		batch = append(batch, store.Entry{Index: idx, Time: at, Command: c})
-	}
-	hash, _ := store.HashPassword("demo-password")
-	add("", store.KindDistrictInit, store.DistrictInit{District: d.District, Admin: store.User{Username: "admin", Role: store.RoleAdmin, Line: store.LineEducation, Scope: store.DistrictScope, PasswordHash: hash}})
-	for _, x := range d.Townships {
-		add("admin", store.KindTownshipCreate, x)
-	}
-	for _, x := range d.Villages {
-		add("admin", store.KindVillageCreate, x)
-	}
-	for _, x := range d.Groups {
-		add("admin", store.KindGroupCreate, x)
-	}
-	for _, x := range d.Schools {
-		add("admin", store.KindSchoolCreate, x)
-	}
-	flush()
-	for _, x := range d.Students {
-		add("admin", store.KindStudentCreate, x)
-	}
-	rs := slices.Clone(flush())
-	for _, u := range d.Users { // before the assignments that name them
-		sc, err := store.ParseScope(u.Scope)
-		if err != nil {
-			t.Fatal(err)
-		}
-		add("admin", store.KindUserCreate, store.UserCreate{User: store.User{Username: u.Username, DisplayName: u.DisplayName,
-			Role: u.Role, Line: u.Line, Scope: sc, PasswordHash: hash}})
-	}
-	for _, a := range d.Assignments {
-		p := a.Assignment
-		if a.StudentIndex >= 0 {
-			p.Unit = rs[a.StudentIndex].RecordID
-		}
-		add("admin", store.KindAssignmentCreate, p)
-	}
-	flush()
-	caseIDs := map[int]string{}
-	caseOf := map[int]int{}
-	for i, c := range d.Cases {
-		if c.StatusChange >= 0 {
-			caseOf[c.StatusChange] = i
-		}
-	}
-	for i, sc := range d.StatusChanges {
-		if ci, ok := caseOf[i]; ok {
-			flush()
-			p := d.Cases[ci].Report
-			p.StudentID = rs[sc.StudentIndex].RecordID
-			add("admin", store.KindCaseReport, p)
-			caseIDs[ci] = flush()[0].RecordID
-			continue
-		}
-		ch := sc.Change
-		ch.ID = rs[sc.StudentIndex].RecordID
-		add("admin", store.KindStudentStatus, ch)
-	}
-	flush()
-	for ci, c := range d.Cases {
-		if caseIDs[ci] == "" {
-			p := c.Report
-			p.StudentID = rs[c.StudentIndex].RecordID
-			add("admin", store.KindCaseReport, p)
-			caseIDs[ci] = flush()[0].RecordID
-		}
-		for _, e := range c.Events {
-			if e.Visit != nil {
-				v := *e.Visit
-				v.CaseID = caseIDs[ci]
-				add("admin", store.KindCaseVisit, v)
-			} else {
-				x := *e.Escalation
-				x.CaseID = caseIDs[ci]
-				add("admin", store.KindCaseEscalate, x)
-			}
-		}
-		if c.Close != nil {
-			cl := *c.Close
-			cl.CaseID = caseIDs[ci]
-			add("admin", store.KindCaseClose, cl)
-		}
-		flush()
-	}
+	db, _, _ := demoRegister(t, d, cfg.Seed, "")
 	cases, err := db.ListCases(store.DistrictScope, store.CaseFilter{})
 	if err != nil || len(cases) != len(d.Cases) {
 		t.Fatalf("%d cases in the register, want %d (%v)", len(cases), len(d.Cases), err)

@@ -19,7 +19,8 @@ type Submitter interface {
 // Load writes a synthetic district into a register through the same command
 // path as real data, as the admin user at node nodeID: org tree, example users
 // (all with password), children, responsibility assignments, status changes
-// and cases, the school calendar and a term of roll calls up to today.
+// and cases, the school calendar and a term of roll calls up to today, and
+// a year of monthly reports (when sub reads its register: load_reports.go).
 // Command ids are derived from the seed, so a load that was
 // interrupted can be run again without duplicates. progress, if not nil, is
 // called after each stage. It returns the first submit error or rejection.
@@ -44,7 +45,10 @@ func Load(ctx context.Context, sub Submitter, nodeID string, d *District, seed i
 	if err := l.cases(d, rs, caseIDs); err != nil {
 		return err
 	}
-	return l.attendance(d, rs) // the calendar and a term of roll calls: load_attendance.go
+	if err := l.attendance(d, rs); err != nil { // the calendar and a term of roll calls: load_attendance.go
+		return err
+	}
+	return l.reports(d) // a year of monthly reports: load_reports.go
 }
 
 // loader is one Load.
