@@ -120,12 +120,22 @@ func (r Result) SameRequest(cmd Command) bool {
 // Applied reports whether the command took effect.
 func (r Result) Applied() bool { return r.State == StateApplied }
 
-// NewCommand builds a command of p's kind with p encoded as its payload.
+// versioned is a payload whose version (Command.V) depends on what it
+// carries: a payload that uses nothing newer stays version 1, so nodes of
+// the previous release still apply it.
+type versioned interface{ payloadVersion() int }
+
+// NewCommand builds a command of p's kind with p encoded as its payload,
+// and the payload's version where it has one (versioned).
 // Errors: p cannot be encoded as JSON.
 func NewCommand(id string, actor Actor, p Payload) (Command, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return Command{}, err
 	}
-	return Command{ID: id, Kind: p.Kind(), Actor: actor, Payload: b}, nil
+	cmd := Command{ID: id, Kind: p.Kind(), Actor: actor, Payload: b}
+	if v, ok := p.(versioned); ok && v.payloadVersion() > 1 {
+		cmd.V = v.payloadVersion()
+	}
+	return cmd, nil
 }

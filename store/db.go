@@ -61,6 +61,12 @@ var (
 	bucketInspections     = []byte("inspections")       // be64(n) → Inspection (inspection.go)
 	bucketReports         = []byte("reports")           // month 0x00 school → Report (report.go)
 
+	// the care registers and the poverty cross-check (care.go, poverty.go)
+	bucketCareLogs      = []byte("care_logs")      // be64(student) be64(index) be16(n) → CareLog
+	bucketPovertyLists  = []byte("poverty_lists")  // list label → PovertyList
+	bucketPovertyRows   = []byte("poverty_rows")   // list label 0x00 ID number → PovertyRow
+	bucketPovertyClears = []byte("poverty_clears") // kind 0x00 ID number → PovertyClearance
+
 	allBuckets = [][]byte{bucketMeta, bucketTownships, bucketVillages, bucketGroups, bucketSchools,
 		bucketUsers, bucketStudents, bucketIDNumbers, bucketStudentNos, bucketHouseholds, bucketStatusChanges,
 		bucketAudit, bucketAuditByTarget, bucketResults, bucketOrigins, bucketRetired,
@@ -68,7 +74,7 @@ var (
 		bucketClusterTokens, bucketClusterNodes, // cluster registry: cluster.go
 		bucketSettings, bucketRollCalls, bucketAbsences, bucketLedger, bucketLedgerByStudent, bucketWeekChecks,
 		bucketRollovers, bucketLeavers, bucketReports,
-		bucketInspections}
+		bucketInspections, bucketCareLogs, bucketPovertyLists, bucketPovertyRows, bucketPovertyClears}
 )
 
 // appendOnly are the buckets whose keys mostly arrive in increasing order

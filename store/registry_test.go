@@ -90,7 +90,8 @@ func TestKindsAndPayloads(t *testing.T) {
 		{KindLedgerClear, LedgerClear{}}, {KindWeekCheck, WeekCheck{}}, {KindRollover, Rollover{}}, {KindStudentEnrol, Enrolment{}},
 		{KindBulkRead, BulkReadRecord{}}, {KindUserRehash, UserRehash{}}, {KindUserUpdate, UserUpdate{}},
 		{KindUserPassword, UserPassword{}}, {KindUserPasswordReset, UserPasswordReset{}}, {KindReportAction, ReportAction{}},
-		{KindRateTargets, RateTargetsChange{}}, {KindInspectionRecord, InspectionRecord{}}, {KindInspectionFollowUp, InspectionFollowUp{}}, {KindStudentImport, StudentImport{}},
+		{KindRateTargets, RateTargetsChange{}}, {KindInspectionRecord, InspectionRecord{}}, {KindInspectionFollowUp, InspectionFollowUp{}},
+		{KindStudentImport, StudentImport{}},
 	} {
 		e := registry[c.kind]
 		if e == nil || e.payload != reflect.TypeOf(c.payload) || c.payload.Kind() != c.kind {
@@ -219,5 +220,32 @@ func TestNotUnderstoodIsNotApplied(t *testing.T) {
 	}
 	if r := a.apply(v1); !r.Applied() {
 		t.Errorf("payload version 1 spelled out: %+v, want applied", r)
+	}
+}
+
+// A child's record carrying the care registers' new details is payload
+// version 2, so a node of the previous release halts at it rather than
+// dropping them; one without them stays version 1, which that node applies.
+func TestStudentPayloadVersion(t *testing.T) {
+	actor := Actor{User: "admin"}
+	plain, err := NewCommand("c1", actor, StudentUpdate{ID: "1", Fields: StudentFields{Name: "张三"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	care, err := NewCommand("c2", actor, StudentUpdate{ID: "1", Fields: StudentFields{Name: "张三", Details: FlagDetails{Caregiver: "祖母"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := NewCommand("c3", actor, StudentCreate{StudentFields{Details: FlagDetails{HukouPlace: "广西柳州"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max(plain.V, 1) != 1 || care.V != 2 || created.V != 2 {
+		t.Errorf("payload versions: plain %d, with a caregiver %d, created with a hukou place %d; want 1, 2, 2", plain.V, care.V, created.V)
+	}
+	for _, c := range []Command{plain, care, created} {
+		if !Understands(c) {
+			t.Errorf("this release does not understand %s v%d", c.Kind, c.V)
+		}
 	}
 }

@@ -49,12 +49,27 @@ type StudentStatus struct {
 
 // Kind names the payload's command kind (Payload).
 func (StudentCreate) Kind() string { return KindStudentCreate }
+
+// Version 2 of student.create and student.update: the child's details carry
+// the care registers' fields (caregiver, grade of disability, places of
+// origin and household registration). A node of the previous release would
+// drop them, so such a payload is version 2 and that node halts at it
+// (store/DESIGN.md invariant 27); a payload without them stays version 1.
+func (p StudentCreate) payloadVersion() int { return p.Details.payloadVersion() }
+func (p StudentUpdate) payloadVersion() int { return p.Fields.Details.payloadVersion() }
+
+func (d FlagDetails) payloadVersion() int {
+	if d.Caregiver != "" || d.CaregiverPhone != "" || d.DisabilityGrade != "" || d.OriginPlace != "" || d.HukouPlace != "" {
+		return 2
+	}
+	return 1
+}
 func (StudentUpdate) Kind() string { return KindStudentUpdate }
 func (StudentStatus) Kind() string { return KindStudentStatus }
 
 var (
-	_ = register(kindSpec[StudentCreate]{Who: Writer, Nodes: TownshipNode, Check: checkStudentCreate, Target: noTarget[StudentCreate], Apply: applyStudentCreate})
-	_ = register(kindSpec[StudentUpdate]{Who: Writer, Nodes: TownshipNode, Check: checkStudentUpdate, Target: func(p *StudentUpdate) string { return p.ID }, Apply: applyStudentUpdate})
+	_ = register(kindSpec[StudentCreate]{Who: Writer, Nodes: TownshipNode, Check: checkStudentCreate, Target: noTarget[StudentCreate], Apply: applyStudentCreate, V: 2})
+	_ = register(kindSpec[StudentUpdate]{Who: Writer, Nodes: TownshipNode, Check: checkStudentUpdate, Target: func(p *StudentUpdate) string { return p.ID }, Apply: applyStudentUpdate, V: 2})
 	_ = register(kindSpec[StudentStatus]{Who: Writer, Nodes: TownshipNode, Check: CheckStatusChange, Target: func(p *StudentStatus) string { return p.ID }, Apply: applyStudentStatus})
 )
 
@@ -223,6 +238,9 @@ func applyStudentUpdate(a *applyCtx, p *StudentUpdate) error {
 	changes := studentDiff(old, &s)
 	if len(changes) == 0 {
 		return reject(CodeInvalid, "nothing to change")
+	}
+	if err := logAddressChange(a, old, &s); err != nil { // care.go
+		return err
 	}
 	s.Version++
 	s.UpdatedAt, s.UpdatedBy = a.at, a.actor.Username

@@ -44,6 +44,9 @@ type TodoItem struct {
 	// rectification: the inspection (inspection.go); Level and Unit name the unit inspected.
 	InspectionID string `json:"inspection_id,omitempty"`
 	Month        string `json:"month,omitempty"` // report_due, report_missing: the report's month (report_todo.go)
+	// The poverty cross-check's items (poverty_read.go).
+	Township string `json:"township,omitempty"` // the responsible township
+	Mismatch string `json:"mismatch,omitempty"` // theirs_only, ours_only, differs
 }
 
 // WatchItem is a child back at school after a case, watched until Until (R9).
@@ -159,6 +162,11 @@ func (db *DB) TodoWith(sc Scope, today string, pending []RollCall) (Todo, error)
 		}
 		reports, err := reportTodo(tx, sc, today)
 		td.Items = append(td.Items, reports...)
+		if err != nil {
+			return err
+		}
+		poverty, err := db.povertyTodo(tx, sc, today) // poverty_read.go
+		td.Items = append(td.Items, poverty...)
 		return err
 	})
 	slices.SortStableFunc(td.Items, func(a, b TodoItem) int { return cmp.Compare(a.Since, b.Since) })

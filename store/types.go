@@ -237,6 +237,12 @@ type FlagDetails struct {
 	ParentsPhone       string `json:"parents_phone,omitempty"`        // left_behind
 	DisabilityCategory string `json:"disability_category,omitempty"`  // disabled
 	Placement          string `json:"placement,omitempty"`            // disabled: special_school, regular_class, home_teaching, medical_education
+	// The care registers (care.go, R13–R16).
+	Caregiver       string `json:"caregiver,omitempty"`        // left_behind: who looks after the child, and how related
+	CaregiverPhone  string `json:"caregiver_phone,omitempty"`  // left_behind
+	DisabilityGrade string `json:"disability_grade,omitempty"` // disabled: 1 (most severe) to 4
+	OriginPlace     string `json:"origin_place,omitempty"`     // migrant: where the family comes from
+	HukouPlace      string `json:"hukou_place,omitempty"`      // migrant: where the household is registered
 }
 
 // StudentFields are the fields a user enters for a child (R1, R2, R3).

@@ -184,13 +184,21 @@ func normalizeDetails(d *FlagDetails) error {
 		p     *string
 		field string
 	}{{&d.PovertyHouseholdID, "details.poverty_household_id"}, {&d.ParentsWorkplace, "details.parents_workplace"},
-		{&d.ParentsPhone, "details.parents_phone"}, {&d.DisabilityCategory, "details.disability_category"}, {&d.Placement, "details.placement"}} {
+		{&d.ParentsPhone, "details.parents_phone"}, {&d.DisabilityCategory, "details.disability_category"}, {&d.Placement, "details.placement"},
+		{&d.Caregiver, "details.caregiver"}, {&d.CaregiverPhone, "details.caregiver_phone"}, {&d.DisabilityGrade, "details.disability_grade"},
+		{&d.OriginPlace, "details.origin_place"}, {&d.HukouPlace, "details.hukou_place"}} {
 		if err := cleanText(x.p, x.field, 100, false); err != nil {
 			return err
 		}
 	}
 	if d.ParentsPhone != "" && !isPhone(d.ParentsPhone) {
 		return fieldErr("details.parents_phone", "format", "parents_phone is not a phone number")
+	}
+	if d.CaregiverPhone != "" && !isPhone(d.CaregiverPhone) {
+		return fieldErr("details.caregiver_phone", "format", "caregiver_phone is not a phone number")
+	}
+	if d.DisabilityGrade != "" && !slices.Contains(DisabilityGrades, d.DisabilityGrade) {
+		return fieldErr("details.disability_grade", "format", "disability_grade must be 1, 2, 3 or 4")
 	}
 	if d.Placement != "" && !slices.Contains(Placements, d.Placement) {
 		return fieldErr("details.placement", "format", "placement must be one of "+strings.Join(Placements, ", "))

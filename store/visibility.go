@@ -95,7 +95,7 @@ func (v View) Households(hs []Household) []Household {
 }
 
 func (v View) details(d FlagDetails) FlagDetails {
-	d.ParentsPhone = MaskPhone(d.ParentsPhone)
+	d.ParentsPhone, d.CaregiverPhone = MaskPhone(d.ParentsPhone), MaskPhone(d.CaregiverPhone)
 	if v.hideHousehold {
 		d.PovertyHouseholdID = hiddenText(d.PovertyHouseholdID)
 		d.ParentsWorkplace = hiddenText(d.ParentsWorkplace)
@@ -232,4 +232,58 @@ func Age(birth, today string) int {
 		age--
 	}
 	return age
+}
+
+// PovertyItems returns the items of the poverty cross-check as the view
+// shows them, in place: a list, so ID numbers masked, and for read-only
+// users no household ids.
+func (v View) PovertyItems(its []PovertyItem) []PovertyItem {
+	for i := range its {
+		it := &its[i]
+		it.IDNumber = maskIDOrEmpty(it.IDNumber)
+		if it.Theirs != nil {
+			r := *it.Theirs
+			r.IDNumber = maskIDOrEmpty(r.IDNumber)
+			if v.hideHousehold {
+				r.HouseholdID = hiddenText(r.HouseholdID)
+			}
+			it.Theirs = &r
+		}
+		if v.hideHousehold {
+			it.OurHousehold = hiddenText(it.OurHousehold)
+		}
+	}
+	return its
+}
+
+// PovertyRows returns rows of a poverty list as the view shows them, in
+// place (as PovertyItems).
+func (v View) PovertyRows(rs []PovertyRow) []PovertyRow {
+	for i := range rs {
+		rs[i].IDNumber = maskIDOrEmpty(rs[i].IDNumber)
+		if v.hideHousehold {
+			rs[i].HouseholdID = hiddenText(rs[i].HouseholdID)
+		}
+	}
+	return rs
+}
+
+// CareRows returns the rows of a care register as the view shows them, in
+// place: each child as Student shows it, and the aid logs' authors kept.
+func (v View) CareRows(rs []CareRow) []CareRow {
+	for i := range rs {
+		rs[i].Student = v.Student(rs[i].Student)
+	}
+	return rs
+}
+
+// CareLogs returns a child's care log as the view shows it, in place: the
+// parents' work places of address changes hidden from read-only users.
+func (v View) CareLogs(ls []CareLog) []CareLog {
+	for i := range ls {
+		if v.hideHousehold {
+			ls[i].From, ls[i].To = hiddenText(ls[i].From), hiddenText(ls[i].To)
+		}
+	}
+	return ls
 }

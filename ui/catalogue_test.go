@@ -52,10 +52,11 @@ func TestCatalogueChecked(t *testing.T) {
 var dynamicPrefixes = []string{"status", "flag", "school", "role", "line", "vkind", "placement", "gender", "kind",
 	"reject", "raft", "field", "fielderr", "flash", "reason", "result", "step", "outcome", "casestate", "casekind",
 	"level", "vline", "via", "scope", "settings.help", "settings.unit", "error", "todo", "event",
-	"absence", "contact", "clear", "factor", "factorhelp", "mismatch", "ledger", "ledgerintro", "pwset", // this line: watch
+	"absence", "contact", "clear", "factor", "factorhelp", "mismatch", "ledger", "ledgerintro", "pwset", // watch
 	"measure", "report.state", "report.timeliness", "report.action", "report.refuse", "report.group", // the monthly report
 	"rate", "formula", "term", "termintro", "stage", // rates
-	"importkind", "importstate", "importclass", "importfail", "importerr"} // the last line: imports
+	"care", "careintro", "caredetails", "carelog", "carelogkind", "disability", "disgrade", "aid", "contactmode", "poverty", "povertyfield", // the care registers
+	"importkind", "importstate", "importclass", "importfail", "importerr"} // imports
 
 // TestCatalogueKeysUsed: every key of the catalogue is used by a template or
 // the Go code (no dead text to keep translated).

@@ -283,16 +283,17 @@ func (s *Server) routes() *echo.Echo {
 	s.registerDigestRoutes(apiAuth)
 	s.registerWatchAPIRoutes(apiAuth)
 	s.registerWatchRoutes(pagesAuth)
+	s.registerCareRoutes(pagesAuth, apiAuth)
 	s.registerProgressionRoutes(pagesAuth, apiAuth)
 	s.registerBulkReadRoutes(apiAuth)
 	s.registerBackupRoutes(apiAuth)
-	s.registerImportRoutes(pagesAuth, apiAuth)
 	s.registerRateRoutes(pagesAuth, apiAuth)
 	s.registerRateTargetRoutes(pagesAuth, apiAuth)
 	s.registerDashboardRoutes(pagesAuth)
 	s.registerScorecardRoutes(pagesAuth, apiAuth)
 	s.registerInspectionRoutes(pagesAuth, apiAuth)
 	s.registerReportRoutes(pagesAuth, apiAuth)
+	s.registerImportRoutes(pagesAuth, apiAuth)
 	return e
 }
 

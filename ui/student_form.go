@@ -143,6 +143,14 @@ func (s *Server) studentEditForm(c echo.Context) error {
 	return c.Render(http.StatusOK, "student_form.html", p)
 }
 
+// keepCareDetails keeps the details the student form does not show (the
+// care registers' own: caregiver, grade of disability, places of origin
+// and registration), so that saving the form does not erase them.
+func keepCareDetails(d *store.FlagDetails, was store.FlagDetails) {
+	d.Caregiver, d.CaregiverPhone, d.DisabilityGrade = was.Caregiver, was.CaregiverPhone, was.DisabilityGrade
+	d.OriginPlace, d.HukouPlace = was.OriginPlace, was.HukouPlace
+}
+
 func (s *Server) studentEditSubmit(c echo.Context) error {
 	u, err := requireWriter(c)
 	if err != nil {
@@ -156,9 +164,10 @@ func (s *Server) studentEditSubmit(c echo.Context) error {
 		err = &store.FieldError{Field: "version", Code: "required", Message: "version is required"}
 	case err == nil:
 		_, _, err = s.updateStudent(c, u, in.CommandID, id, in.Version, func(cur *store.StudentFields) error {
-			status := cur.Status
+			status, was := cur.Status, cur.Details
 			*cur = in.StudentFields
 			cur.Status = status
+			keepCareDetails(&cur.Details, was)
 			return nil
 		})
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -63,7 +64,22 @@ func TestVisibilityPerRoleAndPlace(t *testing.T) {
 		place{"/registers", false, false}, place{"/schools/" + schoolA + "/register", false, false},
 		place{"/schools/" + schoolA + "/register/print", false, false}, place{"/schools/" + schoolA + "/register.xlsx", false, false},
 		place{"/api/v1/schools/" + schoolA + "/register", false, false}, place{"/api/v1/schools/" + schoolA + "/register.xlsx", false, false},
-		place{"/todo", false, false}, place{"/api/v1/todo", false, false}, place{"/api/v1/students/" + ce.child + "/cases", false, false})
+		place{"/todo", false, false}, place{"/api/v1/todo", false, false}, place{"/api/v1/students/" + ce.child + "/cases", false, false},
+		place{"/care/left_behind", false, false}, place{"/care/poverty", false, false}, place{"/api/v1/care/left_behind", false, false},
+		place{"/care/left_behind/export.xlsx", false, false}, place{"/care/poverty/export.xlsx", false, false},
+		place{"/care/check", false, false}, place{"/api/v1/care/check", false, false}, place{"/care/check/export.xlsx", false, false},
+		place{"/students/" + ce.child + "/care", true, false})
+	// The poverty office's list names two of the children, one with
+	// another household id: the check shows both lists' values.
+	batch, err := store.NewCommand("pov-vis", store.Actor{User: "admin", Role: store.RoleAdmin, Node: "node-a"}, store.PovertyBatch{List: "2026-08",
+		Rows: []store.PovertyRow{{IDNumber: kids[0].idNumber, Name: "韦" + string(rune(0x4e00+11)) + "宝", HouseholdID: kids[0].poverty},
+			{IDNumber: kids[1].idNumber, Name: "别名", HouseholdID: kids[2].poverty}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := ce.rep.Submit(context.Background(), batch); err != nil || !r.Applied() {
+		t.Fatalf("poverty.batch: %+v, %v", r, err)
+	}
 
 	for _, who := range []struct{ name, password string }{{"admin", adminPassword}, {"officer", "password-1"},
 		{"town", "password-1"}, {"teacher", "password-1"}, {"viewer", "password-1"}} {
@@ -117,7 +133,11 @@ func visibilityChildren(t *testing.T, ce *caseEnv) []visChild {
 		c["details"] = map[string]string{"parents_workplace": "广东东莞长安镇", "parents_phone": fmt.Sprintf("1370000%04d", seq),
 			"poverty_household_id": fmt.Sprintf("P4502%06d", seq)}
 		c["guardians"] = []map[string]string{{"name": "祖母", "relation": "祖母", "phone": fmt.Sprintf("1390000%04d", seq)}}
+		phones := []string{fmt.Sprintf("1390000%04d", seq), fmt.Sprintf("1370000%04d", seq)}
 		if id == "" {
+			// A caregiver's phone too (the left-behind register's).
+			c["details"].(map[string]string)["caregiver_phone"] = fmt.Sprintf("1360000%04d", seq)
+			phones = append(phones, fmt.Sprintf("1360000%04d", seq))
 			id = ce.createChild(ce.teacher, c)
 		} else {
 			var st store.Student
@@ -128,7 +148,7 @@ func visibilityChildren(t *testing.T, ce *caseEnv) []visChild {
 		kids = append(kids, visChild{id: id, idNumber: c["id_number"].(string), studentNo: c["student_no"].(string),
 			birth: birth[:4] + "-" + birth[4:6] + "-" + birth[6:], household: c["household"].(string),
 			poverty: fmt.Sprintf("P4502%06d", seq), workplace: "广东东莞长安镇",
-			phones: []string{fmt.Sprintf("1390000%04d", seq), fmt.Sprintf("1370000%04d", seq)}})
+			phones: phones})
 	}
 	mk("", "20170315", 11)
 	mk("", "20160704", 12)
@@ -150,13 +170,15 @@ func shownText(t *testing.T, r response) string {
 		t.Fatalf("open xlsx: %v", err)
 	}
 	defer f.Close()
-	rows, err := f.GetRows(RegisterSheet)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
-	for _, row := range rows {
-		b.WriteString(strings.Join(row, "\t") + "\n")
+	for _, sheet := range f.GetSheetList() { // every sheet: the register's and the care registers'
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			b.WriteString(strings.Join(row, "\t") + "\n")
+		}
 	}
 	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"baoxue/node"
@@ -165,7 +166,13 @@ func loadDemo(ctx context.Context, n *node.Node, d *synth.District, seed int64, 
 	if err := os.WriteFile(path, sample, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "sample student-status export of school %s to try 导入 (Import): %s\n\n", school, path)
+	fmt.Fprintf(stdout, "sample student-status export of school %s to try 导入 (Import): %s\n", school, path)
+	// The poverty office's list and an aid list (demo_samples.go).
+	paths, err := writeDemoSamples(dataDir, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sample poverty list and aid list to try 导入 as the bureau (admin): %s\n\n", strings.Join(paths, " "))
 	return nil
 }
 
