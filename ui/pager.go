@@ -5,10 +5,10 @@ import (
 	"strconv"
 )
 
-// listPerPage rows a page on the long lists (/todo, /cases): a district's
+// listPerPage rows a page on the long lists (/assignments, /todo, /cases): a district's
 // to-do list and cases run to tens of thousands at 1,000,000 children (664 KB
-// and 324 KB pages), so they come a page at a time (page=N), like the
-// assignments, and stay under 200 KB (TestTodoPageIsPaged, TestCasesPageIsPaged).
+// and 324 KB pages), so they come a page at a time (page=N) and stay under
+// 200 KB (TestTodoAndCasesPagesArePaged, TestAssignmentsPageIsPaged).
 const listPerPage = 100
 
 // pager is a list's page: which page of Total rows, at which address, with
