@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -148,53 +147,22 @@ func (s *Server) apiEndAssignment(c echo.Context) error {
 // ---- page ----
 
 // A district's assignments run to thousands (the demo's 4,669 made a
-// 2.5 MB page): the page shows assignmentsPerPage of them at a time (page=N)
-// and the first gapsShown gaps with their count, so that it stays under
-// 200 KB (TestAssignmentsPageIsPaged).
-const (
-	assignmentsPerPage = 100
-	gapsShown          = 100
-)
+// 2.5 MB page): the page shows listPerPage of them at a time (page=N,
+// pager.go) and the first gapsShown gaps with their count, so that it stays
+// under 200 KB (TestAssignmentsPageIsPaged).
+const gapsShown = 100
 
 type assignmentsPage struct {
 	basePage
 	orgTree
-	Q         url.Values
+	pager     // a page of the rows matching the filters (pager.go)
 	Rows      []assignmentRow
-	Total     int // rows matching the filters, on every page
-	Page      int // 1, 2, …
 	Gaps      []gapRow
 	GapsTotal int
 	Levels    []string
 	Today     string
 	In        assignmentRequest
 	formState
-}
-
-// PageURL is the address of page n with the same filters.
-func (p assignmentsPage) PageURL(n int) string {
-	q := url.Values{}
-	for k, v := range p.Q {
-		if k != "page" {
-			q[k] = v
-		}
-	}
-	if n > 1 {
-		q.Set("page", strconv.Itoa(n))
-	}
-	if len(q) == 0 {
-		return "/assignments"
-	}
-	return "/assignments?" + q.Encode()
-}
-
-// PrevURL and NextURL are the pages before and after this one.
-func (p assignmentsPage) PrevURL() string { return p.PageURL(p.Page - 1) }
-func (p assignmentsPage) NextURL() string { return p.PageURL(p.Page + 1) }
-
-// Pages is the number of pages of Total rows.
-func (p assignmentsPage) Pages() int {
-	return max(1, (p.Total+assignmentsPerPage-1)/assignmentsPerPage)
 }
 
 type assignmentRow struct {
@@ -217,7 +185,7 @@ func (s *Server) renderAssignments(c echo.Context, status int, in *assignmentReq
 		return err
 	}
 	q := c.QueryParams()
-	p := assignmentsPage{basePage: s.base(c, "title.assignments", "assignments"), orgTree: o, Q: q, Levels: store.Levels,
+	p := assignmentsPage{basePage: s.base(c, "title.assignments", "assignments"), orgTree: o, pager: newPager("/assignments", q, 0), Levels: store.Levels,
 		Today: s.today(), formState: newFormState()}
 	if in != nil {
 		p.In = *in
@@ -247,9 +215,7 @@ func (s *Server) assignmentRows(p *assignmentsPage, sc store.Scope, o orgTree) e
 		return err
 	}
 	name := strings.ToLower(strings.TrimSpace(p.Q.Get("unit_name")))
-	p.Page, _ = strconv.Atoi(p.Q.Get("page"))
-	p.Page = max(p.Page, 1)
-	from := (p.Page - 1) * assignmentsPerPage
+	from := (p.Page - 1) * listPerPage
 	unit := func(x store.Assignment) string {
 		if x.Level == store.LevelStudent {
 			s.nameStudents(o, sc, x.Unit) // a read each: only for the rows it is needed for
@@ -260,7 +226,7 @@ func (s *Server) assignmentRows(p *assignmentsPage, sc store.Scope, o orgTree) e
 		if name != "" && !strings.Contains(strings.ToLower(unit(x)), name) && !strings.Contains(strings.ToLower(x.Unit), name) {
 			continue
 		}
-		if p.Total >= from && p.Total < from+assignmentsPerPage {
+		if p.Total >= from && p.Total < from+listPerPage {
 			p.Rows = append(p.Rows, assignmentRow{Assignment: x, UnitName: unit(x), Active: x.ActiveOn(p.Today)})
 		}
 		p.Total++

@@ -36,8 +36,9 @@ type caseListPage struct {
 	orgTree
 	Q      url.Values
 	States []string
-	Rows   []caseSummary
+	Rows   []caseSummary // this page's
 	Errors map[string]string
+	Pager  pager
 }
 
 func (s *Server) caseList(c echo.Context) error {
@@ -59,7 +60,8 @@ func (s *Server) caseList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
+	p.Pager = newPager("/cases", p.Q, len(rows))
+	for _, r := range pageOf(rows, p.Pager) {
 		p.Rows = append(p.Rows, summaryOf(r))
 	}
 	return c.Render(http.StatusOK, "cases.html", p)
@@ -426,14 +428,16 @@ type todoPage struct {
 	OnlyMine  bool // ?mine=1: only the items that name the user
 	MineCount int  // items that name the user
 	Settings  store.CaseSettings
+	Pager     pager // Todo.Items is this page's share, in the order owed
+	Gaps      int   // gap items on every page, not only this one
 }
 
-// GapItems counts the items that are gaps in a child's chain: at a grade,
+// gapItems counts the items that are gaps in a child's chain: at a grade,
 // class or child they are not among the units in UnitGaps, and the page
 // must not say that every unit has someone while listing them.
-func (p todoPage) GapItems() int {
+func gapItems(items []store.TodoItem) int {
 	n := 0
-	for _, it := range p.Todo.Items {
+	for _, it := range items {
 		if it.Kind == store.TodoGap {
 			n++
 		}
@@ -467,5 +471,8 @@ func (s *Server) todoPage(c echo.Context) error {
 	if mine {
 		p.Todo.Items = mineOnly(td.Items, u.Username)
 	}
+	p.Gaps = gapItems(p.Todo.Items)
+	p.Pager = newPager("/todo", c.QueryParams(), len(p.Todo.Items))
+	p.Todo.Items = pageOf(p.Todo.Items, p.Pager)
 	return c.Render(http.StatusOK, "todo.html", p)
 }

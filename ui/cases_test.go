@@ -404,7 +404,7 @@ func TestAssignmentPage(t *testing.T) {
 func TestAssignmentsPageIsPaged(t *testing.T) {
 	ce := newCaseEnv(t)
 	day := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	const handovers = 2*assignmentsPerPage + 30
+	const handovers = 2*listPerPage + 30
 	for i := range handovers { // a head teacher a day: each new one ends the one before
 		ce.api("POST", "/api/v1/assignments", ce.admin, map[string]string{"level": "class", "unit": schoolA + "/3/2",
 			"name": fmt.Sprintf("老师%d", i), "start": day.AddDate(0, 0, i).Format("2006-01-02")}).want(t, http.StatusCreated, "handover")
@@ -441,7 +441,7 @@ func TestAssignmentsPageIsPaged(t *testing.T) {
 		t.Errorf("the pages showed %d assignments, want every one of the %d", len(seen), all-4)
 	}
 	doc := parseHTML(t, b.get("/assignments?unit_name="+url.QueryEscape("/3/2")))
-	if got, rows := text(find(doc, byID("assign-total"))), rowsOf(t, doc, "assignments"); got != fmt.Sprintf("共 %d 条", handovers+1) || len(rows) != assignmentsPerPage {
+	if got, rows := text(find(doc, byID("assign-total"))), rowsOf(t, doc, "assignments"); got != fmt.Sprintf("共 %d 条", handovers+1) || len(rows) != listPerPage {
 		t.Errorf("by a part of the class's code: %q, %d rows", got, len(rows))
 	}
 	if rows := rowsOf(t, parseHTML(t, b.get("/assignments?unit_name=%E6%97%A0%E6%AD%A4%E5%8D%95%E4%BD%8D")), "assignments"); len(rows) != 0 {

@@ -106,8 +106,7 @@ func (s *Server) reportSummaryXLSX(c echo.Context) error {
 		return err
 	}
 	name := fmt.Sprintf("%s-%s.xlsx", translate(p.Lang, "title.report_summary"), p.Month)
-	c.Response().Header().Set(echo.HeaderContentDisposition, "attachment; filename=\"report-summary-"+p.Month+".xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
-	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
+	return xlsxBlob(c, "report-summary-"+p.Month+".xlsx", name, b)
 }
 
 // cell names the cell at column col (1-based) and row.
@@ -133,9 +132,7 @@ func summaryWorkbook(lang, district string, p *reportSummaryPage) ([]byte, error
 		return nil, err
 	}
 	w := &sheetWriter{f: f, sheet: sheet}
-	w.merged(1, 1, ncols, 1, translate(lang, "report.form_title", district, p.Month), st.title)
-	w.merged(1, 2, ncols/2, 2, translate(lang, "report.unit", district), st.plain)
-	w.merged(ncols/2+1, 2, ncols, 2, translate(lang, "report.period", formatDate(lang, p.Summary.From), formatDate(lang, p.Summary.AsOf)), st.right)
+	w.formHead(lang, st, ncols, district, p.Month, district, p.Summary.From, p.Summary.AsOf)
 	for i, key := range []string{"report.col.unit", "report.col.schools", "report.col.submitted"} {
 		w.merged(i+1, 3, i+1, 4, translate(lang, key), st.head)
 	}
@@ -174,17 +171,36 @@ func summaryWorkbook(lang, district string, p *reportSummaryPage) ([]byte, error
 	row++
 	w.merged(1, row, ncols, row, translate(lang, "report.signs", formatDate(lang, p.Today)), st.plain)
 	w.merged(1, row+1, ncols, row+1, translate(lang, "report.live_note"), st.plain)
+	return w.finish(ncols)
+}
+
+// formHead writes the form's title (row 1), its unit and its period (row 2).
+func (w *sheetWriter) formHead(lang string, st formStyleSet, ncols int, district, month, unit, from, asOf string) {
+	w.merged(1, 1, ncols, 1, translate(lang, "report.form_title", district, month), st.title)
+	w.merged(1, 2, ncols/2, 2, translate(lang, "report.unit", unit), st.plain)
+	w.merged(ncols/2+1, 2, ncols, 2, translate(lang, "report.period", formatDate(lang, from), formatDate(lang, asOf)), st.right)
+}
+
+// finish lays out the page (formLayout) and writes the workbook.
+func (w *sheetWriter) finish(ncols int) ([]byte, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	if err := formLayout(f, sheet, ncols); err != nil {
+	if err := formLayout(w.f, w.sheet, ncols); err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		return nil, fmt.Errorf("write report summary xlsx: %w", err)
+	if err := w.f.Write(&buf); err != nil {
+		return nil, fmt.Errorf("write report xlsx: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// xlsxBlob answers a workbook as an attachment named ascii (and name, in
+// the user's language).
+func xlsxBlob(c echo.Context, ascii, name string, b []byte) error {
+	c.Response().Header().Set(echo.HeaderContentDisposition, "attachment; filename=\""+ascii+"\"; filename*=UTF-8''"+url.PathEscape(name))
+	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
 }
 
 // sheetWriter writes cells and keeps the first error.
@@ -213,7 +229,7 @@ func (w *sheetWriter) merged(c1, r1, c2, r2 int, v any, style int) {
 	}
 }
 
-type formStyleSet struct{ title, plain, right, head, body, sub int }
+type formStyleSet struct{ title, plain, right, head, body, sub, text int }
 
 // formStyles are the form's cell styles: a bold centred title, thin borders
 // on the table, headings bold and wrapped.
@@ -230,6 +246,7 @@ func formStyles(f *excelize.File) (formStyleSet, error) {
 		{&s.title, excelize.Style{Font: &excelize.Font{Bold: true, Size: 16}, Alignment: centre}},
 		{&s.plain, excelize.Style{Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center"}}},
 		{&s.right, excelize.Style{Alignment: &excelize.Alignment{Horizontal: "right", Vertical: "center"}}},
+		{&s.text, excelize.Style{Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top", WrapText: true}}},
 		{&s.head, excelize.Style{Font: &excelize.Font{Bold: true, Size: 9}, Alignment: centre, Border: border}},
 		{&s.body, excelize.Style{Font: &excelize.Font{Size: 9}, Alignment: centre, Border: border}},
 		{&s.sub, excelize.Style{Font: &excelize.Font{Bold: true, Size: 9}, Alignment: centre, Border: border,

@@ -22,6 +22,7 @@ func (s *Server) registerReportRoutes(pages, api *echo.Group) {
 	pages.GET("/reports/summary/xlsx", s.reportSummaryXLSX)
 	pages.GET("/reports/:school/:month", s.reportPage)
 	pages.GET("/reports/:school/:month/print", s.reportPrint)
+	pages.GET("/reports/:school/:month/xlsx", s.reportXLSX)
 	pages.POST("/reports/:school/:month", s.reportSubmit)
 	api.GET("/reports", s.apiReports)
 	api.GET("/reports/summary", s.apiReportSummary)
@@ -87,15 +88,18 @@ type reportRequest struct {
 	Reason    string `json:"reason"`
 	Remarks   string `json:"remarks"`
 	Summary   string `json:"summary"`
+	Received  string `json:"received"` // submit by the bureau: the day a paper report came in (补录)
 	CommandID string `json:"command_id"`
 }
 
 // reportAct takes an action on a report: checked against this replica
 // first (a month not begun, a school that does not report, a state or a
 // scope that does not allow it: 400 or 409 with nothing submitted); a
-// submission carries the figures counted here.
+// submission carries the figures counted here. A received date (the
+// bureau back-recording a paper report) is checked the same way.
 func (s *Server) reportAct(c echo.Context, u store.User, school, month string, in reportRequest) (store.Result, error) {
-	p := &store.ReportAction{School: school, Month: month, Action: strings.TrimSpace(in.Action), Reason: in.Reason, Remarks: in.Remarks, Summary: in.Summary}
+	p := &store.ReportAction{School: school, Month: month, Action: strings.TrimSpace(in.Action), Reason: in.Reason, Remarks: in.Remarks,
+		Summary: in.Summary, Received: strings.TrimSpace(in.Received)}
 	return s.execute(c, u, write{ID: in.CommandID, Payload: p, Check: func() error {
 		if p.Action == store.ReportSubmit {
 			p.Figures = &store.ReportFigures{} // checked below, counted once the rest is right
@@ -119,11 +123,33 @@ func (s *Server) reportAct(c echo.Context, u store.User, school, month string, i
 			// the user's sight, the action not in their hands).
 			return &rejectedError{res: store.Result{CommandID: in.CommandID, State: store.StateRejected, Code: code, Field: "action", User: u.Username, Reason: reason}}
 		}
+		if err := s.checkReceived(u, it, p.Received, in.CommandID); err != nil {
+			return err
+		}
 		if p.Action == store.ReportSubmit {
 			p.Figures, err = s.db.ReportFigures(p.School, p.Month, s.today())
 		}
 		return err
 	}})
+}
+
+// checkReceived refuses a paper report's day of receipt (CheckReportAction
+// has checked its form and that it is in the month or after) given by
+// anyone but the bureau, after today, or with a resubmission: timeliness
+// is the first submission's, so a later receipt would say nothing.
+func (s *Server) checkReceived(u store.User, it store.ReportItem, received, cmdID string) error {
+	switch {
+	case received == "":
+		return nil
+	case u.Scope.Kind != store.ScopeDistrict:
+		return &store.FieldError{Field: "received", Code: "bureau", Message: "only the bureau back-records a paper report"}
+	case received > s.today():
+		return &store.FieldError{Field: "received", Code: "future", Message: "a paper report is received by today, not on " + received}
+	case it.Report != nil:
+		return &rejectedError{res: store.Result{CommandID: cmdID, State: store.StateRejected, Code: store.CodeState, Field: "received", User: u.Username,
+			Reason: "a paper report's day of receipt goes with the report's first submission; it was submitted before"}}
+	}
+	return nil
 }
 
 // ---- API ----
@@ -284,7 +310,7 @@ func (s *Server) reportSubmit(c echo.Context) error {
 		return err
 	}
 	in := reportRequest{Action: c.FormValue("action"), Reason: c.FormValue("reason"), Remarks: c.FormValue("remarks"),
-		Summary: c.FormValue("summary"), CommandID: c.FormValue("command_id")}
+		Summary: c.FormValue("summary"), Received: c.FormValue("received"), CommandID: c.FormValue("command_id")}
 	m, err := s.reportMonth(c.Param("month"))
 	if err != nil {
 		return err
@@ -293,7 +319,7 @@ func (s *Server) reportSubmit(c echo.Context) error {
 	back := "/reports/" + c.Param("school") + "/" + m
 	return s.answerForm(c, err, formNext{Flash: reportFlash[in.Action], To: back}, func(status int) error {
 		fs := newFormState()
-		if !fs.failed(langOf(c), []string{"reason", "summary", "remarks"}, in.CommandID, err) {
+		if !fs.failed(langOf(c), []string{"reason", "summary", "remarks", "received"}, in.CommandID, err) {
 			return err
 		}
 		if rej := asRejected(err); rej != nil && rej.res.Field == "action" {

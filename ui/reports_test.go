@@ -2,8 +2,11 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +171,73 @@ func TestReportPages(t *testing.T) {
 	en := parseHTML(t, adm.get("/reports?month="+month+"&lang=en"))
 	if n := find(en, byID("completeness")); n == nil || !strings.Contains(text(n), "Expected") {
 		t.Errorf("English list: %v", n)
+	}
+}
+
+// TestReportSchoolXLSX: a school's own report in XLSX is the form of the
+// district summary (title, 填报单位, merged header rows, signatures, A4
+// landscape) and every figure in it is the API's.
+func TestReportSchoolXLSX(t *testing.T) {
+	e, _, month := reportEnv(t)
+	teacher := e.login("teacher", "password-1")
+	path := "/reports/" + schoolA + "/" + month
+	e.api("POST", "/api/v1"+path, teacher, map[string]string{"action": "submit", "summary": "本月劝返一人。", "command_id": newCommandID()}).
+		want(t, http.StatusOK, "the school submits")
+	var api struct {
+		Figures *store.ReportFigures `json:"figures"`
+	}
+	e.api("GET", "/api/v1"+path, teacher, nil).want(t, http.StatusOK, "the report").json(t, &api)
+	b := e.browser()
+	b.login("teacher", "password-1")
+	if n := find(parseHTML(t, b.get(path)), byID("report-xlsx-link")); n == nil || attr(n, "href") != path+"/xlsx" {
+		t.Errorf("the report page links its XLSX: %v", n)
+	}
+	x := b.get(path+"/xlsx").want(t, http.StatusOK, "xlsx")
+	f, err := excelize.OpenReader(bytes.NewReader(x.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := f.GetSheetName(0)
+	cellOf := func(c string) string { v, _ := f.GetCellValue(sheet, c); return v }
+	layout, _ := f.GetPageLayout(sheet)
+	if !strings.Contains(cellOf("A1"), "柳江区控辍保学月报表") || !strings.Contains(cellOf("A2"), "填报单位") || !strings.Contains(cellOf("A2"), "拉堡镇中心小学") ||
+		layout.Orientation == nil || *layout.Orientation != "landscape" || layout.Size == nil || *layout.Size != 9 {
+		t.Errorf("xlsx head: %q, %q, layout %+v", cellOf("A1"), cellOf("A2"), layout)
+	}
+	ncols := 1 + 2*len(api.Figures.Grades) + 2
+	last, _ := excelize.ColumnNumberToName(ncols)
+	merges, _ := f.GetMergeCells(sheet)
+	want := map[string]bool{"A1:" + last + "1": false, "A3:A4": false, "B3:C3": false}
+	for _, m := range merges {
+		if _, ok := want[m.GetStartAxis()+":"+m.GetEndAxis()]; ok {
+			want[m.GetStartAxis()+":"+m.GetEndAxis()] = true
+		}
+	}
+	for m, ok := range want {
+		if !ok {
+			t.Errorf("xlsx: %s not merged (merges %v)", m, merges)
+		}
+	}
+	if cellOf("B3") != "1年级" || cellOf("B4") != "计" || cellOf("C4") != "女" {
+		t.Errorf("header rows: %q %q %q", cellOf("B3"), cellOf("B4"), cellOf("C4"))
+	}
+	rows, _ := f.GetRows(sheet)
+	for i, r := range api.Figures.Rows {
+		got := rows[4+i]
+		wantRow := []string{translate("zh", "measure."+r.Measure)}
+		for _, n := range r.ByGrade {
+			wantRow = append(wantRow, strconv.Itoa(n.All), strconv.Itoa(n.Female))
+		}
+		wantRow = append(wantRow, strconv.Itoa(r.Total.All), strconv.Itoa(r.Total.Female))
+		if !slices.Equal(got, wantRow) {
+			t.Errorf("row of %s: %q, the API's %q", r.Measure, got, wantRow)
+		}
+	}
+	if api.Figures.Row(store.MeasureEnrolled).Total.All != 1 {
+		t.Errorf("the API counts %+v enrolled", api.Figures.Row(store.MeasureEnrolled).Total)
+	}
+	all := fmt.Sprint(rows)
+	if !strings.Contains(all, "本月劝返一人。") || !strings.Contains(all, "填报人：teacher") || !strings.Contains(all, "学校（盖章）") {
+		t.Errorf("work report and signatures missing: %v", rows[4+len(api.Figures.Rows):])
 	}
 }
