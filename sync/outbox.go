@@ -224,6 +224,15 @@ func (o *Outbox) PendingFor(id string) ([]store.Command, error) {
 	return o.box.pendingFor(id)
 }
 
+// PendingKind returns the commands of kind waiting in the outbox, in the
+// order they will be applied.
+func (o *Outbox) PendingKind(kind string) ([]store.Command, error) {
+	if o == nil || o.box == nil {
+		return nil, nil
+	}
+	return o.box.pendingKind(kind)
+}
+
 // PendingRecords returns the ids of the records that commands waiting in
 // the outbox change. New records have no id until applied and are not
 // among them.

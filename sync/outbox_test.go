@@ -760,6 +760,18 @@ func TestQueuedCaseCommandsMarkTheirCasePending(t *testing.T) {
 			t.Errorf("pending for case %s = %v, want %v", c.id, ids, c.want)
 		}
 	}
+	// By kind, in one read: both step updates, whatever case, in order.
+	got, err := follower.r.Outbox().PendingKind(store.KindCaseStepUpdate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, cmd := range got {
+		ids = append(ids, cmd.ID)
+	}
+	if !slices.Equal(ids, []string{"c-step", "c-other"}) {
+		t.Errorf("pending step updates = %v, want [c-step c-other]", ids)
+	}
 }
 
 func townshipCode(n int) string { return fmt.Sprintf("T%05d", n) }

@@ -502,6 +502,22 @@ func (o *queue) renumber() (old, fresh string, n int, err error) {
 	return old, fresh, len(es), nil
 }
 
+// pendingKind returns the pending commands of kind, in sequence order: one
+// read of the outbox, however many records they change.
+func (o *queue) pendingKind(kind string) ([]store.Command, error) {
+	es, err := o.entries(0, int(^uint(0)>>1))
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Command
+	for _, e := range es {
+		if e.Command.Kind == kind {
+			out = append(out, e.Command)
+		}
+	}
+	return out, nil
+}
+
 // pendingFor returns the pending commands that change record id (see
 // targetOf), in sequence order.
 func (o *queue) pendingFor(id string) ([]store.Command, error) {

@@ -440,23 +440,28 @@ func (s *Server) todoFor(u store.User, d string, mine bool) (todoJSON, error) {
 	return todoJSON{Todo: td, UnitGaps: gaps}, nil
 }
 
-// pendingRollCalls lists the roll calls waiting in this node's outbox
-// (by the classes they are for), oldest first within each class.
+// pendingRollCalls lists the roll calls waiting in this node's outbox,
+// oldest first, in one read of the outbox (none when no class has one).
 func (s *Server) pendingRollCalls() ([]store.RollCall, error) {
-	var out []store.RollCall
+	waiting := false
 	for rec := range s.cfg.Pending.PendingRecords() {
-		if !strings.HasPrefix(rec, store.AttendanceRef) {
-			continue
+		if strings.HasPrefix(rec, store.AttendanceRef) {
+			waiting = true
+			break
 		}
-		cmds, err := s.cfg.Pending.PendingFor(rec)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cmds {
-			var p store.RollCall
-			if c.Kind == store.KindAttendance && json.Unmarshal(c.Payload, &p) == nil {
-				out = append(out, p)
-			}
+	}
+	if !waiting {
+		return nil, nil
+	}
+	cmds, err := s.cfg.Pending.PendingKind(store.KindAttendance)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.RollCall
+	for _, c := range cmds {
+		var p store.RollCall
+		if json.Unmarshal(c.Payload, &p) == nil {
+			out = append(out, p)
 		}
 	}
 	return out, nil

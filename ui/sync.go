@@ -32,6 +32,9 @@ type PendingLister interface {
 	// PendingFor lists the commands waiting in the outbox that change
 	// record id (a child, a case, or store.ReportRef+report), oldest first.
 	PendingFor(id string) ([]store.Command, error)
+	// PendingKind lists the commands of kind waiting in the outbox,
+	// oldest first, in one read of it.
+	PendingKind(kind string) ([]store.Command, error)
 	// PendingRecords are the ids of records that commands waiting in the
 	// outbox change.
 	PendingRecords() map[string]bool
@@ -110,9 +113,10 @@ func (n noOutbox) Sync() SyncStatus {
 func (noOutbox) PendingCommand(string) (store.Command, bool, error) {
 	return store.Command{}, false, nil
 }
-func (noOutbox) PendingFor(string) ([]store.Command, error) { return nil, nil }
-func (noOutbox) PendingRecords() map[string]bool            { return nil }
-func (noOutbox) Attention(string) ([]AttentionItem, error)  { return nil, nil }
+func (noOutbox) PendingFor(string) ([]store.Command, error)  { return nil, nil }
+func (noOutbox) PendingKind(string) ([]store.Command, error) { return nil, nil }
+func (noOutbox) PendingRecords() map[string]bool             { return nil }
+func (noOutbox) Attention(string) ([]AttentionItem, error)   { return nil, nil }
 func (noOutbox) AttentionItem(string) (AttentionItem, error) {
 	return AttentionItem{}, store.ErrNotFound
 }

@@ -45,6 +45,16 @@ func (o *testOutbox) PendingFor(id string) ([]store.Command, error) {
 	return out, nil
 }
 
+func (o *testOutbox) PendingKind(kind string) ([]store.Command, error) {
+	var out []store.Command
+	for _, c := range o.cmds {
+		if c.Kind == kind {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 func (o *testOutbox) Enqueue(store.Command) error { return nil }
 
 func (o *testOutbox) PendingRecords() map[string]bool {
