@@ -36,17 +36,27 @@ type sessionRecord struct {
 }
 
 // sessionStore keeps sessions in a bbolt file. Safe for concurrent use.
+//
+// live holds the sessions found by lookup, keyed by tokenKey, so an API
+// request does not open a read transaction on local.db for its session
+// (one of four a write). Only this process writes the sessions bucket
+// (bbolt locks the file), and only through create and delete: create makes
+// a token no entry can hold yet, delete drops the entry after its
+// transaction commits. gen counts deletes, so a lookup that read the file
+// before a delete committed does not put the session back afterwards.
+// Expiry is checked on every lookup, from the entry as from the file. What
+// the register decides (a disabled user, a changed password or role) is
+// not cached here: userFor reads the user on every request.
 type sessionStore struct {
 	db *bolt.DB
-	// decoded holds records decoded from their stored bytes, so a request
-	// does not decode its session's JSON again. Keyed by the bytes, it
-	// needs no invalidation: a changed or deleted session is other bytes
-	// or none. At most maxDecodedSessions, then started afresh.
-	mu      sync.Mutex
-	decoded map[string]sessionRecord
+
+	mu   sync.Mutex
+	live map[string]sessionRecord
+	gen  uint64
 }
 
-const maxDecodedSessions = 4096
+// maxLiveSessions bounds live; when full it is started afresh.
+const maxLiveSessions = 4096
 
 func newSessionStore(db *bolt.DB) (*sessionStore, error) {
 	err := db.Update(func(tx *bolt.Tx) error {
@@ -115,15 +125,28 @@ func (s *sessionStore) lookup(token string, now time.Time) (sessionRecord, error
 	if token == "" {
 		return sessionRecord{}, errNoSession
 	}
-	var r sessionRecord
+	key := tokenKey(token)
+	s.mu.Lock()
+	r, ok := s.live[string(key)]
+	if ok && !now.Before(r.Expires) {
+		delete(s.live, string(key))
+	}
+	gen := s.gen
+	s.mu.Unlock()
+	if ok {
+		if !now.Before(r.Expires) {
+			return sessionRecord{}, errNoSession
+		}
+		return r, nil
+	}
 	found := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(sessionsBucket).Get(tokenKey(token))
+		v := tx.Bucket(sessionsBucket).Get(key)
 		if v == nil {
 			return nil
 		}
 		found = true
-		return s.decode(v, &r)
+		return json.Unmarshal(v, &r)
 	})
 	if err != nil {
 		return sessionRecord{}, fmt.Errorf("read session: %w", err)
@@ -131,26 +154,22 @@ func (s *sessionStore) lookup(token string, now time.Time) (sessionRecord, error
 	if !found || !now.Before(r.Expires) {
 		return sessionRecord{}, errNoSession
 	}
+	s.remember(key, r, gen)
 	return r, nil
 }
 
-// decode reads a stored session record, from decoded when it is there.
-// v is valid only in its transaction: the map keeps a copy.
-func (s *sessionStore) decode(v []byte, r *sessionRecord) error {
+// remember keeps r for later lookups, unless a session was deleted since
+// the caller read it at gen (it may have been this one).
+func (s *sessionStore) remember(key []byte, r sessionRecord, gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d, ok := s.decoded[string(v)]; ok {
-		*r = d
-		return nil
+	if s.gen != gen {
+		return
 	}
-	if err := json.Unmarshal(v, r); err != nil {
-		return err
+	if s.live == nil || len(s.live) >= maxLiveSessions {
+		s.live = make(map[string]sessionRecord)
 	}
-	if s.decoded == nil || len(s.decoded) >= maxDecodedSessions {
-		s.decoded = make(map[string]sessionRecord)
-	}
-	s.decoded[string(v)] = *r
-	return nil
+	s.live[string(key)] = r
 }
 
 // delete ends a session. Deleting an unknown token is not an error.
@@ -158,7 +177,14 @@ func (s *sessionStore) delete(token string) error {
 	if token == "" {
 		return nil
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(sessionsBucket).Delete(tokenKey(token))
+	key := tokenKey(token)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(sessionsBucket).Delete(key)
 	})
+	// After the commit: a lookup from now on reads the file without it.
+	s.mu.Lock()
+	delete(s.live, string(key))
+	s.gen++
+	s.mu.Unlock()
+	return err
 }
