@@ -120,7 +120,7 @@ func sampleAnswer() studentWriteJSON {
 	return studentWriteJSON{Student: store.Student{ID: "S123456", Version: 1, StudentFields: store.StudentFields{Name: "韦小明", Gender: "M",
 		IDNumber: "450206201503021234", Ethnicity: "壮族", StudentNo: "G450206201503021234", VillageCode: "450206100201", GroupCode: "450206100201-01",
 		Household: "3组12号", SchoolCode: "4502061001", Grade: 3, Class: 2, Status: "enrolled", Flags: []string{"left_behind"},
-		Details: store.FlagDetails{ParentsWorkplace: "广东省东莞市", ParentsPhone: "13800000000"},
+		Details:   store.FlagDetails{ParentsWorkplace: "广东省东莞市", ParentsPhone: "13800000000"},
 		Guardians: []store.Guardian{{Name: "韦大明", Relation: "父亲", Phone: "13800000000"}}},
 		BirthDate: "2015-03-02", Age: 11, TownshipCode: "450206100", CreatedAt: time.Now(), CreatedBy: "officer", UpdatedAt: time.Now(), UpdatedBy: "officer"},
 		Command: commandJSON{ID: "01JABCDEFGHJKMNPQRSTVWXYZ0", State: "applied", Index: 123456}}
