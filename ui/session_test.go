@@ -68,3 +68,30 @@ func TestSessionDeleteWinsOverARacingLookup(t *testing.T) {
 		t.Errorf("a deleted session after a racing lookup: %v, want errNoSession", err)
 	}
 }
+
+// A session's lookup: read from local.db (the first time) against the one
+// kept in memory (every later request).
+func BenchmarkSessionLookup(b *testing.B) {
+	e := newEnv(b)
+	tok := e.login("admin", adminPassword)
+	ss := e.srv.sessions
+	now := time.Now()
+	key := string(tokenKey(tok))
+	b.Run("file", func(b *testing.B) {
+		for b.Loop() {
+			ss.mu.Lock()
+			delete(ss.live, key)
+			ss.mu.Unlock()
+			if _, err := ss.lookup(tok, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("memory", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ss.lookup(tok, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
