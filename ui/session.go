@@ -41,9 +41,10 @@ type sessionRecord struct {
 // request does not open a read transaction on local.db for its session
 // (one of four a write). Only this process writes the sessions bucket
 // (bbolt locks the file), and only through create and delete: create makes
-// a token no entry can hold yet, delete drops the entry after its
-// transaction commits. gen counts deletes, so a lookup that read the file
-// before a delete committed does not put the session back afterwards.
+// a token no entry can hold yet and drops the entries of the expired
+// sessions it sweeps, delete drops its entry, each after its transaction
+// commits. gen counts those, so a lookup that read the file before a
+// delete committed does not put the session back afterwards.
 // Expiry is checked on every lookup, from the entry as from the file. What
 // the register decides (a disabled user, a changed password or role) is
 // not cached here: userFor reads the user on every request.
@@ -86,21 +87,24 @@ func (s *sessionStore) create(u store.User, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	var swept [][]byte
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(sessionsBucket)
-		if err := sweep(bk, now); err != nil {
+		var err error
+		if swept, err = sweep(bk, now); err != nil {
 			return err
 		}
 		return bk.Put(tokenKey(token), v)
 	})
+	s.forget(swept...)
 	if err != nil {
 		return "", fmt.Errorf("save session: %w", err)
 	}
 	return token, nil
 }
 
-// sweep deletes expired sessions.
-func sweep(bk *bolt.Bucket, now time.Time) error {
+// sweep deletes expired sessions and returns their keys.
+func sweep(bk *bolt.Bucket, now time.Time) ([][]byte, error) {
 	var dead [][]byte
 	err := bk.ForEach(func(k, v []byte) error {
 		var r sessionRecord
@@ -110,14 +114,14 @@ func sweep(bk *bolt.Bucket, now time.Time) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, k := range dead {
 		if err := bk.Delete(k); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return dead, nil
 }
 
 // lookup returns a live session, or errNoSession.
@@ -181,10 +185,18 @@ func (s *sessionStore) delete(token string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(sessionsBucket).Delete(key)
 	})
-	// After the commit: a lookup from now on reads the file without it.
-	s.mu.Lock()
-	delete(s.live, string(key))
-	s.gen++
-	s.mu.Unlock()
+	s.forget(key)
 	return err
+}
+
+// forget drops sessions deleted from the file from live. Called after the
+// transaction that deleted them: a lookup from then on reads the file
+// without them, and one that read it before does not remember them (gen).
+func (s *sessionStore) forget(keys ...[]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		delete(s.live, string(k))
+	}
+	s.gen++
 }

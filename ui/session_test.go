@@ -9,8 +9,8 @@ import (
 
 // A session already used (so held in memory, sessionStore.live) still ends
 // exactly when it would if it were read from local.db each time: at
-// logout, at expiry, when the password is reset, and a change of role
-// counts from the next request.
+// logout, at expiry, once swept from the file, when the password is reset,
+// and a change of role counts from the next request.
 func TestUsedSessionEndsAtOnce(t *testing.T) {
 	e := newEnv(t)
 	admin := e.setupOrg()
@@ -30,6 +30,16 @@ func TestUsedSessionEndsAtOnce(t *testing.T) {
 	e.srv.now = func() time.Time { return time.Now().Add(sessionTTL + time.Minute) }
 	e.api("GET", "/api/v1/students", tok, nil).want(t, http.StatusUnauthorized, "a used token after 12h")
 	e.srv.now = time.Now
+
+	// Swept from local.db by a later login (as expired then): gone, even
+	// if the clock goes back.
+	tok = e.login("teacher", "password-1")
+	use(tok, "before the sweep")
+	e.srv.now = func() time.Time { return time.Now().Add(sessionTTL + time.Minute) }
+	e.login("officer", "password-1")
+	e.srv.now = time.Now
+	e.api("GET", "/api/v1/students", tok, nil).want(t, http.StatusUnauthorized, "a used token swept from the file")
+	admin = e.login("admin", adminPassword) // swept with it
 
 	tok = e.login("teacher", "password-1")
 	use(tok, "before the reset")
