@@ -56,3 +56,31 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValid checks a student.create payload as the leader does before
+// it applies its own command (sync's roundTrips).
+func BenchmarkValid(b *testing.B) {
+	var c store.Command
+	for _, l := range lines(b, "commands.jsonl") {
+		if bytes.Contains(l, []byte(`"kind":"student.create"`)) {
+			if err := json.Unmarshal(l, &c); err != nil {
+				b.Fatal(err)
+			}
+			break
+		}
+	}
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			if !json.Valid(c.Payload) {
+				b.Fatal("invalid")
+			}
+		}
+	})
+	b.Run("jsonfast", func(b *testing.B) {
+		for b.Loop() {
+			if !jsonfast.Valid(c.Payload) {
+				b.Fatal("invalid")
+			}
+		}
+	})
+}

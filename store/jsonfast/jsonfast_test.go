@@ -131,6 +131,32 @@ func same(t testing.TB, data []byte) (handled []string) {
 	return handled
 }
 
+// valid fails unless Valid agrees with json.Valid, or declines data
+// nested more than maxDepth deep.
+func valid(t testing.TB, data []byte) {
+	t.Helper()
+	fast, slow := jsonfast.Valid(data), json.Valid(data)
+	if fast && !slow || !fast && slow && depth(data) <= 100 {
+		t.Fatalf("%q: Valid %v, json.Valid %v", data, fast, slow)
+	}
+}
+
+// depth is how deep data's brackets nest (counting those in strings too:
+// an overestimate is enough here).
+func depth(data []byte) int {
+	d, most := 0, 0
+	for _, c := range data {
+		switch c {
+		case '{', '[':
+			d++
+			most = max(most, d)
+		case '}', ']':
+			d--
+		}
+	}
+	return most
+}
+
 // lines are the lines of a testdata file: commands.jsonl holds commands as
 // the demo load writes them (store/synth, one or two of each kind),
 // bodies.jsonl bodies of POST /api/v1/students (the first as
@@ -153,6 +179,9 @@ func lines(t testing.TB, name string) [][]byte {
 // Real commands and bodies take the fast path, with encoding/json's result.
 func TestRealInputsTakeTheFastPath(t *testing.T) {
 	for _, l := range lines(t, "commands.jsonl") {
+		if !jsonfast.Valid(l) {
+			t.Errorf("command not valid: %s", l)
+		}
 		if h := same(t, l); !contains(h, "Command") {
 			t.Errorf("command declined: %s", l)
 		}
@@ -250,6 +279,7 @@ var cases = []struct {
 
 func TestAgainstEncodingJSON(t *testing.T) {
 	for _, c := range cases {
+		valid(t, []byte(c.in))
 		h := same(t, []byte(c.in))
 		if c.handle == "" && len(h) > 0 {
 			t.Errorf("%q: handled as %v, want declined", c.in, h)
@@ -267,6 +297,14 @@ func TestDeclinesNonZeroValues(t *testing.T) {
 	if jsonfast.Unmarshal([]byte(`{"i":1}`), &v) || v.S != "kept" || v.I != 0 {
 		t.Fatalf("decoded into a value that was not zero: %+v", v)
 	}
+	w := sink{B: true}
+	if jsonfast.Unmarshal([]byte(`{"i":1}`), &w) || !w.B || w.I != 0 {
+		t.Fatalf("decoded into a value that was not zero: %+v", w)
+	}
+	a := [3]uint8{0, 0, 1}
+	if jsonfast.Unmarshal([]byte(`[1]`), &a) || a != [3]uint8{0, 0, 1} {
+		t.Fatalf("decoded into a value that was not zero: %v", a)
+	}
 	var n *sink
 	if jsonfast.Unmarshal([]byte(`{}`), n) || jsonfast.Unmarshal([]byte(`{}`), sink{}) {
 		t.Fatal("decoded into a nil pointer or a non-pointer")
@@ -283,5 +321,8 @@ func FuzzUnmarshal(f *testing.F) {
 	for _, c := range cases {
 		f.Add([]byte(c.in))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) { same(t, data) })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		valid(t, data)
+		same(t, data)
+	})
 }
