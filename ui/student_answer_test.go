@@ -3,11 +3,16 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"baoxue/store"
 )
@@ -140,5 +145,32 @@ func BenchmarkAnswerHand(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		appendStudentWrite(make([]byte, 0, 1024), &v)
+	}
+}
+
+// Every answer to a write on a child has a Content-Length over real
+// net/http, one longer than net/http's buffer too (it would be chunked).
+func TestStudentAnswerLength(t *testing.T) {
+	for _, n := range []int{1, 700, 1400, 3000, 70000} {
+		v := studentWriteJSON{Student: store.Student{ID: "S1", StudentFields: store.StudentFields{Household: strings.Repeat("户", n)}}}
+		e := echo.New()
+		e.POST("/", func(c echo.Context) error { return writeStudentAnswer(c, http.StatusCreated, v) })
+		ts := httptest.NewServer(e)
+		res, err := http.Post(ts.URL, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		ts.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(v)
+		if res.StatusCode != http.StatusCreated || res.ContentLength != int64(len(body)) || len(res.TransferEncoding) > 0 ||
+			string(body) != string(want)+"\n" {
+			t.Errorf("%d characters: status %d, Content-Length %d, Transfer-Encoding %v, %d bytes, the same as encoding/json's: %t",
+				n, res.StatusCode, res.ContentLength, res.TransferEncoding, len(body), string(body) == string(want)+"\n")
+		}
 	}
 }
