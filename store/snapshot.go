@@ -141,6 +141,17 @@ func copyTx(tx *bolt.Tx, path string) error {
 	return f.Close()
 }
 
+// compactDropEvery is how often a compaction drops the pages of its source
+// it has mapped in (a variable for the tests).
+var compactDropEvery = 100 * time.Millisecond
+
+// compactTxSize bounds the keys and values a compaction copies in one
+// transaction of the new file. Until that transaction commits its nodes
+// point into the source's mapping, and the commit reads them all again:
+// 64 MB brought back up to 64 MB of dropped pages (more, pages half full)
+// at each commit.
+const compactTxSize = 4 << 20
+
 // compactFile rewrites the bbolt file src into dst with every bucket's pages
 // packed full (bbolt's Compact), dropping free pages and the half-empty
 // pages of buckets written in random key order.
@@ -163,8 +174,8 @@ func compactFile(src, dst string, timeout time.Duration) error {
 	if fi, err := os.Stat(src); err == nil {
 		size = fi.Size()
 	}
-	stop := dropWhileReading(s, size, 250*time.Millisecond)
-	err = bolt.Compact(d, s, 64<<20)
+	stop := dropWhileReading(s, size, compactDropEvery)
+	err = bolt.Compact(d, s, compactTxSize)
 	stop()
 	if err != nil {
 		d.Close()
