@@ -14,3 +14,6 @@ func (db *DB) DropMappedPages() error { return nil }
 
 // dropWhileReading does nothing here (mapped_linux.go).
 func dropWhileReading(*bolt.DB, int64, time.Duration) (stop func()) { return func() {} }
+
+// KeepMappedPagesUnder does nothing here (mapped_linux.go).
+func (db *DB) KeepMappedPagesUnder(int64, time.Duration) (stop func()) { return func() {} }

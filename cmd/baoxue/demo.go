@@ -72,7 +72,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 
 	if fresh {
-		stop := dropMappedPagesEvery(n.Store(), 2*time.Second)
+		// A load reads pages all over the register; each would stay
+		// mapped, and counted as the demo's memory (README, "Throughput
+		// and footprint"), until dropped.
+		stop := n.Store().KeepMappedPagesUnder(64<<20, 100*time.Millisecond)
 		err := loadDemo(ctx, n, d, *seed, *password, *dataDir, stdout)
 		stop()
 		if err != nil {
@@ -179,30 +182,6 @@ func loadDemo(ctx context.Context, n *node.Node, d *synth.District, seed int64, 
 	}
 	fmt.Fprintf(stdout, "sample poverty list and aid list to try 导入 as the bureau (admin): %s\n\n", strings.Join(paths, " "))
 	return nil
-}
-
-// dropMappedPagesEvery takes the register's mapped pages out of the resident
-// set every interval until stop is called. A load reads every page of the
-// register's B+trees once through bbolt's mapping and seldom again: without
-// this the 1,000,000-child demo counted all of its growing register.db as
-// its memory during the load (README, "Throughput and footprint").
-func dropMappedPagesEvery(db *store.DB, interval time.Duration) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				db.DropMappedPages() // best effort: a closed register has no pages to drop
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
 
 // freeLocalAddr returns a loopback address with a free port for the demo's
