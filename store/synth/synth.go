@@ -14,7 +14,9 @@
 //
 // Generate is deterministic: the same Config always gives the same District
 // (math/rand/v2 PCG streams seeded from Config.Seed; no clock, no map
-// order). The structure (townships to schools) depends only on the seed,
+// order). Plan is Generate without the children's records, which
+// District.Children makes again from the seed, one at a time (replay.go):
+// the demo loads 1,000,000 children without holding them. The structure (townships to schools) depends only on the seed,
 // not on the number of children. The children are in the school year that
 // starts on ReferenceDate: a child in grade g is g+5 or g+6 years old on
 // that day.
