@@ -97,7 +97,7 @@ func (d *District) demoClasses(rk *rand.Rand) (classes []*demoClass, homeSchool 
 	}
 	byKey := map[string]*demoClass{}
 	for i := range d.NumStudents() {
-		s := d.child(i)
+		s := d.row(i)
 		if s.status != store.StatusEnrolled || s.school == "" || changed[i] {
 			continue
 		}
@@ -151,7 +151,7 @@ func (d *District) absences(rk *rand.Rand, c *demoClass, day string, festival bo
 		if c.troubled {
 			p = 300
 		}
-		if festival && d.child(i).bits&(bitLeftBehind|bitMigrant) != 0 {
+		if festival && d.row(i).bits&(bitLeftBehind|bitMigrant) != 0 {
 			p = 40
 		}
 		r := rk.IntN(p * 3)
@@ -198,7 +198,7 @@ func (d *District) plantLadder(out []RollCallSpec, classes []*demoClass, homeSch
 	}
 	runs := []int{1, 1, 2, 2, 3, 3, 5, 4}
 	for n, i := range picks {
-		s := d.child(i)
+		s := d.row(i)
 		for back := range runs[n] {
 			if back >= len(recent) {
 				break

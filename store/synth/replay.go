@@ -115,25 +115,25 @@ func (d *District) Children() iter.Seq2[int, store.StudentFields] {
 	}
 }
 
-// child is what the stages after the load read of child i: from Students
-// when the district holds them, else from the columns.
-type child struct {
+// childRow is what the stages after the load read of a child: from
+// Students when the district holds them, else from the columns.
+type childRow struct {
 	status, school string // school: its code, "" for none
 	grade, class   int
 	bits           uint8
 }
 
-func (d *District) child(i int) child {
+func (d *District) row(i int) childRow {
 	if d.Students != nil || d.cols == nil {
 		s := &d.Students[i]
 		var bits uint8
 		for _, f := range s.Flags {
 			bits |= flagBit(f)
 		}
-		return child{status: s.Status, school: s.SchoolCode, grade: s.Grade, class: s.Class, bits: bits}
+		return childRow{status: s.Status, school: s.SchoolCode, grade: s.Grade, class: s.Class, bits: bits}
 	}
 	c := d.cols
-	k := child{status: statusOfCode[c.status[i]], grade: int(c.grade[i]), class: int(c.class[i]), bits: c.bits[i]}
+	k := childRow{status: statusOfCode[c.status[i]], grade: int(c.grade[i]), class: int(c.class[i]), bits: c.bits[i]}
 	if si := c.school[i]; si >= 0 {
 		k.school = d.Schools[si].Code
 	}
