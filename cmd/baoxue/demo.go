@@ -75,8 +75,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// A load reads pages all over the register; each would stay
 		// mapped, and counted as the demo's memory (README, "Throughput
 		// and footprint"), until dropped. 128 MB: the demo district's
-		// register (~90 MB) is never dropped while it loads (every page
-		// dropped is read again: 10% more CPU with 64 MB); a large one is.
+		// register (~90 MB) is never dropped while it loads (a page
+		// dropped and read again costs a page fault); a large one is.
 		stop := n.Store().KeepMappedPagesUnder(128<<20, 100*time.Millisecond)
 		err := loadDemo(ctx, n, d, *seed, *password, *dataDir, stdout)
 		stop()
