@@ -338,8 +338,8 @@ func (r *storedResult) appendJSON(b []byte) ([]byte, error) {
 }
 
 // getResult reads the result of command id from b, in either layout.
-func getResult(b *bolt.Bucket, id string, r *Result) bool {
-	raw := b.Get([]byte(id))
+func getResult(g *getter, b *bolt.Bucket, id string, r *Result) bool {
+	raw := g.get(b, []byte(id))
 	if raw == nil {
 		return false
 	}

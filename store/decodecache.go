@@ -55,7 +55,12 @@ func cloneStudent(s Student) Student {
 
 // get reads key from b into out, as getJSON does.
 func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
-	raw := b.Get(key)
+	return c.getVia(nil, b, key, out)
+}
+
+// getVia is get reading through g (getter.go).
+func (c *decodeCache[T]) getVia(g *getter, b *bolt.Bucket, key []byte, out *T) bool {
+	raw := g.get(b, key)
 	if raw == nil {
 		return false
 	}

@@ -240,25 +240,25 @@ type refs struct {
 }
 
 // checkStudentRefs checks that the village, group and school exist and fit.
-func checkStudentRefs(tx *bolt.Tx, f *StudentFields) (refs, error) {
+func checkStudentRefs(tx *bolt.Tx, g *getter, f *StudentFields) (refs, error) {
 	var r refs
 	var v Village
-	if !villagesCache.get(tx.Bucket(bucketVillages), []byte(f.VillageCode), &v) {
+	if !villagesCache.getVia(g, tx.Bucket(bucketVillages), []byte(f.VillageCode), &v) {
 		return r, fieldErr("village_code", "unknown", "no village "+strconv.Quote(f.VillageCode))
 	}
 	r.township = v.TownshipCode
 	if f.GroupCode != "" {
-		var g Group
-		if !groupsCache.get(tx.Bucket(bucketGroups), []byte(f.GroupCode), &g) {
+		var gr Group
+		if !groupsCache.getVia(g, tx.Bucket(bucketGroups), []byte(f.GroupCode), &gr) {
 			return r, fieldErr("group_code", "unknown", "no villager group "+strconv.Quote(f.GroupCode))
 		}
-		if g.VillageCode != f.VillageCode {
+		if gr.VillageCode != f.VillageCode {
 			return r, fieldErr("group_code", "mismatch", "villager group "+f.GroupCode+" is not in village "+f.VillageCode)
 		}
 	}
 	if f.SchoolCode != "" {
 		var s School
-		if !schoolsCache.get(tx.Bucket(bucketSchools), []byte(f.SchoolCode), &s) {
+		if !schoolsCache.getVia(g, tx.Bucket(bucketSchools), []byte(f.SchoolCode), &s) {
 			return r, fieldErr("school_code", "unknown", "no school "+strconv.Quote(f.SchoolCode))
 		}
 		if lo, hi := GradeRange(s.Type); f.Grade < lo || f.Grade > hi {
@@ -282,7 +282,7 @@ func (db *DB) CheckStudent(f *StudentFields, creating bool, today string) error 
 		return err
 	}
 	err = db.view(func(tx *bolt.Tx) error {
-		_, err := checkStudentRefs(tx, f)
+		_, err := checkStudentRefs(tx, nil, f)
 		return err
 	})
 	if err != nil {

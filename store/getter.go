@@ -1,0 +1,55 @@
+package store
+
+import (
+	"bytes"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// getter reads keys in one write transaction through one cursor per
+// bucket. bbolt's Bucket.Get makes a new cursor for every lookup, whose
+// stack grows by an allocation per tree level: ~2 allocations a lookup,
+// and a new child is ~10 lookups (its command's result, the district, the
+// actor, the node, village, group, school, two unique indexes, the next
+// number) on every node. A cursor repositioned by Seek reuses its stack.
+// Cursor.Seek searches from the bucket's root each time, so it sees what
+// the transaction wrote before it (bbolt says to reposition a cursor after
+// a change, which Seek does).
+//
+// A nil *getter reads with Bucket.Get. Not safe for concurrent use: one
+// belongs to one ApplyBatch.
+type getter struct {
+	buckets []*bolt.Bucket // a write transaction hands out one *Bucket per name
+	cursors []*bolt.Cursor
+}
+
+// get returns what b.Get(key) returns.
+func (g *getter) get(b *bolt.Bucket, key []byte) []byte {
+	if g == nil {
+		return b.Get(key)
+	}
+	var c *bolt.Cursor
+	for i, x := range g.buckets {
+		if x == b {
+			c = g.cursors[i]
+			break
+		}
+	}
+	if c == nil {
+		c = b.Cursor()
+		g.buckets, g.cursors = append(g.buckets, b), append(g.cursors, c)
+	}
+	k, v := c.Seek(key) // v is nil for a nested bucket, as Get's
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
+
+// u64 reads a big-endian counter as getU64 does.
+func (g *getter) u64(b *bolt.Bucket, key []byte) uint64 {
+	if v := g.get(b, key); len(v) == 8 {
+		return be64(v)
+	}
+	return 0
+}
