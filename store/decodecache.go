@@ -126,7 +126,9 @@ func (c *decodeCache[T]) add(raw []byte, v T) {
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= max {
-		c.m = make(map[string]T)
+		// Sized at once where the bound is small (children: every node
+		// adds each new one): a growing map rehashes as it fills.
+		c.m = make(map[string]T, min(max, 1024))
 	}
 	c.m[string(raw)] = v // string(raw) copies: raw is only valid in its transaction
 	c.mu.Unlock()

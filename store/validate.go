@@ -42,14 +42,22 @@ func cleanText(s *string, field string, max int, required bool) error {
 		}
 		return nil
 	}
-	if !utf8.ValidString(*s) || strings.ContainsRune(*s, utf8.RuneError) {
-		// U+FFFD is what a decoder leaves of bytes that were not UTF-8.
+	// One pass (every node checks every field of every child), with the
+	// errors in this order: bad UTF-8, length, control characters.
+	n, bad, control := 0, false, false
+	for _, r := range *s {
+		n++
+		// Invalid bytes range as U+FFFD, which is also what a decoder
+		// leaves of bytes that were not UTF-8: both are refused.
+		bad = bad || r == utf8.RuneError
+		control = control || unicode.IsControl(r)
+	}
+	switch {
+	case bad:
 		return fieldErr(field, "utf8", field+" must be valid UTF-8 text")
-	}
-	if utf8.RuneCountInString(*s) > max {
+	case n > max:
 		return fieldErr(field, "length", field+" must be at most "+strconv.Itoa(max)+" characters")
-	}
-	if strings.IndexFunc(*s, unicode.IsControl) >= 0 {
+	case control:
 		return fieldErr(field, "format", field+" must not contain control characters")
 	}
 	return nil
