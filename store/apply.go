@@ -197,7 +197,7 @@ func applyOne(tx *bolt.Tx, g *getter, e Entry) (Result, []indexEntry, error) {
 	if res, refused, err := checkSequence(tx, e); err != nil || refused {
 		return res, nil, err
 	}
-	a := &applyCtx{tx: tx, g: g, e: e, at: e.Time.UTC()}
+	a := g.ctx(applyCtx{tx: tx, g: g, e: e, at: e.Time.UTC()})
 	err := applyKind(a)
 	res := Result{CommandID: cmd.ID, Index: e.Index, User: cmd.Actor.User, RequestDigest: cmd.RequestDigest}
 	var rj *rejection

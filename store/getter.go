@@ -21,6 +21,14 @@ import (
 type getter struct {
 	buckets []*bolt.Bucket // a write transaction hands out one *Bucket per name
 	cursors []*bolt.Cursor
+	a       applyCtx // the command being applied: one allocation a batch, not a command
+}
+
+// ctx returns the batch's applyCtx set to a. Nothing keeps an applyCtx
+// beyond its command's applyOne.
+func (g *getter) ctx(a applyCtx) *applyCtx {
+	g.a = a
+	return &g.a
 }
 
 // get returns what b.Get(key) returns.

@@ -145,9 +145,12 @@ func (g *groupCommit) run() {
 func (g *groupCommit) apply(items []commitItem, n int) {
 	var results []store.Result
 	if n > 0 {
-		all := make([]store.Entry, 0, n)
-		for _, it := range items {
-			all = append(all, it.entries...)
+		all := items[0].entries // one Raft batch waited: no copy
+		if len(all) != n {
+			all = make([]store.Entry, 0, n)
+			for _, it := range items {
+				all = append(all, it.entries...)
+			}
 		}
 		results = applyRegister(g.db, g.log, g.m, all)
 	}
