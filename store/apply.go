@@ -69,7 +69,10 @@ func (a *applyCtx) done(target, id string, version uint64, changes []Change) {
 // (children S, cases C, assignments A): 1, 2, … Numbers are never reused.
 func (a *applyCtx) nextNumber(key []byte) (uint64, error) {
 	meta := a.tx.Bucket(bucketMeta)
-	n := max(a.g.u64(meta, key), 1)
+	if a.g != nil {
+		return a.g.next(meta, key), nil // written once, at the batch's end
+	}
+	n := max(getU64(meta, key), 1)
 	return n, meta.Put(key, u64(n+1))
 }
 
@@ -151,6 +154,9 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 			results[i] = r
 			ixs = append(ixs, ix...)
 			last = e.Index
+		}
+		if err := g.putCounters(tx.Bucket(bucketMeta)); err != nil {
+			return err
 		}
 		return tx.Bucket(bucketMeta).Put(keyAppliedIndex, u64(last))
 	})

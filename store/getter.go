@@ -22,6 +22,39 @@ type getter struct {
 	buckets []*bolt.Bucket // a write transaction hands out one *Bucket per name
 	cursors []*bolt.Cursor
 	a       applyCtx // the command being applied: one allocation a batch, not a command
+	// counters are the register's numbers (meta: next child, case, …)
+	// taken in this batch, written once at its end (putCounters) rather
+	// than read and written for every record numbered. Nothing else reads
+	// them in the transaction.
+	counters []counter
+}
+
+type counter struct {
+	key  []byte
+	next uint64
+}
+
+// next takes the next number of the counter key in meta (nextNumber).
+func (g *getter) next(meta *bolt.Bucket, key []byte) uint64 {
+	for i := range g.counters {
+		if c := &g.counters[i]; bytes.Equal(c.key, key) {
+			c.next++
+			return c.next - 1
+		}
+	}
+	n := max(g.u64(meta, key), 1)
+	g.counters = append(g.counters, counter{key: key, next: n + 1})
+	return n
+}
+
+// putCounters writes the counters taken in the batch to meta.
+func (g *getter) putCounters(meta *bolt.Bucket) error {
+	for _, c := range g.counters {
+		if err := meta.Put(c.key, u64(c.next)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ctx returns the batch's applyCtx set to a. Nothing keeps an applyCtx
