@@ -150,14 +150,14 @@ func register[P Payload](s kindSpec[P]) bool {
 	}
 	e.target = func(raw json.RawMessage) string {
 		var p P
-		if s.Target == nil || json.Unmarshal(raw, &p) != nil {
+		if s.Target == nil || unmarshal(raw, &p) != nil {
 			return ""
 		}
 		return s.Target(&p)
 	}
 	e.decode = func(raw json.RawMessage) any {
 		p := new(P)
-		if json.Unmarshal(raw, p) != nil {
+		if unmarshal(raw, p) != nil {
 			return nil
 		}
 		return p
@@ -167,7 +167,7 @@ func register[P Payload](s kindSpec[P]) bool {
 			return s.Apply(a, p)
 		}
 		var p P
-		if err := json.Unmarshal(a.e.Command.Payload, &p); err != nil {
+		if err := unmarshal(a.e.Command.Payload, &p); err != nil {
 			return reject(CodeInvalid, "payload: "+err.Error())
 		}
 		return s.Apply(a, &p)
