@@ -49,9 +49,41 @@ func (k snakeSink) AddSampleWithLabels(key []string, v float32, l []gometrics.La
 	k.s.AddSampleWithLabels(snake(key), v, l)
 }
 
+// snakeKeys remembers snake's answers: raft measures a few dozen keys,
+// several for every entry on every node (the commit and apply times, the
+// AppendEntries to each peer), and converting them afresh allocated each
+// time. The sink only reads the key it is handed.
+var snakeKeys = struct {
+	mu gosync.RWMutex
+	m  map[snakeKey][]string
+}{m: map[snakeKey][]string{}}
+
+type snakeKey struct {
+	n     int
+	parts [4]string
+}
+
 // snake turns each part of a key from camelCase into snake_case
 // (commitTime → commit_time, appendEntries → append_entries).
 func snake(key []string) []string {
+	if len(key) > 4 {
+		return snakeNew(key)
+	}
+	k := snakeKey{n: len(key)}
+	copy(k.parts[:], key)
+	snakeKeys.mu.RLock()
+	out, ok := snakeKeys.m[k]
+	snakeKeys.mu.RUnlock()
+	if !ok {
+		out = snakeNew(key)
+		snakeKeys.mu.Lock()
+		snakeKeys.m[k] = out
+		snakeKeys.mu.Unlock()
+	}
+	return out
+}
+
+func snakeNew(key []string) []string {
 	out := make([]string, len(key))
 	for i, part := range key {
 		var b strings.Builder

@@ -37,6 +37,7 @@ func (r *rejection) existing(id string) *rejection { r.ExistingID = id; return r
 // applyCtx carries one command through its apply function.
 type applyCtx struct {
 	tx    *bolt.Tx
+	g     *getter // the batch's lookups (getter.go)
 	e     Entry
 	actor User // from the register; zero for kinds anyone may issue
 	at    time.Time
@@ -68,6 +69,9 @@ func (a *applyCtx) done(target, id string, version uint64, changes []Change) {
 // (children S, cases C, assignments A): 1, 2, … Numbers are never reused.
 func (a *applyCtx) nextNumber(key []byte) (uint64, error) {
 	meta := a.tx.Bucket(bucketMeta)
+	if a.g != nil {
+		return a.g.next(meta, key), nil // written once, at the batch's end
+	}
 	n := max(getU64(meta, key), 1)
 	return n, meta.Put(key, u64(n+1))
 }
@@ -138,17 +142,21 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 	last := db.applied.Load()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		fillAppendOnly(tx) // db.go
+		g := &getter{}
 		for i, e := range es {
 			if e.Index <= last {
 				return fmt.Errorf("entry index %d not above applied index %d", e.Index, last)
 			}
-			r, ix, err := applyOne(tx, e)
+			r, ix, err := applyOne(tx, g, e)
 			if err != nil {
 				return fmt.Errorf("apply %d (%s): %w", e.Index, e.Command.Kind, err)
 			}
 			results[i] = r
 			ixs = append(ixs, ix...)
 			last = e.Index
+		}
+		if err := g.putCounters(tx.Bucket(bucketMeta)); err != nil {
+			return err
 		}
 		return tx.Bucket(bucketMeta).Put(keyAppliedIndex, u64(last))
 	})
@@ -167,7 +175,7 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 }
 
 // applyOne applies one command within tx. Errors are storage failures only.
-func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
+func applyOne(tx *bolt.Tx, g *getter, e Entry) (Result, []indexEntry, error) {
 	cmd := e.Command
 	results := tx.Bucket(bucketResults)
 	if cmd.ID == "" || len(cmd.ID) > 128 {
@@ -175,7 +183,7 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 	}
 	origins := tx.Bucket(bucketOrigins)
 	var prev Result
-	if getResult(results, cmd.ID, &prev) {
+	if getResult(g, results, cmd.ID, &prev) {
 		// A command first applied another way (sent again to another
 		// node, or to the leader directly) still uses its place in its
 		// origin's sequence, or the origin's next command would be a gap
@@ -195,7 +203,7 @@ func applyOne(tx *bolt.Tx, e Entry) (Result, []indexEntry, error) {
 	if res, refused, err := checkSequence(tx, e); err != nil || refused {
 		return res, nil, err
 	}
-	a := &applyCtx{tx: tx, e: e, at: e.Time.UTC()}
+	a := g.ctx(applyCtx{tx: tx, g: g, e: e, at: e.Time.UTC()})
 	err := applyKind(a)
 	res := Result{CommandID: cmd.ID, Index: e.Index, User: cmd.Actor.User, RequestDigest: cmd.RequestDigest}
 	var rj *rejection

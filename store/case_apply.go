@@ -186,7 +186,7 @@ func resolveCaseRef(tx *bolt.Tx, id string) (string, error) {
 	}
 	var r Result
 	switch {
-	case !getResult(tx.Bucket(bucketResults), cmdID, &r):
+	case !getResult(nil, tx.Bucket(bucketResults), cmdID, &r):
 		return "", reject(CodeNotFound, "the dropout report "+strconv.Quote(cmdID)+" is not on the register").on("case_id")
 	case r.State != StateApplied:
 		return "", reject(CodeState, "the dropout report "+strconv.Quote(cmdID)+" was rejected, so no case was opened: "+r.Reason).on("case_id")

@@ -3,7 +3,10 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -77,7 +80,123 @@ func encodeStudent(s *Student) ([]byte, error) {
 	if s.UpdatedBy != s.CreatedBy {
 		r.UpdatedBy = &s.UpdatedBy
 	}
-	return json.Marshal(r)
+	return r.appendJSON(make([]byte, 0, 512))
+}
+
+// appendJSON appends what json.Marshal(r) gives, byte for byte (the
+// register's records must not change: TestStoredStudentJSON), without
+// reflection: every node encodes every child it registers.
+func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
+	b = strconv.AppendUint(append(b, `{"v":`...), r.Version, 10)
+	b = appendMarshalString(append(b, `,"n":`...), r.Name)
+	b = appendOmitString(b, `,"g":`, r.Gender)
+	b = appendMarshalString(append(b, `,"i":`...), r.IDNumber)
+	b = appendOmitString(b, `,"e":`, r.Ethnicity)
+	if r.StudentNo != nil {
+		b = appendMarshalString(append(b, `,"no":`...), *r.StudentNo)
+	}
+	b = appendOmitString(b, `,"vc":`, r.Village)
+	b = appendOmitString(b, `,"gc":`, r.Group)
+	b = appendOmitString(b, `,"h":`, r.Household)
+	b = appendOmitString(b, `,"sc":`, r.School)
+	if r.Grade != 0 {
+		b = strconv.AppendInt(append(b, `,"gr":`...), int64(r.Grade), 10)
+	}
+	if r.Class != 0 {
+		b = strconv.AppendInt(append(b, `,"cl":`...), int64(r.Class), 10)
+	}
+	b = appendMarshalString(append(b, `,"st":`...), r.Status)
+	if r.Flags != nil {
+		b = append(b, `,"f":`...)
+		if *r.Flags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i, f := range *r.Flags {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendMarshalString(b, f)
+			}
+			b = append(b, ']')
+		}
+	}
+	if r.Details != nil {
+		d, err := json.Marshal(r.Details) // rare: the same encoder json.Marshal(r) uses for it
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"d":`...), d...)
+	}
+	if r.Guardians != nil {
+		b = append(b, `,"gu":`...)
+		if *r.Guardians == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i, g := range *r.Guardians {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendMarshalString(append(b, '['), g[0])
+				b = appendMarshalString(append(b, ','), g[1])
+				b = append(appendMarshalString(append(b, ','), g[2]), ']')
+			}
+			b = append(b, ']')
+		}
+	}
+	if r.BirthDate != nil {
+		b = appendMarshalString(append(b, `,"b":`...), *r.BirthDate)
+	}
+	b = appendOmitString(b, `,"t":`, r.Township)
+	if r.Created != 0 {
+		b = strconv.AppendInt(append(b, `,"ca":`...), r.Created, 10)
+	}
+	b = appendOmitString(b, `,"cb":`, r.CreatedBy)
+	if r.Updated != nil {
+		b = strconv.AppendInt(append(b, `,"ua":`...), *r.Updated, 10)
+	}
+	if r.UpdatedBy != nil {
+		b = appendMarshalString(append(b, `,"ub":`...), *r.UpdatedBy)
+	}
+	return append(b, '}'), nil
+}
+
+// appendOmitString appends key and s as json.Marshal does a string field
+// tagged omitempty: nothing when s is empty.
+func appendOmitString(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendMarshalString(append(b, key...), s)
+}
+
+// appendMarshalString appends s as json.Marshal does: HTML characters,
+// U+2028 and U+2029 escaped, invalid UTF-8 as \ufffd. A string that needs
+// none of that (nearly every one: names, codes, Chinese text) is copied as
+// it is; any other goes through encoding/json itself, so the bytes are
+// always json.Marshal's.
+func appendMarshalString(b []byte, s string) []byte {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return appendMarshalSlow(b, s)
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	if !ascii && (!utf8.ValidString(s) || strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029")) {
+		return appendMarshalSlow(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendMarshalSlow(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
 }
 
 // legacyStudent marks a record in the Student JSON (and a result in the
@@ -181,17 +300,46 @@ func putResult(b *bolt.Bucket, r *Result) error {
 	if state == StateApplied {
 		state = ""
 	}
-	raw, err := json.Marshal(storedResult{State: state, Reason: r.Reason, Code: r.Code, Field: r.Field, Index: r.Index,
-		RecordID: r.RecordID, Version: r.Version, ExistingID: r.ExistingID, User: r.User, RequestDigest: r.RequestDigest, Rows: r.Rows})
+	sr := storedResult{State: state, Reason: r.Reason, Code: r.Code, Field: r.Field, Index: r.Index,
+		RecordID: r.RecordID, Version: r.Version, ExistingID: r.ExistingID, User: r.User, RequestDigest: r.RequestDigest, Rows: r.Rows}
+	raw, err := sr.appendJSON(make([]byte, 0, 128))
 	if err != nil {
 		return err
 	}
 	return b.Put([]byte(r.CommandID), raw)
 }
 
+// appendJSON appends what json.Marshal(r) gives, byte for byte
+// (TestStoredResultJSON), without reflection: every command stores one.
+func (r *storedResult) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '{')
+	first := len(b) // every field is written after a comma; the first one's is dropped below
+	b = appendOmitString(b, `,"s":`, r.State)
+	b = appendOmitString(b, `,"r":`, r.Reason)
+	b = appendOmitString(b, `,"c":`, r.Code)
+	b = appendOmitString(b, `,"f":`, r.Field)
+	b = strconv.AppendUint(append(b, `,"i":`...), r.Index, 10)
+	b = appendOmitString(b, `,"rid":`, r.RecordID)
+	if r.Version != 0 {
+		b = strconv.AppendUint(append(b, `,"v":`...), r.Version, 10)
+	}
+	b = appendOmitString(b, `,"x":`, r.ExistingID)
+	b = appendOmitString(b, `,"u":`, r.User)
+	b = appendOmitString(b, `,"d":`, r.RequestDigest)
+	if len(r.Rows) > 0 {
+		rows, err := json.Marshal(r.Rows) // an import's refusals: rare
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"rows":`...), rows...)
+	}
+	b = append(b[:first], b[first+1:]...) // the index is always there: b[first] is a comma
+	return append(b, '}'), nil
+}
+
 // getResult reads the result of command id from b, in either layout.
-func getResult(b *bolt.Bucket, id string, r *Result) bool {
-	raw := b.Get([]byte(id))
+func getResult(g *getter, b *bolt.Bucket, id string, r *Result) bool {
+	raw := g.get(b, []byte(id))
 	if raw == nil {
 		return false
 	}

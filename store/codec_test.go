@@ -105,10 +105,10 @@ func TestResultCodecCoversEveryField(t *testing.T) {
 			if raw := b.Get([]byte(r.CommandID)); bytes.Contains(raw, []byte(`"`+r.CommandID+`"`)) {
 				t.Errorf("the stored result repeats its key: %s", raw)
 			}
-			getResult(b, r.CommandID, &got)
+			getResult(nil, b, r.CommandID, &got)
 			old, _ := json.Marshal(r)
 			b.Put([]byte("old"), old)
-			getResult(b, "old", &legacy)
+			getResult(nil, b, "old", &legacy)
 			return nil
 		})
 		if d := cmp.Diff(r, got); d != "" {

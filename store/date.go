@@ -42,7 +42,14 @@ func (d Date) String() string {
 	if d.t.IsZero() {
 		return ""
 	}
-	return d.t.Format(dateLayout)
+	y, m, day := d.t.Date()
+	if y < 1000 || y > 9999 {
+		return d.t.Format(dateLayout)
+	}
+	// d.t.Format(dateLayout), in one allocation: every command's day.
+	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + day/10), byte('0' + day%10)}
+	return string(b[:])
 }
 
 // IsZero reports whether d is no date.

@@ -55,7 +55,12 @@ func cloneStudent(s Student) Student {
 
 // get reads key from b into out, as getJSON does.
 func (c *decodeCache[T]) get(b *bolt.Bucket, key []byte, out *T) bool {
-	raw := b.Get(key)
+	return c.getVia(nil, b, key, out)
+}
+
+// getVia is get reading through g (getter.go).
+func (c *decodeCache[T]) getVia(g *getter, b *bolt.Bucket, key []byte, out *T) bool {
+	raw := g.get(b, key)
 	if raw == nil {
 		return false
 	}
@@ -121,7 +126,9 @@ func (c *decodeCache[T]) add(raw []byte, v T) {
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= max {
-		c.m = make(map[string]T)
+		// Sized at once where the bound is small (children: every node
+		// adds each new one): a growing map rehashes as it fills.
+		c.m = make(map[string]T, min(max, 1024))
 	}
 	c.m[string(raw)] = v // string(raw) copies: raw is only valid in its transaction
 	c.mu.Unlock()

@@ -49,5 +49,7 @@ func ValidateIDNumber(id string) (birth string, gender string, err error) {
 	if (id[16]-'0')%2 == 1 {
 		gender = "M"
 	}
-	return t.Format("2006-01-02"), gender, nil
+	// What t.Format("2006-01-02") gives (the digits were just parsed as
+	// that date), without formatting: every node checks every new child.
+	return id[6:10] + "-" + id[10:12] + "-" + id[12:14], gender, nil
 }

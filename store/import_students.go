@@ -193,7 +193,7 @@ func (c *importClassifier) classify(tx *bolt.Tx, org *orgNames, u User, today st
 	if err != nil {
 		return rowErrFrom(err)
 	}
-	rf, err := checkStudentRefs(tx, &f)
+	rf, err := checkStudentRefs(tx, nil, &f)
 	if err != nil {
 		return rowErrFrom(err)
 	}

@@ -209,7 +209,7 @@ func applyImportRows(a *applyCtx, importID string, n int, row func(i int) int, a
 	var changes []Change
 	var records []string
 	for i := 0; i < n; i++ {
-		sub := &applyCtx{tx: a.tx, e: a.e, actor: a.actor, at: a.at}
+		sub := &applyCtx{tx: a.tx, g: a.g, e: a.e, actor: a.actor, at: a.at}
 		err := invalid(apply(sub, i))
 		var rj *rejection
 		if errors.As(err, &rj) {

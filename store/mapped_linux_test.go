@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"baoxue/store"
 	"baoxue/store/synth"
@@ -78,3 +79,54 @@ func TestDropMappedPages(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestKeepMappedPagesUnder: while the keeper runs, reading the whole
+// register again and again keeps at most the budget (and what one look's
+// interval reads) of it resident; without it, all of it.
+func TestKeepMappedPagesUnder(t *testing.T) {
+	cfg := synth.DefaultConfig()
+	cfg.Students = 30_000
+	d, err := synth.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "register.db")
+	db, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := &benchApplier{b: t, db: db}
+	a.org(d)
+	for _, s := range d.Students {
+		a.add(store.KindStudentCreate, s)
+		if len(a.batch) == 500 {
+			a.flush()
+		}
+	}
+	a.flush()
+	size := fileSize(t, path)
+	readAll := func() int64 { // the largest rise of RssFile over three full reads
+		if err := db.DropMappedPages(); err != nil {
+			t.Fatal(err)
+		}
+		base, peak := rssFile(t), int64(0)
+		for range 3 {
+			db.Dump(discard{})
+			peak = max(peak, rssFile(t)-base)
+		}
+		return peak
+	}
+	kept := readAll()
+	budget := rssFile(t) - kept + 2<<20 // what is resident besides the register, and 2 MB of it
+	stop := db.KeepMappedPagesUnder(budget, time.Millisecond)
+	held := readAll()
+	stop()
+	t.Logf("register %d MB: a full read keeps %d MB resident, %d MB under the keeper", size>>20, kept>>20, held>>20)
+	if kept < size/2 {
+		t.Skipf("a full read mapped in only %d of %d MB: nothing to measure here", kept>>20, size>>20)
+	}
+	if held > kept/2 {
+		t.Errorf("under the keeper a full read kept %d MB of the %d MB register resident (%d MB without)", held>>20, size>>20, kept>>20)
+	}
+}

@@ -82,7 +82,7 @@ func (db *DB) Result(commandID string) (Result, bool, error) {
 	var r Result
 	var ok bool
 	err := db.view(func(tx *bolt.Tx) error {
-		ok = getResult(tx.Bucket(bucketResults), commandID, &r)
+		ok = getResult(nil, tx.Bucket(bucketResults), commandID, &r)
 		return nil
 	})
 	return r, ok, err

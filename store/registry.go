@@ -239,7 +239,7 @@ func Check(p Payload) error {
 // bureau's kinds. A removed node sends nothing.
 func authorizeNode(a *applyCtx, e *entry) error {
 	var n ClusterNode
-	if e.nodes == AnyNode || !nodesCache.get(a.tx.Bucket(bucketClusterNodes), []byte(a.e.Command.Actor.Node), &n) {
+	if e.nodes == AnyNode || !nodesCache.getVia(a.g, a.tx.Bucket(bucketClusterNodes), []byte(a.e.Command.Actor.Node), &n) {
 		return nil
 	}
 	switch {
@@ -273,10 +273,10 @@ func authorize(a *applyCtx, e *entry) error {
 	if e.who == Anyone {
 		return nil
 	}
-	if a.tx.Bucket(bucketMeta).Get(keyDistrict) == nil {
+	if a.g.get(a.tx.Bucket(bucketMeta), keyDistrict) == nil {
 		return reject(CodeState, "the register has no district yet")
 	}
-	if !usersCache.get(a.tx.Bucket(bucketUsers), []byte(a.e.Command.Actor.User), &a.actor) { // decodecache.go
+	if !usersCache.getVia(a.g, a.tx.Bucket(bucketUsers), []byte(a.e.Command.Actor.User), &a.actor) { // decodecache.go
 		return reject(CodeForbidden, "unknown user "+strconv.Quote(a.e.Command.Actor.User))
 	}
 	switch {

@@ -100,7 +100,7 @@ func applyStudentCreate(a *applyCtx, p *StudentCreate) error {
 	if err != nil {
 		return invalid(err)
 	}
-	r, err := checkStudentRefs(a.tx, &f)
+	r, err := checkStudentRefs(a.tx, a.g, &f)
 	if err != nil {
 		return invalid(err)
 	}
@@ -128,12 +128,12 @@ func applyStudentCreate(a *applyCtx, p *StudentCreate) error {
 // checkUnique refuses an ID number or student number that another child
 // (not self) already has, pointing at that child.
 func checkUnique(a *applyCtx, f *StudentFields, self uint64) error {
-	if v := a.tx.Bucket(bucketIDNumbers).Get([]byte(f.IDNumber)); v != nil && be64(v) != self {
+	if v := a.g.get(a.tx.Bucket(bucketIDNumbers), []byte(f.IDNumber)); v != nil && be64(v) != self {
 		id := studentID(be64(v))
 		return reject(CodeDuplicate, "a child with this ID number is already on the register as "+id).on("id_number").existing(id)
 	}
 	if f.StudentNo != "" {
-		if v := a.tx.Bucket(bucketStudentNos).Get([]byte(f.StudentNo)); v != nil && be64(v) != self {
+		if v := a.g.get(a.tx.Bucket(bucketStudentNos), []byte(f.StudentNo)); v != nil && be64(v) != self {
 			id := studentID(be64(v))
 			return reject(CodeDuplicate, "this student number is already on the register as "+id).on("student_no").existing(id)
 		}
@@ -220,7 +220,7 @@ func applyStudentUpdate(a *applyCtx, p *StudentUpdate) error {
 	if err != nil {
 		return invalid(err)
 	}
-	r, err := checkStudentRefs(a.tx, &f)
+	r, err := checkStudentRefs(a.tx, a.g, &f)
 	if err != nil {
 		return invalid(err)
 	}

@@ -42,14 +42,22 @@ func cleanText(s *string, field string, max int, required bool) error {
 		}
 		return nil
 	}
-	if !utf8.ValidString(*s) || strings.ContainsRune(*s, utf8.RuneError) {
-		// U+FFFD is what a decoder leaves of bytes that were not UTF-8.
+	// One pass (every node checks every field of every child), with the
+	// errors in this order: bad UTF-8, length, control characters.
+	n, bad, control := 0, false, false
+	for _, r := range *s {
+		n++
+		// Invalid bytes range as U+FFFD, which is also what a decoder
+		// leaves of bytes that were not UTF-8: both are refused.
+		bad = bad || r == utf8.RuneError
+		control = control || unicode.IsControl(r)
+	}
+	switch {
+	case bad:
 		return fieldErr(field, "utf8", field+" must be valid UTF-8 text")
-	}
-	if utf8.RuneCountInString(*s) > max {
+	case n > max:
 		return fieldErr(field, "length", field+" must be at most "+strconv.Itoa(max)+" characters")
-	}
-	if strings.IndexFunc(*s, unicode.IsControl) >= 0 {
+	case control:
 		return fieldErr(field, "format", field+" must not contain control characters")
 	}
 	return nil
@@ -240,25 +248,25 @@ type refs struct {
 }
 
 // checkStudentRefs checks that the village, group and school exist and fit.
-func checkStudentRefs(tx *bolt.Tx, f *StudentFields) (refs, error) {
+func checkStudentRefs(tx *bolt.Tx, g *getter, f *StudentFields) (refs, error) {
 	var r refs
 	var v Village
-	if !villagesCache.get(tx.Bucket(bucketVillages), []byte(f.VillageCode), &v) {
+	if !villagesCache.getVia(g, tx.Bucket(bucketVillages), []byte(f.VillageCode), &v) {
 		return r, fieldErr("village_code", "unknown", "no village "+strconv.Quote(f.VillageCode))
 	}
 	r.township = v.TownshipCode
 	if f.GroupCode != "" {
-		var g Group
-		if !groupsCache.get(tx.Bucket(bucketGroups), []byte(f.GroupCode), &g) {
+		var gr Group
+		if !groupsCache.getVia(g, tx.Bucket(bucketGroups), []byte(f.GroupCode), &gr) {
 			return r, fieldErr("group_code", "unknown", "no villager group "+strconv.Quote(f.GroupCode))
 		}
-		if g.VillageCode != f.VillageCode {
+		if gr.VillageCode != f.VillageCode {
 			return r, fieldErr("group_code", "mismatch", "villager group "+f.GroupCode+" is not in village "+f.VillageCode)
 		}
 	}
 	if f.SchoolCode != "" {
 		var s School
-		if !schoolsCache.get(tx.Bucket(bucketSchools), []byte(f.SchoolCode), &s) {
+		if !schoolsCache.getVia(g, tx.Bucket(bucketSchools), []byte(f.SchoolCode), &s) {
 			return r, fieldErr("school_code", "unknown", "no school "+strconv.Quote(f.SchoolCode))
 		}
 		if lo, hi := GradeRange(s.Type); f.Grade < lo || f.Grade > hi {
@@ -282,7 +290,7 @@ func (db *DB) CheckStudent(f *StudentFields, creating bool, today string) error 
 		return err
 	}
 	err = db.view(func(tx *bolt.Tx) error {
-		_, err := checkStudentRefs(tx, f)
+		_, err := checkStudentRefs(tx, nil, f)
 		return err
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/raft"
+	dto "github.com/prometheus/client_model/go"
 
 	"baoxue/store"
 )
@@ -67,5 +68,46 @@ func TestGroupCommit(t *testing.T) {
 	}
 	if d1, d2 := dump(t, plain.db), dump(t, grouped.db); d1 != d2 {
 		t.Errorf("registers differ:\n%s", cmp.Diff(d1, d2))
+	}
+}
+
+// TestGroupCommitLingersOnFollowers: a follower's transaction waits a
+// moment for the groups Raft hands over next (nobody waits on it), so
+// three groups arriving a millisecond apart make one transaction; the
+// leader's clients wait, so there each group is committed at once (each
+// is handed over once the one before is applied, so each is one).
+func TestGroupCommitLingersOnFollowers(t *testing.T) {
+	at := time.Date(2026, 9, 1, 9, 30, 0, 0, cst)
+	for _, follower := range []bool{true, false} {
+		f := &fsm{db: mustOpenDB(t, t.TempDir()), log: testLogger(t), m: newMetrics()}
+		f.commit = newGroupCommit(f.db, f.log, f.m, 64)
+		f.commit.follows.Store(func() bool { return follower })
+		wait := func(rs []interface{}) {
+			for _, r := range rs {
+				res, err := r.(pendingResult).wait(context.Background(), nil)
+				if err != nil || !res.Applied() {
+					t.Fatalf("follower %v: %+v %v", follower, res, err)
+				}
+			}
+		}
+		var pending []interface{}
+		pending = append(pending, f.ApplyBatch([]*raft.Log{commandLog(t, 1, districtInit(t), at)})...)
+		for i := range 2 {
+			if !follower {
+				wait(pending)
+			}
+			time.Sleep(time.Millisecond)
+			c := township(t, 100+i, "镇")
+			pending = append(pending, f.ApplyBatch([]*raft.Log{commandLog(t, uint64(2+i), c, at)})...)
+		}
+		wait(pending)
+		f.commit.stop()
+		var m dto.Metric
+		if err := f.m.applyBatch.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		if n := m.GetHistogram().GetSampleCount(); follower && n != 1 || !follower && n != 3 {
+			t.Errorf("follower %v: three groups a millisecond apart took %d transactions", follower, n)
+		}
 	}
 }

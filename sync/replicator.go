@@ -296,6 +296,7 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		}
 		r.log.Info("bootstrapped new cluster", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()))
 	}
+	r.fsm.commit.follows.Store(func() bool { return ra.State() != raft.Leader }) // commit.go: followers' transactions linger
 	r.log.Debug("raft state", "existing_state", existing)
 	r.leadAloneAtOnce(ra)
 	return ra, logStore, nil

@@ -96,14 +96,15 @@ func (d *District) demoClasses(rk *rand.Rand) (classes []*demoClass, homeSchool 
 		changed[c.StudentIndex] = true
 	}
 	byKey := map[string]*demoClass{}
-	for i, s := range d.Students {
-		if s.Status != store.StatusEnrolled || s.SchoolCode == "" || changed[i] {
+	for i := range d.NumStudents() {
+		s := d.row(i)
+		if s.status != store.StatusEnrolled || s.school == "" || changed[i] {
 			continue
 		}
-		k := store.ClassRef(s.SchoolCode, s.Grade, s.Class)
+		k := store.ClassRef(s.school, s.grade, s.class)
 		c := byKey[k]
 		if c == nil {
-			c = &demoClass{school: s.SchoolCode, grade: s.Grade, class: s.Class, troubled: rk.IntN(25) == 0}
+			c = &demoClass{school: s.school, grade: s.grade, class: s.class, troubled: rk.IntN(25) == 0}
 			byKey[k] = c
 			classes = append(classes, c)
 		}
@@ -146,12 +147,11 @@ var absenceReasons = []string{"病假", "事假", "家中有事", "感冒发烧"
 func (d *District) absences(rk *rand.Rand, c *demoClass, day string, festival bool) []AbsenceSpec {
 	var out []AbsenceSpec
 	for _, i := range c.kids {
-		s := d.Students[i]
 		p := 1000
 		if c.troubled {
 			p = 300
 		}
-		if festival && (slices.Contains(s.Flags, store.FlagLeftBehind) || slices.Contains(s.Flags, store.FlagMigrant)) {
+		if festival && d.row(i).bits&(bitLeftBehind|bitMigrant) != 0 {
 			p = 40
 		}
 		r := rk.IntN(p * 3)
@@ -198,7 +198,7 @@ func (d *District) plantLadder(out []RollCallSpec, classes []*demoClass, homeSch
 	}
 	runs := []int{1, 1, 2, 2, 3, 3, 5, 4}
 	for n, i := range picks {
-		s := d.Students[i]
+		s := d.row(i)
 		for back := range runs[n] {
 			if back >= len(recent) {
 				break
@@ -206,7 +206,7 @@ func (d *District) plantLadder(out []RollCallSpec, classes []*demoClass, homeSch
 			day := recent[back]
 			for k := range out {
 				rc := &out[k]
-				if rc.Date != day || rc.School != s.SchoolCode || rc.Grade != s.Grade || rc.Class != s.Class {
+				if rc.Date != day || rc.School != s.school || rc.Grade != s.grade || rc.Class != s.class {
 					continue
 				}
 				rc.Absent = slices.DeleteFunc(rc.Absent, func(a AbsenceSpec) bool { return a.StudentIndex == i })

@@ -121,9 +121,9 @@ func (g *gen) responsibility(rk *rand.Rand) {
 	for i := range seen {
 		seen[i] = make([]bool, 1000)
 	}
-	for i, s := range d.Students {
-		if g.school[i] >= 0 {
-			seen[g.school[i]][s.Grade*100+s.Class] = true
+	for i, si := range g.school {
+		if si >= 0 {
+			seen[si][int(g.grade[i])*100+int(g.class[i])] = true
 		}
 	}
 	for si, s := range d.Schools {
@@ -179,8 +179,8 @@ func (g *gen) cases(rk *rand.Rand) {
 		d.Cases = append(d.Cases, spec)
 	}
 	n := 0
-	for i, s := range d.Students {
-		if n >= caseRates.NeverCase || s.Status != store.StatusNeverEnrolled || rk.IntN(3) != 0 {
+	for i, st := range g.status {
+		if n >= caseRates.NeverCase || st != codeNeverEnrolled || rk.IntN(3) != 0 {
 			continue
 		}
 		n++
@@ -335,7 +335,7 @@ func (g *gen) linkUsers() {
 			level, unit = store.LevelGrade, sc.Code+"/6"
 		case sc.Kind == store.ScopeTownship && u.Line == store.LineGovernment:
 			for _, c := range d.Cases {
-				if v := d.Students[c.StudentIndex].VillageCode; townOf[v] == sc.Code && c.Close == nil {
+				if v := g.vil[g.vilOf[c.StudentIndex]].code; townOf[v] == sc.Code && c.Close == nil {
 					level, unit = store.LevelVillage, v
 					break
 				}

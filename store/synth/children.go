@@ -15,17 +15,13 @@ import (
 // residents, to villages and groups by their weights.
 func (g *gen) children() error {
 	n := g.cfg.Students
-	r, d := g.r, g.d
+	r := g.r
 	for i := range g.idOffset {
 		g.idOffset[i] = uint16(r.IntN(500))
 	}
-	d.Students = make([]store.StudentFields, 0, n)
-	g.bits = make([]uint8, 0, n)
-	g.hhOf = make([]int32, 0, n)
-	g.vilOf = make([]int16, 0, n)
-	g.school = make([]int16, 0, n)
-	g.hh = make([]household, 0, n*3/4)
-	g.guards = make([]store.Guardian, 0, n*3/2)
+	if g.emit == nil {
+		g.columns.make(n)
+	}
 	g.hhSeq = make([]int, len(towns))
 
 	tw := make([]float64, len(towns))
@@ -61,9 +57,11 @@ func (g *gen) children() error {
 	return nil
 }
 
-// household makes a new household in town ti and returns its index.
+// household makes a new household in town ti and returns its index. The
+// household before it has all its children.
 func (g *gen) household(ti int) int {
 	r := g.r
+	g.hh, g.guards = g.hh[:0], g.guards[:0]
 	rural := !towns[ti].Urban
 	eth := g.ethW.pick(r)
 	h := household{eth: uint8(eth), guardStart: int32(len(g.guards))}
@@ -194,7 +192,7 @@ func (g *gen) child(ti, vi, gi, hi int) error {
 	if g.vil[vi].remote || g.sch[school].typ == store.SchoolTeachingPoint {
 		bits |= bitRemote
 	}
-	g.d.Students = append(g.d.Students, store.StudentFields{
+	s := store.StudentFields{
 		Name:        name,
 		Gender:      gender,
 		IDNumber:    id,
@@ -205,11 +203,19 @@ func (g *gen) child(ti, vi, gi, hi int) error {
 		Grade:       grade,
 		Status:      status,
 		Details:     details,
-	})
-	g.bits = append(g.bits, bits)
-	g.hhOf = append(g.hhOf, int32(hi))
-	g.vilOf = append(g.vilOf, int16(vi))
-	g.school = append(g.school, int16(school))
+	}
+	i := g.n
+	g.n++
+	if g.emit != nil {
+		return g.emitChild(i, s, h)
+	}
+	c := g.columns
+	c.grade = append(c.grade, uint8(grade))
+	c.status = append(c.status, statusCode(status))
+	c.class = append(c.class, 0)
+	c.bits = append(c.bits, bits)
+	c.vilOf = append(c.vilOf, int16(vi))
+	c.school = append(c.school, int16(school))
 	return nil
 }
 
@@ -281,10 +287,9 @@ func checkDigit(b []byte) byte {
 // neverEnrolled takes a few dozen children (more often rural or poor) out of
 // school: status never_enrolled, no school, grade or class.
 func (g *gen) neverEnrolled() {
-	n := count(rates.NeverEnrolled, len(g.d.Students))
+	n := count(rates.NeverEnrolled, g.n)
 	g.pickChildren(g.r, n, 6, func(i int) float64 {
-		s := &g.d.Students[i]
-		if s.Status != store.StatusEnrolled || g.bits[i]&bitDisabled != 0 {
+		if g.status[i] != codeEnrolled || g.bits[i]&bitDisabled != 0 {
 			return 0
 		}
 		w := 1.0
@@ -299,12 +304,11 @@ func (g *gen) neverEnrolled() {
 		}
 		return w
 	}, func(i int) {
-		s := &g.d.Students[i]
 		if g.attend == nil {
 			g.attend = map[int]int{}
 		}
-		g.attend[i] = g.nearestSchool(i, s.Grade)
-		s.Status, s.Grade = store.StatusNeverEnrolled, 0
+		g.attend[i] = g.nearestSchool(i, int(g.grade[i]))
+		g.status[i], g.grade[i] = codeNeverEnrolled, 0
 		g.school[i] = -1
 	})
 }
@@ -330,7 +334,7 @@ func (g *gen) nearestSchool(i, grade int) int {
 // take for each. It gives up after many misses, so a tiny district may get
 // fewer.
 func (g *gen) pickChildren(r *rand.Rand, n int, wmax float64, weight func(int) float64, take func(int)) {
-	total := len(g.d.Students)
+	total := g.n
 	for tries := 0; n > 0 && tries < 1000*(n+total); tries++ {
 		i := r.IntN(total)
 		if w := weight(i); w > 0 && r.Float64()*wmax < w {
@@ -346,7 +350,7 @@ func (g *gen) classes() {
 	counts := make([]int32, 10*len(g.sch))
 	for i, s := range g.school {
 		if s >= 0 {
-			counts[10*int(s)+g.d.Students[i].Grade]++
+			counts[10*int(s)+int(g.grade[i])]++
 		}
 	}
 	classes := make([]int32, len(counts))
@@ -365,51 +369,10 @@ func (g *gen) classes() {
 	next := make([]int32, len(counts))
 	for i, s := range g.school {
 		if s >= 0 {
-			slot := 10*int(s) + g.d.Students[i].Grade
-			g.d.Students[i].Class = int(next[slot]%classes[slot]) + 1
+			slot := 10*int(s) + int(g.grade[i])
+			g.class[i] = uint8(next[slot]%classes[slot]) + 1
 			next[slot]++
 		}
-	}
-}
-
-// finish fills in school codes, student numbers, flags (in the order of
-// store.Flags) and guardians. Flags and guardians are carved from two
-// slabs, each child's slice with its own capacity.
-func (g *gen) finish() {
-	var order []uint8
-	for _, f := range store.Flags {
-		order = append(order, flagBit(f))
-	}
-	nFlags, nGuards := 0, 0
-	for i := range g.d.Students {
-		for _, b := range order {
-			if g.bits[i]&b != 0 {
-				nFlags++
-			}
-		}
-		nGuards += int(g.hh[g.hhOf[i]].guardN)
-	}
-	flags := make([]string, 0, nFlags)
-	guards := make([]store.Guardian, 0, nGuards)
-	for i := range g.d.Students {
-		s := &g.d.Students[i]
-		if si := g.school[i]; si >= 0 {
-			s.SchoolCode = g.d.Schools[si].Code
-			s.StudentNo = "G" + s.IDNumber
-		}
-		start := len(flags)
-		for k, b := range order {
-			if g.bits[i]&b != 0 {
-				flags = append(flags, store.Flags[k])
-			}
-		}
-		if len(flags) > start {
-			s.Flags = flags[start:len(flags):len(flags)]
-		}
-		h := &g.hh[g.hhOf[i]]
-		start = len(guards)
-		guards = append(guards, g.guards[h.guardStart:h.guardStart+int32(h.guardN)]...)
-		s.Guardians = guards[start:len(guards):len(guards)]
 	}
 }
 

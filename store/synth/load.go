@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 
 	"baoxue/store"
@@ -31,21 +32,21 @@ func Load(ctx context.Context, sub Submitter, nodeID string, d *District, seed i
 	if err := l.org(d, password); err != nil {
 		return err
 	}
-	rs, err := l.stage("students", store.KindStudentCreate, wrap(d.Students, func(f store.StudentFields) store.Payload { return store.StudentCreate{StudentFields: f} }))
+	ids, err := l.students(d)
 	if err != nil {
 		return err
 	}
-	if err := l.assignments(d, rs); err != nil {
+	if err := l.assignments(d, ids); err != nil {
 		return err
 	}
-	caseIDs, err := l.statusChanges(d, rs)
+	caseIDs, err := l.statusChanges(d, ids)
 	if err != nil {
 		return err
 	}
-	if err := l.cases(d, rs, caseIDs); err != nil {
+	if err := l.cases(d, ids, caseIDs); err != nil {
 		return err
 	}
-	if err := l.attendance(d, rs); err != nil { // the calendar and a term of roll calls: load_attendance.go
+	if err := l.attendance(d, ids); err != nil { // the calendar and a term of roll calls: load_attendance.go
 		return err
 	}
 	return l.reports(d) // a year of monthly reports: load_reports.go
@@ -99,22 +100,39 @@ func (l *loader) org(d *District, password string) error {
 	return err
 }
 
-// stage submits one command of kind per payload, concurrently, and fails on
-// the first rejection.
-func (l *loader) stage(name, kind string, ps payloads) ([]store.Result, error) {
-	rs, err := l.submitAll(ps.n, func(i int) (store.Command, error) {
+// stage submits one command of kind per payload, concurrently, fails on
+// the first rejection, and returns the record ids the register gave.
+func (l *loader) stage(name, kind string, ps payloads) ([]string, error) {
+	ids := make([]string, ps.n)
+	err := l.submitAll(name, ps.n, func(i int) (store.Command, error) {
 		return store.NewCommand(l.id(kind, i), l.actor, ps.at(i))
+	}, func(i int, r store.Result) error {
+		if !r.Applied() {
+			return fmt.Errorf("demo %s %d rejected: %s", name, i, r.Reason)
+		}
+		ids[i] = r.RecordID
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("demo %s: %w", name, err)
+		return nil, err
 	}
-	for i, r := range rs {
-		if !r.Applied() {
-			return nil, fmt.Errorf("demo %s %d rejected: %s", name, i, r.Reason)
+	l.report(name, ps.n)
+	return ids, nil
+}
+
+// students registers the children, made one at a time as they are sent
+// (District.Children): a planned district of 1,000,000 children is never
+// held as records. It returns the ids the register gave them, by index.
+func (l *loader) students(d *District) ([]string, error) {
+	next, stop := iter.Pull2(d.Children())
+	defer stop()
+	return l.stage("students", store.KindStudentCreate, payloads{d.NumStudents(), func(i int) store.Payload {
+		j, f, ok := next()
+		if !ok || j != i { // submitAll asks for them in order, once each
+			panic(fmt.Sprintf("synth: child %d asked for, %d (%v) made", i, j, ok))
 		}
-	}
-	l.report(name, len(rs))
-	return rs, nil
+		return store.StudentCreate{StudentFields: f}
+	}})
 }
 
 // submit submits one command and fails when it is rejected.
@@ -144,34 +162,50 @@ const inFlight = 4096
 
 // submitAll submits count commands from several goroutines, so that
 // replication batches them into few log appends and register transactions,
-// and returns the results in the commands' order. cmd builds command i when
-// it is sent, so that a large district is never held as commands too.
-func (l *loader) submitAll(count int, cmd func(int) (store.Command, error)) ([]store.Result, error) {
-	results := make([]store.Result, count)
+// and hands each result to done (from those goroutines, each index once;
+// an error from done, returned as it is, stops the stage; a failed submit
+// is returned as "demo what: …"). cmd builds command i when it is
+// sent, in order from one goroutine, so that a large district is never
+// held as commands, nor its results kept beyond what done keeps.
+func (l *loader) submitAll(what string, count int, cmd func(int) (store.Command, error), done func(i int, r store.Result) error) error {
 	ctx, cancel := context.WithCancel(l.ctx)
 	defer cancel()
-	next := make(chan int)
+	type job struct {
+		i int
+		c store.Command
+	}
+	next := make(chan job)
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
+	fail := func(err error) { once.Do(func() { firstErr = err; cancel() }) }
 	for w := 0; w < min(inFlight, count); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				r, err := l.send(ctx, cmd, i)
+			for j := range next {
+				r, err := l.send(ctx, j.c)
 				if err != nil {
-					once.Do(func() { firstErr = err; cancel() })
+					err = fmt.Errorf("demo %s: %w", what, err)
+				} else {
+					err = done(j.i, r)
+				}
+				if err != nil {
+					fail(err)
 					return
 				}
-				results[i] = r
 			}
 		}()
 	}
 feed:
 	for i := range count {
+		c, err := cmd(i)
+		if err != nil {
+			fail(fmt.Errorf("demo %s: %w", what, err))
+			break
+		}
 		select {
-		case next <- i:
+		case next <- job{i, c}:
 		case <-ctx.Done():
 			break feed
 		}
@@ -179,19 +213,15 @@ feed:
 	close(next)
 	wg.Wait()
 	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
+		firstErr = fmt.Errorf("demo %s: %w", what, ctx.Err())
 	}
-	return results, firstErr
+	return firstErr
 }
 
-// send builds command i and submits it. A command not applied within the
-// node's ApplyTimeout may still be: it is sent again (same id, answered with
-// its one result), up to five times.
-func (l *loader) send(ctx context.Context, cmd func(int) (store.Command, error), i int) (store.Result, error) {
-	c, err := cmd(i)
-	if err != nil {
-		return store.Result{}, err
-	}
+// send submits c. A command not applied within the node's ApplyTimeout may
+// still be: it is sent again (same id, answered with its one result), up
+// to five times.
+func (l *loader) send(ctx context.Context, c store.Command) (store.Result, error) {
 	r, err := l.sub.Submit(ctx, c)
 	for try := 0; try < 5 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil; try++ {
 		r, err = l.sub.Submit(ctx, c)

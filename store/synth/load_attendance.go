@@ -12,7 +12,7 @@ import (
 // in the future), through the same command path as a head teacher's. A
 // calendar or a class-day recorded by an earlier, interrupted load is a
 // conflict, and left as it is.
-func (l *loader) attendance(d *District, rs []store.Result) error {
+func (l *loader) attendance(d *District, ids []string) error {
 	cal, err := store.NewCommand(l.id(store.KindCalendarSet, 0), l.actor, store.CalendarSet{Calendar: DemoCalendar()})
 	if err != nil {
 		return err
@@ -25,23 +25,23 @@ func (l *loader) attendance(d *District, rs []store.Result) error {
 	}
 	today := time.Now().In(store.ChinaTime).Format("2006-01-02")
 	specs := d.Attendance(l.seed, today)
-	ars, err := l.submitAll(len(specs), func(i int) (store.Command, error) {
+	err = l.submitAll("roll calls", len(specs), func(i int) (store.Command, error) {
 		sp := specs[i]
 		p := store.RollCall{School: sp.School, Grade: sp.Grade, Class: sp.Class, Date: sp.Date, Absent: make([]store.Absence, len(sp.Absent))}
 		for j, a := range sp.Absent {
 			p.Absent[j] = a.Absence
-			p.Absent[j].StudentID = rs[a.StudentIndex].RecordID
+			p.Absent[j].StudentID = ids[a.StudentIndex]
 		}
 		return store.NewCommand(l.id(store.KindAttendance+":"+today, i), l.actor, p)
-	})
-	if err != nil {
-		return fmt.Errorf("demo roll calls: %w", err)
-	}
-	for i, r := range ars {
+	}, func(i int, r store.Result) error {
 		if !r.Applied() && r.Code != store.CodeConflict {
 			return fmt.Errorf("demo roll call %d rejected: %s", i, r.Reason)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	l.report("roll calls", len(ars))
+	l.report("roll calls", len(specs))
 	return nil
 }

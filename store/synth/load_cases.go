@@ -13,31 +13,31 @@ import (
 // case's visits, legal steps and close, in order.
 
 // assignments loads the responsibility assignments, concurrently.
-func (l *loader) assignments(d *District, rs []store.Result) error {
-	ars, err := l.submitAll(len(d.Assignments), func(i int) (store.Command, error) {
+func (l *loader) assignments(d *District, ids []string) error {
+	err := l.submitAll("assignments", len(d.Assignments), func(i int) (store.Command, error) {
 		a := d.Assignments[i]
 		p := a.Assignment
 		if a.StudentIndex >= 0 {
-			p.Unit = rs[a.StudentIndex].RecordID
+			p.Unit = ids[a.StudentIndex]
 		}
 		return store.NewCommand(l.id(store.KindAssignmentCreate, i), l.actor, p)
-	})
-	if err != nil {
-		return fmt.Errorf("demo assignments: %w", err)
-	}
-	for i, r := range ars {
+	}, func(i int, r store.Result) error {
 		if !r.Applied() {
 			return fmt.Errorf("demo assignment %d rejected: %s", i, r.Reason)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	l.report("assignments", len(ars))
+	l.report("assignments", len(d.Assignments))
 	return nil
 }
 
 // statusChanges loads the status changes in order, a dropout as the report
 // that opens its case, and returns the case ids so far (by case spec; empty
 // for the cases of children never enrolled).
-func (l *loader) statusChanges(d *District, rs []store.Result) ([]string, error) {
+func (l *loader) statusChanges(d *District, ids []string) ([]string, error) {
 	caseOf := map[int]int{} // status change → case spec (lookup only)
 	for i, c := range d.Cases {
 		if c.StatusChange >= 0 {
@@ -48,7 +48,7 @@ func (l *loader) statusChanges(d *District, rs []store.Result) ([]string, error)
 	for i, sc := range d.StatusChanges {
 		if ci, ok := caseOf[i]; ok {
 			p := d.Cases[ci].Report
-			p.StudentID = rs[sc.StudentIndex].RecordID
+			p.StudentID = ids[sc.StudentIndex]
 			r, err := l.submit("dropout report", ci, store.KindCaseReport, p)
 			if err != nil {
 				return nil, err
@@ -57,7 +57,7 @@ func (l *loader) statusChanges(d *District, rs []store.Result) ([]string, error)
 			continue
 		}
 		ch := sc.Change
-		ch.ID = rs[sc.StudentIndex].RecordID
+		ch.ID = ids[sc.StudentIndex]
 		if _, err := l.submit("status change", i, store.KindStudentStatus, ch); err != nil {
 			return nil, err
 		}
@@ -68,11 +68,11 @@ func (l *loader) statusChanges(d *District, rs []store.Result) ([]string, error)
 
 // cases reports the cases of children never enrolled and records every
 // case's visits, legal steps and close, in order.
-func (l *loader) cases(d *District, rs []store.Result, caseIDs []string) error {
+func (l *loader) cases(d *District, ids []string, caseIDs []string) error {
 	for ci, c := range d.Cases {
 		if caseIDs[ci] == "" {
 			p := c.Report
-			p.StudentID = rs[c.StudentIndex].RecordID
+			p.StudentID = ids[c.StudentIndex]
 			r, err := l.submit("out-of-school report", ci, store.KindCaseReport, p)
 			if err != nil {
 				return err

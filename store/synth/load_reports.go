@@ -47,7 +47,7 @@ func (l *loader) reports(d *District) error {
 		if len(todo) == 0 {
 			break
 		}
-		rs, err := l.submitAll(len(todo), func(j int) (store.Command, error) {
+		err := l.submitAll("reports", len(todo), func(j int) (store.Command, error) {
 			sp := specs[todo[j]]
 			st := sp.Steps[step]
 			p := store.ReportAction{School: sp.School, Month: sp.Month, Action: st.Action, Reason: st.Reason, Received: st.Received}
@@ -60,17 +60,17 @@ func (l *loader) reports(d *District) error {
 				actor = store.Actor{User: st.By, Role: store.RoleOfficer, Node: l.actor.Node}
 			}
 			return store.NewCommand(l.id(store.KindReportAction+":"+sp.School+":"+sp.Month, step), actor, p)
-		})
-		if err != nil {
-			return fmt.Errorf("demo reports: %w", err)
-		}
-		for j, r := range rs {
+		}, func(j int, r store.Result) error {
 			if !r.Applied() && r.Code != store.CodeState { // a report moved on by an earlier load
 				sp := specs[todo[j]]
 				return fmt.Errorf("demo report %s %s %s rejected: %s", sp.School, sp.Month, sp.Steps[step].Action, r.Reason)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		n += len(rs)
+		n += len(todo)
 	}
 	l.report("monthly reports", n)
 	return nil

@@ -38,7 +38,7 @@ func PovertySample(d *District) [][]string {
 		rows = append(rows, []string{strconv.Itoa(len(rows)), name, id, household, town, school})
 	}
 	i := 0
-	for _, s := range d.Students {
+	for _, s := range d.Children() {
 		ids[s.IDNumber] = true
 		if !hasFlag(s, store.FlagRegisteredPoor) {
 			continue
@@ -88,7 +88,7 @@ func PovertySample(d *District) [][]string {
 func AidSample(d *District, term, date string) [][]string {
 	rows := [][]string{{"姓名", "身份证号", "资助项目", "金额（元）", "学期", "发放日期"}}
 	i := 0
-	for _, s := range d.Students {
+	for _, s := range d.Children() {
 		if !hasFlag(s, store.FlagRegisteredPoor) || s.SchoolCode == "" {
 			continue
 		}

@@ -32,7 +32,7 @@ func (d *District) SampleExport() ([]byte, string) {
 	}
 	var kids []store.StudentFields
 	ids := map[string]bool{}
-	for _, s := range d.Students {
+	for _, s := range d.Children() {
 		ids[s.IDNumber] = true
 		if s.SchoolCode == school.Code && s.Status == store.StatusEnrolled {
 			kids = append(kids, s)

@@ -39,19 +39,19 @@ var (
 // (more often migrant children), graduations (grade 9) and emigrations.
 func (g *gen) statusChanges() {
 	rc := g.rc
-	n := len(g.d.Students)
+	n := g.n
 	taken := make([]bool, n)
 	for _, ck := range changeKinds {
 		kind := ck.status
 		g.pickChildren(rc, count(ck.rate, n), ck.wmax, func(i int) float64 {
-			s := &g.d.Students[i]
-			if taken[i] || s.Status != store.StatusEnrolled {
+			if taken[i] || g.status[i] != codeEnrolled {
 				return 0
 			}
+			grade := int(g.grade[i])
 			b := g.bits[i]
 			switch kind {
 			case store.StatusDroppedOut:
-				w := dropoutGrade[s.Grade-1]
+				w := dropoutGrade[grade-1]
 				if b&bitLeftBehind != 0 {
 					w *= 2
 				}
@@ -70,7 +70,7 @@ func (g *gen) statusChanges() {
 					return 4
 				}
 			case store.StatusGraduated:
-				if s.Grade != 9 {
+				if grade != 9 {
 					return 0
 				}
 			}
@@ -88,13 +88,13 @@ func (g *gen) statusChanges() {
 // change makes the status change of child i to status.
 func (g *gen) change(i int, status string) store.StudentStatus {
 	rc := g.rc
-	s := &g.d.Students[i]
+	grade := int(g.grade[i])
 	c := store.StudentStatus{Status: status}
 	var date time.Time
 	switch status {
 	case store.StatusDroppedOut:
 		date = g.schoolDay(changeFrom, changeTo, true)
-		if s.Grade >= 8 {
+		if grade >= 8 {
 			c.Reason = g.dropOlderChoice()
 		} else {
 			c.Reason = dropoutReasons[g.dropW.pick(rc)].S
@@ -112,7 +112,7 @@ func (g *gen) change(i int, status string) store.StudentStatus {
 	case store.StatusTransferredOut:
 		date = g.schoolDay(changeFrom, changeTo, false)
 		kind := "小学"
-		if s.Grade >= 7 {
+		if grade >= 7 {
 			kind = "中学"
 		}
 		var place string
@@ -174,9 +174,9 @@ func (g *gen) users() {
 	center := d.Schools[g.town[seat].center]
 	town := d.Townships[seat]
 	class := 1
-	for i, s := range d.Students {
-		if g.school[i] == int16(g.town[seat].center) && s.Grade == 6 {
-			class = s.Class
+	for i, si := range g.school {
+		if si == int16(g.town[seat].center) && g.grade[i] == 6 {
+			class = int(g.class[i])
 			break
 		}
 	}

@@ -14,7 +14,9 @@
 //
 // Generate is deterministic: the same Config always gives the same District
 // (math/rand/v2 PCG streams seeded from Config.Seed; no clock, no map
-// order). The structure (townships to schools) depends only on the seed,
+// order). Plan is Generate without the children's records, which
+// District.Children makes again from the seed, one at a time (replay.go):
+// the demo loads 1,000,000 children without holding them. The structure (townships to schools) depends only on the seed,
 // not on the number of children. The children are in the school year that
 // starts on ReferenceDate: a child in grade g is g+5 or g+6 years old on
 // that day.
@@ -112,6 +114,11 @@ type District struct {
 	Users         []UserSpec            // example users besides the admin
 	Assignments   []AssignmentSpec      // responsibility (双线四包): most of the tree, a few gaps (cases.go)
 	Cases         []CaseSpec            // a case for every dropout and a few never-enrolled children (cases.go)
+
+	// What the generator keeps of each child (replay.go), and the config
+	// that makes the children's records again: Plan leaves Students nil.
+	cols *columns
+	cfg  Config
 }
 
 // StatusChange is a change of status to record after the children are
@@ -136,6 +143,23 @@ type UserSpec struct {
 // Generate builds the district cfg selects. It is safe for concurrent use
 // and returns an error wrapping ErrConfig for an invalid config.
 func Generate(cfg Config) (*District, error) {
+	d, err := Plan(cfg)
+	if err != nil {
+		return nil, err
+	}
+	students := make([]store.StudentFields, 0, d.NumStudents())
+	for _, s := range d.Children() {
+		students = append(students, s)
+	}
+	d.Students = students
+	return d, nil
+}
+
+// Plan builds the district cfg selects as Generate does, but for the
+// children's records: Students is nil, and Children makes them again, one
+// at a time, from the seed. A district of 1,000,000 children held as
+// records is about 600 MB; planned, about 8 MB (replay.go).
+func Plan(cfg Config) (*District, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -147,7 +171,6 @@ func Generate(cfg Config) (*District, error) {
 	}
 	g.neverEnrolled()
 	g.classes()
-	g.finish()
 	g.statusChanges()
 	g.users()
 	// Cases and assignments draw from their own stream, so that they leave
@@ -157,6 +180,7 @@ func Generate(cfg Config) (*District, error) {
 	g.cases(rk)
 	g.upToDate()
 	g.linkUsers()
+	g.d.cols, g.d.cfg = g.columns, cfg
 	return g.d, nil
 }
 
@@ -229,16 +253,19 @@ type gen struct {
 	idOffset []uint16  // per day
 
 	// Per child.
-	bits   []uint8
-	hhOf   []int32
-	vilOf  []int16
-	school []int16     // -1: none
+	*columns
 	attend map[int]int // never-enrolled child → the school it should attend (nearestSchool)
+	// The household being filled and its guardians: children() makes a
+	// household's children one after the other, so no other is kept.
 	hh     []household
-	guards []store.Guardian // households' guardians
-	hhSeq  []int            // per town
+	guards []store.Guardian
+	hhSeq  []int // per town
 	povSeq int
 	buf    []byte
+	// emit, when set, receives each child's record as children() makes it
+	// again from the seed (replay.go) instead of its columns being kept.
+	emit func(i int, s store.StudentFields, guardians []store.Guardian) bool
+	n    int // children made so far
 }
 
 type townInfo struct {
@@ -288,6 +315,7 @@ func newGen(cfg Config) *gen {
 		rs:            rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
 		r:             rand.New(rand.NewPCG(seed, 0xbf58476d1ce4e5b9)),
 		rc:            rand.New(rand.NewPCG(seed, 0x94d049bb133111eb)),
+		columns:       &columns{},
 		seat:          -1,
 		specialSchool: -1,
 	}
