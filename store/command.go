@@ -148,6 +148,7 @@ func NewCommand(id string, actor Actor, p Payload) (Command, error) {
 	var b []byte
 	if a, ok := p.(jsonAppender); ok {
 		b = a.appendJSON(make([]byte, 0, 512))
+		b = b[:len(b):len(b)] // no spare room another append could write into
 	} else {
 		var err error
 		if b, err = json.Marshal(p); err != nil {
