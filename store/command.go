@@ -137,13 +137,23 @@ func (r Result) Applied() bool { return r.State == StateApplied }
 // the previous release still apply it.
 type versioned interface{ payloadVersion() int }
 
+// jsonAppender is a payload that encodes itself as json.Marshal would,
+// without reflection (json_append.go): the payloads on every write's path.
+type jsonAppender interface{ appendJSON([]byte) []byte }
+
 // NewCommand builds a command of p's kind with p encoded as its payload,
 // and the payload's version where it has one (versioned).
 // Errors: p cannot be encoded as JSON.
 func NewCommand(id string, actor Actor, p Payload) (Command, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return Command{}, err
+	var b []byte
+	if a, ok := p.(jsonAppender); ok {
+		b = a.appendJSON(make([]byte, 0, 512))
+		b = b[:len(b):len(b)] // no spare room another append could write into
+	} else {
+		var err error
+		if b, err = json.Marshal(p); err != nil {
+			return Command{}, err
+		}
 	}
 	cmd := Command{ID: id, Kind: p.Kind(), Actor: actor, Payload: b}
 	if v, ok := p.(versioned); ok && v.payloadVersion() > 1 {

@@ -36,17 +36,28 @@ type sessionRecord struct {
 }
 
 // sessionStore keeps sessions in a bbolt file. Safe for concurrent use.
+//
+// live holds the sessions found by lookup, keyed by tokenKey, so an API
+// request does not open a read transaction on local.db for its session
+// (one of four a write). Only this process writes the sessions bucket
+// (bbolt locks the file), and only through create and delete: create makes
+// a token no entry can hold yet and drops the entries of the expired
+// sessions it sweeps, delete drops its entry, each after its transaction
+// commits. gen counts those, so a lookup that read the file before a
+// delete committed does not put the session back afterwards.
+// Expiry is checked on every lookup, from the entry as from the file. What
+// the register decides (a disabled user, a changed password or role) is
+// not cached here: userFor reads the user on every request.
 type sessionStore struct {
 	db *bolt.DB
-	// decoded holds records decoded from their stored bytes, so a request
-	// does not decode its session's JSON again. Keyed by the bytes, it
-	// needs no invalidation: a changed or deleted session is other bytes
-	// or none. At most maxDecodedSessions, then started afresh.
-	mu      sync.Mutex
-	decoded map[string]sessionRecord
+
+	mu   sync.Mutex
+	live map[string]sessionRecord
+	gen  uint64
 }
 
-const maxDecodedSessions = 4096
+// maxLiveSessions bounds live; when full it is started afresh.
+const maxLiveSessions = 4096
 
 func newSessionStore(db *bolt.DB) (*sessionStore, error) {
 	err := db.Update(func(tx *bolt.Tx) error {
@@ -76,21 +87,24 @@ func (s *sessionStore) create(u store.User, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	var swept [][]byte
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(sessionsBucket)
-		if err := sweep(bk, now); err != nil {
+		var err error
+		if swept, err = sweep(bk, now); err != nil {
 			return err
 		}
 		return bk.Put(tokenKey(token), v)
 	})
+	s.forget(swept...)
 	if err != nil {
 		return "", fmt.Errorf("save session: %w", err)
 	}
 	return token, nil
 }
 
-// sweep deletes expired sessions.
-func sweep(bk *bolt.Bucket, now time.Time) error {
+// sweep deletes expired sessions and returns their keys.
+func sweep(bk *bolt.Bucket, now time.Time) ([][]byte, error) {
 	var dead [][]byte
 	err := bk.ForEach(func(k, v []byte) error {
 		var r sessionRecord
@@ -100,14 +114,14 @@ func sweep(bk *bolt.Bucket, now time.Time) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, k := range dead {
 		if err := bk.Delete(k); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return dead, nil
 }
 
 // lookup returns a live session, or errNoSession.
@@ -115,15 +129,28 @@ func (s *sessionStore) lookup(token string, now time.Time) (sessionRecord, error
 	if token == "" {
 		return sessionRecord{}, errNoSession
 	}
-	var r sessionRecord
+	key := tokenKey(token)
+	s.mu.Lock()
+	r, ok := s.live[string(key)]
+	if ok && !now.Before(r.Expires) {
+		delete(s.live, string(key))
+	}
+	gen := s.gen
+	s.mu.Unlock()
+	if ok {
+		if !now.Before(r.Expires) {
+			return sessionRecord{}, errNoSession
+		}
+		return r, nil
+	}
 	found := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(sessionsBucket).Get(tokenKey(token))
+		v := tx.Bucket(sessionsBucket).Get(key)
 		if v == nil {
 			return nil
 		}
 		found = true
-		return s.decode(v, &r)
+		return json.Unmarshal(v, &r)
 	})
 	if err != nil {
 		return sessionRecord{}, fmt.Errorf("read session: %w", err)
@@ -131,26 +158,22 @@ func (s *sessionStore) lookup(token string, now time.Time) (sessionRecord, error
 	if !found || !now.Before(r.Expires) {
 		return sessionRecord{}, errNoSession
 	}
+	s.remember(key, r, gen)
 	return r, nil
 }
 
-// decode reads a stored session record, from decoded when it is there.
-// v is valid only in its transaction: the map keeps a copy.
-func (s *sessionStore) decode(v []byte, r *sessionRecord) error {
+// remember keeps r for later lookups, unless a session was deleted since
+// the caller read it at gen (it may have been this one).
+func (s *sessionStore) remember(key []byte, r sessionRecord, gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d, ok := s.decoded[string(v)]; ok {
-		*r = d
-		return nil
+	if s.gen != gen {
+		return
 	}
-	if err := json.Unmarshal(v, r); err != nil {
-		return err
+	if s.live == nil || len(s.live) >= maxLiveSessions {
+		s.live = make(map[string]sessionRecord)
 	}
-	if s.decoded == nil || len(s.decoded) >= maxDecodedSessions {
-		s.decoded = make(map[string]sessionRecord)
-	}
-	s.decoded[string(v)] = *r
-	return nil
+	s.live[string(key)] = r
 }
 
 // delete ends a session. Deleting an unknown token is not an error.
@@ -158,7 +181,22 @@ func (s *sessionStore) delete(token string) error {
 	if token == "" {
 		return nil
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(sessionsBucket).Delete(tokenKey(token))
+	key := tokenKey(token)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(sessionsBucket).Delete(key)
 	})
+	s.forget(key)
+	return err
+}
+
+// forget drops sessions deleted from the file from live. Called after the
+// transaction that deleted them: a lookup from then on reads the file
+// without them, and one that read it before does not remember them (gen).
+func (s *sessionStore) forget(keys ...[]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		delete(s.live, string(k))
+	}
+	s.gen++
 }

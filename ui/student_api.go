@@ -66,7 +66,7 @@ func (s *Server) apiCreateStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
+	return writeStudentAnswer(c, http.StatusCreated, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 func (s *Server) apiGetStudent(c echo.Context) error {
@@ -169,7 +169,7 @@ func (s *Server) apiPatchStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
+	return writeStudentAnswer(c, http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 // statusRequest changes a child's status (the child is the URL's).
@@ -195,7 +195,7 @@ func (s *Server) apiChangeStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
+	return writeStudentAnswer(c, http.StatusOK, studentWriteJSON{Student: s.recordView(u).Student(st), Command: commandOf(r)})
 }
 
 func (s *Server) apiStudentHistory(c echo.Context) error {
