@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -88,12 +86,12 @@ func encodeStudent(s *Student) ([]byte, error) {
 // reflection: every node encodes every child it registers.
 func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendUint(append(b, `{"v":`...), r.Version, 10)
-	b = appendMarshalString(append(b, `,"n":`...), r.Name)
+	b = AppendJSONString(append(b, `,"n":`...), r.Name)
 	b = appendOmitString(b, `,"g":`, r.Gender)
-	b = appendMarshalString(append(b, `,"i":`...), r.IDNumber)
+	b = AppendJSONString(append(b, `,"i":`...), r.IDNumber)
 	b = appendOmitString(b, `,"e":`, r.Ethnicity)
 	if r.StudentNo != nil {
-		b = appendMarshalString(append(b, `,"no":`...), *r.StudentNo)
+		b = AppendJSONString(append(b, `,"no":`...), *r.StudentNo)
 	}
 	b = appendOmitString(b, `,"vc":`, r.Village)
 	b = appendOmitString(b, `,"gc":`, r.Group)
@@ -105,7 +103,7 @@ func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
 	if r.Class != 0 {
 		b = strconv.AppendInt(append(b, `,"cl":`...), int64(r.Class), 10)
 	}
-	b = appendMarshalString(append(b, `,"st":`...), r.Status)
+	b = AppendJSONString(append(b, `,"st":`...), r.Status)
 	if r.Flags != nil {
 		b = append(b, `,"f":`...)
 		if *r.Flags == nil {
@@ -116,7 +114,7 @@ func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendMarshalString(b, f)
+				b = AppendJSONString(b, f)
 			}
 			b = append(b, ']')
 		}
@@ -138,15 +136,15 @@ func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendMarshalString(append(b, '['), g[0])
-				b = appendMarshalString(append(b, ','), g[1])
-				b = append(appendMarshalString(append(b, ','), g[2]), ']')
+				b = AppendJSONString(append(b, '['), g[0])
+				b = AppendJSONString(append(b, ','), g[1])
+				b = append(AppendJSONString(append(b, ','), g[2]), ']')
 			}
 			b = append(b, ']')
 		}
 	}
 	if r.BirthDate != nil {
-		b = appendMarshalString(append(b, `,"b":`...), *r.BirthDate)
+		b = AppendJSONString(append(b, `,"b":`...), *r.BirthDate)
 	}
 	b = appendOmitString(b, `,"t":`, r.Township)
 	if r.Created != 0 {
@@ -157,7 +155,7 @@ func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
 		b = strconv.AppendInt(append(b, `,"ua":`...), *r.Updated, 10)
 	}
 	if r.UpdatedBy != nil {
-		b = appendMarshalString(append(b, `,"ub":`...), *r.UpdatedBy)
+		b = AppendJSONString(append(b, `,"ub":`...), *r.UpdatedBy)
 	}
 	return append(b, '}'), nil
 }
@@ -168,35 +166,7 @@ func appendOmitString(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendMarshalString(append(b, key...), s)
-}
-
-// appendMarshalString appends s as json.Marshal does: HTML characters,
-// U+2028 and U+2029 escaped, invalid UTF-8 as \ufffd. A string that needs
-// none of that (nearly every one: names, codes, Chinese text) is copied as
-// it is; any other goes through encoding/json itself, so the bytes are
-// always json.Marshal's.
-func appendMarshalString(b []byte, s string) []byte {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return appendMarshalSlow(b, s)
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	if !ascii && (!utf8.ValidString(s) || strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029")) {
-		return appendMarshalSlow(b, s)
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-func appendMarshalSlow(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always encodes
-	return append(b, q...)
+	return AppendJSONString(append(b, key...), s)
 }
 
 // legacyStudent marks a record in the Student JSON (and a result in the
