@@ -33,25 +33,7 @@ func rssFile(t *testing.T) int64 {
 func TestDropMappedPages(t *testing.T) {
 	cfg := synth.DefaultConfig()
 	cfg.Students = 12_000
-	d, err := synth.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "register.db")
-	db, err := store.Open(path, &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a := &benchApplier{b: t, db: db}
-	a.org(d)
-	for _, s := range d.Students {
-		a.add(store.KindStudentCreate, s)
-		if len(a.batch) == 500 {
-			a.flush()
-		}
-	}
-	a.flush()
+	d, db, path := loadedRegister(t, cfg)
 	// Map every page in: a full read of every child, twice over.
 	page := func() store.Page {
 		p, err := db.ListStudents(store.DistrictScope, store.Filter{Limit: store.MaxLimit})
@@ -76,6 +58,31 @@ func TestDropMappedPages(t *testing.T) {
 	}
 }
 
+// loadedRegister is a register file holding cfg's district, its children
+// applied in batches of 500; closed when the test ends.
+func loadedRegister(t *testing.T, cfg synth.Config) (*synth.District, *store.DB, string) {
+	d, err := synth.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "register.db")
+	db, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	a := &benchApplier{b: t, db: db}
+	a.org(d)
+	for _, s := range d.Students {
+		a.add(store.KindStudentCreate, s)
+		if len(a.batch) == 500 {
+			a.flush()
+		}
+	}
+	a.flush()
+	return d, db, path
+}
+
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
@@ -86,25 +93,7 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func TestKeepMappedPagesUnder(t *testing.T) {
 	cfg := synth.DefaultConfig()
 	cfg.Students = 30_000
-	d, err := synth.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "register.db")
-	db, err := store.Open(path, &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a := &benchApplier{b: t, db: db}
-	a.org(d)
-	for _, s := range d.Students {
-		a.add(store.KindStudentCreate, s)
-		if len(a.batch) == 500 {
-			a.flush()
-		}
-	}
-	a.flush()
+	_, db, path := loadedRegister(t, cfg)
 	size := fileSize(t, path)
 	readAll := func() int64 { // the largest rise of RssFile over three full reads
 		if err := db.DropMappedPages(); err != nil {
