@@ -31,7 +31,11 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 		body, _ = io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if strings.Contains(string(body), "baoxue_snapshot_persist_seconds_count 1") || time.Now().After(deadline) {
+		// Raft records its own snapshot.persist after Persist returns, a moment
+		// after ours: wait for both.
+		done := strings.Contains(string(body), "baoxue_snapshot_persist_seconds_count 1") &&
+			strings.Contains(string(body), "\nbaoxue_raft_snapshot_persist_count ")
+		if done || time.Now().After(deadline) {
 			break
 		}
 	}
