@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,20 +13,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// residentFile is this process's resident file-backed memory (RssFile), in bytes.
+// residentFile is this process's resident file-backed memory in bytes,
+// as KeepMappedPagesUnder reads it (residentShared).
 func residentFile(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Skip("no /proc/self/status")
+	r, ok := residentShared()
+	if !ok {
+		t.Skip("no /proc/self/statm")
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[0] == "RssFile:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	t.Skip("no RssFile")
-	return 0
+	return r
 }
 
 // peakResidentFile runs fn and returns by how much RssFile rose above where

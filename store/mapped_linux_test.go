@@ -1,32 +1,13 @@
 package store_test
 
 import (
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"baoxue/store"
 	"baoxue/store/synth"
 )
-
-// rssFile is this process's resident file-backed memory, in bytes.
-func rssFile(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Skip("no /proc/self/status")
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[0] == "RssFile:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	t.Skip("no RssFile")
-	return 0
-}
 
 // TestDropMappedPages: after a load has mapped the register in, dropping
 // its pages gives most of them back, and every child still reads the same.
@@ -43,11 +24,11 @@ func TestDropMappedPages(t *testing.T) {
 		return p
 	}
 	db.Dump(discard{})
-	before, first := rssFile(t), page()
+	before, first := store.ResidentFile(t), page()
 	if err := db.DropMappedPages(); err != nil {
 		t.Fatal(err)
 	}
-	after := rssFile(t)
+	after := store.ResidentFile(t)
 	size := fileSize(t, path)
 	t.Logf("RssFile %d → %d MB, register %d MB", before>>20, after>>20, size>>20)
 	if before-after < size/2 {
@@ -99,15 +80,15 @@ func TestKeepMappedPagesUnder(t *testing.T) {
 		if err := db.DropMappedPages(); err != nil {
 			t.Fatal(err)
 		}
-		base, peak := rssFile(t), int64(0)
+		base, peak := store.ResidentFile(t), int64(0)
 		for range 3 {
 			db.Dump(discard{})
-			peak = max(peak, rssFile(t)-base)
+			peak = max(peak, store.ResidentFile(t)-base)
 		}
 		return peak
 	}
 	kept := readAll()
-	budget := rssFile(t) - kept + 2<<20 // what is resident besides the register, and 2 MB of it
+	budget := store.ResidentFile(t) - kept + 2<<20 // what is resident besides the register, and 2 MB of it
 	stop := db.KeepMappedPagesUnder(budget, time.Millisecond)
 	held := readAll()
 	stop()
