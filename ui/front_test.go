@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestResponseHeaders pins the headers every answer carries (the security
+// headers, the request ID, no caching of minors' records) and the access
+// line each request leaves in the log: the front middleware sets them by
+// hand (issue 12), and a browser or proxy relies on every one.
+func TestResponseHeaders(t *testing.T) {
+	e := newEnv(t)
+	e.setupOrg()
+	tok := e.login("officer", "password-1")
+	security := map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "DENY",
+		"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"Referrer-Policy":         "same-origin",
+	}
+	check := func(what string, r response, want map[string]string, wantKeys []string) {
+		t.Helper()
+		for k, v := range want {
+			if got := r.header.Values(k); len(got) != 1 || got[0] != v {
+				t.Errorf("%s: %s = %q, want [%q]", what, k, got, v)
+			}
+		}
+		if id := r.header.Values("X-Request-Id"); len(id) != 1 || !regexp.MustCompile(`^[A-Za-z0-9]{32}$`).MatchString(id[0]) {
+			t.Errorf("%s: X-Request-Id = %q, want one of 32 letters and digits", what, id)
+		}
+		var keys []string
+		for k := range r.header {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if !slices.Equal(keys, wantKeys) {
+			t.Errorf("%s: headers %q, want %q", what, keys, wantKeys)
+		}
+	}
+	api := map[string]string{"Cache-Control": "no-store", "Content-Type": "application/json"}
+	for k, v := range security {
+		api[k] = v
+	}
+	apiKeys := []string{"Cache-Control", "Content-Length", "Content-Security-Policy", "Content-Type", "Date",
+		"Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options", "X-Request-Id"}
+	before := e.log.Len()
+	r := e.api("POST", "/api/v1/students", tok, child("头部", 1)).want(t, http.StatusCreated, "create")
+	check("a new child", r, api, apiKeys)
+	r = e.api("GET", "/api/v1/students?q=450206", "", nil).want(t, http.StatusUnauthorized, "no token")
+	check("no token", r, security, []string{"Content-Length", "Content-Security-Policy", "Content-Type", "Date",
+		"Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options", "X-Request-Id"})
+	r = e.api("GET", "/static/nothing-here.css", "", nil).want(t, http.StatusNotFound, "404")
+	check("not found", r, security, []string{"Content-Length", "Content-Security-Policy", "Content-Type", "Date",
+		"Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options", "X-Request-Id"})
+	page := e.browser().get("/login").want(t, http.StatusOK, "login page")
+	check("login page", page, security, []string{"Cache-Control", "Content-Length", "Content-Security-Policy", "Content-Type", "Date",
+		"Referrer-Policy", "Set-Cookie", "Vary", "X-Content-Type-Options", "X-Frame-Options", "X-Request-Id"})
+
+	// A request's own X-Request-Id is answered and logged as it came.
+	req, err := http.NewRequest("GET", e.ts.URL+"/api/v1/students?q=450206&consistency=local", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("X-Request-Id", "from-the-proxy-1")
+	r = e.send(http.DefaultClient, req).want(t, http.StatusOK, "list")
+	if got := r.header.Values("X-Request-Id"); len(got) != 1 || got[0] != "from-the-proxy-1" {
+		t.Errorf("X-Request-Id = %q, want the request's", got)
+	}
+
+	// One access line a request, at INFO, with the path but never the query
+	// (it may hold an ID number).
+	logs := e.log.String()[before:]
+	line := regexp.MustCompile(`(?m)^time=\S+ level=INFO msg=request component=ui method=GET path=/api/v1/students ` +
+		`status=200 latency=\S+ request_id=from-the-proxy-1 remote_ip=127\.0\.0\.1$`)
+	if !line.MatchString(logs) {
+		t.Errorf("no access line for the list in the log:\n%s", logs)
+	}
+	if n := strings.Count(logs, "msg=request "); n != 5 { // create, 401, 404, login page, list
+		t.Errorf("%d access lines, want 5:\n%s", n, logs)
+	}
+	if strings.Contains(logs, "450206") || strings.Contains(logs, "consistency") {
+		t.Errorf("the query is logged:\n%s", logs)
+	}
+}
