@@ -124,6 +124,7 @@ type Server struct {
 	pages     *renderer
 	assets    *assets
 	echo      *echo.Echo
+	handler   http.Handler // echo with the global middleware composed once (chainHandler)
 	now       func() time.Time
 	day       atomic.Pointer[dayName] // today(), cached for the day
 	dummyHash string                  // checked against for unknown users, so both failures take as long
@@ -191,7 +192,7 @@ func (s *Server) Close() {
 }
 
 // Handler returns the HTTP handler serving the UI, the API and /healthz.
-func (s *Server) Handler() http.Handler { return s.echo }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // routes wires middleware and every resource's routes.
 func (s *Server) routes() *echo.Echo {
@@ -201,50 +202,29 @@ func (s *Server) routes() *echo.Echo {
 	e.Renderer = s.pages
 	e.HTTPErrorHandler = s.handleError
 
-	e.Use(middleware.RequestID())
-	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus:    true,
-		LogMethod:    true,
-		LogURIPath:   true, // never the query: q= may hold an ID number
-		LogLatency:   true,
-		LogRequestID: true,
-		LogRemoteIP:  true,
-		HandleError:  true,
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("method", v.Method),
-				slog.String("path", v.URIPath),
-				slog.Int("status", v.Status),
-				slog.Duration("latency", v.Latency),
-				slog.String("request_id", v.RequestID),
-				slog.String("remote_ip", v.RemoteIP))
-			return nil
-		},
-	}))
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
-		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			s.log.Error("panic", "err", err, "path", c.Request().URL.Path,
-				"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "stack", string(stack))
-			return err
-		},
-	}))
-	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
-		ContentTypeNosniff:    "nosniff",
-		XFrameOptions:         "DENY",
-		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-		ReferrerPolicy:        "same-origin",
-	}))
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M",
-		Skipper: func(c echo.Context) bool { return isImportUpload(c.Request()) }}))
-	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc { // an upload's own limit, plus room for the form around the file
-		return func(c echo.Context) error {
-			if r := c.Request(); isImportUpload(r) {
-				r.Body = http.MaxBytesReader(c.Response(), r.Body, s.importMax()+64<<10)
+	// The global middleware, composed once (chainHandler): front (request
+	// ID, security headers, access line), then recovery from a panic, the
+	// body's limit and an upload's own, the language.
+	global := []echo.MiddlewareFunc{s.front,
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				s.log.Error("panic", "err", err, "path", c.Request().URL.Path,
+					"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "stack", string(stack))
+				return err
+			},
+		}),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M",
+			Skipper: func(c echo.Context) bool { return isImportUpload(c.Request()) }}),
+		func(next echo.HandlerFunc) echo.HandlerFunc { // an upload's own limit, plus room for the form around the file
+			return func(c echo.Context) error {
+				if r := c.Request(); isImportUpload(r) {
+					r.Body = http.MaxBytesReader(c.Response(), r.Body, s.importMax()+64<<10)
+				}
+				return next(c)
 			}
-			return next(c)
-		}
-	})
-	e.Use(s.language)
+		},
+		s.language}
+	s.handler = newChainHandler(e, global...)
 
 	s.registerHealthRoutes(e)
 	s.registerMetricsRoutes(e)
@@ -297,13 +277,4 @@ func (s *Server) routes() *echo.Echo {
 	s.registerReportRoutes(pagesAuth, apiAuth)
 	s.registerImportRoutes(pagesAuth, apiAuth)
 	return e
-}
-
-// noStore keeps minors' records out of browser and proxy caches (shared
-// school PCs).
-func noStore(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		return next(c)
-	}
 }

@@ -37,10 +37,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
 	}
-	log, err := newLogger(stderr, *logLevel)
+	log, flushLog, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
 	}
+	defer flushLog()
 	if err := startPprof(stderr); err != nil {
 		return err
 	}

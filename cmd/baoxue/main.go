@@ -88,11 +88,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-// newLogger writes text logs to stderr at the level named.
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+// newLogger writes text logs to stderr at the level named, through a
+// buffer (logbuf.go), plain records formatted without slog's generic
+// machinery (logtext.go); call flush before returning.
+func newLogger(w io.Writer, level string) (log *slog.Logger, flush func(), err error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	buf := newLogBuffer(w)
+	h := flushAtWarn{&fastText{text: slog.NewTextHandler(buf, &slog.HandlerOptions{Level: l}), buf: buf, plain: true}, buf}
+	return slog.New(h), func() { _ = buf.Flush() }, nil
 }

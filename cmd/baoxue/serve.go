@@ -60,10 +60,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.DataDir == "" {
 		return fmt.Errorf("serve: --data is required (on the command line or as data = DIR in the --config file)")
 	}
-	log, err := newLogger(stderr, *logLevel)
+	log, flushLog, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
 	}
+	defer flushLog()
 	cfg.Logger = log
 	if err := startPprof(stderr); err != nil {
 		return err
