@@ -37,7 +37,9 @@ func TestFastTextAsTextHandler(t *testing.T) {
 			return h.WithAttrs([]slog.Attr{slog.String("component", "raft")}).WithAttrs([]slog.Attr{slog.Int("n", 3)})
 		},
 		func(h slog.Handler) slog.Handler { return h.WithAttrs([]slog.Attr{slog.String("who", "a b")}) },
-		func(h slog.Handler) slog.Handler { return h.WithGroup("grp").WithAttrs([]slog.Attr{slog.String("k", "v")}) },
+		func(h slog.Handler) slog.Handler {
+			return h.WithGroup("grp").WithAttrs([]slog.Attr{slog.String("k", "v")})
+		},
 	}
 	for wi, with := range withs {
 		for ri, r := range records {
