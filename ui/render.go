@@ -142,10 +142,14 @@ func (s *Server) language(next echo.HandlerFunc) echo.HandlerFunc {
 		if ck, err := c.Cookie(langCookie); err == nil && ck.Value == langEN {
 			lang = langEN
 		}
-		if q := c.QueryParam("lang"); q == langEN || q == langZH {
-			lang = q
-			c.SetCookie(&http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+		// Without a query there is no ?lang= (echo's QueryParam would parse
+		// the empty query into a new map).
+		if c.Request().URL.RawQuery != "" {
+			if q := c.QueryParam("lang"); q == langEN || q == langZH {
+				lang = q
+				c.SetCookie(&http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
+					HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+			}
 		}
 		c.Set(ctxLang, lang)
 		return next(c)
