@@ -13,6 +13,8 @@ import (
 // slog.TextHandler would, and hands every other record to that handler
 // (issue 12: slog's generic formatting of the access line was ~3 µs of a
 // write's CPU on the leader). TestFastTextAsTextHandler compares the two.
+// It knows TextHandler's options as newLogger sets them (a level only: no
+// ReplaceAttr, no AddSource); setting others needs the same here.
 type fastText struct {
 	text  slog.Handler // the TextHandler, for every other record
 	buf   *logBuffer
