@@ -170,6 +170,7 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 			db.ix.setLocked(e)
 		}
 		db.ix.mu.Unlock()
+		db.written.remember(ixs) // written.go
 	}
 	return results, nil
 }

@@ -97,8 +97,8 @@ func (c *decodeCache[T]) decode(raw, key []byte) T {
 // put stores v under key in b (as JSON, or enc's stored form) and remembers
 // it: the next read of these bytes decodes nothing. v must be what decoding
 // its bytes gives (encoding/json and the codecs round-trip the register's
-// types).
-func (c *decodeCache[T]) put(b *bolt.Bucket, key []byte, v T) error {
+// types). It returns the value remembered, which nobody may change.
+func (c *decodeCache[T]) put(b *bolt.Bucket, key []byte, v T) (*T, error) {
 	var raw []byte
 	var err error
 	if c.enc != nil {
@@ -107,16 +107,16 @@ func (c *decodeCache[T]) put(b *bolt.Bucket, key []byte, v T) error {
 		raw, err = json.Marshal(v)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := b.Put(key, raw); err != nil {
-		return err
+		return nil, err
 	}
 	if c.clone != nil {
 		v = c.clone(v)
 	}
 	c.add(raw, v)
-	return nil
+	return &v, nil
 }
 
 func (c *decodeCache[T]) add(raw []byte, v T) {

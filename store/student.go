@@ -172,8 +172,14 @@ func putStudent(a *applyCtx, s, old *Student, r refs) error {
 	if err := indexHousehold(a.tx, s, old, id); err != nil {
 		return err
 	}
-	a.ix = append(a.ix, entryFor(s, r.schoolTownship))
-	return studentsCache.put(a.tx.Bucket(bucketStudents), key, *s) // decodecache.go
+	rec, err := studentsCache.put(a.tx.Bucket(bucketStudents), key, *s) // decodecache.go
+	if err != nil {
+		return err
+	}
+	e := entryFor(s, r.schoolTownship)
+	e.rec = rec // for the read-back once committed (written.go)
+	a.ix = append(a.ix, e)
+	return nil
 }
 
 // loadStudent reads a child for an edit, checking the version the user saw.
