@@ -321,8 +321,12 @@ func getResult(g *getter, b *bolt.Bucket, id string, r *Result) bool {
 
 func decodeResult(id string, raw []byte, r *Result) error {
 	if bytes.HasPrefix(raw, legacyStudent) { // `{"id":`: the Result JSON of schema 2
-		*r = Result{}
-		return json.Unmarshal(raw, r)
+		// Into a variable of this branch: json.Unmarshal would put r, and so
+		// every caller's Result, on the heap.
+		var x Result
+		err := json.Unmarshal(raw, &x)
+		*r = x
+		return err
 	}
 	var s storedResult
 	if err := json.Unmarshal(raw, &s); err != nil {
