@@ -120,7 +120,9 @@ func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
 		}
 	}
 	if r.Details != nil {
-		d, err := json.Marshal(r.Details) // rare: the same encoder json.Marshal(r) uses for it
+		// rare: the same encoder json.Marshal(r) uses for it; a copy, so that
+		// r and the record it points into stay off the heap
+		d, err := json.Marshal(*r.Details)
 		if err != nil {
 			return nil, err
 		}
