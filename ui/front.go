@@ -1,12 +1,9 @@
 package ui
 
 import (
-	"bufio"
-	"crypto/rand"
-	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -87,34 +84,27 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// Request IDs as echo's RequestID makes them: 32 letters drawn without
-// bias from crypto/rand, read through a pooled buffer.
-const (
-	ridCharset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	ridMaxByte = byte(255 - 256%len(ridCharset)) // bytes above it are skipped: no bias
-)
-
-var ridReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(rand.Reader, 1024) }}
+// Request IDs look as echo's RequestID made them: 32 letters, uniform.
+// They need to be unique, not secret: math/rand/v2's generator (ChaCha8,
+// seeded by the runtime from the OS) gives them without crypto/rand's
+// reads and a pooled reader.
+const ridCharset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 func newRequestID() string {
-	rd := ridReaders.Get().(*bufio.Reader)
-	defer ridReaders.Put(rd)
 	var b [32]byte
-	var r [40]byte
-	for i := 0; ; {
-		if _, err := io.ReadFull(rd, r[:]); err != nil {
-			panic("crypto/rand: " + err.Error()) // as echo does: crypto/rand does not fail
-		}
-		for _, x := range r {
-			if x > ridMaxByte {
-				continue
+	for i := 0; i < len(b); {
+		// Ten draws of six bits from each 64; values from 52 up are skipped
+		// (no bias).
+		x := rand.Uint64()
+		for k := 0; k < 10 && i < len(b); k++ {
+			if c := x & 63; c < uint64(len(ridCharset)) {
+				b[i] = ridCharset[c]
+				i++
 			}
-			b[i] = ridCharset[int(x)%len(ridCharset)]
-			if i++; i == len(b) {
-				return string(b[:])
-			}
+			x >>= 6
 		}
 	}
+	return string(b[:])
 }
 
 // chainHandler serves requests as echo.Echo's ServeHTTP does, through a

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"bufio"
+	crand "crypto/rand"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -126,4 +129,69 @@ func BenchmarkAPIChain(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// TestRequestIDs: 32 letters, every letter about equally often, no two
+// alike.
+func TestRequestIDs(t *testing.T) {
+	const n = 10000
+	seen := make(map[string]bool, n)
+	count := map[rune]int{}
+	for range n {
+		id := newRequestID()
+		if !regexp.MustCompile(`^[A-Za-z]{32}$`).MatchString(id) || seen[id] {
+			t.Fatalf("request ID %q (seen before: %v)", id, seen[id])
+		}
+		seen[id] = true
+		for _, r := range id {
+			count[r]++
+		}
+	}
+	want := float64(n*32) / float64(len(ridCharset))
+	for _, r := range ridCharset {
+		if c := float64(count[r]); c < want*0.9 || c > want*1.1 {
+			t.Errorf("%q drawn %v times, want about %.0f", r, c, want)
+		}
+	}
+}
+
+// BenchmarkRequestID: the request ID from math/rand/v2 against echo's way
+// (crypto/rand through a pooled buffered reader, as ridEcho).
+func BenchmarkRequestID(b *testing.B) {
+	for _, way := range []struct {
+		name string
+		f    func() string
+	}{{"echo", ridEcho}, {"randv2", newRequestID}} {
+		b.Run(way.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = way.f()
+			}
+		})
+	}
+}
+
+var ridReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(crand.Reader, 1024) }}
+
+// ridEcho is echo's RequestID generator as it was used before front.
+func ridEcho() string {
+	rd := ridReaders.Get().(*bufio.Reader)
+	defer ridReaders.Put(rd)
+	const maxByte = byte(255 - 256%len(ridCharset))
+	b := make([]byte, 32)
+	r := make([]byte, 40)
+	for i := 0; ; {
+		if _, err := io.ReadFull(rd, r); err != nil {
+			panic(err)
+		}
+		for _, x := range r {
+			if x > maxByte {
+				continue
+			}
+			b[i] = ridCharset[int(x)%len(ridCharset)]
+			if i++; i == len(b) {
+				return string(b)
+			}
+		}
+	}
 }
