@@ -99,69 +99,42 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 	defer expired.Stop()
 	f := ra.Apply(data, timeout)
 	// An ApplyFuture has no channel, and one still queued when Raft shuts
-	// down is never answered: wait for it on a goroutine so that ctx and
-	// Close can end the wait.
+	// down is never answered: wait for it, and then for the register's
+	// transaction, on a goroutine, so that ctx and Close can end the wait
+	// and this one wakes once.
 	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	w := waiter{ctx: ctx, expired: expired.C, closing: r.closing}
+	go func() {
+		err := f.Error()
+		if p, ok := f.Response().(pendingResult); ok && err == nil {
+			<-p.b.done // closed once the transaction commits, also at Close
+		}
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
 			return store.Result{}, translate(err)
 		}
 	case <-ctx.Done():
-		return store.Result{}, w.ctxErr()
+		if err := ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
+			return store.Result{}, err
+		}
+		return store.Result{}, errTimedOut()
 	case <-expired.C:
-		return store.Result{}, w.timedOut()
+		return store.Result{}, errTimedOut()
 	case <-r.closing:
 		return store.Result{}, ErrClosed
 	}
-	var res store.Result
-	switch v := f.Response().(type) {
-	case pendingResult:
-		res, err = w.wait(v)
-	default:
-		res, err = resultOf(ctx, v, r.closing)
-	}
+	res, err := resultOf(ctx, f.Response(), r.closing) // a pendingResult's is there
 	if err != nil {
 		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, err)
 	}
 	return res, nil
 }
 
-// waiter is what ends Submit's wait for the register: ctx, the timer of
-// ApplyTimeout (or ctx's deadline, whichever is sooner), Close.
-type waiter struct {
-	ctx     context.Context
-	expired <-chan time.Time
-	closing <-chan struct{}
-}
-
-// wait returns p's result once its transaction commits (commit.go).
-func (w waiter) wait(p pendingResult) (store.Result, error) {
-	select {
-	case <-p.b.done:
-		return p.b.results[p.i], nil
-	case <-w.ctx.Done():
-		return store.Result{}, w.ctxErr()
-	case <-w.expired:
-		return store.Result{}, w.timedOut()
-	case <-w.closing:
-		return store.Result{}, ErrClosed
-	}
-}
-
-// ctxErr is ctx's error once it is done: ErrTimeout for its deadline.
-func (w waiter) ctxErr() error {
-	if err := w.ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return w.timedOut()
-}
-
-// timedOut is the error for ApplyTimeout or ctx's deadline passed: the
-// same as a context.WithTimeout's would give.
-func (waiter) timedOut() error {
+// errTimedOut is Submit's error once ApplyTimeout or ctx's deadline has
+// passed: what a context.WithTimeout's would have given.
+func errTimedOut() error {
 	return fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded)
 }
 
