@@ -5,7 +5,6 @@ import (
 	"strings"
 	gosync "sync"
 	"sync/atomic"
-	"time"
 	"unicode"
 
 	gometrics "github.com/hashicorp/go-metrics"
@@ -42,11 +41,11 @@ var raftSink = gosync.OnceValues(func() (*raftMetrics, error) {
 // sync.Map). A series is found by its key's parts in a map read without a
 // lock; only a new series takes the mutex.
 type raftMetrics struct {
-	series atomic.Pointer[map[seriesKey]prometheus.Metric] // replaced, never changed
-	mu     gosync.Mutex                                    // held while a series is added
+	series atomic.Pointer[map[seriesKey]prometheus.Collector] // replaced, never changed
+	mu     gosync.Mutex                                       // held while a series is added
 	// long holds series whose key does not fit a seriesKey (none of
 	// raft's), by their name and labels.
-	long map[string]prometheus.Metric
+	long map[string]prometheus.Collector
 }
 
 // A seriesKey is a series' kind and key as go-metrics hands them over:
@@ -77,11 +76,11 @@ func (s *raftMetrics) IncrCounterWithLabels(key []string, v float32, l []gometri
 
 func (s *raftMetrics) AddSample(key []string, v float32) { s.AddSampleWithLabels(key, v, nil) }
 func (s *raftMetrics) AddSampleWithLabels(key []string, v float32, l []gometrics.Label) {
-	s.metric('s', key, l).(prometheus.Summary).Observe(float64(v))
+	s.metric('s', key, l).(*windowSummary).Observe(float64(v))
 }
 
 // metric returns the series of kind for key and labels, made on first use.
-func (s *raftMetrics) metric(kind byte, key []string, labels []gometrics.Label) prometheus.Metric {
+func (s *raftMetrics) metric(kind byte, key []string, labels []gometrics.Label) prometheus.Collector {
 	k, ok := keyOf(kind, key, labels)
 	if !ok {
 		return s.longMetric(kind, key, labels)
@@ -99,7 +98,7 @@ func (s *raftMetrics) metric(kind byte, key []string, labels []gometrics.Label) 
 			return v
 		}
 	}
-	next := make(map[seriesKey]prometheus.Metric, 1+lenOf(old))
+	next := make(map[seriesKey]prometheus.Collector, 1+lenOf(old))
 	if old != nil {
 		for k, v := range *old {
 			next[k] = v
@@ -111,7 +110,7 @@ func (s *raftMetrics) metric(kind byte, key []string, labels []gometrics.Label) 
 	return v
 }
 
-func lenOf(m *map[seriesKey]prometheus.Metric) int {
+func lenOf(m *map[seriesKey]prometheus.Collector) int {
 	if m == nil {
 		return 0
 	}
@@ -131,7 +130,7 @@ func keyOf(kind byte, key []string, labels []gometrics.Label) (seriesKey, bool) 
 }
 
 // longMetric is metric for a key that does not fit a seriesKey.
-func (s *raftMetrics) longMetric(kind byte, key []string, labels []gometrics.Label) prometheus.Metric {
+func (s *raftMetrics) longMetric(kind byte, key []string, labels []gometrics.Label) prometheus.Collector {
 	id := []string{string(kind), strings.Join(key, "\x00")}
 	for _, l := range labels {
 		id = append(id, l.Name, l.Value)
@@ -143,7 +142,7 @@ func (s *raftMetrics) longMetric(kind byte, key []string, labels []gometrics.Lab
 		return v
 	}
 	if s.long == nil {
-		s.long = map[string]prometheus.Metric{}
+		s.long = map[string]prometheus.Collector{}
 	}
 	v := newSeries(kind, key, labels)
 	s.long[k] = v
@@ -151,7 +150,7 @@ func (s *raftMetrics) longMetric(kind byte, key []string, labels []gometrics.Lab
 }
 
 // newSeries makes the series go-metrics' Prometheus sink made for the key.
-func newSeries(kind byte, key []string, labels []gometrics.Label) prometheus.Metric {
+func newSeries(kind byte, key []string, labels []gometrics.Label) prometheus.Collector {
 	name := seriesName(key)
 	var constLabels prometheus.Labels
 	if len(labels) > 0 {
@@ -166,8 +165,7 @@ func newSeries(kind byte, key []string, labels []gometrics.Label) prometheus.Met
 	case 'c':
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: name, ConstLabels: constLabels})
 	}
-	return prometheus.NewSummary(prometheus.SummaryOpts{Name: name, Help: name, ConstLabels: constLabels,
-		MaxAge: 10 * time.Second, Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001}})
+	return newWindowSummary(name, name, constLabels) // raftsummary.go
 }
 
 // nameReplacer: the characters go-metrics' Prometheus sink replaced in a
@@ -189,13 +187,13 @@ func (s *raftMetrics) Describe(ch chan<- *prometheus.Desc) {
 func (s *raftMetrics) Collect(ch chan<- prometheus.Metric) {
 	if m := s.series.Load(); m != nil {
 		for _, v := range *m {
-			v.(prometheus.Collector).Collect(ch)
+			v.Collect(ch)
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, v := range s.long {
-		v.(prometheus.Collector).Collect(ch)
+		v.Collect(ch)
 	}
 }
 
