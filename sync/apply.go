@@ -125,7 +125,13 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 	case <-r.closing:
 		return store.Result{}, ErrClosed
 	}
-	res, err := resultOf(ctx, f.Response(), r.closing) // a pendingResult's is there
+	var res store.Result
+	switch v := f.Response().(type) {
+	case pendingResult:
+		res = v.b.results[v.i] // its transaction has committed: the goroutine saw done closed
+	default:
+		res, err = resultOf(ctx, v, r.closing)
+	}
 	if err != nil {
 		return store.Result{}, fmt.Errorf("apply command %s: %w", cmd.ID, err)
 	}
