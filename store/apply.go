@@ -153,6 +153,7 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 			}
 			results[i] = r
 			ixs = append(ixs, ix...)
+			g.ix = ix[:0] // the next command's updates reuse the array
 			last = e.Index
 		}
 		if err := g.putCounters(tx.Bucket(bucketMeta)); err != nil {
@@ -170,6 +171,7 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 			db.ix.setLocked(e)
 		}
 		db.ix.mu.Unlock()
+		db.written.remember(ixs) // written.go
 	}
 	return results, nil
 }
@@ -203,17 +205,15 @@ func applyOne(tx *bolt.Tx, g *getter, e Entry) (Result, []indexEntry, error) {
 	if res, refused, err := checkSequence(tx, e); err != nil || refused {
 		return res, nil, err
 	}
-	a := g.ctx(applyCtx{tx: tx, g: g, e: e, at: e.Time.UTC()})
+	a := g.ctx(applyCtx{tx: tx, g: g, e: e, at: e.Time.UTC(), ix: g.ix})
 	err := applyKind(a)
 	res := Result{CommandID: cmd.ID, Index: e.Index, User: cmd.Actor.User, RequestDigest: cmd.RequestDigest}
-	var rj *rejection
-	switch {
-	case err == nil:
+	if err == nil {
 		res.State, res.RecordID, res.Version, res.Rows = StateApplied, a.recordID, a.version, a.rows
-	case errors.As(err, &rj):
+	} else if rj := asRejection(err); rj != nil {
 		res.State, res.Code, res.Field, res.Reason, res.ExistingID = StateRejected, rj.Code, rj.Field, rj.Reason, rj.ExistingID
 		a.ix = nil
-	default:
+	} else {
 		return Result{}, nil, err
 	}
 	if res.State == StateRejected && cmd.Origin == "" && fromNoUser(cmd.Kind) {
@@ -237,6 +237,16 @@ func applyOne(tx *bolt.Tx, g *getter, e Entry) (Result, []indexEntry, error) {
 		}
 	}
 	return res, a.ix, nil
+}
+
+// asRejection is errors.As(err, &rj): apart, so that the variable errors.As
+// puts on the heap is made only for a command that failed.
+func asRejection(err error) *rejection {
+	var rj *rejection
+	if errors.As(err, &rj) {
+		return rj
+	}
+	return nil
 }
 
 // checkSequence checks an unknown command's place in its origin's outbox

@@ -120,7 +120,9 @@ func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
 		}
 	}
 	if r.Details != nil {
-		d, err := json.Marshal(r.Details) // rare: the same encoder json.Marshal(r) uses for it
+		// rare: the same encoder json.Marshal(r) uses for it; a copy, so that
+		// r and the record it points into stay off the heap
+		d, err := json.Marshal(*r.Details)
 		if err != nil {
 			return nil, err
 		}
@@ -321,8 +323,12 @@ func getResult(g *getter, b *bolt.Bucket, id string, r *Result) bool {
 
 func decodeResult(id string, raw []byte, r *Result) error {
 	if bytes.HasPrefix(raw, legacyStudent) { // `{"id":`: the Result JSON of schema 2
-		*r = Result{}
-		return json.Unmarshal(raw, r)
+		// Into a variable of this branch: json.Unmarshal would put r, and so
+		// every caller's Result, on the heap.
+		var x Result
+		err := json.Unmarshal(raw, &x)
+		*r = x
+		return err
 	}
 	var s storedResult
 	if err := json.Unmarshal(raw, &s); err != nil {

@@ -158,6 +158,7 @@ type DB struct {
 
 	wmu     sync.Mutex    // one writer at a time (ApplyBatch, Restore)
 	applied atomic.Uint64 // mirror of meta/applied_index
+	written written       // the children written last (written.go)
 }
 
 // Open opens (creating if needed) the register at path, migrates it to the
@@ -225,6 +226,7 @@ func (db *DB) open() error {
 		return fmt.Errorf("build index: %w", err)
 	}
 	db.bolt, db.ix = b, ix
+	db.written.reset()
 	db.applied.Store(applied)
 	return nil
 }

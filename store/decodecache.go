@@ -19,9 +19,8 @@ import (
 type decodeCache[T any] struct {
 	max   int       // entries kept; 0 is decodeCacheMax
 	clone func(T) T // copies what a caller could change in place; nil for plain values
-	// enc and dec replace JSON where the record has a stored form of its
-	// own (children: student_codec.go); nil for JSON.
-	enc func(*T) ([]byte, error)
+	// dec replaces JSON where the record has a stored form of its own
+	// (children: codec.go); nil for JSON.
 	dec func(key, raw []byte, v *T) error
 
 	mu sync.RWMutex
@@ -40,11 +39,12 @@ var (
 	// nodesCache: every command's node is checked against the registry
 	// (authorizeNode).
 	nodesCache decodeCache[ClusterNode]
-	// studentsCache holds the children written last (putStudent fills it),
-	// which the pages and the API read back at once. A child's stored bytes
-	// do not hold its id (codec.go), but they hold its ID number, which no
-	// other child has (invariant 5): the bytes still name one child.
-	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent, enc: encodeStudent, dec: decodeStudent}
+	// studentsCache holds the children read last. A write does not fill
+	// it: every node writes every child, and the node that took the write
+	// answers it from written.go. A child's stored bytes do not hold its id
+	// (codec.go), but they hold its ID number, which no other child has
+	// (invariant 5): the bytes still name one child.
+	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent, dec: decodeStudent}
 )
 
 func cloneStudent(s Student) Student {
@@ -92,31 +92,6 @@ func (c *decodeCache[T]) decode(raw, key []byte) T {
 	}
 	c.add(raw, v)
 	return v
-}
-
-// put stores v under key in b (as JSON, or enc's stored form) and remembers
-// it: the next read of these bytes decodes nothing. v must be what decoding
-// its bytes gives (encoding/json and the codecs round-trip the register's
-// types).
-func (c *decodeCache[T]) put(b *bolt.Bucket, key []byte, v T) error {
-	var raw []byte
-	var err error
-	if c.enc != nil {
-		raw, err = c.enc(&v)
-	} else {
-		raw, err = json.Marshal(v)
-	}
-	if err != nil {
-		return err
-	}
-	if err := b.Put(key, raw); err != nil {
-		return err
-	}
-	if c.clone != nil {
-		v = c.clone(v)
-	}
-	c.add(raw, v)
-	return nil
 }
 
 func (c *decodeCache[T]) add(raw []byte, v T) {

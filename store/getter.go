@@ -27,6 +27,9 @@ type getter struct {
 	// than read and written for every record numbered. Nothing else reads
 	// them in the transaction.
 	counters []counter
+	// ix is an array for a command's index updates (applyCtx.ix), which
+	// ApplyBatch copies out after each command: one allocation a batch.
+	ix []indexEntry
 }
 
 type counter struct {

@@ -144,6 +144,7 @@ type indexEntry struct {
 	birth          string
 	female         bool
 	placement      string
+	rec            *Student // the record as a write left it (written.go); nil when the index is built
 }
 
 func entryFor(s *Student, schoolTownship string) indexEntry {

@@ -172,8 +172,21 @@ func putStudent(a *applyCtx, s, old *Student, r refs) error {
 	if err := indexHousehold(a.tx, s, old, id); err != nil {
 		return err
 	}
-	a.ix = append(a.ix, entryFor(s, r.schoolTownship))
-	return studentsCache.put(a.tx.Bucket(bucketStudents), key, *s) // decodecache.go
+	raw, err := encodeStudent(s) // codec.go
+	if err != nil {
+		return err
+	}
+	if err := a.tx.Bucket(bucketStudents).Put(key, raw); err != nil {
+		return err
+	}
+	// The record is not put in the decode cache (studentsCache): every
+	// node writes every child, and the node that took the write reads it
+	// back from written.go. A copy: s may be the caller's to change.
+	e := entryFor(s, r.schoolTownship)
+	rec := *s
+	e.rec = &rec // for the read-back once committed (written.go)
+	a.ix = append(a.ix, e)
+	return nil
 }
 
 // loadStudent reads a child for an edit, checking the version the user saw.

@@ -188,14 +188,21 @@ func normalizeFlags(f *StudentFields) error {
 
 // normalizeDetails trims and checks the details of a child's flags.
 func normalizeDetails(d *FlagDetails) error {
-	for _, x := range []struct {
-		p     *string
-		field string
-	}{{&d.PovertyHouseholdID, "details.poverty_household_id"}, {&d.ParentsWorkplace, "details.parents_workplace"},
-		{&d.ParentsPhone, "details.parents_phone"}, {&d.DisabilityCategory, "details.disability_category"}, {&d.Placement, "details.placement"},
-		{&d.Caregiver, "details.caregiver"}, {&d.CaregiverPhone, "details.caregiver_phone"}, {&d.DisabilityGrade, "details.disability_grade"},
-		{&d.OriginPlace, "details.origin_place"}, {&d.HukouPlace, "details.hukou_place"}} {
-		if err := cleanText(x.p, x.field, 100, false); err != nil {
+	// One call a field, not a loop over a table of their addresses: the
+	// table put d, and with it the caller's StudentFields, on the heap.
+	for _, err := range [...]error{
+		cleanText(&d.PovertyHouseholdID, "details.poverty_household_id", 100, false),
+		cleanText(&d.ParentsWorkplace, "details.parents_workplace", 100, false),
+		cleanText(&d.ParentsPhone, "details.parents_phone", 100, false),
+		cleanText(&d.DisabilityCategory, "details.disability_category", 100, false),
+		cleanText(&d.Placement, "details.placement", 100, false),
+		cleanText(&d.Caregiver, "details.caregiver", 100, false),
+		cleanText(&d.CaregiverPhone, "details.caregiver_phone", 100, false),
+		cleanText(&d.DisabilityGrade, "details.disability_grade", 100, false),
+		cleanText(&d.OriginPlace, "details.origin_place", 100, false),
+		cleanText(&d.HukouPlace, "details.hukou_place", 100, false),
+	} {
+		if err != nil {
 			return err
 		}
 	}

@@ -107,9 +107,14 @@ func (s *Server) changeStatus(c echo.Context, u store.User, cmdID string, versio
 	return s.readBack(u, r), r, nil
 }
 
-// readBack reads the child a write applied to. When this replica has not
-// applied it yet, the result's id and version stand in for the record.
+// readBack reads the child a write applied to: as the write left it when
+// this node applied it (the leader: store.DB.Written, no read transaction),
+// else from the register. When this replica has not applied it yet, the
+// result's id and version stand in for the record.
 func (s *Server) readBack(u store.User, r store.Result) store.Student {
+	if st, ok := s.db.Written(u.Scope, r.RecordID, r.Version); ok {
+		return st
+	}
 	st, err := s.db.GetStudent(u.Scope, r.RecordID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
