@@ -82,7 +82,11 @@ func (s *windowSummary) rotate(now time.Time) {
 			return
 		}
 		s.head = (s.head + 1) % summaryBuckets
-		s.buckets[s.head].vals, s.buckets[s.head].seen = s.buckets[s.head].vals[:0], 0
+		w := &s.buckets[s.head]
+		if cap(w.vals) > 1024 && len(w.vals) < cap(w.vals)/4 {
+			w.vals = nil // a burst's room is not kept once the rate falls
+		}
+		w.vals, w.seen = w.vals[:0], 0
 		s.headEnd = s.headEnd.Add(summaryMaxAge / summaryBuckets)
 	}
 }
