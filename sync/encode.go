@@ -110,12 +110,20 @@ func appendString(b []byte, s string) []byte {
 // the same command on every node.
 type ownCommands struct{ m gosync.Map } // *byte → store.Command
 
-// keep remembers cmd as the command in data until the returned function
-// is called (when its Submit stops waiting).
-func (o *ownCommands) keep(data []byte, cmd store.Command) (forget func()) {
+// keep remembers cmd as the command in data until forget(own) is called
+// (when its Submit stops waiting).
+func (o *ownCommands) keep(data []byte, cmd store.Command) (own *byte) {
 	k := unsafe.SliceData(data)
 	o.m.Store(k, cmd)
-	return func() { o.m.Delete(k) }
+	return k
+}
+
+// forget drops what keep kept under own, if the FSM has not taken it; nil
+// is nothing.
+func (o *ownCommands) forget(own *byte) {
+	if own != nil {
+		o.m.Delete(own)
+	}
 }
 
 // take returns the command kept for data, if any, and forgets it.

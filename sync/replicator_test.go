@@ -353,6 +353,17 @@ func TestSubmitErrors(t *testing.T) {
 			t.Errorf("AppliedIndex = %d, want 0: nothing applied", got)
 		}
 	})
+	t.Run("timeout", func(t *testing.T) {
+		// Nothing is applied within a nanosecond: the caller hears
+		// ErrTimeout (the command may still be applied later).
+		dir := t.TempDir()
+		cfg := testConfig(t, dir)
+		cfg.ApplyTimeout = time.Nanosecond
+		r := mustOpen(t, cfg, mustOpenDB(t, dir))
+		if _, err := r.Submit(context.Background(), districtInit(t)); !errors.Is(err, ErrTimeout) {
+			t.Errorf("Submit = %v, want ErrTimeout", err)
+		}
+	})
 	t.Run("cancelled", func(t *testing.T) {
 		dir := t.TempDir()
 		r := mustOpen(t, testConfig(t, dir), mustOpenDB(t, dir))
