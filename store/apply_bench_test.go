@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"baoxue/store"
+	"baoxue/store/cputime"
 	"baoxue/store/synth"
 )
 
@@ -56,7 +57,7 @@ func benchApplyCreates(b *testing.B, batch int) {
 		es[i] = store.Entry{Index: a.idx + 1 + uint64(i), Time: at.Add(time.Duration(i) * time.Millisecond), Command: c}
 		es[i].Decode()
 	}
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i += batch {
@@ -71,7 +72,7 @@ func benchApplyCreates(b *testing.B, batch int) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 // loadgenChild is the child ../shared/bench/loadgen sends as its i-th write.

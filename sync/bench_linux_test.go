@@ -5,11 +5,11 @@ import (
 	"fmt"
 	gosync "sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"baoxue/store"
+	"baoxue/store/cputime"
 )
 
 // BenchmarkSubmitLeader: writes through Submit on a lone leader by 64
@@ -26,7 +26,7 @@ func BenchmarkSubmitLeader(b *testing.B) {
 	const clients = 64
 	var next atomic.Int64
 	var wg gosync.WaitGroup
-	start := cpuTime()
+	start := cputime.Process()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range clients {
@@ -52,14 +52,5 @@ func BenchmarkSubmitLeader(b *testing.B) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
-}
-
-// cpuTime is this process's CPU time so far, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((cputime.Process()-start).Microseconds())/float64(b.N), "cpu-µs/op")
 }

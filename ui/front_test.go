@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"baoxue/store/cputime"
 	"bufio"
 	crand "crypto/rand"
 	"io"
@@ -117,7 +118,7 @@ func BenchmarkAPIChain(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		req := httptest.NewRequest("POST", "/api/v1/bench-chain", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -128,7 +129,7 @@ func BenchmarkAPIChain(b *testing.B) {
 			b.Fatalf("%d: %d %s", i, rec.Code, rec.Body)
 		}
 	}
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
 // TestRequestIDs: 32 letters, every letter about equally often, no two

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"baoxue/store/cputime"
 	"context"
 	"log/slog"
 	"os"
@@ -81,7 +82,7 @@ func BenchmarkLogLine(b *testing.B) {
 			h = h.WithAttrs([]slog.Attr{slog.String("component", "ui")})
 			ctx := context.Background()
 			b.ReportAllocs()
-			cpu := processCPU()
+			cpu := cputime.Process()
 			for b.Loop() {
 				r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 				r.AddAttrs(slog.String("method", "POST"), slog.String("path", "/api/v1/students"), slog.Int("status", 201),
@@ -90,7 +91,7 @@ func BenchmarkLogLine(b *testing.B) {
 				_ = h.Handle(ctx, r)
 			}
 			flush()
-			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
