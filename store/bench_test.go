@@ -64,13 +64,7 @@ func benchRegisterOf(b *testing.B, n int) *benchRegister {
 	start := time.Now()
 	a := &benchApplier{b: b, db: db}
 	a.org(d)
-	for _, s := range d.Students {
-		a.add(store.KindStudentCreate, s)
-		if len(a.batch) == 1000 {
-			a.flush()
-		}
-	}
-	a.flush()
+	a.createChildren(d.Students, 1000)
 	b.Logf("built a register of %d children in %s", n, time.Since(start).Round(time.Millisecond))
 	r := &benchRegister{db: db, d: d}
 	benchDBs[n] = r
@@ -111,6 +105,17 @@ func (a *benchApplier) flush() {
 }
 
 // org sets up the district, its admin and the org tree of d.
+// createChildren applies a student.create for each of ss, in batches of per.
+func (a *benchApplier) createChildren(ss []store.StudentFields, per int) {
+	for _, s := range ss {
+		a.add(store.KindStudentCreate, s)
+		if len(a.batch) == per {
+			a.flush()
+		}
+	}
+	a.flush()
+}
+
 func (a *benchApplier) org(d *synth.District) {
 	hash, _ := store.HashPassword("benchmark")
 	a.add(store.KindDistrictInit, store.DistrictInit{District: d.District, Admin: store.User{Username: "admin", Role: store.RoleAdmin,

@@ -105,19 +105,7 @@ func (r *storedStudent) appendJSON(b []byte) ([]byte, error) {
 	}
 	b = AppendJSONString(append(b, `,"st":`...), r.Status)
 	if r.Flags != nil {
-		b = append(b, `,"f":`...)
-		if *r.Flags == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i, f := range *r.Flags {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = AppendJSONString(b, f)
-			}
-			b = append(b, ']')
-		}
+		b = appendJSONStrings(append(b, `,"f":`...), *r.Flags)
 	}
 	if r.Details != nil {
 		// rare: the same encoder json.Marshal(r) uses for it; a copy, so that

@@ -68,19 +68,7 @@ func (f *StudentFields) appendJSONFields(b []byte) []byte {
 	b = strconv.AppendInt(append(b, `,"grade":`...), int64(f.Grade), 10)
 	b = strconv.AppendInt(append(b, `,"class":`...), int64(f.Class), 10)
 	b = AppendJSONString(append(b, `,"status":`...), f.Status)
-	b = append(b, `,"flags":`...)
-	if f.Flags == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, x := range f.Flags {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendJSONString(b, x)
-		}
-		b = append(b, ']')
-	}
+	b = appendJSONStrings(append(b, `,"flags":`...), f.Flags)
 	b = append(b, `,"details":{`...)
 	first := true
 	d := &f.Details
@@ -119,6 +107,22 @@ func (f *StudentFields) appendJSONFields(b []byte) []byte {
 // escaping on (its default): <, > and & as \u003c …, control characters
 // (\b \f \n \r \t by name), invalid UTF-8 as \ufffd, U+2028 and U+2029
 // escaped.
+// appendJSONStrings appends ss as json.Marshal writes a []string: null
+// when nil.
+func appendJSONStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
 func AppendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')

@@ -54,13 +54,7 @@ func loadedRegister(t *testing.T, cfg synth.Config) (*synth.District, *store.DB,
 	t.Cleanup(func() { db.Close() })
 	a := &benchApplier{b: t, db: db}
 	a.org(d)
-	for _, s := range d.Students {
-		a.add(store.KindStudentCreate, s)
-		if len(a.batch) == 500 {
-			a.flush()
-		}
-	}
-	a.flush()
+	a.createChildren(d.Students, 500)
 	return d, db, path
 }
 

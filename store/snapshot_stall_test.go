@@ -35,13 +35,7 @@ func TestSnapshotDoesNotStallWrites(t *testing.T) {
 	a := &benchApplier{b: t, db: db}
 	a.org(d)
 	half := len(d.Students) / 2
-	for _, s := range d.Students[:half] {
-		a.add(store.KindStudentCreate, s)
-		if len(a.batch) == 64 {
-			a.flush()
-		}
-	}
-	a.flush()
+	a.createChildren(d.Students[:half], 64)
 	before := fileSize(t, path)
 
 	snap, err := db.BeginSnapshot()
