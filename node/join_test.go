@@ -315,6 +315,7 @@ func TestClusterPortRefusesStrangers(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := bureau.Replicator().AdvertiseAddr()
+	bureau.Store().Settle() // what it answered is committed (sync/commit.go)
 	before := bureau.Store().AppliedIndex()
 	member, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls", "node.crt"), filepath.Join(dir, "tls", "node.key"))
 	if err != nil {

@@ -101,6 +101,7 @@ func TestTownshipNodeCannotActForTheDistrict(t *testing.T) {
 		}
 	})
 	t.Run("another node's origin", func(t *testing.T) {
+		bureau.Store().Settle() // what it answered is committed (sync/commit.go)
 		before := bureau.Store().AppliedIndex()
 		cmd := newAdmin("forged-2", "evil2")
 		cmd.Origin, cmd.Seq = "bureau.0123456789ab", 1
@@ -147,6 +148,7 @@ func TestClusterJoinGuard(t *testing.T) {
 	}
 	admin := login(t, bureau, "admin", adminPassword)
 	tok := clToken(t, admin, false)
+	bureau.Store().Settle() // what it answered is committed (sync/commit.go)
 	before := bureau.Store().AppliedIndex()
 	var last error
 	for i := range 12 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -129,52 +130,186 @@ func (db *DB) Apply(e Entry) (Result, error) {
 // Entries must have increasing indexes above AppliedIndex. An error means the
 // register could not be written (disk), or an entry is not understood
 // (ErrNotUnderstood, see Understands): no entry of the batch took effect.
+//
+// ApplyBatch is Begin, Apply and Commit; sync's group commit calls those
+// itself, to answer commands before their transaction commits (Txn).
 func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	if db.closed {
-		return nil, ErrClosed
-	}
-	results := make([]Result, len(es))
-	var ixs []indexEntry
-	last := db.applied.Load()
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		fillAppendOnly(tx) // db.go
-		g := &getter{}
-		for i, e := range es {
-			if e.Index <= last {
-				return fmt.Errorf("entry index %d not above applied index %d", e.Index, last)
-			}
-			r, ix, err := applyOne(tx, g, e)
-			if err != nil {
-				return fmt.Errorf("apply %d (%s): %w", e.Index, e.Command.Kind, err)
-			}
-			results[i] = r
-			ixs = append(ixs, ix...)
-			g.ix = ix[:0] // the next command's updates reuse the array
-			last = e.Index
-		}
-		if err := g.putCounters(tx.Bucket(bucketMeta)); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Put(keyAppliedIndex, u64(last))
-	})
+	t, err := db.Begin()
 	if err != nil {
 		return nil, err
 	}
-	db.applied.Store(last)
-	if len(ixs) > 0 {
-		db.ix.mu.Lock()
-		for _, e := range ixs {
-			db.ix.setLocked(e)
-		}
-		db.ix.mu.Unlock()
-		db.written.remember(ixs) // written.go
+	results, err := t.Apply(es)
+	if err != nil {
+		return nil, err
 	}
+	return results, t.Commit()
+}
+
+// Txn is a register write transaction that applies batches of committed
+// commands as they come and commits them together (invariant 39): Raft's commit groups
+// are ~10–60 entries, and a transaction costs about as much as 17 new
+// children besides its entries (sync/commit.go). Apply returns each
+// command's Result at once, before the commit: sync answers a write then,
+// since Raft has it on a majority's logs and applies it again after a crash
+// (sync/DESIGN.md). Until Commit, nothing a Txn applied is visible:
+// every read of the register (view) first waits until no Txn holds applied
+// commands, and asks the Txn's owner to commit now (CommitWanted), so a
+// write that was answered is read by whoever reads after the answer.
+//
+// A Txn holds the register's write lock from Begin until Commit or
+// Rollback, and belongs to one goroutine, which must never read the
+// register (view) while it holds one: the read would wait for itself.
+type Txn struct {
+	db        *DB
+	tx        *bolt.Tx
+	g         *getter
+	ixs       []indexEntry // the index's updates, made at Commit
+	last      uint64       // index of the last entry applied
+	n         int          // entries applied
+	committed chan struct{}
+	// usersChanged: a command applied wrote a user account (DB.User).
+	usersChanged atomic.Bool
+}
+
+// Begin opens a Txn. The caller must Commit or Rollback it.
+func (db *DB) Begin() (*Txn, error) {
+	db.wmu.Lock()
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		db.wmu.Unlock()
+		return nil, ErrClosed
+	}
+	tx, err := db.bolt.Begin(true)
+	if err != nil {
+		db.mu.RUnlock()
+		db.wmu.Unlock()
+		return nil, err
+	}
+	fillAppendOnly(tx) // db.go
+	return &Txn{db: db, tx: tx, g: &getter{}, last: db.applied.Load(), committed: make(chan struct{})}, nil
+}
+
+// Len is the number of entries t has applied.
+func (t *Txn) Len() int { return t.n }
+
+// Apply applies es after what t applied before, as ApplyBatch does, and
+// returns one Result for each. On an error t is rolled back: nothing any
+// of its batches applied took effect.
+func (t *Txn) Apply(es []Entry) ([]Result, error) {
+	if t.tx == nil {
+		return nil, errTxnDone
+	}
+	results := make([]Result, len(es))
+	from := len(t.ixs)
+	for i, e := range es {
+		if e.Index <= t.last {
+			t.Rollback()
+			return nil, fmt.Errorf("entry index %d not above applied index %d", e.Index, t.last)
+		}
+		r, ix, err := applyOne(t.tx, t.g, e)
+		if err != nil {
+			t.Rollback()
+			return nil, fmt.Errorf("apply %d (%s): %w", e.Index, e.Command.Kind, err)
+		}
+		results[i] = r
+		t.ixs = append(t.ixs, ix...)
+		t.g.ix = ix[:0] // the next command's updates reuse the array
+		t.last = e.Index
+	}
+	if len(es) > 0 {
+		t.n += len(es)
+		if t.g.usersChanged {
+			t.usersChanged.Store(true)
+		}
+		// Before the results go out: a read that starts after a caller
+		// learns one waits for the commit.
+		t.db.openTxn.Store(t)
+	}
+	t.db.written.remember(t.ixs[from:]) // written.go: the answer's read-back
 	return results, nil
 }
+
+// Commit writes what t applied: its counters, the applied index, the
+// commit (two fdatasyncs), then the in-memory index. Reads waiting for t
+// go on once all of that is done. On an error nothing t applied took
+// effect.
+func (t *Txn) Commit() error {
+	if t.tx == nil {
+		return errTxnDone
+	}
+	db := t.db
+	meta := t.tx.Bucket(bucketMeta)
+	err := t.g.putCounters(meta)
+	if err == nil {
+		err = meta.Put(keyAppliedIndex, u64(t.last))
+	}
+	if err == nil {
+		err = t.tx.Commit() // rolls back on failure
+	} else {
+		_ = t.tx.Rollback()
+	}
+	if err != nil {
+		db.written.forget(t.ixs)
+	}
+	if err == nil {
+		db.applied.Store(t.last)
+		if len(t.ixs) > 0 {
+			db.ix.mu.Lock()
+			for _, e := range t.ixs {
+				db.ix.setLocked(e)
+			}
+			db.ix.mu.Unlock()
+		}
+	}
+	t.end()
+	return err
+}
+
+// Rollback ends t without writing anything it applied. It does nothing
+// once t has ended.
+func (t *Txn) Rollback() {
+	if t.tx == nil {
+		return
+	}
+	_ = t.tx.Rollback()
+	t.db.written.forget(t.ixs)
+	t.end()
+}
+
+// end lets waiting reads and the next writer go on.
+func (t *Txn) end() {
+	t.tx = nil
+	t.db.openTxn.CompareAndSwap(t, nil)
+	close(t.committed)
+	t.db.mu.RUnlock()
+	t.db.wmu.Unlock()
+}
+
+var errTxnDone = errors.New("register transaction already committed or rolled back")
+
+// CommitWanted receives a value when a read waits for the open Txn to
+// commit; its owner should commit it now.
+func (db *DB) CommitWanted() <-chan struct{} { return db.wantCommit }
+
+// settle returns once no Txn holds applied commands, asking the owner of
+// the open one to commit it. Called before every read of the register
+// (view), never while holding a read transaction or a Txn.
+func (db *DB) settle() {
+	t := db.openTxn.Load()
+	if t == nil {
+		return
+	}
+	select {
+	case db.wantCommit <- struct{}{}:
+	default: // already asked
+	}
+	<-t.committed
+}
+
+// Settle returns once everything applied so far is committed and
+// readable (settle), for a caller waiting on AppliedIndex.
+func (db *DB) Settle() { db.settle() }
 
 // applyOne applies one command within tx. Errors are storage failures only.
 func applyOne(tx *bolt.Tx, g *getter, e Entry) (Result, []indexEntry, error) {

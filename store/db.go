@@ -159,12 +159,16 @@ type DB struct {
 	wmu     sync.Mutex    // one writer at a time (ApplyBatch, Restore)
 	applied atomic.Uint64 // mirror of meta/applied_index
 	written written       // the children written last (written.go)
+	// openTxn is the Txn that holds applied commands not yet committed;
+	// wantCommit asks its owner to commit (Txn, settle).
+	openTxn    atomic.Pointer[Txn]
+	wantCommit chan struct{}
 }
 
 // Open opens (creating if needed) the register at path, migrates it to the
 // current schema and builds the in-memory index.
 func Open(path string, opt *Options) (*DB, error) {
-	db := &DB{path: path}
+	db := &DB{path: path, wantCommit: make(chan struct{}, 1)}
 	if opt != nil {
 		db.opt = *opt
 	}
@@ -278,13 +282,25 @@ func (db *DB) Close() error {
 // Path is the register file's path.
 func (db *DB) Path() string { return db.path }
 
-// AppliedIndex is the log index of the last command applied (0 for a new
-// register). It is stored in the same transaction as the command's effects.
+// AppliedIndex is the log index of the last command applied and committed
+// (0 for a new register): what a read sees. It is stored in the same
+// transaction as the command's effects; an open Txn's commands count once
+// it commits.
 func (db *DB) AppliedIndex() uint64 { return db.applied.Load() }
 
 // view runs fn in a read transaction, holding mu so Restore cannot swap the
-// file underneath.
+// file underneath, once everything applied so far is committed (settle).
+// Every read of the register goes through it.
 func (db *DB) view(fn func(tx *bolt.Tx) error) error {
+	db.settle()
+	return db.viewCommitted(fn)
+}
+
+// viewCommitted runs fn in a read transaction on what is committed, without
+// waiting for an open Txn. Only for the two reads every write makes before
+// it is submitted, each of which waits when what it reads may be in the
+// open Txn: the request's user (User) and the input check (CheckStudent).
+func (db *DB) viewCommitted(fn func(tx *bolt.Tx) error) error {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	if db.closed {

@@ -26,12 +26,7 @@ func (db *DB) ScopeUnits(sc Scope) (Units, error) {
 		return Units{All: true}, nil
 	}
 	u := Units{Codes: map[string]bool{}}
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	if db.closed {
-		return u, ErrClosed
-	}
-	return u, db.bolt.View(func(tx *bolt.Tx) error {
+	return u, db.view(func(tx *bolt.Tx) error {
 		m, empty, err := db.compile(tx, sc, Filter{})
 		if err != nil || empty {
 			return err

@@ -30,6 +30,9 @@ type getter struct {
 	// ix is an array for a command's index updates (applyCtx.ix), which
 	// ApplyBatch copies out after each command: one allocation a batch.
 	ix []indexEntry
+	// usersChanged: a command of the transaction wrote a user account
+	// (putUser), so a user's lookup waits for its commit (DB.User).
+	usersChanged bool
 }
 
 type counter struct {

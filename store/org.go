@@ -81,7 +81,7 @@ func applyDistrictInit(a *applyCtx, p *DistrictInit) error {
 		return err
 	}
 	a.done("district:"+p.District.Code, p.District.Code, 0, []Change{{Field: "district", To: p.District.Name}, {Field: "user", To: u.Username}})
-	return putJSON(a.tx.Bucket(bucketUsers), []byte(u.Username), u)
+	return putUser(a, u)
 }
 
 // checkOrg trims and checks the code and name every org record has.

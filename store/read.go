@@ -65,9 +65,14 @@ func (db *DB) Users() ([]User, error) {
 }
 
 // User returns one user with the password hash (for login), or ErrNotFound.
+// Every request reads its user, so this read waits for an open Txn only when
+// that Txn changed a user account (putUser).
 func (db *DB) User(username string) (User, error) {
+	if t := db.openTxn.Load(); t != nil && t.usersChanged.Load() {
+		db.settle()
+	}
 	var u User
-	err := db.view(func(tx *bolt.Tx) error {
+	err := db.viewCommitted(func(tx *bolt.Tx) error {
 		if !usersCache.get(tx.Bucket(bucketUsers), []byte(username), &u) {
 			return ErrNotFound
 		}
@@ -194,13 +199,8 @@ func (db *DB) ListStudents(sc Scope, f Filter) (Page, error) {
 		}
 		after = uint32(n) // position of the last item + 1
 	}
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	if db.closed {
-		return page, ErrClosed
-	}
 	var positions []uint32
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		m, empty, err := db.compile(tx, sc, f)
 		if err != nil || empty {
 			return err

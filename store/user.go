@@ -49,7 +49,16 @@ func applyUserCreate(a *applyCtx, p *UserCreate) error {
 	}
 	u.CreatedAt, u.Version, u.SessionEpoch = a.at, 1, 0
 	a.done("user:"+u.Username, u.Username, 0, []Change{{Field: "role", To: u.Role}, {Field: "line", To: u.Line}, {Field: "scope", To: u.Scope.String()}})
-	return putJSON(users, []byte(u.Username), u)
+	return putUser(a, u)
+}
+
+// putUser writes a user account: every command that changes one writes it
+// here, so that the transaction knows (getter.usersChanged).
+func putUser(a *applyCtx, u User) error {
+	if a.g != nil {
+		a.g.usersChanged = true
+	}
+	return putJSON(a.tx.Bucket(bucketUsers), []byte(u.Username), u)
 }
 
 // CheckScope checks, on this replica, that the township, school or class

@@ -155,7 +155,7 @@ func applyUserUpdate(a *applyCtx, p *UserUpdate) error {
 		u.SessionEpoch++ // its sessions end on every node
 	}
 	a.done("user:"+u.Username, u.Username, max(u.Version, 1), changes)
-	return putJSON(a.tx.Bucket(bucketUsers), []byte(u.Username), u)
+	return putUser(a, u)
 }
 
 // targetUser reads the user a command names, or refuses it on username.
@@ -261,7 +261,7 @@ func setPassword(a *applyCtx, u User, hash string, mustChange bool, what string)
 	u.PasswordHash, u.MustChangePassword = hash, mustChange
 	u.SessionEpoch++
 	a.done("user:"+u.Username, u.Username, max(u.Version, 1), changes)
-	return putJSON(a.tx.Bucket(bucketUsers), []byte(u.Username), u)
+	return putUser(a, u)
 }
 
 // UserAudit returns the audit entries about a user (created, changed,

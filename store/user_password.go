@@ -53,7 +53,7 @@ func applyUserRehash(a *applyCtx, p *UserRehash) error {
 	u := a.actor
 	u.PasswordHash = p.Hash
 	a.done("user:"+u.Username, u.Username, 0, []Change{{Field: "password_hash", To: "argon2id"}}) // never the hash
-	return putJSON(a.tx.Bucket(bucketUsers), []byte(u.Username), u)
+	return putUser(a, u)
 }
 
 // usernameTaken reports the existing username that equals name regardless

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -296,10 +297,18 @@ func (db *DB) CheckStudent(f *StudentFields, creating bool, today string) error 
 	if err != nil {
 		return err
 	}
-	err = db.view(func(tx *bolt.Tx) error {
+	check := func(tx *bolt.Tx) error {
 		_, err := checkStudentRefs(tx, nil, f)
 		return err
-	})
+	}
+	// What is committed first, without waiting for an open Txn: what the
+	// check passes the register checks again as it applies the command; a
+	// village or school it misses may be in the open Txn, answered already.
+	open := db.openTxn.Load()
+	err = db.viewCommitted(check)
+	if err != nil && open != nil && errors.Is(err, ErrInvalid) {
+		err = db.view(check)
+	}
 	if err != nil {
 		return err
 	}

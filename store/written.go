@@ -27,13 +27,25 @@ type writtenChild struct {
 	schoolTownship string   // for the reader's scope, as at the write
 }
 
-// remember records the children of a committed transaction (ix: its index
-// updates, in apply order).
+// remember records the children a Txn applied (ix: its index updates, in
+// apply order), when it answers them: before the commit (Txn.Apply).
 func (w *written) remember(ix []indexEntry) {
 	w.mu.Lock()
 	for _, e := range ix {
 		if e.rec != nil {
 			w.slots[e.id%writtenSlots] = writtenChild{rec: e.rec, schoolTownship: e.schoolTownship}
+		}
+	}
+	w.mu.Unlock()
+}
+
+// forget drops what remember recorded of ix if no later write took the
+// slot: a rolled-back Txn's children were never written.
+func (w *written) forget(ix []indexEntry) {
+	w.mu.Lock()
+	for _, e := range ix {
+		if c := &w.slots[e.id%writtenSlots]; e.rec != nil && c.rec == e.rec {
+			*c = writtenChild{}
 		}
 	}
 	w.mu.Unlock()

@@ -1,42 +1,42 @@
 package sync
 
 // Group commit: the register's transactions run on a goroutine of their
-// own, each taking every committed entry that waits, so that the cost of a
-// transaction (bbolt's copy-on-write commit, two fdatasyncs) is shared by
-// as many entries as arrived while the previous one committed. Raft hands
-// the FSM one commit group at a time (what one follower round trip
-// committed, ~10 entries under load) and never merges the groups queued
-// behind it; here they merge. See DESIGN.md, "Where the time goes".
+// own. Each transaction (a store.Txn) applies the committed entries as they
+// are queued, answers each at once, and commits after a linger, so that
+// the cost of a transaction (bbolt's copy-on-write commit, two fdatasyncs)
+// is shared by everything that arrives meanwhile. Raft hands the FSM one
+// commit group at a time (what one follower round trip committed, ~10–60
+// entries under load) and never merges the groups queued behind it; here
+// they merge. See DESIGN.md, "Where the time goes", and "The register
+// answers before it commits".
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"baoxue/store"
 )
 
-// maxGroupCommit bounds the entries of one register transaction.
-const maxGroupCommit = 512
-
-// A follower's transaction waits up to followerLinger for more entries
-// while it holds fewer than lingerBelow. Nobody waits on a follower's
-// register to acknowledge a write (a write is acknowledged once it is on a
-// majority's logs and in the leader's register), and a transaction costs
-// about as much as 17 new children besides its entries (bbolt opens and
-// copies the last page of every bucket it writes, and writes each page with
-// a call of its own; BenchmarkApplyCreates, batch=24 against batch=96), so
-// a follower that takes Raft's groups of ~27 entries as they come spends a
-// third of its register's CPU on transactions. Raft hands a follower one
-// group per AppendEntries round trip (~25 ms under etcd-compare's load),
-// so the wait is about one round: 5 ms merged almost nothing (26 → 31
-// entries a transaction). The leader never waits: its clients do.
-const (
-	followerLinger = 20 * time.Millisecond
-	lingerBelow    = 256
-)
+// A register transaction commits once it holds commitAt entries,
+// Config.CommitLinger (20 ms) after its first entry, at once when a read
+// waits for it (store.DB.CommitWanted), or at a flush (Snapshot, Restore, a
+// halt, stop).
+//
+// Nobody waits for the commit: each entry is answered as the transaction
+// applies it (store.Txn), since Raft committed it on a majority's logs and
+// the register applies it again from them after a crash (DESIGN.md, "The
+// register answers before it commits"). The first read after a write pays
+// for the commit instead, about what every write waited before. A
+// transaction costs about as much as 17 new children besides its entries
+// (bbolt opens and copies the last page of every bucket it writes, and
+// writes each page with a call of its own; BenchmarkApplyCreates, batch=24
+// against batch=96), and Raft hands the FSM one commit group per
+// AppendEntries round trip (~10–60 entries under etcd-compare's load), so a
+// register that committed each group alone spent a third of its CPU on
+// transactions.
+const commitAt = 256
 
 // groupCommitQueue is about how many entries may wait for the register
 // before ApplyBatch blocks (Raft then stops handing the FSM more, as it did
@@ -47,21 +47,18 @@ const groupCommitQueue = 4096
 
 // groupCommit applies the entries the FSM queues, in order, in as few
 // register transactions as the load allows. The FSM answers Raft at once
-// with a pendingResult per entry; Submit waits on it. Raft therefore counts
-// an entry as applied before the register holds it: the FSM flushes before
-// anything that relies on that (Snapshot, Restore, a halt), and after a
-// crash Raft replays from its last snapshot, which is never ahead of the
-// register.
+// with a pendingResult per entry; Submit waits on it, until the entry is
+// applied (not committed). Raft therefore counts an entry as applied before
+// the register holds it: the FSM flushes before anything that relies on
+// that (Snapshot, Restore, a halt), and after a crash Raft replays from its
+// last snapshot, which is never ahead of the register.
 type groupCommit struct {
-	db   *store.DB
-	log  *slog.Logger
-	m    *metrics // nil in tests
-	in   chan commitItem
-	done chan struct{} // closed when run returns
-	// follows reports whether this node follows (a func() bool, stored
-	// once Raft runs): then a transaction lingers (followerLinger). Unset:
-	// never (tests, recovery).
-	follows atomic.Value
+	db     *store.DB
+	log    *slog.Logger
+	m      *metrics // nil in tests
+	in     chan commitItem
+	done   chan struct{} // closed when run returns
+	linger time.Duration // Config.CommitLinger
 }
 
 // commitItem is one queued batch, or (flushed set) a flush marker.
@@ -72,7 +69,7 @@ type commitItem struct {
 }
 
 // commitBatch is the outcome of one queued batch: results in the order of
-// its entries, set before done is closed.
+// its entries, set before done is closed (once they are applied).
 type commitBatch struct {
 	done    chan struct{}
 	results []store.Result
@@ -85,7 +82,7 @@ type pendingResult struct {
 	i int
 }
 
-// wait returns the entry's result once its transaction commits; ctx's
+// wait returns the entry's result once the register applied it; ctx's
 // error or ErrClosed if either ends first.
 func (p pendingResult) wait(ctx context.Context, closing <-chan struct{}) (store.Result, error) {
 	select {
@@ -100,9 +97,9 @@ func (p pendingResult) wait(ctx context.Context, closing <-chan struct{}) (store
 
 // newGroupCommit starts the group commit of db; Raft's batches hold up to
 // maxBatch entries (MaxAppendEntries).
-func newGroupCommit(db *store.DB, log *slog.Logger, m *metrics, maxBatch int) *groupCommit {
+func newGroupCommit(db *store.DB, log *slog.Logger, m *metrics, maxBatch int, linger time.Duration) *groupCommit {
 	queue := max(2, groupCommitQueue/max(maxBatch, 1)) // Raft's batches
-	g := &groupCommit{db: db, log: log, m: m, in: make(chan commitItem, queue), done: make(chan struct{})}
+	g := &groupCommit{db: db, log: log, m: m, in: make(chan commitItem, queue), done: make(chan struct{}), linger: linger}
 	go g.run()
 	return g
 }
@@ -119,7 +116,7 @@ func (g *groupCommit) enqueue(entries []store.Entry) []interface{} {
 	return resp
 }
 
-// flush returns once everything queued before it is in the register.
+// flush returns once everything queued before it is committed.
 func (g *groupCommit) flush() {
 	ch := make(chan struct{})
 	g.in <- commitItem{flushed: ch}
@@ -138,79 +135,96 @@ func (g *groupCommit) stop() {
 
 func (g *groupCommit) run() {
 	defer close(g.done)
-	var items []commitItem
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
-	for it := range g.in {
-		items = append(items[:0], it)
-		n := len(it.entries)
-		var ended bool // a flush marker, or the queue closed
-		if it.flushed == nil {
-			items, n, ended = g.gather(items, n, nil)
-		}
-		if follows, _ := g.follows.Load().(func() bool); !ended && n < lingerBelow && follows != nil && follows() {
-			linger.Reset(followerLinger)
-			items, n, _ = g.gather(items, n, linger.C)
-			linger.Stop()
-		}
-		g.apply(items, n)
-	}
-}
-
-// gather adds what is queued to items, up to maxGroupCommit entries: what
-// waits now (wait nil), or what arrives until wait fires. ended: it took a
-// flush marker (which must be answered without delay) or the queue closed.
-func (g *groupCommit) gather(items []commitItem, n int, wait <-chan time.Time) (_ []commitItem, _ int, ended bool) {
-	for n < maxGroupCommit {
-		var next commitItem
-		var ok bool
-		if wait == nil {
-			select {
-			case next, ok = <-g.in:
+	c := committer{g: g, timer: time.NewTimer(time.Hour)}
+	c.timer.Stop()
+	defer c.commit()
+	for {
+		select {
+		case it, ok := <-g.in:
+			switch {
+			case !ok:
+				return
+			case it.flushed != nil:
+				c.commit()
+				close(it.flushed)
 			default:
-				return items, n, false
+				it.b.results = c.apply(it.entries)
+				close(it.b.done)
+				if c.t != nil && c.t.Len() >= commitAt {
+					c.commit()
+				}
 			}
-		} else {
-			select {
-			case next, ok = <-g.in:
-			case <-wait:
-				return items, n, false
-			}
-		}
-		if !ok {
-			return items, n, true
-		}
-		items = append(items, next)
-		n += len(next.entries)
-		if next.flushed != nil {
-			return items, n, true
+		case <-c.lingered:
+			c.commit()
+		case <-g.db.CommitWanted():
+			c.commit()
 		}
 	}
-	return items, n, false
 }
 
-// apply commits the entries of items in one register transaction and
-// answers them; flush markers are answered after.
-func (g *groupCommit) apply(items []commitItem, n int) {
-	var results []store.Result
-	if n > 0 {
-		all := items[0].entries // one Raft batch waited: no copy
-		if len(all) != n {
-			all = make([]store.Entry, 0, n)
-			for _, it := range items {
-				all = append(all, it.entries...)
-			}
-		}
-		results = applyRegister(g.db, g.log, g.m, all)
+// committer holds the group commit's open transaction.
+type committer struct {
+	g        *groupCommit
+	t        *store.Txn    // nil when none is open
+	busy     time.Duration // t's applies so far (the metric leaves out its waits)
+	timer    *time.Timer
+	lingered <-chan time.Time // timer.C while t is open
+}
+
+// apply applies entries in the open transaction, opening one if needed. A
+// storage error panics, as applyRegister's.
+func (c *committer) apply(entries []store.Entry) []store.Result {
+	if len(entries) == 0 {
+		return nil
 	}
-	for _, it := range items {
-		if it.flushed != nil {
-			close(it.flushed)
-			continue
+	start := time.Now()
+	if c.t == nil {
+		t, err := c.g.db.Begin()
+		if err != nil {
+			registerFailed(c.g.log, entries, err)
 		}
-		it.b.results, results = results[:len(it.entries):len(it.entries)], results[len(it.entries):]
-		close(it.b.done)
+		c.t, c.busy = t, 0
+		c.timer.Reset(c.g.linger)
+		c.lingered = c.timer.C
 	}
+	results, err := c.t.Apply(entries)
+	if err == nil && len(results) != len(entries) {
+		err = fmt.Errorf("register returned %d results for %d entries", len(results), len(entries))
+	}
+	if err != nil {
+		c.t = nil // Apply rolled it back
+		registerFailed(c.g.log, entries, err)
+	}
+	c.busy += time.Since(start)
+	return results
+}
+
+// commit commits the open transaction, if any.
+func (c *committer) commit() {
+	if c.t == nil {
+		return
+	}
+	c.timer.Stop()
+	c.lingered = nil
+	start := time.Now()
+	t := c.t
+	c.t = nil
+	if err := t.Commit(); err != nil {
+		c.g.log.Error("commit to register failed; stopping so the replica cannot diverge", "entries", t.Len(), "error", err)
+		panic(fmt.Sprintf("sync: commit %d entries to the register: %v", t.Len(), err))
+	}
+	if c.g.m != nil {
+		c.g.m.applyBatch.Observe((c.busy + time.Since(start)).Seconds())
+	}
+}
+
+// registerFailed stops the node on a storage error: the register could not
+// take committed entries, and applying later ones would let it diverge.
+func registerFailed(log *slog.Logger, entries []store.Entry, err error) {
+	first, last := entries[0].Index, entries[len(entries)-1].Index
+	log.Error("apply to register failed; stopping so the replica cannot diverge",
+		"first_index", first, "last_index", last, "error", err)
+	panic(fmt.Sprintf("sync: apply log entries %d..%d: %v", first, last, err))
 }
 
 // applyRegister applies entries to the register in one transaction. A
@@ -225,10 +239,7 @@ func applyRegister(db *store.DB, log *slog.Logger, m *metrics, entries []store.E
 		err = fmt.Errorf("register returned %d results for %d entries", len(results), len(entries))
 	}
 	if err != nil {
-		first, last := entries[0].Index, entries[len(entries)-1].Index
-		log.Error("apply to register failed; stopping so the replica cannot diverge",
-			"first_index", first, "last_index", last, "error", err)
-		panic(fmt.Sprintf("sync: apply log entries %d..%d: %v", first, last, err))
+		registerFailed(log, entries, err)
 	}
 	return results
 }

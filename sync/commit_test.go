@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	plain := &fsm{db: mustOpenDB(t, t.TempDir()), log: testLogger(t)}
 	grouped := &fsm{db: mustOpenDB(t, t.TempDir()), log: testLogger(t)}
-	grouped.commit = newGroupCommit(grouped.db, grouped.log, nil, 64)
+	grouped.commit = newGroupCommit(grouped.db, grouped.log, nil, 64, 20*time.Millisecond)
 	defer grouped.commit.stop()
 
 	var want, got []interface{}
@@ -71,43 +72,123 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
-// TestGroupCommitLingersOnFollowers: a follower's transaction waits a
-// moment for the groups Raft hands over next (nobody waits on it), so
-// three groups arriving a millisecond apart make one transaction; the
-// leader's clients wait, so there each group is committed at once (each
-// is handed over once the one before is applied, so each is one).
-func TestGroupCommitLingersOnFollowers(t *testing.T) {
+// TestGroupCommitAnswersBeforeItCommits: an entry is answered once the
+// register applied it, before its transaction commits; groups keep going
+// into the open transaction; a read of the register has it commit at once
+// and sees every answered entry (read-your-writes), and so does a flush
+// (DESIGN.md, "The register answers before it commits").
+func TestGroupCommitAnswersBeforeItCommits(t *testing.T) {
 	at := time.Date(2026, 9, 1, 9, 30, 0, 0, cst)
-	for _, follower := range []bool{true, false} {
-		f := &fsm{db: mustOpenDB(t, t.TempDir()), log: testLogger(t), m: newMetrics()}
-		f.commit = newGroupCommit(f.db, f.log, f.m, 64)
-		f.commit.follows.Store(func() bool { return follower })
-		wait := func(rs []interface{}) {
-			for _, r := range rs {
-				res, err := r.(pendingResult).wait(context.Background(), nil)
-				if err != nil || !res.Applied() {
-					t.Fatalf("follower %v: %+v %v", follower, res, err)
-				}
-			}
-		}
-		var pending []interface{}
-		pending = append(pending, f.ApplyBatch([]*raft.Log{commandLog(t, 1, districtInit(t), at)})...)
-		for i := range 2 {
-			if !follower {
-				wait(pending)
-			}
-			time.Sleep(time.Millisecond)
-			c := township(t, 100+i, "镇")
-			pending = append(pending, f.ApplyBatch([]*raft.Log{commandLog(t, uint64(2+i), c, at)})...)
-		}
-		wait(pending)
-		f.commit.stop()
+	f := &fsm{db: mustOpenDB(t, t.TempDir()), log: testLogger(t), m: newMetrics()}
+	f.commit = newGroupCommit(f.db, f.log, f.m, 64, time.Hour) // only a read, a flush or commitAt commits
+	defer f.commit.stop()
+	transactions := func() uint64 {
 		var m dto.Metric
 		if err := f.m.applyBatch.Write(&m); err != nil {
 			t.Fatal(err)
 		}
-		if n := m.GetHistogram().GetSampleCount(); follower && n != 1 || !follower && n != 3 {
-			t.Errorf("follower %v: three groups a millisecond apart took %d transactions", follower, n)
+		return m.GetHistogram().GetSampleCount()
+	}
+	apply := func(index uint64, c store.Command) {
+		t.Helper()
+		for _, r := range f.ApplyBatch([]*raft.Log{commandLog(t, index, c, at)}) {
+			res, err := r.(pendingResult).wait(context.Background(), nil)
+			if err != nil || !res.Applied() {
+				t.Fatalf("entry %d: %+v %v", index, res, err)
+			}
 		}
+	}
+	apply(1, districtInit(t))
+	apply(2, township(t, 100, "镇"))
+	if got := f.db.AppliedIndex(); got != 0 || transactions() != 0 {
+		t.Fatalf("two answered entries: register committed up to %d in %d transactions, want neither committed yet", got, transactions())
+	}
+	ts, err := f.db.Townships()
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("a read after the answers: %d townships (%v), want the answered one", len(ts), err)
+	}
+	if got := f.db.AppliedIndex(); got != 2 || transactions() != 1 {
+		t.Errorf("after the read: committed up to %d in %d transactions, want 2 in 1", got, transactions())
+	}
+	for i := range 3 {
+		apply(uint64(3+i), township(t, 101+i, "镇"))
+	}
+	f.flush()
+	if got := f.db.AppliedIndex(); got != 5 || transactions() != 2 {
+		t.Errorf("three more answered, then a flush: committed up to %d in %d transactions, want 5 in 2", got, transactions())
+	}
+}
+
+// TestGroupCommitLingers: with nothing reading, entries arriving a
+// millisecond apart commit together once the linger ends.
+func TestGroupCommitLingers(t *testing.T) {
+	at := time.Date(2026, 9, 1, 9, 30, 0, 0, cst)
+	f := &fsm{db: mustOpenDB(t, t.TempDir()), log: testLogger(t), m: newMetrics()}
+	f.commit = newGroupCommit(f.db, f.log, f.m, 64, 20*time.Millisecond)
+	defer f.commit.stop()
+	var pending []interface{}
+	pending = append(pending, f.ApplyBatch([]*raft.Log{commandLog(t, 1, districtInit(t), at)})...)
+	for i := range 2 {
+		time.Sleep(time.Millisecond)
+		pending = append(pending, f.ApplyBatch([]*raft.Log{commandLog(t, uint64(2+i), township(t, 100+i, "镇"), at)})...)
+	}
+	for _, r := range pending {
+		if res, err := r.(pendingResult).wait(context.Background(), nil); err != nil || !res.Applied() {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.db.AppliedIndex() < 3 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // AppliedIndex does not wait for the commit: a read would
+	}
+	var m dto.Metric
+	if err := f.m.applyBatch.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.GetHistogram().GetSampleCount(); n != 1 || f.db.AppliedIndex() != 3 {
+		t.Errorf("three groups a millisecond apart: %d transactions, committed up to %d; want 1, 3", n, f.db.AppliedIndex())
+	}
+}
+
+// TestAnsweredWriteSurvivesACrashBeforeItsCommit: a write is answered once
+// the register applied it, and a crash before its transaction commits
+// loses it from the register file, never from the cluster: Raft has it in
+// its log, and the register applies it again at the next start. The crash
+// is a copy of the data directory taken while the transaction is open
+// (what a power cut leaves: the log synced, the register as last
+// committed), started as the same node.
+func TestAnsweredWriteSurvivesACrashBeforeItsCommit(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpenDB(t, dir)
+	cfg := testConfig(t, dir)
+	cfg.CommitLinger = 10 * time.Second // nothing here reads the register
+	r := mustOpen(t, cfg, db)
+	first := mustSubmit(t, r, districtInit(t))
+	res := mustSubmit(t, r, township(t, 100, "拉堡镇"))
+	if got := db.AppliedIndex(); got >= first.Index {
+		t.Fatalf("register committed up to %d before the copy, want below %d: the crash would test nothing", got, first.Index)
+	}
+	crashed := t.TempDir()
+	if err := os.CopyFS(crashed, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	cfg.ClusterAddr = r.Status().LeaderAddr
+	lastIndex := r.Status().LastIndex
+	mustClose(t, r)
+
+	db2 := mustOpenDB(t, crashed)
+	if got := db2.AppliedIndex(); got >= first.Index {
+		t.Fatalf("the crashed register holds entries up to %d, want below %d", got, first.Index)
+	}
+	cfg.DataDir, cfg.Bootstrap = crashed, false
+	r2 := mustOpen(t, cfg, db2)
+	defer mustClose(t, r2)
+	waitRaftApplied(t, r2, lastIndex)
+	ts, err := db2.Townships()
+	if err != nil || len(ts) != 1 || ts[0].Code != res.RecordID {
+		t.Fatalf("after the restart: townships %+v (%v), want the answered %s", ts, err, res.RecordID)
+	}
+	if got := db2.AppliedIndex(); got < res.Index {
+		t.Errorf("after the restart the register holds entries up to %d, want %d", got, res.Index)
 	}
 }

@@ -121,6 +121,12 @@ type Config struct {
 	// committed and applied. Committing needs a round trip to a quorum of
 	// voters over WAN links; 10s allows several.
 	ApplyTimeout time.Duration
+	// CommitLinger is how long the register's transaction stays open for
+	// more committed entries after its first (commit.go): writes are
+	// answered as they are applied, and a read commits it at once, so the
+	// linger only decides how many entries share a commit and its two
+	// fdatasyncs. At most 10s.
+	CommitLinger time.Duration
 	// MinFreeBytes is the free space DataDir must have for Submit to accept
 	// a write (ErrDiskFull otherwise). Raft panics when its log store cannot
 	// write, so refusing early is the only graceful option. 0 disables the
@@ -168,6 +174,7 @@ func DefaultConfig() Config {
 		MinFreeBytes:       256 << 20,
 		ForwardWait:        7 * time.Second,
 		ForwardBatch:       128,
+		CommitLinger:       20 * time.Millisecond,
 		ForwardRetryMin:    time.Second,
 		ForwardRetryMax:    time.Minute,
 		CatchUpMargin:      256,
@@ -221,6 +228,8 @@ func (c Config) Validate() error {
 		return errors.New("SnapshotThreshold is 0")
 	case c.ApplyTimeout <= 0:
 		return fmt.Errorf("ApplyTimeout %s is not positive", c.ApplyTimeout)
+	case c.CommitLinger <= 0 || c.CommitLinger > 10*time.Second:
+		return fmt.Errorf("CommitLinger %s is outside (0, 10s]", c.CommitLinger)
 	case c.ForwardWait < 0:
 		return fmt.Errorf("ForwardWait %s is negative", c.ForwardWait)
 	case c.ForwardBatch < 1 || c.ForwardBatch > maxForwardBatch:

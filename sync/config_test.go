@@ -31,6 +31,8 @@ func TestConfigValidate(t *testing.T) {
 		{"SnapshotInterval", func(c *Config) { c.SnapshotInterval = 0 }},
 		{"SnapshotThreshold", func(c *Config) { c.SnapshotThreshold = 0 }},
 		{"ApplyTimeout", func(c *Config) { c.ApplyTimeout = 0 }},
+		{"CommitLinger", func(c *Config) { c.CommitLinger = 0 }},
+		{"CommitLinger", func(c *Config) { c.CommitLinger = 11 * time.Second }},
 	}
 	for _, tt := range tests {
 		c := valid

@@ -28,7 +28,7 @@ type metrics struct {
 func newMetrics() *metrics {
 	return &metrics{
 		applyBatch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "baoxue_apply_batch_seconds",
-			Help:    "Time to apply one batch of committed log entries to the register (one bbolt transaction).",
+			Help:    "Time one register transaction (bbolt) spent applying committed log entries and committing them, not counting the time it stayed open for more.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 9)}),
 		snapPersist: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "baoxue_snapshot_persist_seconds",
 			Help:    "Time to write one snapshot of the register (compressed) to the snapshot store.",

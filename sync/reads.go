@@ -61,7 +61,7 @@ func (r *Replicator) waitApplied(ctx context.Context, index uint64) error {
 	}
 	t := time.NewTicker(readPoll)
 	defer t.Stop()
-	for r.db.AppliedIndex() < index {
+	for r.db.Settle(); r.db.AppliedIndex() < index; r.db.Settle() { // applied, not committed yet: commit.go
 		select {
 		case <-t.C:
 		case <-ctx.Done():

@@ -275,7 +275,7 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		logStore.Close()
 		return nil, nil, fmt.Errorf("raft log cache: %w", err)
 	}
-	r.fsm.commit = newGroupCommit(r.db, r.log, r.metrics, r.cfg.MaxAppendEntries) // commit.go
+	r.fsm.commit = newGroupCommit(r.db, r.log, r.metrics, r.cfg.MaxAppendEntries, r.cfg.CommitLinger) // commit.go
 	ra, err := raft.NewRaft(r.raftConfig(raftLog), r.fsm, logs, logStore, snaps, trans)
 	if err != nil {
 		r.fsm.commit.stop()
@@ -296,7 +296,6 @@ func (r *Replicator) startRaft(trans *raft.NetworkTransport, raftLog hclog.Logge
 		}
 		r.log.Info("bootstrapped new cluster", "node_id", r.cfg.NodeID, "addr", string(trans.LocalAddr()))
 	}
-	r.fsm.commit.follows.Store(func() bool { return ra.State() != raft.Leader }) // commit.go: followers' transactions linger
 	r.log.Debug("raft state", "existing_state", existing)
 	r.leadAloneAtOnce(ra)
 	return ra, logStore, nil
