@@ -36,7 +36,7 @@ import (
 // AppendEntries round trip (~10–60 entries under etcd-compare's load), so a
 // register that committed each group alone spent a third of its CPU on
 // transactions.
-const commitAt = 256
+const commitAt = 512
 
 // groupCommitQueue is about how many entries may wait for the register
 // before ApplyBatch blocks (Raft then stops handing the FSM more, as it did
