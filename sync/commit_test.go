@@ -107,15 +107,15 @@ func TestGroupCommitAnswersBeforeItCommits(t *testing.T) {
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("a read after the answers: %d townships (%v), want the answered one", len(ts), err)
 	}
-	if got := f.db.AppliedIndex(); got != 2 || transactions() != 1 {
-		t.Errorf("after the read: committed up to %d in %d transactions, want 2 in 1", got, transactions())
+	if got := f.db.AppliedIndex(); got != 2 {
+		t.Errorf("after the read: committed up to %d, want 2", got)
 	}
 	for i := range 3 {
 		apply(uint64(3+i), township(t, 101+i, "镇"))
 	}
 	f.flush()
 	if got := f.db.AppliedIndex(); got != 5 || transactions() != 2 {
-		t.Errorf("three more answered, then a flush: committed up to %d in %d transactions, want 5 in 2", got, transactions())
+		t.Errorf("three more answered, then a flush: committed up to %d in %d transactions, want 5 in 2 (the read's and the flush's)", got, transactions())
 	}
 }
 
@@ -141,6 +141,7 @@ func TestGroupCommitLingers(t *testing.T) {
 	for f.db.AppliedIndex() < 3 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond) // AppliedIndex does not wait for the commit: a read would
 	}
+	f.flush() // commits nothing more; the commit before it is counted by then
 	var m dto.Metric
 	if err := f.m.applyBatch.Write(&m); err != nil {
 		t.Fatal(err)
