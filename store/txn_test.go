@@ -14,11 +14,7 @@ func TestTxnReadsWaitForTheCommit(t *testing.T) {
 	db := mustOpen(t)
 	fixture(t, db)
 	before := db.AppliedIndex()
-	txn, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(txn.Rollback) // before the register closes, if the test stops early
+	txn := begin(t, db)
 	e := Entry{Index: before + 1, Time: t0.Add(time.Hour), Command: cmd(t, "admin", KindStudentCreate, child(t, 1, "V1", "P1", 3, 1))}
 	rs, err := txn.Apply([]Entry{e})
 	if err != nil || len(rs) != 1 || !rs[0].Applied() {
@@ -69,11 +65,7 @@ func TestTxnRollbackLeavesNothing(t *testing.T) {
 	db := mustOpen(t)
 	a := fixture(t, db)
 	before, want := db.AppliedIndex(), dump(t, db, true)
-	txn, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(txn.Rollback) // before the register closes, if the test stops early
+	txn := begin(t, db)
 	e := Entry{Index: before + 1, Time: t0.Add(time.Hour), Command: cmd(t, "admin", KindStudentCreate, child(t, 1, "V1", "P1", 3, 1))}
 	rs, err := txn.Apply([]Entry{e})
 	if err != nil || !rs[0].Applied() {
@@ -112,11 +104,7 @@ func TestPreSubmitReadsWaitOnlyWhenTheyMust(t *testing.T) {
 		next++
 		return e
 	}
-	txn, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(txn.Rollback) // before the register closes, if the test stops early
+	txn := begin(t, db)
 	if rs, err := txn.Apply([]Entry{entry(KindStudentCreate, child(t, 1, "V1", "P1", 3, 1))}); err != nil || !rs[0].Applied() {
 		t.Fatalf("%+v %v", rs, err)
 	}
@@ -165,11 +153,7 @@ func TestPreSubmitReadsWaitOnlyWhenTheyMust(t *testing.T) {
 func TestUserWaitsForAnAccountChange(t *testing.T) {
 	db := mustOpen(t)
 	fixture(t, db)
-	txn, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(txn.Rollback) // before the register closes, if the test stops early
+	txn := begin(t, db)
 	hash, err := HashPassword("Lapu-reset-2026")
 	if err != nil {
 		t.Fatal(err)
@@ -187,4 +171,16 @@ func TestUserWaitsForAnAccountChange(t *testing.T) {
 	if u, err := db.User("t1"); err != nil || u.PasswordHash != hash {
 		t.Errorf("User after an answered password reset: hash %q %v, want the new one", u.PasswordHash, err)
 	}
+}
+
+// begin opens a Txn that is rolled back, if still open, before the
+// register closes (Close would wait for it).
+func begin(t *testing.T, db *DB) *Txn {
+	t.Helper()
+	txn, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(txn.Rollback)
+	return txn
 }
