@@ -20,7 +20,7 @@ import (
 )
 
 // A register transaction commits once it holds commitAt entries,
-// Config.CommitLinger (20 ms) after its first entry, at once when a read
+// Config.CommitLinger (100 ms) after its first entry, at once when a read
 // waits for it (store.DB.CommitWanted), or at a flush (Snapshot, Restore, a
 // halt, stop).
 //

@@ -32,6 +32,12 @@ func (o *Outbox) run(ctx context.Context) {
 		settleErr   error        // the last settle failed (local.db: a full disk)
 	)
 	for {
+		// Answered entries wait to show up in this replica: the register
+		// commits what it has applied at once instead of after its linger
+		// (commit.go), so that a waiting Submit sees its result.
+		if cursor > 0 && cursor >= o.box.firstSeq() {
+			o.db.Settle()
+		}
 		// A failed settle is tried again (the loop sleeps at most a
 		// second), not only when the applied index moves: once space is
 		// freed, an idle district's pending entries settle by themselves.
