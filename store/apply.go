@@ -139,22 +139,26 @@ func (db *DB) ApplyBatch(es []Entry) ([]Result, error) {
 		return nil, err
 	}
 	results, err := t.Apply(es)
+	if err == nil {
+		err = t.Commit()
+	}
 	if err != nil {
 		return nil, err
 	}
-	return results, t.Commit()
+	return results, nil
 }
 
 // Txn is a register write transaction that applies batches of committed
-// commands as they come and commits them together (invariant 39): Raft's commit groups
-// are ~10–60 entries, and a transaction costs about as much as 17 new
-// children besides its entries (sync/commit.go). Apply returns each
-// command's Result at once, before the commit: sync answers a write then,
-// since Raft has it on a majority's logs and applies it again after a crash
-// (sync/DESIGN.md). Until Commit, nothing a Txn applied is visible:
-// every read of the register (view) first waits until no Txn holds applied
-// commands, and asks the Txn's owner to commit now (CommitWanted), so a
-// write that was answered is read by whoever reads after the answer.
+// commands as they come and commits them together (invariant 39): Raft's
+// commit groups are ~10–60 entries, and a transaction costs about as much
+// as 17 new children besides its entries (sync/commit.go). Apply returns
+// each command's Result at once, before the commit: sync answers a write
+// then, since Raft has it on a majority's logs and applies it again after
+// a crash (sync/DESIGN.md). Until Commit, nothing a Txn applied is
+// visible: every read of the register (view) first waits until no Txn
+// holds applied commands, and asks the Txn's owner to commit now
+// (CommitWanted), so a write that was answered is read by whoever reads
+// after the answer.
 //
 // A Txn holds the register's write lock from Begin until Commit or
 // Rollback, and belongs to one goroutine, which must never read the
@@ -251,8 +255,7 @@ func (t *Txn) Commit() error {
 	}
 	if err != nil {
 		db.written.forget(t.ixs)
-	}
-	if err == nil {
+	} else {
 		db.applied.Store(t.last)
 		if len(t.ixs) > 0 {
 			db.ix.mu.Lock()
