@@ -188,9 +188,6 @@ func (c *committer) apply(entries []store.Entry) []store.Result {
 		c.lingered = c.timer.C
 	}
 	results, err := c.t.Apply(entries)
-	if err == nil && len(results) != len(entries) {
-		err = fmt.Errorf("register returned %d results for %d entries", len(results), len(entries))
-	}
 	if err != nil {
 		c.t = nil // Apply rolled it back
 		registerFailed(c.g.log, entries, err)
