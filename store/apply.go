@@ -295,10 +295,11 @@ var errTxnDone = errors.New("register transaction already committed or rolled ba
 // commit; its owner should commit it now.
 func (db *DB) CommitWanted() <-chan struct{} { return db.wantCommit }
 
-// settle returns once no Txn holds applied commands, asking the owner of
-// the open one to commit it. Called before every read of the register
-// (view), never while holding a read transaction or a Txn.
-func (db *DB) settle() {
+// Settle returns once no Txn holds applied commands, asking the owner of
+// the open one to commit it: what was answered is then readable, and
+// AppliedIndex counts it. Every read of the register calls it (view);
+// never while holding a read transaction or a Txn.
+func (db *DB) Settle() {
 	t := db.openTxn.Load()
 	if t == nil {
 		return
@@ -309,10 +310,6 @@ func (db *DB) settle() {
 	}
 	<-t.committed
 }
-
-// Settle returns once everything applied so far is committed and
-// readable (settle), for a caller waiting on AppliedIndex.
-func (db *DB) Settle() { db.settle() }
 
 // applyOne applies one command within tx. Errors are storage failures only.
 func applyOne(tx *bolt.Tx, g *getter, e Entry) (Result, []indexEntry, error) {

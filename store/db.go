@@ -160,7 +160,7 @@ type DB struct {
 	applied atomic.Uint64 // mirror of meta/applied_index
 	written written       // the children written last (written.go)
 	// openTxn is the Txn that holds applied commands not yet committed;
-	// wantCommit asks its owner to commit (Txn, settle).
+	// wantCommit asks its owner to commit (Txn, Settle).
 	openTxn    atomic.Pointer[Txn]
 	wantCommit chan struct{}
 }
@@ -289,10 +289,10 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) AppliedIndex() uint64 { return db.applied.Load() }
 
 // view runs fn in a read transaction, holding mu so Restore cannot swap the
-// file underneath, once everything applied so far is committed (settle).
+// file underneath, once everything applied so far is committed (Settle).
 // Every read of the register goes through it.
 func (db *DB) view(fn func(tx *bolt.Tx) error) error {
-	db.settle()
+	db.Settle()
 	return db.viewCommitted(fn)
 }
 

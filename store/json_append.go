@@ -103,10 +103,6 @@ func (f *StudentFields) appendJSONFields(b []byte) []byte {
 	return append(b, ']')
 }
 
-// AppendJSONString appends s quoted as encoding/json does with HTML
-// escaping on (its default): <, > and & as \u003c …, control characters
-// (\b \f \n \r \t by name), invalid UTF-8 as \ufffd, U+2028 and U+2029
-// escaped.
 // appendJSONStrings appends ss as json.Marshal writes a []string: null
 // when nil.
 func appendJSONStrings(b []byte, ss []string) []byte {
@@ -123,6 +119,10 @@ func appendJSONStrings(b []byte, ss []string) []byte {
 	return append(b, ']')
 }
 
+// AppendJSONString appends s quoted as encoding/json does with HTML
+// escaping on (its default): <, > and & as \u003c …, control characters
+// (\b \f \n \r \t by name), invalid UTF-8 as \ufffd, U+2028 and U+2029
+// escaped.
 func AppendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')

@@ -69,7 +69,7 @@ func (db *DB) Users() ([]User, error) {
 // that Txn changed a user account (putUser).
 func (db *DB) User(username string) (User, error) {
 	if t := db.openTxn.Load(); t != nil && t.usersChanged.Load() {
-		db.settle()
+		db.Settle()
 	}
 	var u User
 	err := db.viewCommitted(func(tx *bolt.Tx) error {

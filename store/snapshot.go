@@ -34,7 +34,7 @@ type Snapshot struct {
 // BeginSnapshot opens a snapshot. It returns quickly; the copy is made by
 // WriteTo. The caller must Close it.
 func (db *DB) BeginSnapshot() (*Snapshot, error) {
-	db.settle()
+	db.Settle()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	if db.closed {

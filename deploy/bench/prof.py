@@ -13,7 +13,6 @@ Read a profile with: go tool pprof -top -cum BENCH_BIN/baoxue OUT/v1.profile
 import os, sys, threading, time, urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trio import Trio, loadgen, BENCH
-sys.path.insert(0, BENCH)
 from bx import free_port, build
 N = int(os.environ.get("PERF_N", "40000"))
 OUT = os.environ.get("OUT", "/tmp/prof/out")
