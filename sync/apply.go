@@ -99,14 +99,14 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 	defer expired.Stop()
 	f := ra.Apply(data, timeout)
 	// An ApplyFuture has no channel, and one still queued when Raft shuts
-	// down is never answered: wait for it, and then for the register's
-	// transaction, on a goroutine, so that ctx and Close can end the wait
+	// down is never answered: wait for it, and then for the register to
+	// apply the entry, on a goroutine, so that ctx and Close can end the wait
 	// and this one wakes once.
 	done := make(chan error, 1)
 	go func() {
 		err := f.Error()
 		if p, ok := f.Response().(pendingResult); ok && err == nil {
-			<-p.b.done // closed once the transaction commits, also at Close
+			<-p.b.done // closed once the register applied it; stop applies what is queued
 		}
 		done <- err
 	}()
@@ -128,7 +128,7 @@ func (r *Replicator) applyOnLeader(ctx context.Context, ra *raft.Raft, cmd store
 	var res store.Result
 	switch v := f.Response().(type) {
 	case pendingResult:
-		res = v.b.results[v.i] // its transaction has committed: the goroutine saw done closed
+		res = v.b.results[v.i] // the register applied it: the goroutine saw done closed
 	default:
 		res, err = resultOf(ctx, v, r.closing)
 	}
