@@ -58,6 +58,13 @@ class Trio:
         return (r.stdout.strip().splitlines() or ["?"])[-1]
 
     def close(self):
+        """Stops the nodes and removes their data and logs (bx.Node keeps a node's log file: up to
+        8 MB a run, which fills /tmp over a day of measuring)."""
         for n in self.nodes.values():
             n.kill()
+            n.log.close()
+            try:
+                os.unlink(n.log.name)
+            except OSError:
+                pass
         shutil.rmtree(self.root, ignore_errors=True)
