@@ -36,7 +36,15 @@ import (
 // AppendEntries round trip (~10–60 entries under etcd-compare's load), so a
 // register that committed each group alone spent a third of its CPU on
 // transactions.
-const commitAt = 512
+//
+// commitAt bounds only a bulk load (a single node loading a district, a
+// replay, a follower catching up): under a steady load the linger ends a
+// transaction first (etcd-compare's ~3,500 writes/s fill ~350 entries).
+// A child's index entries land on leaves all over their trees, and a leaf
+// is written once per transaction however many entries it took: with 2,048
+// rather than 512 the demo's 65,000 children cost 4-24% less CPU and their
+// load 15-25% less time (eleven pairs; DESIGN.md, "Where the time goes").
+const commitAt = 2048
 
 // groupCommitQueue is about how many entries may wait for the register
 // before ApplyBatch blocks (Raft then stops handing the FSM more, as it did
