@@ -206,7 +206,7 @@ func applyAttendance(a *applyCtx, p *RollCall) error {
 		return invalid(err)
 	}
 	var sch School
-	if !getJSON(a.tx.Bucket(bucketSchools), []byte(p.School), &sch) {
+	if !schoolsCache.get(a.tx.Bucket(bucketSchools), []byte(p.School), &sch) {
 		return reject(CodeNotFound, "no school "+strconv.Quote(p.School)).on("school")
 	}
 	if lo, hi := GradeRange(sch.Type); p.Grade < lo || p.Grade > hi {

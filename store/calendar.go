@@ -242,7 +242,7 @@ func CheckWatchSettings(p *WatchSettings) error {
 
 func calendarOf(tx *bolt.Tx) Calendar {
 	c := Calendar{Version: 1}
-	getJSON(tx.Bucket(bucketSettings), keyCalendar, &c)
+	calendarCache.get(tx.Bucket(bucketSettings), keyCalendar, &c) // decodecache.go
 	return c
 }
 

@@ -45,7 +45,26 @@ var (
 	// (codec.go), but they hold its ID number, which no other child has
 	// (invariant 5): the bytes still name one child.
 	studentsCache = decodeCache[Student]{max: 1024, clone: cloneStudent, dec: decodeStudent}
+	// calendarCache: every roll call checks its day against the school
+	// calendar, whose terms, holidays and workdays were a fifth of the
+	// demo's roll calls decoded from JSON each time. There is one
+	// calendar; a changed one has other bytes.
+	calendarCache = decodeCache[Calendar]{max: 4, clone: cloneCalendar, dec: decodeCalendar}
 )
+
+func cloneCalendar(c Calendar) Calendar {
+	c.Terms = slices.Clone(c.Terms)
+	c.Holidays = slices.Clone(c.Holidays)
+	c.Workdays = slices.Clone(c.Workdays)
+	return c
+}
+
+// decodeCalendar decodes a stored calendar as calendarOf always did: onto
+// the default's version.
+func decodeCalendar(_, raw []byte, c *Calendar) error {
+	*c = Calendar{Version: 1}
+	return json.Unmarshal(raw, c)
+}
 
 func cloneStudent(s Student) Student {
 	s.Flags = slices.Clone(s.Flags)
