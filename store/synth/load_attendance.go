@@ -8,8 +8,9 @@ import (
 )
 
 // attendance sets the demo's school calendar and records its roll calls up
-// to today by the loading machine's clock in China (a roll call may not lie
-// in the future), through the same command path as a head teacher's. A
+// to today (a roll call may not lie in the future), through the same
+// command path as a head teacher's: Config.Today when set, the day the
+// cases were worked up to, else the loading machine's clock in China. A
 // calendar or a class-day recorded by an earlier, interrupted load is a
 // conflict, and left as it is.
 func (l *loader) attendance(d *District, ids []string) error {
@@ -23,7 +24,10 @@ func (l *loader) attendance(d *District, ids []string) error {
 	} else if !r.Applied() && r.Code != store.CodeConflict {
 		return fmt.Errorf("demo calendar rejected: %s", r.Reason)
 	}
-	today := time.Now().In(store.ChinaTime).Format("2006-01-02")
+	today := d.cfg.Today
+	if today == "" {
+		today = time.Now().In(store.ChinaTime).Format(time.DateOnly)
+	}
 	specs := d.Attendance(l.seed, today)
 	err = l.submitAll("roll calls", len(specs), func(i int) (store.Command, error) {
 		sp := specs[i]

@@ -19,8 +19,13 @@ type direct struct {
 func (d *direct) Submit(_ context.Context, c store.Command) (store.Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.db.Apply(store.Entry{Index: d.db.AppliedIndex() + 1, Time: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), Command: c})
+	return d.db.Apply(store.Entry{Index: d.db.AppliedIndex() + 1, Time: directAt, Command: c})
 }
+
+// directAt is when direct applies every command: a district loaded through
+// it is planned for that day (Config.Today), or its roll calls up to the
+// real today would lie in the register's future once the clock passes it.
+var directAt = time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
 
 // sheetRows turns a sample's rows into import rows by its headers, as the
 // import pipeline does.
@@ -80,6 +85,7 @@ func importAll(t *testing.T, sub *direct, k *store.ImportKind, rows []store.Impo
 func TestSamples(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Students = 3000
+	cfg.Today = directAt.In(store.ChinaTime).Format(time.DateOnly)
 	d := mustGenerate(t, cfg)
 	db, err := store.Open(filepath.Join(t.TempDir(), "register.db"), &store.Options{NoSync: true})
 	if err != nil {
