@@ -42,9 +42,9 @@ import (
 // transaction first (etcd-compare's ~3,500 writes/s fill ~350 entries).
 // A child's index entries land on leaves all over their trees, and a leaf
 // is written once per transaction however many entries it took: with 2,048
-// rather than 512 the demo's 65,000 children cost 4-24% less CPU and their
-// load 15-25% less time (eleven pairs; DESIGN.md, "The register answers
-// before it commits").
+// rather than 512 the demo's 65,000 children cost 3-24% less CPU (median 8%)
+// and their load a median 19% less time (eleven pairs; DESIGN.md, "The
+// register answers before it commits").
 const commitAt = 2048
 
 // groupCommitQueue is about how many entries may wait for the register
